@@ -1,0 +1,63 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Flightdeck's layers, from the bottom up:
+/// - C system libraries (ncursesw, libcurl, OpenSSL 3), each behind a shim;
+/// - FlightdeckCore: the plan model, check evaluation, the cockpit state; pure Swift, no I/O;
+/// - FlightdeckProbes: DNS, HTTP, TLS and alarm probes that turn plan items into results;
+/// - FlightdeckStore: the shared, append-only launch state on disk;
+/// - FlightdeckView: widgets that render state into a cell grid;
+/// - FlightdeckTerminal: the only code that talks to ncurses;
+/// - flightdeck: the command line on top.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Flightdeck",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flightdeck", targets: ["flightdeck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "FlightdeckCore",
+                dependencies: [.product(name: "Yams", package: "Yams")],
+                swiftSettings: strict),
+        .target(name: "FlightdeckProbes",
+                dependencies: ["FlightdeckCore", "CCurl", "COpenSSL"],
+                swiftSettings: strict),
+        .target(name: "FlightdeckStore",
+                dependencies: ["FlightdeckCore"],
+                swiftSettings: strict),
+        .target(name: "FlightdeckView",
+                dependencies: ["FlightdeckCore"],
+                swiftSettings: strict),
+        .target(name: "FlightdeckTerminal",
+                dependencies: ["FlightdeckView", "CNcurses"],
+                swiftSettings: strict),
+        .executableTarget(name: "flightdeck",
+                          dependencies: [
+                              "FlightdeckCore", "FlightdeckProbes", "FlightdeckStore",
+                              "FlightdeckView", "FlightdeckTerminal",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                          ],
+                          swiftSettings: strict),
+
+        .testTarget(name: "FlightdeckCoreTests",
+                    dependencies: ["FlightdeckCore"],
+                    resources: [.copy("Plans")],
+                    swiftSettings: strict),
+        .testTarget(name: "FlightdeckCLITests",
+                    dependencies: ["flightdeck"],
+                    swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

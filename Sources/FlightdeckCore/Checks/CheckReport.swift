@@ -1,0 +1,106 @@
+/// The kinds of automated check a plan declares.
+public enum CheckKind: String, Sendable, Equatable, Codable, CaseIterable {
+    case dns, http, tls
+}
+
+/// One automated check as the plan declares it: what it is and what it looks at.
+public struct CheckDescriptor: Sendable, Equatable {
+    public var id: String
+    public var kind: CheckKind
+    /// What the check looks at, for people: `api.example.com A`, a URL, `host:port`.
+    /// Never holds a resolved secret.
+    public var target: String
+    public var severity: Severity
+
+    public init(id: String, kind: CheckKind, target: String, severity: Severity) {
+        self.id = id
+        self.kind = kind
+        self.target = target
+        self.severity = severity
+    }
+
+    init(_ record: DNSRecordExpectation) {
+        self.init(id: record.id, kind: .dns, target: "\(record.name) \(record.type)", severity: record.severity)
+    }
+
+    init(_ check: HTTPCheck) {
+        var target = check.url.template
+        if check.mode != .request { target = "\(check.mode.rawValue) \(target)" }
+        if let connectTo = check.connectTo { target += " via \(connectTo)" }
+        self.init(id: check.id, kind: .http, target: target, severity: check.severity)
+    }
+
+    init(_ endpoint: TLSEndpoint) {
+        var target = "\(endpoint.host):\(endpoint.port)"
+        if let address = endpoint.address { target += " via \(address)" }
+        self.init(id: endpoint.id, kind: .tls, target: target, severity: endpoint.severity)
+    }
+}
+
+/// Where a check stands. `unknown` is never good enough for a GO.
+public enum CheckStatus: String, Sendable, Equatable, Codable, CaseIterable {
+    case pass, warn, fail, unknown
+}
+
+/// A value a probe observed, as it appears in `flightdeck check --json`.
+public enum ObservedValue: Sendable, Equatable, Encodable {
+    case text(String)
+    case number(Double)
+    case flag(Bool)
+    case list([String])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .flag(let value): try container.encode(value)
+        case .list(let value): try container.encode(value)
+        }
+    }
+}
+
+/// The latest outcome of one check.
+public struct CheckReport: Sendable, Equatable {
+    public var check: CheckDescriptor
+    public var status: CheckStatus
+    /// One line a tired person understands: why it is not green, or what was seen.
+    public var detail: String
+    public var observed: [String: ObservedValue]
+
+    public init(check: CheckDescriptor, status: CheckStatus, detail: String, observed: [String: ObservedValue] = [:]) {
+        self.check = check
+        self.status = status
+        self.detail = detail
+        self.observed = observed
+    }
+}
+
+/// The headless verdict: GO only when every blocker has passed (a warning passes).
+public struct CheckVerdict: Sendable, Equatable {
+    public var isGo: Bool
+    public var reason: String
+
+    public init(reports: [CheckReport]) {
+        let blockers = reports.filter { $0.check.severity == .blocker }
+        let failed = blockers.filter { $0.status == .fail }
+        let unknown = blockers.filter { $0.status == .unknown }
+        isGo = failed.isEmpty && unknown.isEmpty
+        if !failed.isEmpty {
+            reason = "\(Self.count(failed.count, "blocker")) failing: \(Self.names(failed))"
+        } else if !unknown.isEmpty {
+            reason = "\(Self.count(unknown.count, "blocker")) not known to pass: \(Self.names(unknown))"
+        } else {
+            reason = blockers.isEmpty ? "the plan has no blocking checks" : "all \(Self.count(blockers.count, "blocker")) pass"
+        }
+    }
+
+    private static func count(_ count: Int, _ noun: String) -> String {
+        count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
+    }
+
+    private static func names(_ reports: [CheckReport]) -> String {
+        let shown = reports.prefix(5).map(\.check.id).joined(separator: ", ")
+        return reports.count > 5 ? "\(shown) and \(reports.count - 5) more" : shown
+    }
+}

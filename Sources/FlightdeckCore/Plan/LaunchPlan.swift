@@ -1,0 +1,343 @@
+import Foundation
+
+/// A launch plan: everything Flightdeck watches and everyone who signs off on one launch.
+///
+/// Plans are read from YAML by ``PlanLoader``; see `docs/plan-format.md` for the format.
+public struct LaunchPlan: Sendable, Equatable {
+    public var name: String
+    /// The DNS zone that is launching (`directfanz.io`).
+    public var zone: DNSName
+    /// The moment of launch.
+    public var t0: Date
+    /// The time zone the team plans in; T-0 is shown in it beside UTC.
+    public var timeZone: TimeZone
+    /// Where the shared launch state lives; relative paths are relative to the plan file.
+    public var stateDirectory: String?
+    public var polling: PollingSettings
+    public var resolvers: [Resolver]
+    public var dns: DNSExpectations
+    public var httpChecks: [HTTPCheck]
+    public var tlsEndpoints: [TLSEndpoint]
+    public var alarmSources: [AlarmSource]
+    public var checklist: [ChecklistItem]
+    public var roles: [Role]
+    public var approvers: [Approver]
+    public var poll: PollRules
+    public var holds: [Hold]
+
+    /// Every automated check the plan declares, in plan order: DNS records, then HTTP checks,
+    /// then TLS endpoints.
+    public var checks: [CheckDescriptor] {
+        dns.records.map(CheckDescriptor.init)
+            + httpChecks.map(CheckDescriptor.init)
+            + tlsEndpoints.map(CheckDescriptor.init)
+    }
+}
+
+/// How a check's failure weighs on the launch; shared by checks and checklist items.
+public enum Severity: String, Sendable, Equatable, CaseIterable {
+    /// A red blocker means NO-GO.
+    case blocker
+    case major
+    case minor
+}
+
+/// Defaults for every probe, each overridable per check.
+public struct PollingSettings: Sendable, Equatable {
+    public var interval: Duration
+    public var timeout: Duration
+    /// How many probes may run at once.
+    public var concurrency: Int
+    /// Consecutive failures before a check turns red.
+    public var failureThreshold: Int
+    /// Consecutive successes before a red check turns green again.
+    public var successThreshold: Int
+
+    public static let defaults = PollingSettings(
+        interval: .seconds(15), timeout: .seconds(5), concurrency: 32,
+        failureThreshold: 2, successThreshold: 1)
+}
+
+/// Per-check overrides of ``PollingSettings``; nil means "the plan default".
+public struct ProbeTiming: Sendable, Equatable {
+    public var interval: Duration?
+    public var timeout: Duration?
+
+    public init(interval: Duration? = nil, timeout: Duration? = nil) {
+        self.interval = interval
+        self.timeout = timeout
+    }
+}
+
+// MARK: - Resolvers and DNS
+
+/// A resolver the propagation grid asks.
+public struct Resolver: Sendable, Equatable {
+    public enum Transport: String, Sendable, Equatable, CaseIterable {
+        case udp, tcp, tls, https
+    }
+
+    public var name: String
+    public var transport: Transport
+    /// Where to send queries. For `https` this is the address to connect to, if pinned.
+    public var address: SocketAddress?
+    /// The DNS-over-HTTPS endpoint (RFC 8484), for `https` only.
+    public var url: URL?
+    /// The name to authenticate for `tls` (DNS over TLS); nil means "do not check the name".
+    public var tlsName: DNSName?
+    public var timeout: Duration?
+
+    /// The default port of each transport.
+    public static func defaultPort(for transport: Transport) -> UInt16 {
+        switch transport {
+        case .udp, .tcp: 53
+        case .tls: 853
+        case .https: 443
+        }
+    }
+}
+
+/// What DNS must look like once the launch has propagated.
+public struct DNSExpectations: Sendable, Equatable {
+    /// The new provider's nameservers the zone must be delegated to.
+    public var expectedNameservers: [Nameserver]
+    /// The old provider's nameservers, still asked to see what stale caches may hold.
+    public var previousNameservers: [Nameserver]
+    /// The parent zone's servers; empty means "find them from the root".
+    public var parentServers: [Nameserver]
+    public var records: [DNSRecordExpectation]
+
+    public static let empty = DNSExpectations(
+        expectedNameservers: [], previousNameservers: [], parentServers: [], records: [])
+}
+
+/// A nameserver by name, with its addresses when they cannot (or should not) be looked up.
+public struct Nameserver: Sendable, Equatable {
+    public var name: DNSName
+    public var addresses: [SocketAddress]
+
+    public init(name: DNSName, addresses: [SocketAddress] = []) {
+        self.name = name
+        self.addresses = addresses
+    }
+}
+
+/// One record set the launch needs, with what it held before the cutover.
+public struct DNSRecordExpectation: Sendable, Equatable {
+    public var id: String
+    public var name: DNSName
+    public var type: DNSRecordType
+    /// The values in presentation format (`10 mx.example.com.`, `"v=spf1 ..."`).
+    public var expected: [String]
+    public var previous: [String]
+    public var severity: Severity
+    public var timing: ProbeTiming
+}
+
+// MARK: - HTTP
+
+/// An HTTP health check.
+public struct HTTPCheck: Sendable, Equatable {
+    /// What kind of exchange the check performs.
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        /// A plain request judged by its response.
+        case request
+        /// A WebSocket upgrade that must answer 101 Switching Protocols.
+        case websocket
+        /// An HLS playlist that must parse and, when live, advance between polls.
+        case hls
+    }
+
+    public enum IPVersion: String, Sendable, Equatable, CaseIterable {
+        case any, v4, v6
+    }
+
+    public enum HTTPVersion: String, Sendable, Equatable, CaseIterable {
+        case http1_1 = "1.1"
+        case http2 = "2"
+    }
+
+    public var id: String
+    public var name: String?
+    public var mode: Mode
+    public var severity: Severity
+    public var method: String
+    public var url: SecretText
+    public var headers: [HTTPHeader]
+    public var body: SecretText?
+    public var expect: HTTPExpectations
+    public var followRedirects: Bool
+    /// Connect here instead of the address DNS gives for the URL's host (curl's --connect-to).
+    public var connectTo: SocketAddress?
+    public var ipVersion: IPVersion
+    public var httpVersion: HTTPVersion?
+    /// Paths, relative to the plan file unless absolute.
+    public var caFile: String?
+    public var clientCertificate: String?
+    public var clientKey: String?
+    public var proxy: SecretText?
+    /// For `hls` checks: the playlist is live and its media sequence must advance.
+    public var liveStream: Bool
+    public var timing: ProbeTiming
+}
+
+public struct HTTPHeader: Sendable, Equatable {
+    public var name: String
+    public var value: SecretText
+}
+
+/// What an HTTP response must satisfy to pass.
+public struct HTTPExpectations: Sendable, Equatable {
+    public var statuses: [ClosedRange<Int>]
+    public var bodyContains: [String]
+    /// Regular expression the body must match, as written in the plan.
+    public var bodyMatches: String?
+    public var json: [JSONExpectation]
+    public var headers: [HeaderExpectation]
+    /// The response must redirect to this URL (for http to https).
+    public var redirectTo: String?
+    /// Slower than this is a warning, not a failure.
+    public var latencyBudget: Duration?
+
+    public static let defaultStatuses: [ClosedRange<Int>] = [200...299]
+}
+
+/// A value the JSON body must hold at a path such as `checks.database.status`.
+public struct JSONExpectation: Sendable, Equatable {
+    public var path: String
+    /// The expected value, compared as its JSON text (`"ok"`, `true`, `3`).
+    public var equals: String
+}
+
+public struct HeaderExpectation: Sendable, Equatable {
+    public enum Condition: Sendable, Equatable {
+        case present
+        case absent
+        case equals(String)
+        case contains(String)
+    }
+
+    public var name: String
+    public var condition: Condition
+}
+
+// MARK: - TLS
+
+/// An endpoint whose served certificate is inspected.
+public struct TLSEndpoint: Sendable, Equatable {
+    public enum MinimumVersion: String, Sendable, Equatable, CaseIterable {
+        case tls1_2 = "1.2"
+        case tls1_3 = "1.3"
+    }
+
+    public var id: String
+    /// The name sent as SNI and, unless `address` is set, looked up to connect.
+    public var host: DNSName
+    public var port: UInt16
+    /// Connect here instead (the new load balancer before DNS moves).
+    public var address: SocketAddress?
+    /// Hostnames the served certificate must cover.
+    public var covers: [DNSName]
+    public var warningDays: Int
+    public var criticalDays: Int
+    public var ipVersion: HTTPCheck.IPVersion
+    public var caFile: String?
+    /// Require a stapled OCSP response.
+    public var requireStapling: Bool
+    public var minimumVersion: MinimumVersion
+    public var severity: Severity
+    public var timing: ProbeTiming
+
+    public static let defaultWarningDays = 30
+    public static let defaultCriticalDays = 14
+}
+
+// MARK: - Alarms
+
+/// An external system whose alarms show in the alarms pane.
+public struct AlarmSource: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// AWS CloudWatch DescribeAlarms, filtered by alarm name prefix.
+        case cloudwatch(region: String, namePrefix: String?, endpoint: URL?)
+        /// Prometheus Alertmanager API v2, optionally filtered by label matchers.
+        case alertmanager(url: SecretText, matchers: [String])
+        /// Any JSON feed, mapped onto alarms by field paths.
+        case json(url: SecretText, headers: [HTTPHeader], mapping: JSONAlarmMapping)
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var timing: ProbeTiming
+
+    public var kindName: String {
+        switch kind {
+        case .cloudwatch: "cloudwatch"
+        case .alertmanager: "alertmanager"
+        case .json: "json"
+        }
+    }
+}
+
+/// Where a generic JSON feed keeps each alarm's fields.
+public struct JSONAlarmMapping: Sendable, Equatable {
+    /// Path to the array of alarms; empty when the document itself is the array.
+    public var items: String
+    public var name: String
+    public var state: String
+    public var severity: String?
+    public var since: String?
+}
+
+// MARK: - Checklist, people and the poll
+
+public struct ChecklistItem: Sendable, Equatable {
+    /// READ-DO: read the step, then do it. DO-CONFIRM: do it from memory, then confirm.
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        case readDo = "read-do"
+        case doConfirm = "do-confirm"
+    }
+
+    public var id: String
+    public var phase: String
+    public var title: String
+    /// The id of the role that owns the item.
+    public var owner: String
+    public var severity: Severity
+    public var mode: Mode
+    /// Ids of the automated checks that prove the item; it un-ticks when they regress.
+    public var checks: [String]
+}
+
+public struct Role: Sendable, Equatable {
+    public var id: String
+    public var title: String
+}
+
+public struct Approver: Sendable, Equatable {
+    public var name: String
+    /// The id of the role this person votes for.
+    public var role: String
+    /// Login names that identify this person over SSH.
+    public var users: [String]
+    /// Salted PIN hash for the shared terminal; never shown.
+    public var pinHash: PINHash?
+}
+
+/// How the go/no-go poll runs.
+public struct PollRules: Sendable, Equatable {
+    /// Role ids in the order they are polled.
+    public var order: [String]
+    /// The role that gives the final GO.
+    public var director: String
+    /// Whether an approver may be the second approver of their own override.
+    public var allowSelfApproval: Bool
+}
+
+/// A built-in hold: at `T-start` the clock stops until someone resumes or scrubs.
+public struct Hold: Sendable, Equatable {
+    public var name: String
+    /// How long before T-0 the hold starts.
+    public var beforeT0: Duration
+    /// How long the hold may last before it demands a decision.
+    public var duration: Duration
+}

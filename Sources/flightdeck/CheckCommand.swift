@@ -1,0 +1,50 @@
+import ArgumentParser
+import FlightdeckCore
+import Foundation
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run one full poll of every check in a plan, headless.",
+        discussion: "Exit 0 when every blocker passes, 1 when any fails or is not known to pass, 2 on a usage or plan error.")
+
+    @OptionGroup var plan: PlanArgument
+
+    @Flag(help: "Print one JSON document (see README.md) instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let loaded = try plan.load()
+        // Probes arrive kind by kind; a check without one is reported as such, never as passing.
+        let reports = loaded.checks.map { check in
+            CheckReport(check: check, status: .unknown,
+                        detail: "not probed: this build has no \(check.kind.rawValue) probe yet")
+        }
+        let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, checkedAt: Date())
+        if json {
+            print(document.encoded())
+        } else {
+            print(CheckTable(document: document).text)
+        }
+        if document.verdict != "go" { throw ExitCode.noGo }
+    }
+}
+
+/// The human-readable form of a check run: one row per check, then the verdict.
+struct CheckTable {
+    let document: CheckRunDocument
+
+    var text: String {
+        let header = ["STATUS", "KIND", "ID", "TARGET", "DETAIL"]
+        let rows = document.checks.map { check in
+            [check.status.rawValue.uppercased(), check.kind.rawValue, check.id, check.target, check.detail]
+        }
+        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            (cells.prefix(4).enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [cells[4]])
+                .joined(separator: "  ")
+        }
+        let verdict = "\(document.verdict.uppercased()): \(document.reason)"
+        return ([line(header)] + rows.map(line) + ["", verdict]).joined(separator: "\n")
+    }
+}

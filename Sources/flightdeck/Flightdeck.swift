@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+
+/// The `flightdeck` command: the cockpit by default, and the headless subcommands.
+struct Flightdeck: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "flightdeck",
+        abstract: "A terminal launch cockpit: DNS, certificates, health, alarms, checklist and the go/no-go poll.",
+        discussion: """
+            Exit codes: 0 go (or success), 1 no-go (a blocker fails or is not known to pass), \
+            2 a usage or plan error.
+            """,
+        version: version,
+        subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VersionCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+/// Runs the command line with the exit codes the headless contract promises: argument
+/// errors exit 2 (argument-parser's own default is 64).
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Flightdeck.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exitCode as ExitCode {
+            exit(exitCode.rawValue)
+        } catch {
+            let message = Flightdeck.fullMessage(for: error)
+            if Flightdeck.exitCode(for: error) == .success {
+                print(message)
+                exit(0)
+            }
+            Console.error(message)
+            exit(2)
+        }
+    }
+}
+
+/// Where the commands write. Output goes to stdout; diagnostics and errors to stderr.
+enum Console {
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Exit codes of the headless contract.
+extension ExitCode {
+    static let noGo = ExitCode(1)
+    static let usageOrPlanError = ExitCode(2)
+}

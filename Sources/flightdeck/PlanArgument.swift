@@ -1,0 +1,51 @@
+import ArgumentParser
+import FlightdeckCore
+import Foundation
+
+/// The plan file every command takes, loaded and validated with every problem shown.
+struct PlanArgument: ParsableArguments {
+    @Argument(help: "The launch plan (YAML).", completion: .file(extensions: ["yaml", "yml"]))
+    var path: String
+
+    /// Loads the plan; on failure prints every problem to stderr and exits 2.
+    func load() throws -> LaunchPlan {
+        switch PlanLoader.load(path: path, environment: ProcessInfo.processInfo.environment) {
+        case .success(let plan):
+            return plan
+        case .failure(let error):
+            Console.error(error.description)
+            let count = error.diagnostics.count
+            Console.error("\(path): \(count == 1 ? "1 problem" : "\(count) problems"); the plan was not loaded")
+            throw ExitCode.usageOrPlanError
+        }
+    }
+}
+
+extension LaunchPlan {
+    /// One line that says what the plan holds.
+    var summary: String {
+        func count(_ value: Int, _ noun: String, _ plural: String? = nil) -> String {
+            "\(value) \(value == 1 ? noun : plural ?? noun + "s")"
+        }
+        let counts = [
+            count(resolvers.count, "resolver"), count(dns.records.count, "DNS record"),
+            count(httpChecks.count, "HTTP check"), count(tlsEndpoints.count, "TLS endpoint"),
+            count(alarmSources.count, "alarm source"), count(checklist.count, "checklist item"),
+            count(roles.count, "role"), count(approvers.count, "approver"), count(holds.count, "hold"),
+        ]
+        return "\(name): zone \(zone), T-0 \(t0Description); \(counts.joined(separator: ", "))"
+    }
+
+    /// T-0 in UTC and in the plan's time zone.
+    var t0Description: String {
+        func format(_ zone: TimeZone) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = "yyyy-MM-dd HH:mm"
+            return formatter.string(from: t0)
+        }
+        let utc = "\(format(TimeZone(identifier: "UTC")!)) UTC"
+        return ["UTC", "GMT"].contains(timeZone.identifier) ? utc : "\(utc) (\(format(timeZone)) \(timeZone.identifier))"
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import FlightdeckProbes
+import FlightdeckTerminal
+
+struct VersionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print Flightdeck's version and the libraries it runs on.")
+
+    func run() async throws {
+        print("""
+            flightdeck \(Flightdeck.version)
+            libcurl \(LinkedLibraries.curl)
+            \(LinkedLibraries.openSSL)
+            \(TerminalLibrary.version)
+            """)
+    }
+}
