@@ -53,7 +53,12 @@ let package = Package(
 
         .testTarget(name: "FlightdeckCoreTests",
                     dependencies: ["FlightdeckCore"],
-                    resources: [.copy("Plans")],
+                    swiftSettings: strict),
+        .testTarget(name: "FlightdeckStoreTests",
+                    dependencies: ["FlightdeckStore"],
+                    swiftSettings: strict),
+        .testTarget(name: "FlightdeckViewTests",
+                    dependencies: ["FlightdeckView"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckCLITests",
                     dependencies: ["flightdeck"],

@@ -205,7 +205,9 @@ private struct PlanReading {
         } else {
             calendar.timeZone = zone
         }
-        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(secondsFromGMT: 0)!
+        guard components.isValidDate(in: utc), let date = calendar.date(from: components) else {
             node.report("`\(text)` is not a real date or time")
             return nil
         }
@@ -313,13 +315,16 @@ private struct PlanReading {
         let id = declare(map.required("id"), in: .check)
         let name = map.required("name").flatMap(recordName)
         let type = map.required("type")?.parse(DNSRecordType.parse)
-        let expected = map.required("expected").flatMap { recordValues($0, type: type) }
-        if let expected, expected.isEmpty {
-            map["expected"]?.report("a record needs at least one expected value")
+        let expected = map.required("expected").flatMap { expectedNode -> [String]? in
+            if case .sequence(let values) = expectedNode.node, values.isEmpty {
+                expectedNode.report("a record needs at least one expected value")
+                return nil
+            }
+            return recordValues(expectedNode, type: type)
         }
         let previous = map["previous"].flatMap { recordValues($0, type: type) } ?? []
         let severity = severityOrDefault(map)
-        guard let id, let name, let type, let expected, !expected.isEmpty, let severity else { return nil }
+        guard let id, let name, let type, let expected, let severity else { return nil }
         return DNSRecordExpectation(id: id, name: name, type: type, expected: expected, previous: previous,
                                     severity: severity, timing: timing(map))
     }

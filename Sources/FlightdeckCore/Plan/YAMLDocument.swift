@@ -191,6 +191,7 @@ public struct YAMLNode {
             return nil
         }
         var entries: [(key: String, value: YAMLNode)] = []
+        var misspelled: Set<String> = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let keyScalar) = keyNode, !keyScalar.string.isEmpty else {
                 YAMLNode(node: keyNode, path: path, document: document).report("a key must be a plain word")
@@ -198,14 +199,15 @@ public struct YAMLNode {
             }
             let key = keyScalar.string
             guard keys.contains(key) else {
-                let hint = closestMatch(to: key, among: keys).map { "did you mean `\($0)`?" }
-                    ?? "known keys here: \(keys.joined(separator: ", "))"
+                let guess = closestMatch(to: key, among: keys)
+                if let guess { misspelled.insert(guess) }
+                let hint = guess.map { "did you mean `\($0)`?" } ?? "known keys here: \(keys.joined(separator: ", "))"
                 YAMLNode(node: keyNode, path: path, document: document).report("unknown key `\(key)`", hint: hint)
                 continue
             }
             entries.append((key, child(valueNode, key: key)))
         }
-        return YAMLMapping(node: self, entries: entries)
+        return YAMLMapping(node: self, entries: entries, misspelled: misspelled)
     }
 
     /// Reads a mapping whose keys are data (header names, say) rather than a fixed set.
@@ -365,6 +367,8 @@ public struct YAMLNode {
 public struct YAMLMapping {
     public let node: YAMLNode
     let entries: [(key: String, value: YAMLNode)]
+    /// Known keys an unknown key was taken for; their absence is already explained.
+    let misspelled: Set<String>
 
     public subscript(key: String) -> YAMLNode? {
         entries.first { $0.key == key }?.value
@@ -373,7 +377,7 @@ public struct YAMLMapping {
     /// The value of a key that must be present; reports it missing otherwise.
     public func required(_ key: String) -> YAMLNode? {
         if let value = self[key] { return value }
-        node.report("missing required key `\(key)`")
+        if !misspelled.contains(key) { node.report("missing required key `\(key)`") }
         return nil
     }
 }

@@ -1,0 +1,339 @@
+@testable import FlightdeckCore
+import Testing
+
+/// The smallest valid plan; each case below breaks it in one way. Lines 1 to 14.
+private let base = """
+    launch:
+      name: Test launch
+      zone: example.test
+      t0: 2026-12-01T14:00Z
+      timezone: UTC
+    roles:
+      - id: ops
+    approvers:
+      - name: Ada
+        role: ops
+        users: [ada]
+    poll:
+      order: [ops]
+      director: ops
+
+    """
+
+/// The base plan with `section` appended from line 15.
+private func appending(_ section: String) -> String { base + section }
+
+/// The base plan with one piece of text replaced (on the same line, so lines stay put).
+private func replacing(_ original: String, with replacement: String) -> String {
+    precondition(base.contains(original), "the base plan has no `\(original)`")
+    return base.replacingOccurrences(of: original, with: replacement)
+}
+
+struct MalformedPlan: CustomTestStringConvertible, Sendable {
+    let name: String
+    let yaml: String
+    /// The first diagnostic's `FILE:LINE:COLUMN: key.path: message`.
+    let headline: String
+    /// A piece of the hint, when the case has one worth checking.
+    let hint: String?
+    var environment: [String: String] = [:]
+
+    var testDescription: String { name }
+}
+
+private let cases: [MalformedPlan] = [
+    MalformedPlan(
+        name: "YAML syntax: unclosed quote",
+        yaml: replacing("name: Test launch", with: "name: \"Test launch"),
+        headline: "plan.yaml:15:1: YAML syntax: found unexpected end of stream",
+        hint: "a quoted value is not closed"),
+    MalformedPlan(
+        name: "YAML syntax: a value with a colon",
+        yaml: replacing("name: Test launch", with: "name: Launch: the sequel"),
+        headline: "plan.yaml:2:15: YAML syntax: mapping values are not allowed in this context",
+        hint: "must be quoted"),
+    MalformedPlan(
+        name: "tab in the indentation",
+        yaml: replacing("  zone: example.test", with: "\tzone: example.test"),
+        headline: "plan.yaml:3:1: a tab in the indentation",
+        hint: "spaces only"),
+    MalformedPlan(
+        name: "duplicate key",
+        yaml: replacing("  timezone: UTC", with: "  timezone: UTC\n  zone: example.org"),
+        headline: "plan.yaml:6:3: duplicate key `zone` (first at line 3)",
+        hint: "keep only one"),
+    MalformedPlan(
+        name: "bare no where text is meant",
+        yaml: appending("checklist:\n  - { id: c1, phase: no, title: Norway region, owner: ops }\n"),
+        headline: "plan.yaml:16:22: checklist[0].phase: `no` is read by YAML as a boolean, not as text",
+        hint: "quote it: \"no\""),
+    MalformedPlan(
+        name: "bare on where text is meant",
+        yaml: replacing("name: Test launch", with: "name: on"),
+        headline: "plan.yaml:2:9: launch.name: `on` is read by YAML as a boolean, not as text",
+        hint: "quote it"),
+    MalformedPlan(
+        name: "unknown key with a suggestion",
+        yaml: replacing("timezone: UTC", with: "timezon: UTC"),
+        headline: "plan.yaml:5:3: launch: unknown key `timezon`",
+        hint: "did you mean `timezone`?"),
+    MalformedPlan(
+        name: "unknown top-level key",
+        yaml: appending("resolver:\n  - { name: a, address: 127.0.0.1 }\n"),
+        headline: "plan.yaml:15:1: unknown key `resolver`",
+        hint: "did you mean `resolvers`?"),
+    MalformedPlan(
+        name: "a mapping where a list is meant",
+        yaml: appending("resolvers:\n  name: a\n  address: 127.0.0.1\n"),
+        headline: "plan.yaml:16:3: resolvers: expected a list, got a mapping",
+        hint: "- "),
+    MalformedPlan(
+        name: "text where a number is meant",
+        yaml: appending("polling:\n  concurrency: many\n"),
+        headline: "plan.yaml:16:16: polling.concurrency: expected a whole number from 1 to 4096, got `many`",
+        hint: nil),
+    MalformedPlan(
+        name: "missing required key",
+        yaml: replacing("  zone: example.test", with: "  # zone: example.test"),
+        headline: "plan.yaml:2:3: launch: missing required key `zone`",
+        hint: nil),
+    MalformedPlan(
+        name: "missing required section",
+        yaml: base.replacingOccurrences(of: "poll:\n  order: [ops]\n  director: ops\n", with: ""),
+        headline: "plan.yaml:1:1: missing required key `poll`",
+        hint: nil),
+    MalformedPlan(
+        name: "duplicate check id",
+        yaml: appending("""
+            http:
+              - { id: api, url: "https://api.example.test/health" }
+              - { id: api, url: "https://api.example.test/ready" }
+
+            """),
+        headline: "plan.yaml:17:11: http[1].id: duplicate check id `api` (first declared at line 16)",
+        hint: "its own id"),
+    MalformedPlan(
+        name: "checklist links a check that does not exist",
+        yaml: appending("""
+            http:
+              - { id: api-health, url: "https://api.example.test/health" }
+            checklist:
+              - { id: c1, phase: Go, title: API up, owner: ops, checks: [api-helth] }
+
+            """),
+        headline: "plan.yaml:18:62: checklist[0].checks[0]: no check has the id `api-helth`",
+        hint: "did you mean `api-health`?"),
+    MalformedPlan(
+        name: "approver with an undeclared role",
+        yaml: replacing("    role: ops", with: "    role: opps"),
+        headline: "plan.yaml:10:11: approvers[0].role: no role has the id `opps`",
+        hint: "did you mean `ops`?"),
+    MalformedPlan(
+        name: "poll order names an unknown role",
+        yaml: replacing("order: [ops]", with: "order: [ops, security]"),
+        headline: "plan.yaml:13:16: poll.order[1]: no role has the id `security`",
+        hint: "declared: ops"),
+    MalformedPlan(
+        name: "a role nobody can vote for",
+        yaml: replacing("  - id: ops\n", with: "  - id: ops\n  - id: qa\n").replacingOccurrences(of: "order: [ops]", with: "order: [ops, qa]"),
+        headline: "plan.yaml:14:16: poll.order[1]: no approver holds the role `qa`",
+        hint: "add an approver with role: qa"),
+    MalformedPlan(
+        name: "invalid URL",
+        yaml: appending("http:\n  - { id: api, url: \"https://\" }\n"),
+        headline: "plan.yaml:16:21: http[0].url: `https://` is not a URL",
+        hint: "https://api.example.com/health"),
+    MalformedPlan(
+        name: "unsupported URL scheme",
+        yaml: appending("http:\n  - { id: api, url: \"ftp://files.example.test/\" }\n"),
+        headline: "plan.yaml:16:21: http[0].url: `ftp` URLs are not supported here",
+        hint: "use http or https"),
+    MalformedPlan(
+        name: "invalid address",
+        yaml: appending("resolvers:\n  - { name: a, address: 127.0.0.256 }\n"),
+        headline: "plan.yaml:16:25: resolvers[0].address: `127.0.0.256` is not an IP address",
+        hint: "192.0.2.10:8443"),
+    MalformedPlan(
+        name: "invalid port",
+        yaml: appending("resolvers:\n  - { name: a, address: \"127.0.0.1:70000\" }\n"),
+        headline: "plan.yaml:16:25: resolvers[0].address: `70000` is not a port",
+        hint: "1 to 65535"),
+    MalformedPlan(
+        name: "invalid TLS port",
+        yaml: appending("tls:\n  - { id: t, host: example.test, port: 0 }\n"),
+        headline: "plan.yaml:16:40: tls[0].port: expected a whole number from 1 to 65535, got `0`",
+        hint: nil),
+    MalformedPlan(
+        name: "duration without a unit",
+        yaml: appending("polling:\n  interval: 10\n"),
+        headline: "plan.yaml:16:13: polling.interval: `10` has no unit",
+        hint: "10s"),
+    MalformedPlan(
+        name: "duration in words",
+        yaml: appending("polling:\n  timeout: 10 seconds\n"),
+        headline: "plan.yaml:16:12: polling.timeout: `10 seconds` is not a duration",
+        hint: "250ms, 10s, 5m, 2h, 14d"),
+    MalformedPlan(
+        name: "unknown record type",
+        yaml: appending("dns:\n  records:\n    - { id: r, name: www, type: AAA, expected: [\"2001:db8::1\"] }\n"),
+        headline: "plan.yaml:17:33: dns.records[0].type: `AAA` is not a DNS record type",
+        hint: "A, AAAA, CNAME"),
+    MalformedPlan(
+        name: "record value that does not fit its type",
+        yaml: appending("dns:\n  records:\n    - { id: r, name: www, type: A, expected: [\"2001:db8::1\"] }\n"),
+        headline: "plan.yaml:17:47: dns.records[0].expected[0]: `2001:db8::1` is not an IPv4 address",
+        hint: "192.0.2.10"),
+    MalformedPlan(
+        name: "record outside the zone",
+        yaml: appending("dns:\n  records:\n    - { id: r, name: www.example.org., type: A, expected: [192.0.2.1] }\n"),
+        headline: "plan.yaml:17:22: dns.records[0].name: `www.example.org.` is outside the zone example.test",
+        hint: nil),
+    MalformedPlan(
+        name: "unknown time zone",
+        yaml: replacing("timezone: UTC", with: "timezone: Europe/Londn"),
+        headline: "plan.yaml:5:13: launch.timezone: `Europe/Londn` is not a time zone",
+        hint: "did you mean `Europe/London`?"),
+    MalformedPlan(
+        name: "T-0 that is not a time",
+        yaml: replacing("t0: 2026-12-01T14:00Z", with: "t0: next tuesday"),
+        headline: "plan.yaml:4:7: launch.t0: `next tuesday` is not a date and time",
+        hint: "2026-12-01T16:00"),
+    MalformedPlan(
+        name: "T-0 inside a daylight-saving gap",
+        yaml: replacing("t0: 2026-12-01T14:00Z", with: "t0: 2026-03-29T01:30").replacingOccurrences(of: "timezone: UTC", with: "timezone: Europe/London"),
+        headline: "plan.yaml:4:7: launch.t0: `2026-03-29T01:30` does not exist in Europe/London: the clocks skip it (daylight saving)",
+        hint: nil),
+    MalformedPlan(
+        name: "secret whose environment variable is unset",
+        yaml: appending("http:\n  - id: api\n    url: \"https://api.example.test/\"\n    headers: { Authorization: \"Bearer ${API_TOKEN}\" }\n"),
+        headline: "plan.yaml:18:31: http[0].headers.Authorization: the environment variable API_TOKEN is not set",
+        hint: "export API_TOKEN"),
+    MalformedPlan(
+        name: "secret written literally",
+        yaml: appending("http:\n  - id: api\n    url: \"https://api.example.test/\"\n    headers: { X-Api-Key: sk_live_123 }\n"),
+        headline: "plan.yaml:18:27: http[0].headers.X-Api-Key: the header `X-Api-Key` carries a credential written literally in the plan",
+        hint: "${ENV_NAME}"),
+    MalformedPlan(
+        name: "malformed secret reference",
+        yaml: appending("http:\n  - id: api\n    url: \"https://api.example.test/\"\n    body: \"token=${API TOKEN}\"\n"),
+        headline: "plan.yaml:18:11: http[0].body: `${API TOKEN}` is not an environment variable name",
+        hint: "${API_TOKEN}"),
+    MalformedPlan(
+        name: "wildcard as part of a label",
+        yaml: appending("tls:\n  - { id: t, host: example.test, covers: [\"api*.example.test\"] }\n"),
+        headline: "plan.yaml:16:43: tls[0].covers[0]: `api*.example.test`: a wildcard must be a whole label (`*.example.com`), not part of one",
+        hint: nil),
+    MalformedPlan(
+        name: "critical days above warning days",
+        yaml: appending("tls:\n  - { id: t, host: example.test, warning_days: 7, critical_days: 14 }\n"),
+        headline: "plan.yaml:16:66: tls[0].critical_days: critical_days (14) is more than warning_days (7)",
+        hint: "warning_days must be the larger"),
+    MalformedPlan(
+        name: "invalid status",
+        yaml: appending("http:\n  - { id: api, url: \"https://api.example.test/\", expect: { status: [200, 2000] } }\n"),
+        headline: "plan.yaml:16:74: http[0].expect.status[1]: `2000` is not an HTTP status",
+        hint: "200-299"),
+    MalformedPlan(
+        name: "enumeration value with a typo",
+        yaml: appending("resolvers:\n  - { name: a, address: 127.0.0.1, transport: udpp }\n"),
+        headline: "plan.yaml:16:47: resolvers[0].transport: `udpp` is not a DNS transport (did you mean `udp`?)",
+        hint: "udp, tcp, tls, https"),
+    MalformedPlan(
+        name: "weak PIN hash",
+        yaml: replacing("    users: [ada]", with: "    pin_hash: \"pbkdf2-sha256$1000$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaA==\""),
+        headline: "plan.yaml:11:15: approvers[0].pin_hash: PBKDF2 with 1000 iterations is too weak for a 4 to 8 digit PIN",
+        hint: "100000"),
+    MalformedPlan(
+        name: "one login for two approvers",
+        yaml: replacing("    users: [ada]", with: "    users: [ada]\n  - { name: Bob, role: ops, users: [ada] }"),
+        headline: "plan.yaml:12:37: approvers[1].users[0]: the login `ada` already belongs to approver `Ada`",
+        hint: "one person, one vote"),
+    MalformedPlan(
+        name: "hold time not before T-0",
+        yaml: appending("holds:\n  - { name: Final hold, at: 5m, duration: 5m }\n"),
+        headline: "plan.yaml:16:29: holds[0].at: `5m` is not a time before T-0",
+        hint: "T-30m"),
+    MalformedPlan(
+        name: "empty file",
+        yaml: "",
+        headline: "plan.yaml:1:1: the file is empty",
+        hint: nil),
+    MalformedPlan(
+        name: "not a mapping at the top",
+        yaml: "- launch\n- roles\n",
+        headline: "plan.yaml:1:1: expected a mapping of keys to values, got a list",
+        hint: nil),
+    MalformedPlan(
+        name: "control character",
+        yaml: replacing("name: Test launch", with: "name: Test\u{7}launch"),
+        headline: "plan.yaml:2:13: the file cannot be read as text: control characters are not allowed",
+        hint: "UTF-8"),
+    MalformedPlan(
+        name: "aliases that expand without end",
+        yaml: appending("""
+            x1: &a1 [a, a, a, a, a, a, a, a, a, a]
+            x2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]
+            x3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]
+            x4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]
+            x5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+            x6: &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]
+
+            """),
+        headline: "plan.yaml:1:1: the file expands to more than 200000 values",
+        hint: "aliases"),
+]
+
+@Suite("Malformed plans")
+struct MalformedPlanTests {
+    @Test("each class of mistake is reported precisely", arguments: cases)
+    func reportsTheMistake(_ malformed: MalformedPlan) throws {
+        let result = PlanLoader(environment: malformed.environment).load(text: malformed.yaml, file: "plan.yaml")
+        guard case .failure(let error) = result else {
+            Issue.record("the plan loaded, but should have been refused")
+            return
+        }
+        let first = try #require(error.diagnostics.first)
+        #expect(first.headline == malformed.headline)
+        if let hint = malformed.hint {
+            #expect(first.hint?.contains(hint) == true, "hint was: \(first.hint ?? "none")")
+        }
+    }
+
+    @Test("the base plan the cases break is itself valid")
+    func baseIsValid() throws {
+        let plan = try PlanLoader(environment: [:]).load(text: base, file: "plan.yaml").get()
+        #expect(plan.name == "Test launch")
+        #expect(plan.poll.order == ["ops"])
+    }
+
+    @Test("every problem is reported in one run, in file order")
+    func reportsEveryProblem() throws {
+        let yaml = replacing("timezone: UTC", with: "timezone: Mars/Olympus")
+            .replacingOccurrences(of: "    role: ops", with: "    role: nobody")
+            + "polling:\n  interval: soon\n  concurrency: 0\n"
+        guard case .failure(let error) = PlanLoader(environment: [:]).load(text: yaml, file: "plan.yaml") else {
+            Issue.record("the plan loaded")
+            return
+        }
+        #expect(error.diagnostics.map(\.headline) == [
+            "plan.yaml:5:13: launch.timezone: `Mars/Olympus` is not a time zone",
+            "plan.yaml:10:11: approvers[0].role: no role has the id `nobody`",
+            // True, and worth saying: with Ada's role mistyped, nobody can vote for ops.
+            "plan.yaml:13:11: poll.order[0]: no approver holds the role `ops`",
+            "plan.yaml:14:13: poll.director: no approver holds the role `ops`",
+            "plan.yaml:16:13: polling.interval: `soon` is not a duration",
+            "plan.yaml:17:16: polling.concurrency: expected a whole number from 1 to 4096, got `0`",
+        ])
+    }
+
+    @Test("a secret's value never appears in a diagnostic")
+    func secretsStayOutOfDiagnostics() throws {
+        let yaml = appending("http:\n  - id: api\n    url: \"ftp://u:${PASS}@files.example.test/\"\n")
+        guard case .failure(let error) = PlanLoader(environment: ["PASS": "hunter2"]).load(text: yaml, file: "plan.yaml") else {
+            Issue.record("the plan loaded")
+            return
+        }
+        #expect(error.description.contains("`ftp` URLs are not supported"))
+        #expect(!error.description.contains("hunter2"))
+    }
+}
