@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightdeckCore
+import FlightdeckProbes
 import Foundation
 
 struct CheckCommand: AsyncParsableCommand {
@@ -15,10 +16,16 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try plan.load()
-        // Probes arrive kind by kind; a check without one is reported as such, never as passing.
+        let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory)
+        let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
+        let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
+        // A check without a probe in this build is reported as such, never as passing.
         let reports = loaded.checks.map { check in
-            CheckReport(check: check, status: .unknown,
-                        detail: "not probed: this build has no \(check.kind.rawValue) probe yet")
+            guard let outcome = byID[check.id] else {
+                return CheckReport(check: check, status: .unknown,
+                                   detail: "not probed: this build has no \(check.kind.rawValue) probe yet")
+            }
+            return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
         }
         let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, checkedAt: Date())
         if json {

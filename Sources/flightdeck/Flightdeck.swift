@@ -1,10 +1,9 @@
 import ArgumentParser
+import FlightdeckCore
 import Foundation
 
 /// The `flightdeck` command: the cockpit by default, and the headless subcommands.
 struct Flightdeck: AsyncParsableCommand {
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "flightdeck",
         abstract: "A terminal launch cockpit: DNS, certificates, health, alarms, checklist and the go/no-go poll.",
@@ -12,7 +11,7 @@ struct Flightdeck: AsyncParsableCommand {
             Exit codes: 0 go (or success), 1 no-go (a blocker fails or is not known to pass), \
             2 a usage or plan error.
             """,
-        version: version,
+        version: FlightdeckVersion.current,
         subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)
 }

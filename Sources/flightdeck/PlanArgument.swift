@@ -7,6 +7,11 @@ struct PlanArgument: ParsableArguments {
     @Argument(help: "The launch plan (YAML).", completion: .file(extensions: ["yaml", "yml"]))
     var path: String
 
+    /// The plan's directory, which relative paths in it are relative to.
+    var directory: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().path
+    }
+
     /// Loads the plan; on failure prints every problem to stderr and exits 2.
     func load() throws -> LaunchPlan {
         switch PlanLoader.load(path: path, environment: ProcessInfo.processInfo.environment) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightdeckCore
 import FlightdeckProbes
 import FlightdeckTerminal
 
@@ -9,7 +10,7 @@ struct VersionCommand: AsyncParsableCommand {
 
     func run() async throws {
         print("""
-            flightdeck \(Flightdeck.version)
+            flightdeck \(FlightdeckVersion.current)
             libcurl \(LinkedLibraries.curl)
             \(LinkedLibraries.openSSL)
             \(TerminalLibrary.version)

@@ -1,0 +1,30 @@
+import FlightdeckCore
+
+/// The probes for a plan's checks, and one full poll of them for `flightdeck check`.
+public enum PlanProbes {
+    /// Every check of the plan that has a probe in this build.
+    public static func make(for plan: LaunchPlan, planDirectory: String?) -> [any Probe] {
+        plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
+    }
+
+    /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.
+    public static func pollOnce(_ probes: [any Probe], concurrency: Int) async -> [ProbeOutcome] {
+        await withTaskGroup(of: (Int, ProbeOutcome).self) { group in
+            var outcomes = [ProbeOutcome?](repeating: nil, count: probes.count)
+            var next = 0
+            func startNext() {
+                guard next < probes.count else { return }
+                let index = next
+                let probe = probes[index]
+                group.addTask { (index, await probe.run(at: .zero)) }
+                next += 1
+            }
+            for _ in 0..<max(1, concurrency) { startNext() }
+            while let (index, outcome) = await group.next() {
+                outcomes[index] = outcome
+                startNext()
+            }
+            return outcomes.compactMap { $0 }
+        }
+    }
+}

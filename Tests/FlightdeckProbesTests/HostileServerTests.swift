@@ -1,0 +1,92 @@
+import FlightdeckCore
+import FlightdeckProbes
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+@Suite("HTTP probe against hostile servers")
+struct HostileServerTests {
+    @Test("a server that accepts and never answers: a timeout naming the phase")
+    func neverAnswers() async throws {
+        let server = try HostileServer(.neverAnswer)
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", timeout: 300ms }"#)
+        #expect(outcome.status == .fail)
+        #expect(outcome.detail == "timed out after 300 ms waiting for the first byte")
+        #expect(outcome.observed["error_class"] == .text("timeout"))
+    }
+
+    @Test("headers that never end are cut off at the cap")
+    func endlessHeaders() async throws {
+        let server = try HostileServer(.endlessHeaders)
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", timeout: 10s }"#)
+        #expect(outcome.status == .fail)
+        #expect(outcome.detail == "response headers larger than 64 KiB; stopped reading")
+        #expect(outcome.observed["error_class"] == .text("headers-too-large"))
+    }
+
+    @Test("a 10 GB body is read up to the cap, then dropped")
+    func tenGigabyteBody() async throws {
+        let server = try HostileServer(.hugeBody(declared: 10_000_000_000))
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", timeout: 10s }"#)
+        #expect(outcome.status == .pass, "\(outcome.detail)")
+        let exchange = try #require(outcome.exchange)
+        #expect(exchange.bodyTruncated)
+        #expect(exchange.body.count == 1 << 20)
+        #expect(exchange.bytesReceived < 2 << 20)
+    }
+
+    @Test("a body that trickles forever hits the total deadline")
+    func trickle() async throws {
+        let server = try HostileServer(.trickleBody)
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", timeout: 400ms }"#)
+        #expect(outcome.status == .fail)
+        #expect(outcome.detail == "timed out after 400 ms waiting for the rest of the body")
+    }
+
+    @Test("a connection closed without a word")
+    func closedWithoutAnswer() async throws {
+        let server = try HostileServer(.closeWithoutAnswer)
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)" }"#)
+        #expect(outcome.detail == "the server closed the connection without answering")
+        #expect(outcome.observed["error_class"] == .text("connection"))
+    }
+
+    @Test("a reply that is not HTTP")
+    func garbage() async throws {
+        let server = try HostileServer(.raw("SSH-2.0-OpenSSH_9.2\r\n\r\n"))
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)" }"#)
+        #expect(outcome.status == .fail)
+        #expect(outcome.observed["error_class"] == .text("protocol"))
+        #expect(outcome.detail.hasPrefix("not a valid HTTP response"))
+    }
+
+    @Test("escape sequences in a response header are shown defanged")
+    func hostileHeader() async throws {
+        let server = try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Version: \u{1B}[31mred\r\n\r\n"))
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", expect: { headers: { x-version: { equals: "2.0" } } } }"#)
+        #expect(outcome.detail == "header x-version is \"\u{FFFD}[31mred\", expected \"2.0\"")
+    }
+
+    @Test("WebSocket: 101 with the right accept passes; a wrong accept or a plain 200 fails")
+    func websocket() async throws {
+        let good = try HostileServer(.websocket(wrongAccept: false))
+        let passed = try await probe(#"{ id: ws, mode: websocket, url: "ws://127.0.0.1:\#(good.port)/socket" }"#)
+        #expect(passed.status == .pass, "\(passed.detail)")
+        #expect(passed.detail.hasPrefix("101 in "))
+
+        let tampered = try HostileServer(.websocket(wrongAccept: true))
+        let wrong = try await probe(#"{ id: ws, mode: websocket, url: "ws://127.0.0.1:\#(tampered.port)/socket" }"#)
+        #expect(wrong.detail == "WebSocket: wrong Sec-WebSocket-Accept (the server did not answer our key)")
+
+        let plain = try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"))
+        let refused = try await probe(#"{ id: ws, mode: websocket, url: "ws://127.0.0.1:\#(plain.port)/socket" }"#)
+        #expect(refused.detail == "HTTP 200, expected 101")
+    }
+
+    @Test("a name libcurl refuses to look up (RFC 7686) is a DNS failure, without a query leaving the machine")
+    func dnsFailure() async throws {
+        let outcome = try await probe(#"{ id: c, url: "http://flightdeck-test.onion/" }"#)
+        #expect(outcome.detail == "DNS: cannot resolve flightdeck-test.onion")
+        #expect(outcome.observed["error_class"] == .text("dns"))
+    }
+}

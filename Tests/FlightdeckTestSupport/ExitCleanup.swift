@@ -1,0 +1,20 @@
+import Foundation
+import Synchronization
+
+/// Work to do when the test process exits: stopping servers shared by many tests, which no
+/// single test owns.
+public enum ExitCleanup {
+    private static let actions = Mutex<[@Sendable () -> Void]>([])
+    private static let installed = Atomic<Bool>(false)
+
+    public static func register(_ action: @escaping @Sendable () -> Void) {
+        actions.withLock { $0.append(action) }
+        if !installed.exchange(true, ordering: .sequentiallyConsistent) {
+            atexit { ExitCleanup.runAll() }
+        }
+    }
+
+    private static func runAll() {
+        for action in actions.withLock({ $0 }) { action() }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Free TCP ports on loopback, picked at run time so parallel runs and other users never
+/// collide. The port is closed again before it is returned; servers bind it a moment later.
+public enum FreePort {
+    public static func tcp(host: String = "127.0.0.1") throws -> UInt16 {
+        let socket = try LoopbackSocket.listening(host: host, port: 0)
+        defer { close(socket.descriptor) }
+        return socket.port
+    }
+}
+
+/// Waits until something accepts TCP connections on host:port, or the time is up.
+public func waitUntilListening(host: String = "127.0.0.1", port: UInt16, within seconds: Double = 10) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if let descriptor = try? LoopbackSocket.connect(host: host, port: port) {
+            close(descriptor)
+            return
+        }
+        usleep(20_000)
+    }
+    throw CommandFailure(command: "connect \(host):\(port)", status: -1, stderr: "nothing listening after \(seconds) s")
+}
+
+/// Minimal POSIX socket helpers for test servers on 127.0.0.0/8 and ::1.
+public struct LoopbackSocket {
+    public let descriptor: Int32
+    public let port: UInt16
+
+    public static func listening(host: String, port: UInt16) throws -> LoopbackSocket {
+        let (family, address) = try socketAddress(host: host, port: port)
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw posixError("socket") }
+        var yes: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let bound = address.withUnsafeBytes { bind(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+        guard bound == 0, listen(descriptor, 128) == 0 else {
+            close(descriptor)
+            throw posixError("bind \(host):\(port)")
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
+        }
+        let boundPort = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+        return LoopbackSocket(descriptor: descriptor, port: boundPort)
+    }
+
+    public static func connect(host: String, port: UInt16) throws -> Int32 {
+        let (family, address) = try socketAddress(host: host, port: port)
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw posixError("socket") }
+        let result = address.withUnsafeBytes { Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+        guard result == 0 else {
+            close(descriptor)
+            throw posixError("connect")
+        }
+        return descriptor
+    }
+
+    private static func socketAddress(host: String, port: UInt16) throws -> (Int32, [UInt8]) {
+        if host.contains(":") {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { throw posixError("address \(host)") }
+            return (AF_INET6, withUnsafeBytes(of: address) { Array($0) })
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw posixError("address \(host)") }
+        return (AF_INET, withUnsafeBytes(of: address) { Array($0) })
+    }
+
+    static func posixError(_ what: String) -> CommandFailure {
+        CommandFailure(command: what, status: errno, stderr: String(cString: strerror(errno)))
+    }
+}

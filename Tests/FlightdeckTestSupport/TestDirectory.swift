@@ -1,0 +1,54 @@
+import Foundation
+
+/// A directory of its own for one test run, removed when the test lets go of it.
+public final class TestDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String) throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flightdeck-\(label)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    public func write(_ text: String, to name: String) throws {
+        let target = file(name)
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try text.write(toFile: target, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Runs a command to completion and returns its output; throws with stderr when it fails.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw CommandFailure(command: ([executable] + arguments).joined(separator: " "),
+                             status: process.terminationStatus, stderr: String(decoding: err, as: UTF8.self))
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+public struct CommandFailure: Error, CustomStringConvertible {
+    public var command: String
+    public var status: Int32
+    public var stderr: String
+    public var description: String { "`\(command)` exited \(status): \(stderr)" }
+}
