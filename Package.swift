@@ -68,7 +68,7 @@ let package = Package(
                     dependencies: ["FlightdeckView"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckCLITests",
-                    dependencies: ["flightdeck"],
+                    dependencies: ["flightdeck", "FlightdeckTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import FlightdeckTestSupport
 import Foundation
 import Testing
 
@@ -100,39 +101,78 @@ struct CommandLineTests {
         #expect(result.stdout.contains("2 a usage or plan error"))
     }
 
-    @Test("check --json: the documented shape; unknown blockers make it NO-GO, exit 1")
-    func checkJSON() throws {
-        let result = try FlightdeckProcess.run(["check", "--json", "Examples/directfanz.yaml"],
-                                               environment: ["DIRECTFANZ_READINESS_TOKEN": secret])
-        #expect(result.status == 1)
+    /// A plan whose HTTP checks point at the test nginx; `failing` adds a blocker that fails.
+    private func nginxPlan(failing: Bool) throws -> (TestDirectory, String) {
+        let nginx = try NginxServer.shared()
+        let directory = try TestDirectory("cli")
+        var yaml = """
+            launch: { name: CLI rehearsal, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            dns:
+              records:
+                - { id: dns-apex, name: "@", type: A, expected: [127.0.0.1], severity: minor }
+            http:
+              - { id: api-health, url: "\(nginx.url("/health"))", expect: { json: { status: ok } } }
+              - id: api-echo
+                url: "\(nginx.url("/echo"))"
+                headers: { Authorization: "Bearer ${CLI_TOKEN}" }
+                expect: { body_contains: "auth=Bearer" }
+              - { id: maintenance, url: "\(nginx.url("/status/503"))", severity: major }
+
+            """
+        if failing {
+            yaml += "  - { id: web-home, url: \"\(nginx.url("/degraded"))\", expect: { json: { status: ok } } }\n"
+        }
+        try directory.write(yaml, to: "plan.yaml")
+        return (directory, directory.file("plan.yaml"))
+    }
+
+    @Test("check --json: the documented shape, real probes, exit 0 when every blocker passes")
+    func checkJSONGo() throws {
+        let (directory, plan) = try nginxPlan(failing: false)
+        let result = try FlightdeckProcess.run(["check", "--json", plan], environment: ["CLI_TOKEN": secret])
+        _ = directory
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(Set(document.keys) == ["plan", "file", "checked_at", "verdict", "reason", "counts", "checks"])
-        #expect(document["plan"] as? String == "DirectFanz production launch")
-        #expect(document["verdict"] as? String == "no-go")
-        #expect((document["reason"] as? String)?.hasPrefix("20 blockers not known to pass") == true)
-        #expect(document["counts"] as? [String: Int] == ["pass": 0, "warn": 0, "fail": 0, "unknown": 27])
+        #expect(document["plan"] as? String == "CLI rehearsal")
+        #expect(document["verdict"] as? String == "go")
+        #expect(document["reason"] as? String == "all 2 blockers pass")
+        #expect(document["counts"] as? [String: Int] == ["pass": 2, "warn": 0, "fail": 1, "unknown": 1])
         let checks = try #require(document["checks"] as? [[String: Any]])
-        #expect(checks.count == 27)
-        let readiness = try #require(checks.first { $0["id"] as? String == "api-readiness" })
-        #expect(readiness["kind"] as? String == "http")
-        #expect(readiness["target"] as? String == "https://api.directfanz.io/internal/readiness")
-        #expect(readiness["severity"] as? String == "blocker")
-        #expect(readiness["status"] as? String == "unknown")
-        #expect(readiness["observed"] as? [String: Any] != nil)
-        let tls = try #require(checks.first { $0["id"] as? String == "tls-api-new-alb" })
-        #expect(tls["target"] as? String == "api.directfanz.io:443 via 203.0.113.10")
+        #expect(checks.map { $0["id"] as? String } == ["dns-apex", "api-health", "api-echo", "maintenance"])
+        let health = try #require(checks.first { $0["id"] as? String == "api-health" })
+        #expect(health["kind"] as? String == "http")
+        #expect(health["severity"] as? String == "blocker")
+        #expect(health["status"] as? String == "pass")
+        let observed = try #require(health["observed"] as? [String: Any])
+        #expect(observed["status_code"] as? Int == 200)
+        #expect(observed["total_ms"] is Double || observed["total_ms"] is Int)
+        let maintenance = try #require(checks.first { $0["id"] as? String == "maintenance" })
+        #expect(maintenance["detail"] as? String == "HTTP 503, expected 200-299")
+        let dns = try #require(checks.first { $0["id"] as? String == "dns-apex" })
+        #expect(dns["status"] as? String == "unknown")
+        // nginx echoes the Authorization header into the body; the excerpt shows the reference.
+        let echo = try #require(checks.first { $0["id"] as? String == "api-echo" })
+        let excerpt = try #require((echo["observed"] as? [String: Any])?["body_excerpt"] as? String)
+        #expect(excerpt.contains("auth=Bearer ${CLI_TOKEN}"))
         #expect(!result.stdout.contains(secret))
         #expect(!result.stderr.contains(secret))
     }
 
-    @Test("check: a table and the verdict with its reason")
-    func checkTable() throws {
-        let result = try FlightdeckProcess.run(["check", "Examples/local.yaml"])
+    @Test("check: a failing blocker is NO-GO, exit 1, with the reason in one line")
+    func checkTableNoGo() throws {
+        let (directory, plan) = try nginxPlan(failing: true)
+        let result = try FlightdeckProcess.run(["check", plan], environment: ["CLI_TOKEN": secret])
+        _ = directory
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first?.hasPrefix("STATUS   KIND  ID") == true)
-        #expect(lines.contains { $0.hasPrefix("UNKNOWN  tls   tls-api ") && $0.contains("api.directfanz.test:18443 via 127.0.0.80") })
-        #expect(lines.contains("NO-GO: 15 blockers not known to pass: dns-apex, dns-www, dns-api, dns-ws, dns-stream and 10 more"))
+        #expect(lines.contains { $0.hasPrefix("FAIL     http  web-home ") && $0.hasSuffix(#"JSON status: expected ok, got "degraded""#) })
+        #expect(lines.contains { $0.hasPrefix("PASS     http  api-health ") })
+        #expect(lines.contains("NO-GO: 1 blocker failing: web-home"))
     }
 
     @Test("version names the C libraries actually linked")

@@ -87,6 +87,17 @@ struct PlanValueTests {
         #expect(!dumped.contains("s3cr3t"))
         #expect(SecretText.references(in: "a ${ONE} b ${TWO_2} $${NOT}") == ["ONE", "TWO_2"])
         #expect(!SecretText(literal: "plain").referencesSecrets)
+
+        let loaded = try PlanLoader(environment: ["TOKEN": "s3cr3t"]).load(text: """
+            launch: { name: T, zone: example.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            http: [{ id: c, url: "https://example.test/?token=${TOKEN}" }]
+            """, file: "t.yaml").get()
+        let url = loaded.httpChecks[0].url
+        #expect(url.value == "https://example.test/?token=s3cr3t")
+        #expect(url.redacting("you sent token=s3cr3t, s3cr3t!") == "you sent token=${TOKEN}, ${TOKEN}!")
     }
 
     @Test("PIN hashes in both formats; malformed or weak ones refused")

@@ -43,6 +43,16 @@ struct HostileServerTests {
         #expect(outcome.detail == "timed out after 400 ms waiting for the rest of the body")
     }
 
+    @Test("a slow but correct answer is a warning over the latency budget, not a failure")
+    func latencyBudget() async throws {
+        let server = try HostileServer(.delayed(milliseconds: 150, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        let slow = try await probe(#"{ id: c, url: "\#(server.url)", expect: { latency_budget: 50ms } }"#)
+        #expect(slow.status == .warn)
+        #expect(slow.detail.hasPrefix("slow: ") && slow.detail.hasSuffix(" ms, budget 50 ms"), "\(slow.detail)")
+        let relaxed = try await probe(#"{ id: c, url: "\#(server.url)", expect: { latency_budget: 5s } }"#)
+        #expect(relaxed.status == .pass)
+    }
+
     @Test("a connection closed without a word")
     func closedWithoutAnswer() async throws {
         let server = try HostileServer(.closeWithoutAnswer)

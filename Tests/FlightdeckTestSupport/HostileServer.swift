@@ -22,6 +22,8 @@ public final class HostileServer: @unchecked Sendable {
         case closeWithoutAnswer
         /// Sends exactly these bytes, then closes.
         case raw(String)
+        /// Waits, then sends these bytes and closes: a slow but correct server.
+        case delayed(milliseconds: Int, String)
         /// Answers a WebSocket upgrade; `wrongAccept` sends an accept for another key.
         case websocket(wrongAccept: Bool)
     }
@@ -81,6 +83,9 @@ public final class HostileServer: @unchecked Sendable {
         case .closeWithoutAnswer:
             return
         case .raw(let response):
+            _ = send(client, response)
+        case .delayed(let milliseconds, let response):
+            usleep(UInt32(milliseconds * 1000))
             _ = send(client, response)
         case .websocket(let wrongAccept):
             let key = request.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }

@@ -234,15 +234,26 @@ public enum PlanDuration {
 public struct SecretText: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let template: String
     public let value: String
+    /// Each referenced variable's value, by name, for ``redacting(_:)``.
+    private let secrets: [String: String]
 
-    public init(template: String, value: String) {
+    public init(template: String, value: String, secrets: [String: String] = [:]) {
         self.template = template
         self.value = value
+        self.secrets = secrets
     }
 
     /// Literal text without references.
     public init(literal: String) {
         self.init(template: literal, value: literal)
+    }
+
+    /// `text` with every secret this value references replaced by its `${NAME}`: for text
+    /// that came back from a target, which may echo what it was sent.
+    public func redacting(_ text: String) -> String {
+        secrets.sorted { $0.value.count > $1.value.count }.reduce(text) { result, secret in
+            secret.value.isEmpty ? result : result.replacingOccurrences(of: secret.value, with: "${\(secret.key)}")
+        }
     }
 
     public var referencesSecrets: Bool { !Self.references(in: template).isEmpty }

@@ -339,6 +339,7 @@ public struct YAMLNode {
             return nil
         }
         var value = ""
+        var secrets: [String: String] = [:]
         var complete = true
         for part in parts {
             switch part {
@@ -357,9 +358,10 @@ public struct YAMLNode {
                     continue
                 }
                 value += resolved
+                secrets[name] = resolved
             }
         }
-        return complete ? SecretText(template: template, value: value) : nil
+        return complete ? SecretText(template: template, value: value, secrets: secrets) : nil
     }
 }
 

@@ -46,9 +46,29 @@ public final class HTTPProbe: Probe {
         let evaluation = HTTPEvaluation(check: check, exchange: exchange, expectedWebSocketAccept: websocketAccept,
                                         playlist: playlist, previousLive: previous, now: now)
         if check.mode == .hls { liveState.withLock { $0 = evaluation.liveState } }
-        return ProbeOutcome(checkID: check.id, finishedAt: now, status: evaluation.status, detail: evaluation.detail,
+        let observed = evaluation.observed.mapValues { value -> ObservedValue in
+            if case .text(let text) = value { return .text(redact(text)) }
+            return value
+        }
+        return ProbeOutcome(checkID: check.id, finishedAt: now, status: evaluation.status, detail: redact(evaluation.detail),
                             latency: exchange.transportError == nil ? exchange.timings.total : nil,
-                            observed: evaluation.observed, evidence: .http(exchange))
+                            observed: observed, evidence: .http(redact(exchange)))
+    }
+
+    private func redact(_ exchange: HTTPExchange) -> HTTPExchange {
+        var redacted = exchange
+        redacted.headers = exchange.headers.map { ($0.name, redact($0.value)) }
+        let body = String(decoding: exchange.body, as: UTF8.self)
+        let scrubbed = redact(body)
+        if scrubbed != body { redacted.body = Array(scrubbed.utf8) }
+        return redacted
+    }
+
+    /// A target may echo what it was sent (a header, a token in the URL): what it says is
+    /// shown with the plan's secrets replaced by their `${NAME}`.
+    private func redact(_ text: String) -> String {
+        let secrets = [check.url] + check.headers.map(\.value) + [check.body, check.proxy].compactMap { $0 }
+        return secrets.reduce(text) { $1.redacting($0) }
     }
 
     private func baseRequest(url: String) -> CurlRequest {
