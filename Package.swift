@@ -51,6 +51,11 @@ let package = Package(
                           ],
                           swiftSettings: strict),
 
+        .executableTarget(name: "flightdeck-bench",
+                          dependencies: ["FlightdeckCore", "FlightdeckProbes"],
+                          path: "Benchmarks/HTTPProbeBench",
+                          swiftSettings: strict),
+
         .testTarget(name: "FlightdeckCoreTests",
                     dependencies: ["FlightdeckCore"],
                     swiftSettings: strict),

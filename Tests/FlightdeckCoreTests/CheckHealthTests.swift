@@ -195,3 +195,33 @@ struct ProbeScheduleTests {
                 == simulate(&second, until: .seconds(60), concurrency: 8, durations: [:]))
     }
 }
+
+@Suite("Check board")
+struct CheckBoardTests {
+    @Test("outcomes feed each check through its thresholds; the verdict follows")
+    func board() throws {
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: T, zone: example.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            polling: { failure_threshold: 2, success_threshold: 1 }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            http:
+              - { id: api, url: "https://api.example.test/health" }
+              - { id: docs, url: "https://docs.example.test/", severity: minor }
+            """, file: "t.yaml").get()
+        var board = CheckBoard(plan: plan)
+        #expect(board.reports.map(\.status) == [.unknown, .unknown])
+        #expect(!board.verdict.isGo)
+        board.record(ProbeOutcome(checkID: "api", finishedAt: .seconds(1), status: .pass, detail: "200 in 3 ms", latency: .milliseconds(3)))
+        #expect(board.verdict.isGo, "the minor check does not block")
+        board.record(ProbeOutcome(checkID: "api", finishedAt: .seconds(2), status: .fail, detail: "HTTP 503, expected 200-299", latency: nil))
+        #expect(board.verdict.isGo, "one failure is below the threshold of 2")
+        #expect(board.reports[0].detail == "failed 1 of 2 times before red: HTTP 503, expected 200-299")
+        board.record(ProbeOutcome(checkID: "api", finishedAt: .seconds(3), status: .fail, detail: "HTTP 503, expected 200-299", latency: nil))
+        #expect(!board.verdict.isGo)
+        #expect(board.verdict.reason == "1 blocker failing: api")
+        board.record(ProbeOutcome(checkID: "nope", finishedAt: .seconds(4), status: .pass, detail: "", latency: nil))
+        #expect(board.health.count == 2)
+    }
+}

@@ -31,22 +31,40 @@ struct CurlRequest: Sendable {
     var stopAtSwitchingProtocols = false
 }
 
-/// libcurl's multi interface on one dedicated thread that owns every curl handle, bridged
-/// to async/await: `perform` queues a request, wakes the thread, and resumes when the
-/// transfer ends. Thousands of transfers share the thread; none blocks a caller.
+/// The HTTP engine: one ``CurlMulti`` per processor core, transfers dealt out in turn, so
+/// TLS handshakes (most of a probe's CPU) use every core while no caller ever blocks.
+final class CurlEngine: Sendable {
+    static let shared = CurlEngine(threads: ProcessInfo.processInfo.activeProcessorCount)
+
+    private let workers: [CurlMulti]
+    private let next = Atomic<Int>(0)
+
+    init(threads: Int) {
+        _ = fd_curl_global_init()
+        workers = (0..<min(max(threads, 1), 8)).map { CurlMulti(name: "flightdeck-curl-\($0)") }
+    }
+
+    func perform(_ request: CurlRequest) async -> HTTPExchange {
+        let index = next.add(1, ordering: .relaxed).newValue % workers.count
+        return await workers[index].perform(request)
+    }
+}
+
+/// libcurl's multi interface on one dedicated thread that owns every curl handle it runs,
+/// bridged to async/await: `perform` queues a request, wakes the thread, and resumes when
+/// the transfer ends. Thousands of transfers share the thread; none blocks a caller.
 final class CurlMulti: Sendable {
-    static let shared = CurlMulti()
 
     /// Owned by the curl thread; only `curl_multi_wakeup` is called from other threads,
     /// which libcurl allows.
     private nonisolated(unsafe) let multi: UnsafeMutableRawPointer
     private let incoming = Mutex<[CurlTransfer]>([])
 
-    private init() {
-        _ = fd_curl_global_init()
+    /// Call `curl_global_init` before the first of these (``CurlEngine`` does).
+    init(name: String) {
         multi = curl_multi_init()!
         let thread = Thread { [self] in self.loop() }
-        thread.name = "flightdeck-curl"
+        thread.name = name
         thread.start()
     }
 

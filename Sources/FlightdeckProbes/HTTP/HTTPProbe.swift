@@ -10,7 +10,7 @@ public final class HTTPProbe: Probe {
     public let interval: Duration
     public let timeout: Duration
     private let planDirectory: String?
-    private let engine: CurlMulti
+    private let engine: CurlEngine
     /// What a live HLS check saw last time.
     private let liveState = Mutex<HLSLiveState?>(nil)
 
