@@ -3,6 +3,11 @@ public enum CheckKind: String, Sendable, Equatable, Codable, CaseIterable {
     case dns, http, tls
 }
 
+/// The check the plan implies when it names the new nameservers: is the zone delegated to them?
+public enum DelegationCheck {
+    public static let id = "dns-delegation"
+}
+
 /// One automated check as the plan declares it: what it is and what it looks at.
 public struct CheckDescriptor: Sendable, Equatable {
     public var id: String
@@ -21,6 +26,10 @@ public struct CheckDescriptor: Sendable, Equatable {
 
     init(_ record: DNSRecordExpectation) {
         self.init(id: record.id, kind: .dns, target: "\(record.name) \(record.type)", severity: record.severity)
+    }
+
+    init(delegationOf plan: LaunchPlan) {
+        self.init(id: DelegationCheck.id, kind: .dns, target: "\(plan.zone) NS delegation", severity: .blocker)
     }
 
     init(_ check: HTTPCheck) {

@@ -29,4 +29,6 @@ public struct ProbeOutcome: Sendable, Equatable {
 public enum ProbeEvidence: Sendable, Equatable {
     case none
     case http(HTTPExchange)
+    case dnsRecord(RecordPropagation)
+    case delegation(DelegationReport)
 }

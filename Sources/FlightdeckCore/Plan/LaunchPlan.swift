@@ -25,10 +25,11 @@ public struct LaunchPlan: Sendable, Equatable {
     public var poll: PollRules
     public var holds: [Hold]
 
-    /// Every automated check the plan declares, in plan order: DNS records, then HTTP checks,
-    /// then TLS endpoints.
+    /// Every automated check the plan declares, in plan order: the delegation (when the plan
+    /// names the new nameservers), DNS records, then HTTP checks, then TLS endpoints.
     public var checks: [CheckDescriptor] {
-        dns.records.map(CheckDescriptor.init)
+        (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self)])
+            + dns.records.map(CheckDescriptor.init)
             + httpChecks.map(CheckDescriptor.init)
             + tlsEndpoints.map(CheckDescriptor.init)
     }
@@ -85,6 +86,8 @@ public struct Resolver: Sendable, Equatable {
     public var url: URL?
     /// The name to authenticate for `tls` (DNS over TLS); nil means "do not check the name".
     public var tlsName: DNSName?
+    /// For `tls` and `https`: trust this CA file instead of the system's.
+    public var caFile: String?
     public var timeout: Duration?
 
     /// The default port of each transport.

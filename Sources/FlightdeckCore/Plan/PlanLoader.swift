@@ -86,6 +86,10 @@ private struct PlanReading {
                         hint: "ids are up to 64 letters, digits, `-`, `_` and `.`, starting with a letter or digit")
             return nil
         }
+        if namespace == .check, id == DelegationCheck.id {
+            node.report("`\(id)` is the id of the delegation check Flightdeck adds itself", hint: "choose another id")
+            return nil
+        }
         if let first = declared[namespace]?[id] {
             node.report("duplicate \(namespace.rawValue) id `\(id)` (first declared at line \(first.line))",
                         hint: "every \(namespace.rawValue) needs its own id")
@@ -134,6 +138,9 @@ private struct PlanReading {
         let polling = map["polling"].flatMap { pollingSettings($0) } ?? PollingSettings.defaults
         let resolvers = map["resolvers"]?.list { resolver($0) } ?? []
         let dns = map["dns"].flatMap { dnsSection($0) } ?? .empty
+        if !dns.expectedNameservers.isEmpty, let dnsNode = map["dns"] {
+            declared[.check, default: [:]][DelegationCheck.id] = dnsNode.location
+        }
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
         let alarms = map["alarms"].flatMap { alarmSources($0) } ?? []
@@ -257,7 +264,7 @@ private struct PlanReading {
     // MARK: Resolvers
 
     private mutating func resolver(_ node: YAMLNode) -> Resolver? {
-        guard let map = node.mapping(keys: ["name", "address", "transport", "url", "tls_name", "timeout"]) else { return nil }
+        guard let map = node.mapping(keys: ["name", "address", "transport", "url", "tls_name", "ca_file", "timeout"]) else { return nil }
         let name = declare(map.required("name"), in: .resolver)
         let transport = map["transport"].map { $0.choice(Resolver.Transport.self, named: "DNS transport") } ?? .udp
         let address = map["address"]?.address()
@@ -279,8 +286,12 @@ private struct PlanReading {
         if let tlsNameNode = map["tls_name"] {
             if transport == .tls { tlsName = tlsNameNode.dnsName() } else { tlsNameNode.report("`tls_name` is only for resolvers with transport tls") }
         }
+        var caFile: String?
+        if let caNode = map["ca_file"] {
+            if transport == .tls || transport == .https { caFile = existingFile(caNode) } else { caNode.report("`ca_file` is only for resolvers with transport tls or https") }
+        }
         guard let name, let transport else { return nil }
-        return Resolver(name: name, transport: transport, address: address, url: url, tlsName: tlsName, timeout: timeout)
+        return Resolver(name: name, transport: transport, address: address, url: url, tlsName: tlsName, caFile: caFile, timeout: timeout)
     }
 
     // MARK: DNS

@@ -66,10 +66,11 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
                 return .failure(ValueError("`\(raw)`: the label `\(label)` cannot start or end with `-`"))
             }
         }
-        return .success(DNSName(text: name))
+        return .success(DNSName(uncheckedText: name))
     }
 
-    private init(text: String) { self.text = text }
+    /// For names already known to be well formed (or escaped, from the wire).
+    init(uncheckedText text: String) { self.text = text }
 
     /// Whether this name is `zone` itself or below it.
     public func isWithin(_ zone: DNSName) -> Bool {

@@ -4,7 +4,11 @@ import FlightdeckCore
 public enum PlanProbes {
     /// Every check of the plan that has a probe in this build.
     public static func make(for plan: LaunchPlan, planDirectory: String?) -> [any Probe] {
-        plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
+        let servers = DNSServers(plan: plan, planDirectory: planDirectory)
+        let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? [] : [DelegationProbe(plan: plan, servers: servers)]
+        return delegation
+            + plan.dns.records.map { DNSRecordProbe(record: $0, polling: plan.polling, servers: servers) }
+            + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
     }
 
     /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.

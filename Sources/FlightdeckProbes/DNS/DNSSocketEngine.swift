@@ -1,0 +1,394 @@
+import FlightdeckCore
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one DNS query ended.
+public enum DNSQueryResult: Sendable, Equatable {
+    case response(DNSMessage, roundTrip: Duration)
+    case timeout
+    /// Could not send, or what came back was not a DNS message: one line why.
+    case failure(String)
+}
+
+/// DNS over UDP and TCP for thousands of queries at once on one thread: a few UDP sockets
+/// per address family (each on a random port the kernel picks, replaced after a while),
+/// random query ids, answers matched on id, source address and question, one retry, and
+/// TCP when an answer is truncated.
+final class DNSSocketEngine: Sendable {
+    static let shared = DNSSocketEngine()
+
+    /// A pipe that wakes the engine thread: it polls the read end, callers write a byte.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let incoming = Mutex<[Query]>([])
+
+    private init() {
+        var ends: [Int32] = [0, 0]
+        _ = pipe(&ends)
+        for end in ends { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
+        wakeRead = ends[0]
+        wakeWrite = ends[1]
+        let thread = Thread { [self] in
+            var loop = EngineLoop(wakeDescriptor: wakeRead)
+            loop.run { self.incoming.withLock { queue in defer { queue.removeAll() }; return queue } }
+        }
+        thread.name = "flightdeck-dns"
+        thread.start()
+    }
+
+    func query(_ message: DNSMessage, server: SocketAddress, overTCP: Bool, timeout: Duration) async -> DNSQueryResult {
+        await withCheckedContinuation { continuation in
+            let query = Query(message: message, server: server, overTCP: overTCP, timeout: timeout, continuation: continuation)
+            incoming.withLock { $0.append(query) }
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    struct Query: @unchecked Sendable {
+        var message: DNSMessage
+        var server: SocketAddress
+        var overTCP: Bool
+        var timeout: Duration
+        var continuation: CheckedContinuation<DNSQueryResult, Never>
+    }
+}
+
+/// The engine thread's state; touched by that thread only.
+private struct EngineLoop {
+    let wakeDescriptor: Int32
+    private var udp: [UDPSocket] = []
+    private var pending: [PendingKey: Pending] = [:]
+    private var tcp: [Int32: TCPExchange] = [:]
+    private var random = SystemRandomNumberGenerator()
+    private let clock = ContinuousClock()
+
+    static let socketsPerFamily = 4
+    /// A socket is replaced (new random port) after this many queries.
+    static let queriesPerSocket = 1024
+    static let attempts = 2
+
+    init(wakeDescriptor: Int32) {
+        self.wakeDescriptor = wakeDescriptor
+    }
+
+    private struct PendingKey: Hashable {
+        var socket: Int32
+        var id: UInt16
+    }
+
+    private struct Pending {
+        var query: DNSSocketEngine.Query
+        var bytes: [UInt8]
+        var started: ContinuousClock.Instant
+        var deadline: ContinuousClock.Instant
+        var attempt: Int
+    }
+
+    private final class UDPSocket {
+        let descriptor: Int32
+        let family: SocketAddress.Family
+        var used = 0
+        var inFlight = 0
+        init(descriptor: Int32, family: SocketAddress.Family) {
+            self.descriptor = descriptor
+            self.family = family
+        }
+    }
+
+    private struct TCPExchange {
+        var query: DNSSocketEngine.Query
+        var started: ContinuousClock.Instant
+        var deadline: ContinuousClock.Instant
+        var output: [UInt8]
+        var input: [UInt8] = []
+        var connected = false
+    }
+
+    mutating func run(takeIncoming: () -> [DNSSocketEngine.Query]) {
+        while true {
+            for query in takeIncoming() { start(query) }
+            var descriptors = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            descriptors += udp.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            descriptors += tcp.map { fd, exchange in
+                let events = !exchange.connected || !exchange.output.isEmpty ? POLLOUT : POLLIN
+                return pollfd(fd: fd, events: Int16(events), revents: 0)
+            }
+            let now = clock.now
+            let nextDeadline = (pending.values.map(\.deadline) + tcp.values.map(\.deadline)).min()
+            let wait = nextDeadline.map { max(0, min(200, milliseconds(now.duration(to: $0)) + 1)) } ?? 1000
+            _ = poll(&descriptors, nfds_t(descriptors.count), Int32(wait))
+            for entry in descriptors where entry.revents != 0 {
+                if entry.fd == wakeDescriptor {
+                    var drain = [UInt8](repeating: 0, count: 256)
+                    while read(wakeDescriptor, &drain, drain.count) > 0 {}
+                } else if let socket = udp.first(where: { $0.descriptor == entry.fd }) {
+                    receiveUDP(on: socket)
+                } else if tcp[entry.fd] != nil {
+                    progressTCP(entry.fd, events: entry.revents)
+                }
+            }
+            expire()
+            recycleSockets()
+        }
+    }
+
+    // MARK: UDP
+
+    private mutating func start(_ query: DNSSocketEngine.Query) {
+        if query.overTCP {
+            startTCP(query, started: clock.now)
+            return
+        }
+        guard let socket = udpSocket(for: query.server.family) else {
+            query.continuation.resume(returning: .failure("cannot open a UDP socket: \(String(cString: strerror(errno)))"))
+            return
+        }
+        var message = query.message
+        var key = PendingKey(socket: socket.descriptor, id: 0)
+        repeat {
+            key.id = UInt16.random(in: .min ... .max, using: &random)
+        } while pending[key] != nil
+        message.id = key.id
+        let bytes: [UInt8]
+        do {
+            bytes = try message.wire()
+        } catch {
+            query.continuation.resume(returning: .failure("cannot encode the query: \(error)"))
+            return
+        }
+        var sent = query
+        sent.message = message
+        let now = clock.now
+        let entry = Pending(query: sent, bytes: bytes, started: now, deadline: now + attemptTimeout(query), attempt: 1)
+        guard send(bytes, on: socket.descriptor, to: query.server) else {
+            query.continuation.resume(returning: .failure("cannot send to \(query.server): \(String(cString: strerror(errno)))"))
+            return
+        }
+        socket.used += 1
+        socket.inFlight += 1
+        pending[key] = entry
+    }
+
+    private func attemptTimeout(_ query: DNSSocketEngine.Query) -> Duration {
+        query.timeout / Self.attempts
+    }
+
+    private mutating func udpSocket(for family: SocketAddress.Family) -> UDPSocket? {
+        let open = udp.filter { $0.family == family && $0.used < Self.queriesPerSocket }
+        if open.count < Self.socketsPerFamily {
+            // Unbound: the first send binds it to a random port the kernel picks.
+            let descriptor = socket(family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            if descriptor >= 0 {
+                var size: Int32 = 1 << 20
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                let socket = UDPSocket(descriptor: descriptor, family: family)
+                udp.append(socket)
+                return socket
+            }
+        }
+        return open.min { $0.inFlight < $1.inFlight }
+    }
+
+    /// Sockets that have served their share and have nothing in flight are closed; new ones
+    /// (on new random ports) take their place on demand.
+    private mutating func recycleSockets() {
+        let spent = udp.filter { $0.used >= Self.queriesPerSocket && $0.inFlight == 0 }
+        guard !spent.isEmpty else { return }
+        for socket in spent { close(socket.descriptor) }
+        udp.removeAll { socket in spent.contains { $0 === socket } }
+    }
+
+    private mutating func receiveUDP(on socket: UDPSocket) {
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        while true {
+            var from = sockaddr_storage()
+            var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let count = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(socket.descriptor, &buffer, buffer.count, 0, $0, &fromLength) }
+            }
+            guard count > 0 else { return }
+            guard count >= 2 else { continue }
+            let key = PendingKey(socket: socket.descriptor, id: UInt16(buffer[0]) << 8 | UInt16(buffer[1]))
+            // Off-path answers (wrong source, wrong question) are dropped; the query keeps waiting.
+            guard let entry = pending[key], SocketAddressCodec.matches(from, entry.query.server) else { continue }
+            let bytes = Array(buffer[0..<count])
+            let message: DNSMessage
+            do {
+                message = try DNSMessage(wire: bytes)
+            } catch {
+                finish(key, .failure("malformed answer from \(entry.query.server): \(error)"))
+                continue
+            }
+            guard message.flags.isResponse, message.questions == entry.query.message.questions else { continue }
+            if message.flags.truncated {
+                pending.removeValue(forKey: key)
+                socket.inFlight -= 1
+                startTCP(entry.query, started: entry.started)
+                continue
+            }
+            finish(key, .response(message, roundTrip: entry.started.duration(to: clock.now)))
+        }
+    }
+
+    private mutating func finish(_ key: PendingKey, _ result: DNSQueryResult) {
+        guard let entry = pending.removeValue(forKey: key) else { return }
+        udp.first { $0.descriptor == key.socket }?.inFlight -= 1
+        entry.query.continuation.resume(returning: result)
+    }
+
+    private mutating func expire() {
+        let now = clock.now
+        for (key, entry) in pending where entry.deadline <= now {
+            if entry.attempt < Self.attempts, send(entry.bytes, on: key.socket, to: entry.query.server) {
+                var retried = entry
+                retried.attempt += 1
+                retried.deadline = now + attemptTimeout(entry.query)
+                pending[key] = retried
+            } else {
+                finish(key, .timeout)
+            }
+        }
+        for descriptor in tcp.filter({ $0.value.deadline <= now }).keys {
+            closeTCP(descriptor, .timeout)
+        }
+    }
+
+    private func send(_ bytes: [UInt8], on descriptor: Int32, to server: SocketAddress) -> Bool {
+        guard let address = SocketAddressCodec.storage(for: server) else { return false }
+        let sent = address.withUnsafeBytes {
+            sendto(descriptor, bytes, bytes.count, 0, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+        }
+        return sent == bytes.count
+    }
+
+    // MARK: TCP
+
+    private mutating func startTCP(_ query: DNSSocketEngine.Query, started: ContinuousClock.Instant) {
+        var message = query.message
+        message.id = UInt16.random(in: .min ... .max, using: &random)
+        // Over TCP the whole answer fits: ask for the largest.
+        message.edns?.udpPayloadSize = 65535
+        guard let bytes = try? message.wire(), bytes.count <= 65535,
+              let address = SocketAddressCodec.storage(for: query.server) else {
+            query.continuation.resume(returning: .failure("cannot encode the query for TCP"))
+            return
+        }
+        let descriptor = socket(query.server.family == .ipv4 ? AF_INET : AF_INET6,
+                                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard descriptor >= 0 else {
+            query.continuation.resume(returning: .failure("cannot open a TCP socket: \(String(cString: strerror(errno)))"))
+            return
+        }
+        let result = address.withUnsafeBytes {
+            connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+        }
+        guard result == 0 || errno == EINPROGRESS else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            query.continuation.resume(returning: .failure("TCP to \(query.server): \(reason)"))
+            return
+        }
+        var sent = query
+        sent.message = message
+        let frame = [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
+        let remaining = query.timeout - started.duration(to: clock.now)
+        tcp[descriptor] = TCPExchange(query: sent, started: started, deadline: clock.now + max(remaining, .milliseconds(1)), output: frame)
+    }
+
+    private mutating func progressTCP(_ descriptor: Int32, events: Int16) {
+        guard var exchange = tcp[descriptor] else { return }
+        if events & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && exchange.input.isEmpty && !exchange.connected {
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+            closeTCP(descriptor, .failure("TCP to \(exchange.query.server): \(String(cString: strerror(error == 0 ? ECONNRESET : error)))"))
+            return
+        }
+        exchange.connected = true
+        if !exchange.output.isEmpty {
+            let written = Glibc.send(descriptor, exchange.output, exchange.output.count, Int32(MSG_NOSIGNAL))
+            guard written >= 0 || errno == EAGAIN else {
+                closeTCP(descriptor, .failure("TCP to \(exchange.query.server): \(String(cString: strerror(errno)))"))
+                return
+            }
+            if written > 0 { exchange.output.removeFirst(written) }
+            tcp[descriptor] = exchange
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: 65537)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        if count == 0 {
+            closeTCP(descriptor, .failure("\(exchange.query.server) closed the TCP connection before answering"))
+            return
+        }
+        guard count > 0 else {
+            if errno != EAGAIN { closeTCP(descriptor, .failure("TCP from \(exchange.query.server): \(String(cString: strerror(errno)))")) }
+            return
+        }
+        exchange.input += buffer[0..<count]
+        tcp[descriptor] = exchange
+        guard exchange.input.count >= 2 else { return }
+        let length = Int(exchange.input[0]) << 8 | Int(exchange.input[1])
+        guard exchange.input.count >= 2 + length else { return }
+        let result: DNSQueryResult
+        do {
+            let message = try DNSMessage(wire: Array(exchange.input[2..<(2 + length)]))
+            result = message.id == exchange.query.message.id && message.questions == exchange.query.message.questions
+                ? .response(message, roundTrip: exchange.started.duration(to: clock.now))
+                : .failure("\(exchange.query.server) answered another question over TCP")
+        } catch {
+            result = .failure("malformed answer from \(exchange.query.server) over TCP: \(error)")
+        }
+        closeTCP(descriptor, result)
+    }
+
+    private mutating func closeTCP(_ descriptor: Int32, _ result: DNSQueryResult) {
+        guard let exchange = tcp.removeValue(forKey: descriptor) else { return }
+        close(descriptor)
+        exchange.query.continuation.resume(returning: result)
+    }
+
+    private func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// Turns plan addresses into POSIX socket addresses, and compares them.
+enum SocketAddressCodec {
+    static func storage(for address: SocketAddress) -> [UInt8]? {
+        let port = (address.port ?? 53).bigEndian
+        switch address.family {
+        case .ipv4:
+            var value = sockaddr_in()
+            value.sin_family = sa_family_t(AF_INET)
+            value.sin_port = port
+            guard inet_pton(AF_INET, address.host, &value.sin_addr) == 1 else { return nil }
+            return withUnsafeBytes(of: value) { Array($0) }
+        case .ipv6:
+            var value = sockaddr_in6()
+            value.sin6_family = sa_family_t(AF_INET6)
+            value.sin6_port = port
+            guard inet_pton(AF_INET6, address.host, &value.sin6_addr) == 1 else { return nil }
+            return withUnsafeBytes(of: value) { Array($0) }
+        }
+    }
+
+    /// Whether a datagram came from exactly the address and port the query went to.
+    static func matches(_ storage: sockaddr_storage, _ address: SocketAddress) -> Bool {
+        guard let expected = self.storage(for: address) else { return false }
+        let length = address.family == .ipv4 ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
+        let actual = withUnsafeBytes(of: storage) { Array($0.prefix(length)) }
+        switch address.family {
+        case .ipv4:
+            // family, port and address; the padding is not compared
+            return actual[0..<8] == expected[0..<8]
+        case .ipv6:
+            // family, port, then the address (skipping flow info); the scope id is not compared
+            return actual[0..<4] == expected[0..<4] && actual[8..<24] == expected[8..<24]
+        }
+    }
+}

@@ -1,0 +1,159 @@
+@testable import FlightdeckCore
+@testable import FlightdeckProbes
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+private func dnsName(_ text: String) -> DNSName { try! DNSName.parse(text).get() }
+
+/// The answer a well-behaved server gives to `query`: the question echoed, with `records`.
+private func answer(to query: [UInt8], records: [DNSRecord], truncated: Bool = false, id: UInt16? = nil,
+                    question: DNSQuestion? = nil) -> [UInt8] {
+    let request = try! DNSMessage(wire: query)
+    var flags = DNSFlags()
+    flags.isResponse = true
+    flags.authoritative = true
+    flags.truncated = truncated
+    let message = DNSMessage(id: id ?? request.id, flags: flags, questions: question.map { [$0] } ?? request.questions,
+                             answers: records)
+    return try! message.wire()
+}
+
+private let apex = dnsName("directfanz.test")
+private let good = [DNSRecord(name: apex, ttl: 60, data: .a([127, 0, 0, 80]))]
+
+private func ask(_ server: HostileDNSServer, timeout: Duration = .seconds(1)) async -> DNSQueryResult {
+    await DNSClient.query(apex, .a, target: .udp(try! SocketAddress.parse("127.0.0.1:\(server.port)").get()),
+                          recursive: false, timeout: timeout)
+}
+
+@Suite("DNS client against hostile servers")
+struct DNSClientHostileTests {
+    @Test("answers with the wrong id or the wrong question are ignored; the right one is taken")
+    func offPathAnswersIgnored() async throws {
+        let server = try HostileDNSServer(udp: { query in
+            let id = UInt16(query[0]) << 8 | UInt16(query[1])
+            return [
+                answer(to: query, records: [DNSRecord(name: apex, ttl: 60, data: .a([6, 6, 6, 6]))], id: id &+ 1),
+                answer(to: query, records: [DNSRecord(name: apex, ttl: 60, data: .a([6, 6, 6, 6]))],
+                       question: DNSQuestion(name: dnsName("evil.test"), type: .a)),
+                answer(to: query, records: good),
+            ]
+        })
+        guard case .response(let message, _) = await ask(server) else {
+            Issue.record("no answer")
+            return
+        }
+        #expect(message.answers == good)
+    }
+
+    @Test("only answers for another query: a timeout, after one retry")
+    func onlyWrongAnswers() async throws {
+        let queries = Counter()
+        let server = try HostileDNSServer(udp: { query in
+            queries.increment()
+            let id = UInt16(query[0]) << 8 | UInt16(query[1])
+            return [answer(to: query, records: good, id: id &+ 1)]
+        })
+        #expect(await ask(server, timeout: .milliseconds(400)) == .timeout)
+        #expect(queries.value == 2)
+    }
+
+    @Test("a truncated answer is asked again over TCP")
+    func truncatedFallsBackToTCP() async throws {
+        let server = try HostileDNSServer(udp: { [answer(to: $0, records: [], truncated: true)] },
+                                          tcp: { [answer(to: $0, records: good)] })
+        guard case .response(let message, _) = await ask(server) else {
+            Issue.record("no answer over TCP")
+            return
+        }
+        #expect(message.answers == good)
+        #expect(!message.flags.truncated)
+    }
+
+    enum Malformed: String, CaseIterable, Sendable {
+        case compressionLoop, nameOver255, countsThatLie
+
+        func response(to query: [UInt8]) -> [UInt8] {
+            let header = Array(query[0..<2]) + [0x84, 0]
+            switch self {
+            case .compressionLoop:
+                return header + [0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]
+            case .nameOver255:
+                return header + [0, 1, 0, 0, 0, 0, 0, 0] + Array(repeating: [63] + [UInt8](repeating: 0x61, count: 63), count: 5).flatMap { $0 } + [0, 0, 1, 0, 1]
+            case .countsThatLie:
+                return header + [0, 1, 0, 99, 0, 0, 0, 0] + Array(query[12..<(query.count - 11)])
+            }
+        }
+
+        var reason: String {
+            switch self {
+            case .compressionLoop: "compression pointer at byte 12"
+            case .nameOver255: "name longer than 255 bytes"
+            case .countsThatLie: "more needed"
+            }
+        }
+    }
+
+    @Test("malformed answers are a failure with the decoder's reason", arguments: Malformed.allCases)
+    func malformed(kind: Malformed) async throws {
+        let server = try HostileDNSServer(udp: { [kind.response(to: $0)] })
+        guard case .failure(let message) = await ask(server) else {
+            Issue.record("\(kind) was accepted")
+            return
+        }
+        #expect(message.contains(kind.reason), "\(message)")
+        #expect(message.hasPrefix("malformed answer from 127.0.0.1:\(server.port)"))
+    }
+
+    @Test("a TXT record full of terminal escapes arrives defanged in the grid and the JSON")
+    func hostileTXT() async throws {
+        let text = "v=spf1 \u{1B}[2J\u{1B}]0;owned\u{07} ~all"
+        let server = try HostileDNSServer(udp: { query in
+            [answer(to: query, records: [DNSRecord(name: apex, ttl: 60, data: .txt([Array(text.utf8)]))])]
+        })
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: T, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            resolvers: [{ name: hostile, address: "127.0.0.1:\(server.port)" }]
+            dns:
+              records: [{ id: spf, name: "@", type: TXT, expected: ["v=spf1 ~all"] }]
+            """, file: "t.yaml").get()
+        let probe = DNSRecordProbe(record: plan.dns.records[0], polling: plan.polling, servers: DNSServers(plan: plan, planDirectory: nil))
+        let outcome = await probe.run(at: .zero)
+        #expect(outcome.status == .warn)
+        guard case .list(let cells) = outcome.observed["cells"], case .dnsRecord(let grid) = outcome.evidence else {
+            Issue.record("no cells")
+            return
+        }
+        #expect(cells == ["resolver hostile (127.0.0.1:\(server.port)): other \"v=spf1 \u{FFFD}[2J\u{FFFD}]0;owned\u{FFFD} ~all\" ttl 60"])
+        #expect(grid.cells[0].values.allSatisfy { !$0.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 } })
+        let json = CheckRunDocument(plan: plan, file: "t.yaml",
+                                    reports: [CheckReport(check: plan.checks[0], status: outcome.status, detail: outcome.detail, observed: outcome.observed)],
+                                    checkedAt: Date()).encoded()
+        #expect(!json.contains("\\u001b") && !json.contains("\\u0007"))
+    }
+
+    @Test("thousands of queries in flight on a few sockets")
+    func manyInFlight() async throws {
+        let server = try HostileDNSServer(udp: { [answer(to: $0, records: good)] })
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<2000 {
+                group.addTask { if case .response = await ask(server, timeout: .seconds(5)) { return true } else { return false } }
+            }
+            var answered = 0
+            for await ok in group where ok { answered += 1 }
+            return answered
+        }
+        #expect(results >= 1990, "\(results) of 2000 answered")
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An in-process DNS server on 127.0.0.1 (UDP, and TCP on the same port) whose answers a
+/// test writes byte by byte, for what real servers never send.
+public final class HostileDNSServer: @unchecked Sendable {
+    /// Given the query's bytes, the datagrams to send back, in order.
+    public typealias Responder = @Sendable (_ query: [UInt8]) -> [[UInt8]]
+
+    public let port: UInt16
+    private let udp: Int32
+    private let tcp: Int32
+    private let stopped = Atomic<Bool>(false)
+
+    public init(udp udpResponder: @escaping Responder, tcp tcpResponder: Responder? = nil) throws {
+        let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
+        tcp = listener.descriptor
+        port = listener.port
+        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw LoopbackSocket.posixError("bind UDP \(port)") }
+        Thread { [self] in serveUDP(udpResponder) }.start()
+        if let tcpResponder { Thread { [self] in serveTCP(tcpResponder) }.start() }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        shutdown(udp, Int32(SHUT_RDWR))
+        close(udp)
+        shutdown(tcp, Int32(SHUT_RDWR))
+        close(tcp)
+    }
+
+    private func serveUDP(_ respond: Responder) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !stopped.load(ordering: .sequentiallyConsistent) {
+            var from = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let count = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, &buffer, buffer.count, 0, $0, &length) }
+            }
+            guard count > 0 else { continue }
+            for datagram in respond(Array(buffer[0..<count])) {
+                _ = withUnsafePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, datagram, datagram.count, 0, $0, length) }
+                }
+            }
+        }
+    }
+
+    private func serveTCP(_ respond: Responder) {
+        while !stopped.load(ordering: .sequentiallyConsistent) {
+            let client = accept(tcp, nil, nil)
+            guard client >= 0 else { continue }
+            var header = [UInt8](repeating: 0, count: 2)
+            guard recv(client, &header, 2, Int32(MSG_WAITALL)) == 2 else { close(client); continue }
+            var query = [UInt8](repeating: 0, count: Int(header[0]) << 8 | Int(header[1]))
+            _ = recv(client, &query, query.count, Int32(MSG_WAITALL))
+            for message in respond(query) {
+                let frame = [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+                _ = send(client, frame, frame.count, Int32(MSG_NOSIGNAL))
+            }
+            close(client)
+        }
+    }
+}
