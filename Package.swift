@@ -53,7 +53,7 @@ let package = Package(
 
         .executableTarget(name: "flightdeck-bench",
                           dependencies: ["FlightdeckCore", "FlightdeckProbes"],
-                          path: "Benchmarks/HTTPProbeBench",
+                          path: "Benchmarks/FlightdeckBench",
                           swiftSettings: strict),
 
         .testTarget(name: "FlightdeckCoreTests",

@@ -116,7 +116,7 @@ http {{
 
 
 def bench_flightdeck(binary, urls_file, rounds, concurrency, ca):
-    command = [binary, urls_file, str(rounds), str(concurrency)] + ([ca] if ca else [])
+    command = [binary, "http", urls_file, str(rounds), str(concurrency)] + ([ca] if ca else [])
     stdout, stderr, _ = run_measured(command)
     result = json.loads(stdout.strip().splitlines()[-1])
     if result["failures"]:

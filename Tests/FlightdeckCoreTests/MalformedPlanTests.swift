@@ -254,6 +254,11 @@ private let cases: [MalformedPlan] = [
         headline: "plan.yaml:16:29: holds[0].at: `5m` is not a time before T-0",
         hint: "T-30m"),
     MalformedPlan(
+        name: "a check id Flightdeck reserves",
+        yaml: appending("http:\n  - { id: dns-delegation, url: \"https://api.example.test/\" }\n"),
+        headline: "plan.yaml:16:11: http[0].id: `dns-delegation` is the id of the delegation check Flightdeck adds itself",
+        hint: "another id"),
+    MalformedPlan(
         name: "empty file",
         yaml: "",
         headline: "plan.yaml:1:1: the file is empty",

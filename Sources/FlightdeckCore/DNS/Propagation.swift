@@ -204,6 +204,11 @@ public struct DNSRecordVerdict: Sendable, Equatable {
     /// - Parameter wallClock: turns the poller's clock into a time people read, for the ETA.
     public init(_ propagation: RecordPropagation, delegation: DelegationTiming? = nil, now: Duration,
                 describeTime: (Duration) -> String) {
+        guard !propagation.cells.isEmpty else {
+            status = .unknown
+            detail = "nobody to ask: the plan names no resolvers and no nameserver addresses"
+            return
+        }
         if let first = propagation.disagreeingAuthorities.first {
             status = .fail
             let seen = first.values.isEmpty ? first.state.rawValue : first.values.joined(separator: ", ")

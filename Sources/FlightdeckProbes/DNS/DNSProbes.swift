@@ -8,7 +8,7 @@ public final class DNSRecordProbe: Probe {
     public let record: DNSRecordExpectation
     public let interval: Duration
     public let timeout: Duration
-    private let servers: DNSServers
+    let servers: DNSServers
 
     public var checkID: String { record.id }
 

@@ -1,0 +1,242 @@
+// Flightdeck's side of the benchmarks in Benchmarks/: each mode does the work the cockpit
+// does and prints one JSON line with what it cost this process (CPU seconds, peak RSS).
+//
+//   flightdeck-bench http URL_FILE ROUNDS CONCURRENCY [CA_FILE]
+//       probes each URL ROUNDS times with the HTTP probe (a new connection per probe)
+//   flightdeck-bench dns SERVER QUERY_FILE COUNT CONCURRENCY
+//       sends COUNT queries (NAME TYPE lines, round robin) to SERVER over UDP
+//   flightdeck-bench grid PLAN
+//       fills the plan's propagation grid (every record x every resolver) once
+//   flightdeck-bench fuzz-dns COUNT [SEED]
+//       decodes COUNT random mutations of realistic DNS responses; every message that
+//       decodes must encode and decode back to itself; no crash, no input slower than 10 ms
+import FlightdeckCore
+import FlightdeckProbes
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+func peakRSS() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "http": await benchHTTP(Array(arguments.dropFirst()))
+case "dns": await benchDNS(Array(arguments.dropFirst()))
+case "grid": await benchGrid(Array(arguments.dropFirst()))
+case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
+default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
+}
+
+func benchHTTP(_ arguments: [String]) async {
+guard arguments.count >= 3, let rounds = Int(arguments[1]), let concurrency = Int(arguments[2]),
+      let urls = try? String(contentsOfFile: arguments[0], encoding: .utf8).split(separator: "\n").map(String.init) else {
+    fail("usage: flightdeck-bench http URL_FILE ROUNDS CONCURRENCY [CA_FILE]")
+}
+let caFile = arguments.count > 3 ? arguments[3] : nil
+
+// The checks go through the real plan loader, as a user's plan would.
+var plan = """
+    launch: { name: bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+    roles: [{ id: ops }]
+    approvers: [{ name: Ada, role: ops, users: [ada] }]
+    poll: { order: [ops], director: ops }
+    http:
+
+    """
+for (index, url) in urls.enumerated() {
+    plan += "  - { id: p\(index), url: \"\(url)\"\(caFile.map { ", ca_file: \"\($0)\"" } ?? "") }\n"
+}
+let loaded: LaunchPlan
+switch PlanLoader(environment: [:]).load(text: plan, file: "bench.yaml") {
+case .success(let value): loaded = value
+case .failure(let error): fail("\(error)")
+}
+let probes = PlanProbes.make(for: loaded, planDirectory: nil)
+
+// One warm-up round loads libraries and certificates, as a running cockpit has.
+_ = await PlanProbes.pollOnce(probes, concurrency: concurrency)
+let cpuBefore = cpuSeconds()
+let start = ContinuousClock.now
+var failures: [ProbeOutcome] = []
+for _ in 0..<rounds {
+    failures += await PlanProbes.pollOnce(probes, concurrency: concurrency).filter { $0.status == .fail }
+}
+if let first = failures.first {
+    FileHandle.standardError.write(Data("\(failures.count) failures, the first: \(first.detail)\n".utf8))
+}
+let elapsed = ContinuousClock.now - start
+let cpu = cpuSeconds() - cpuBefore
+print(#"{"probes": \#(rounds * probes.count), "failures": \#(failures.count), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpu), "peak_rss_kib": \#(peakRSS())}"#)
+}
+
+func benchDNS(_ arguments: [String]) async {
+    guard arguments.count == 4, case .success(let server) = SocketAddress.parse(arguments[0]),
+          let count = Int(arguments[2]), let concurrency = Int(arguments[3]),
+          let lines = try? String(contentsOfFile: arguments[1], encoding: .utf8).split(separator: "\n") else {
+        fail("usage: flightdeck-bench dns SERVER QUERY_FILE COUNT CONCURRENCY")
+    }
+    let queries: [(DNSName, DNSRecordType)] = lines.compactMap { line in
+        let fields = line.split(separator: " ")
+        guard fields.count == 2, case .success(let name) = DNSName.parse(String(fields[0])),
+              case .success(let type) = DNSRecordType.parse(String(fields[1])) else { return nil }
+        return (name, type)
+    }
+    guard !queries.isEmpty else { fail("no queries in \(arguments[1])") }
+    func run(_ total: Int) async -> (answered: Int, timeouts: Int) {
+        await withTaskGroup(of: Bool.self) { group in
+            var next = 0
+            var answered = 0
+            var timeouts = 0
+            func start() {
+                guard next < total else { return }
+                let (name, type) = queries[next % queries.count]
+                next += 1
+                group.addTask {
+                    if case .response = await DNSClient.query(name, type, target: .udp(server), recursive: false, timeout: .seconds(2)) { return true }
+                    return false
+                }
+            }
+            for _ in 0..<concurrency { start() }
+            for await ok in group {
+                if ok { answered += 1 } else { timeouts += 1 }
+                start()
+            }
+            return (answered, timeouts)
+        }
+    }
+    _ = await run(min(count, 2000))
+    let cpuBefore = cpuSeconds()
+    let start = ContinuousClock.now
+    let result = await run(count)
+    let elapsed = ContinuousClock.now - start
+    print(#"{"queries": \#(count), "answered": \#(result.answered), "failed": \#(result.timeouts), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
+}
+
+func benchGrid(_ arguments: [String]) async {
+    guard arguments.count == 1 else { fail("usage: flightdeck-bench grid PLAN") }
+    let plan: LaunchPlan
+    switch PlanLoader.load(path: arguments[0], environment: [:]) {
+    case .success(let value): plan = value
+    case .failure(let error): fail("\(error)")
+    }
+    let probes = PlanProbes.make(for: plan, planDirectory: nil).filter { $0 is DNSRecordProbe }
+    _ = await PlanProbes.pollOnce(probes, concurrency: probes.count)
+    let start = ContinuousClock.now
+    let outcomes = await PlanProbes.pollOnce(probes, concurrency: probes.count)
+    let elapsed = ContinuousClock.now - start
+    let cells = outcomes.reduce(0) { total, outcome in
+        if case .dnsRecord(let grid) = outcome.evidence { return total + grid.cells.filter { $0.state == .match }.count }
+        return total
+    }
+    print(#"{"records": \#(plan.dns.records.count), "resolvers": \#(plan.resolvers.count), "matching_cells": \#(cells), "seconds": \#(seconds(elapsed))}"#)
+}
+
+/// Realistic responses to mutate: an answer with every record type, a referral with glue,
+/// NXDOMAIN with the SOA, a truncated answer, and a long TXT set.
+func fuzzSeeds() -> [[UInt8]] {
+    func name(_ text: String) -> DNSName { try! DNSName.parse(text).get() }
+    let zone = name("directfanz.io")
+    var flags = DNSFlags()
+    flags.isResponse = true
+    flags.authoritative = true
+    let soa = RecordData.soa(.init(primary: name("ns-1234.awsdns-12.org"), mailbox: name("awsdns-hostmaster.amazon.com"),
+                                   serial: 1, refresh: 7200, retry: 900, expire: 1209600, minimum: 86400))
+    var messages = [
+        DNSMessage(id: 1, flags: flags, questions: [DNSQuestion(name: zone, type: .a)], answers: [
+            DNSRecord(name: zone, ttl: 300, data: .a([203, 0, 113, 10])),
+            DNSRecord(name: zone, ttl: 300, data: .aaaa([0x20, 1, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1])),
+            DNSRecord(name: name("www.directfanz.io"), ttl: 60, data: .cname(name("d3k2x9example.cloudfront.net"))),
+            DNSRecord(name: zone, ttl: 300, data: .mx(preference: 10, exchange: name("mx.sendgrid.net"))),
+            DNSRecord(name: zone, ttl: 300, data: .txt([Array("v=spf1 include:sendgrid.net ~all".utf8)])),
+            DNSRecord(name: zone, ttl: 300, data: .caa(flags: 0, tag: "issue", value: Array("amazon.com".utf8))),
+            DNSRecord(name: name("_sip._tcp.directfanz.io"), ttl: 300, data: .srv(priority: 1, weight: 2, port: 5060, target: zone)),
+            DNSRecord(name: zone, ttl: 300, data: .ds(keyTag: 1, algorithm: 13, digestType: 2, digest: [1, 2, 3, 4])),
+            DNSRecord(name: zone, ttl: 900, data: soa),
+            DNSRecord(name: zone, ttl: 300, data: .unknown(type: 65, data: [0, 1, 0])),
+        ], edns: EDNS()),
+        DNSMessage(id: 2, flags: DNSFlags(), questions: [DNSQuestion(name: zone, type: .ns)],
+                   authority: [DNSRecord(name: zone, ttl: 172800, data: .ns(name("ns-1234.awsdns-12.org"))),
+                               DNSRecord(name: zone, ttl: 172800, data: .ns(name("ns-567.awsdns-05.net")))],
+                   additional: [DNSRecord(name: name("ns-567.awsdns-05.net"), ttl: 172800, data: .a([205, 251, 194, 55]))]),
+        DNSMessage(id: 3, flags: flags, questions: [DNSQuestion(name: name("nope.directfanz.io"), type: .a)],
+                   authority: [DNSRecord(name: zone, ttl: 900, data: soa)]),
+        DNSMessage(id: 4, flags: flags, questions: [DNSQuestion(name: zone, type: .txt)],
+                   answers: (0..<6).map { _ in DNSRecord(name: zone, ttl: 60, data: .txt([Array(String(repeating: "k", count: 200).utf8), Array("tail".utf8)])) }),
+    ]
+    messages[2].flags.responseCode = 3
+    messages[3].flags.truncated = true
+    return messages.map { try! $0.wire() }
+}
+
+func fuzzDNS(_ arguments: [String]) {
+    guard let count = arguments.first.flatMap(Int.init) else { fail("usage: flightdeck-bench fuzz-dns COUNT [SEED]") }
+    var random = SystemRandomNumberGenerator()
+    var seed = arguments.count > 1 ? UInt64(arguments[1]) ?? 1 : random.next()
+    func next() -> UInt64 {
+        seed &+= 0x9E37_79B9_7F4A_7C15
+        var z = seed
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    let startSeed = seed
+    let seeds = fuzzSeeds()
+    var decoded = 0
+    var errors: [String: Int] = [:]
+    var slowest = Duration.zero
+    let clock = ContinuousClock()
+    let start = clock.now
+    for round in 0..<count {
+        var bytes = seeds[round % seeds.count]
+        for _ in 0...(Int(next() % 6)) {
+            guard !bytes.isEmpty else { break }
+            let position = Int(next() % UInt64(bytes.count))
+            switch next() % 6 {
+            case 0: bytes[position] = UInt8(truncatingIfNeeded: next())
+            case 1: bytes.removeSubrange(position...)
+            case 2: bytes.insert(UInt8(truncatingIfNeeded: next()), at: position)
+            case 3: bytes[position] = 0xC0 | UInt8(next() % 4)
+            case 4: if bytes.count > 11 { bytes[4 + Int(next() % 8)] = UInt8(truncatingIfNeeded: next()) }
+            default: bytes.replaceSubrange(position..<position, with: bytes[position...].prefix(Int(next() % 40)))
+            }
+        }
+        let began = clock.now
+        do {
+            let message = try DNSMessage(wire: bytes)
+            decoded += 1
+            // What decodes must encode and decode back to itself.
+            if let again = try? message.wire(), let back = try? DNSMessage(wire: again), back != message {
+                fail("round trip changed a message; input: \(bytes)")
+            }
+        } catch {
+            let kind = Mirror(reflecting: error).children.first?.label ?? "\(error)"
+            errors[kind, default: 0] += 1
+        }
+        slowest = max(slowest, began.duration(to: clock.now))
+    }
+    let elapsed = start.duration(to: clock.now)
+    let errorList = errors.sorted { $0.value > $1.value }.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
+    print(#"{"inputs": \#(count), "seed": \#(startSeed), "decoded": \#(decoded), "seconds": \#(seconds(elapsed)), "slowest_input_ms": \#(seconds(slowest) * 1000), "errors": {\#(errorList)}}"#)
+    if slowest > .milliseconds(10) { fail("an input took \(slowest)") }
+}
