@@ -1,7 +1,11 @@
 #ifndef FLIGHTDECK_COPENSSL_SHIM_H
 #define FLIGHTDECK_COPENSSL_SHIM_H
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ct.h>
+#include <openssl/ocsp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -14,5 +18,19 @@ static inline int fd_ssl_ctx_set_min_proto_version(SSL_CTX *c, int v) { return S
 static inline void fd_openssl_free(void *p) { OPENSSL_free(p); }
 static inline int fd_sk_x509_num(const STACK_OF(X509) *s) { return sk_X509_num(s); }
 static inline X509 *fd_sk_x509_value(const STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
+
+static inline long fd_ssl_request_ocsp(SSL *s) { return SSL_set_tlsext_status_type(s, TLSEXT_STATUSTYPE_ocsp); }
+static inline long fd_ssl_get_ocsp_response(SSL *s, const unsigned char **response) {
+    unsigned char *data = NULL;
+    long length = SSL_get_tlsext_status_ocsp_resp(s, &data);
+    *response = data;
+    return length;
+}
+static inline int fd_sk_general_name_num(const GENERAL_NAMES *s) { return sk_GENERAL_NAME_num(s); }
+static inline GENERAL_NAME *fd_sk_general_name_value(const GENERAL_NAMES *s, int i) { return sk_GENERAL_NAME_value(s, i); }
+static inline int fd_sk_sct_num(const STACK_OF(SCT) *s) { return sk_SCT_num(s); }
+static inline void fd_sct_list_free(STACK_OF(SCT) *s) { SCT_LIST_free(s); }
+static inline long fd_bio_mem_data(BIO *b, char **data) { return BIO_get_mem_data(b, data); }
+static inline int fd_x509_name_print_rfc2253(BIO *b, const X509_NAME *name) { return X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253); }
 
 #endif

@@ -101,3 +101,21 @@ struct HTTPEvaluationTests {
                 == "WebSocket: the 101 response has no `Upgrade: websocket`")
     }
 }
+
+@Suite("Host name coverage (RFC 6125)")
+struct HostnameCoverageTests {
+    @Test("a wildcard covers exactly one left-most label", arguments: [
+        ("*.directfanz.io", "api.directfanz.io", true),
+        ("*.directfanz.io", "API.DirectFanz.IO.", true),
+        ("*.directfanz.io", "directfanz.io", false),
+        ("*.directfanz.io", "a.b.directfanz.io", false),
+        ("*.io", "directfanz.io", false),
+        ("api*.directfanz.io", "api1.directfanz.io", false),
+        ("directfanz.io", "directfanz.io", true),
+        ("directfanz.io", "www.directfanz.io", false),
+        ("*.xn--bcher-kva.example", "shop.xn--bcher-kva.example", true),
+    ])
+    func coverage(pattern: String, host: String, covered: Bool) {
+        #expect(HostnameCoverage.covers(pattern, host) == covered)
+    }
+}

@@ -26,6 +26,9 @@ public final class HostileServer: @unchecked Sendable {
         case delayed(milliseconds: Int, String)
         /// Answers a WebSocket upgrade; `wrongAccept` sends an accept for another key.
         case websocket(wrongAccept: Bool)
+        /// On the first bytes from the client (a TLS ClientHello, say), sends these and then
+        /// nothing more, holding the connection open: a handshake that stalls halfway.
+        case stallAfter([UInt8])
     }
 
     public let port: UInt16
@@ -64,6 +67,12 @@ public final class HostileServer: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
+        if case .stallAfter(let bytes) = behaviour {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            guard recv(client, &buffer, buffer.count, 0) > 0, send(client, bytes) else { return }
+            while !stopped.load(ordering: .sequentiallyConsistent), recv(client, nil, 0, Int32(MSG_PEEK)) != 0 { usleep(20_000) }
+            return
+        }
         guard let request = readRequest(client) else { return }
         switch behaviour {
         case .neverAnswer:
@@ -87,6 +96,8 @@ public final class HostileServer: @unchecked Sendable {
         case .delayed(let milliseconds, let response):
             usleep(UInt32(milliseconds * 1000))
             _ = send(client, response)
+        case .stallAfter:
+            break
         case .websocket(let wrongAccept):
             let key = request.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
                 .map { $0.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces) } ?? ""

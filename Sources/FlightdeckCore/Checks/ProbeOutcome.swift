@@ -31,4 +31,5 @@ public enum ProbeEvidence: Sendable, Equatable {
     case http(HTTPExchange)
     case dnsRecord(RecordPropagation)
     case delegation(DelegationReport)
+    case tls(TLSInspection?, TLSEvaluation?)
 }

@@ -9,6 +9,7 @@ public enum PlanProbes {
         return delegation
             + plan.dns.records.map { DNSRecordProbe(record: $0, polling: plan.polling, servers: servers) }
             + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
+            + plan.tlsEndpoints.map { TLSProbe(endpoint: $0, polling: plan.polling, planDirectory: planDirectory, servers: servers) }
     }
 
     /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.

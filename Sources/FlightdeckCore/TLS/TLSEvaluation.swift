@@ -1,0 +1,157 @@
+import Foundation
+
+/// Judges a TLS inspection against its endpoint. Every finding is kept (for the detail
+/// view); the first red one, in the order a person would look, is the one-line reason.
+public struct TLSEvaluation: Sendable, Equatable {
+    public struct Coverage: Sendable, Equatable {
+        public var host: String
+        /// The certificate name that covers it, or nil.
+        public var coveredBy: String?
+    }
+
+    public var status: CheckStatus
+    public var detail: String
+    /// Every problem found, red ones first.
+    public var findings: [String]
+    public var coverage: [Coverage]
+    /// Days until the earliest expiry in the chain (negative when expired).
+    public var daysLeft: Int?
+    public var observed: [String: ObservedValue]
+
+    public init(endpoint: TLSEndpoint, inspection: TLSInspection, now: Date) {
+        let chain = inspection.chain
+        var red: [String] = []
+        var yellow: [String] = []
+        coverage = endpoint.covers.map { host in
+            Coverage(host: host.text, coveredBy: HostnameCoverage.coveringName(chain.first?.dnsNames ?? [], host.text))
+        }
+
+        // The chain itself.
+        for (index, element) in chain.enumerated() {
+            let name = Self.role(index, in: chain)
+            if element.notAfter < now {
+                red.append("\(name) expired on \(Self.day(element.notAfter))")
+            } else if element.notBefore > now {
+                red.append("\(name) is not valid until \(Self.day(element.notBefore))")
+            }
+        }
+        if let leaf = chain.first {
+            if leaf.isSelfIssued, chain.count == 1 {
+                red.append("self-signed certificate (\(Self.commonName(leaf.subject))): nobody vouches for it")
+            } else if chain.count == 1, !inspection.verified, [2, 20, 21].contains(inspection.verificationCode) {
+                red.append("missing intermediate: the server sends only the leaf (issued by \(Self.commonName(leaf.issuer)))")
+            }
+        }
+        for index in chain.indices.dropLast() where chain[index].issuer != chain[index + 1].subject {
+            red.append("chain out of order: \(Self.role(index + 1, in: chain)) did not issue \(Self.role(index, in: chain))")
+            break
+        }
+        if !inspection.verified, red.isEmpty {
+            red.append("untrusted: \(inspection.verificationReason)")
+        }
+
+        // Names, keys, signatures, protocol, stapling.
+        for item in coverage where item.coveredBy == nil {
+            let names = chain.first?.dnsNames.joined(separator: ", ") ?? "none"
+            red.append("does not cover \(item.host) (certificate names: \(names.isEmpty ? "none" : names))")
+        }
+        for (index, element) in chain.enumerated() {
+            if element.keyType == "RSA", element.keyBits < 2048 {
+                red.append("weak key: RSA \(element.keyBits) bits (\(Self.role(index, in: chain)))")
+            }
+            if element.usesSHA1, !element.isSelfIssued {
+                red.append("SHA-1 signature (\(Self.role(index, in: chain)))")
+            }
+        }
+        if Self.versionRank(inspection.protocolVersion) < Self.versionRank("TLSv" + endpoint.minimumVersion.rawValue) {
+            red.append("\(inspection.protocolVersion) negotiated, the plan requires TLS \(endpoint.minimumVersion.rawValue) or later")
+        }
+        if endpoint.requireStapling {
+            switch inspection.ocsp {
+            case .good: break
+            case .none: red.append("no stapled OCSP response")
+            case .revoked: red.append("stapled OCSP says the certificate is revoked")
+            case .unknown: red.append("stapled OCSP status is unknown")
+            case .malformed: red.append("stapled OCSP response is malformed")
+            }
+        }
+
+        // Expiry: the earliest in the chain, not just the leaf.
+        let earliest = chain.enumerated().min { $0.element.notAfter < $1.element.notAfter }
+        if let earliest {
+            let days = Int((earliest.element.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+            daysLeft = days
+            let what = "\(Self.role(earliest.offset, in: chain)) expires in \(days) day\(days == 1 ? "" : "s") (\(Self.day(earliest.element.notAfter)))"
+            if days >= 0, days < endpoint.criticalDays {
+                red.append(what)
+            } else if days >= 0, days < endpoint.warningDays {
+                yellow.append(what)
+            }
+        } else {
+            daysLeft = nil
+        }
+
+        findings = red + yellow
+        if let first = red.first {
+            status = .fail
+            detail = first
+        } else if let first = yellow.first {
+            status = .warn
+            detail = first
+        } else {
+            status = .pass
+            detail = "valid, \(daysLeft.map { "\($0) days left" } ?? "no expiry"), \(inspection.protocolVersion)"
+                + (chain.first.map { ", \(Self.commonName($0.subject))" } ?? "")
+        }
+
+        var observed: [String: ObservedValue] = [
+            "protocol": .text(inspection.protocolVersion),
+            "cipher": .text(inspection.cipher),
+            "address": .text(inspection.remoteAddress),
+            "verification": .text(inspection.verified ? "ok" : inspection.verificationReason),
+            "ocsp": .text(inspection.ocsp.rawValue),
+            "embedded_scts": .number(Double(inspection.embeddedSCTs)),
+            "handshake_ms": .number(HTTPEvaluation.milliseconds(inspection.handshakeDone, fractionDigits: 3)),
+            "chain": .list(chain.enumerated().map { index, element in
+                "\(Self.role(index, in: chain)): \(element.subject); issuer \(element.issuer); \(element.keyType) \(element.keyBits); "
+                    + "\(element.signatureAlgorithm); \(Self.day(element.notBefore)) to \(Self.day(element.notAfter)); SHA-256 \(element.fingerprint)"
+            }),
+            "coverage": .list(coverage.map { "\($0.host): " + ($0.coveredBy.map { "covered by \($0)" } ?? "NOT covered") }),
+        ]
+        if let daysLeft { observed["days_left"] = .number(Double(daysLeft)) }
+        if let leaf = chain.first {
+            observed["fingerprint"] = .text(leaf.fingerprint)
+            observed["issuer"] = .text(leaf.issuer)
+            observed["not_after"] = .text(leaf.notAfter.formatted(.iso8601))
+        }
+        if findings.count > 1 { observed["findings"] = .list(findings) }
+        self.observed = observed
+    }
+
+    /// `leaf`, `intermediate`, `intermediate 2`, `root`, each with its common name.
+    static func role(_ index: Int, in chain: [CertificateInfo]) -> String {
+        let element = chain[index]
+        let kind: String
+        if index == 0 {
+            kind = "leaf"
+        } else if element.isSelfIssued {
+            kind = "root"
+        } else {
+            kind = chain.count > 3 ? "intermediate \(index)" : "intermediate"
+        }
+        return "\(kind) \(commonName(element.subject))"
+    }
+
+    /// The CN of an RFC 2253 name, or the whole name.
+    static func commonName(_ name: String) -> String {
+        name.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? name
+    }
+
+    static func day(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day())
+    }
+
+    static func versionRank(_ version: String) -> Int {
+        ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"].firstIndex(of: version) ?? 0
+    }
+}

@@ -1,0 +1,80 @@
+import FlightdeckCore
+import Foundation
+
+/// Inspects the certificate an endpoint serves: at its pinned address, or at every address
+/// its host resolves to (through the plan's resolvers), so a stale certificate behind one
+/// address of several shows. The worst address decides.
+public final class TLSProbe: Probe {
+    public let endpoint: TLSEndpoint
+    public let interval: Duration
+    public let timeout: Duration
+    private let planDirectory: String?
+    private let servers: DNSServers
+
+    public var checkID: String { endpoint.id }
+
+    public init(endpoint: TLSEndpoint, polling: PollingSettings, planDirectory: String?, servers: DNSServers) {
+        self.endpoint = endpoint
+        interval = endpoint.timing.interval ?? polling.interval
+        timeout = endpoint.timing.timeout ?? polling.timeout
+        self.planDirectory = planDirectory
+        self.servers = servers
+    }
+
+    public func run(at now: Duration) async -> ProbeOutcome {
+        let addresses = await targetAddresses()
+        guard !addresses.isEmpty else {
+            return ProbeOutcome(checkID: checkID, finishedAt: now, status: .fail,
+                                detail: "DNS: no address for \(endpoint.host) (give `address`, or a resolver that knows it)",
+                                latency: nil, observed: ["error_class": .text("dns")])
+        }
+        let caFile = endpoint.caFile.map { path in path.hasPrefix("/") || planDirectory == nil ? path : "\(planDirectory!)/\(path)" }
+        let results = await withTaskGroup(of: (Int, Result<TLSInspection, TransportError>).self) { group in
+            for (index, address) in addresses.enumerated() {
+                group.addTask {
+                    (index, await TLSEngine.shared.inspect(TLSRequest(address: address, serverName: self.endpoint.host.text, caFile: caFile,
+                                                                     requestOCSP: self.endpoint.requireStapling, timeout: self.timeout)))
+                }
+            }
+            var results = [Result<TLSInspection, TransportError>?](repeating: nil, count: addresses.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        let wallClock = Date()
+        let judged: [(address: SocketAddress, status: CheckStatus, detail: String, observed: [String: ObservedValue],
+                      inspection: TLSInspection?, evaluation: TLSEvaluation?)] = zip(addresses, results).map { address, result in
+            switch result {
+            case .success(let inspection):
+                let evaluation = TLSEvaluation(endpoint: endpoint, inspection: inspection, now: wallClock)
+                return (address, evaluation.status, evaluation.detail, evaluation.observed, inspection, evaluation)
+            case .failure(let error):
+                return (address, .fail, error.reason, ["error_class": .text(error.kind.rawValue), "address": .text(address.description)], nil, nil)
+            }
+        }
+        let rank: [CheckStatus: Int] = [.fail: 0, .warn: 1, .unknown: 2, .pass: 3]
+        let worst = judged.min { rank[$0.status, default: 3] < rank[$1.status, default: 3] }!
+        var observed = worst.observed
+        var detail = worst.detail
+        if judged.count > 1 {
+            detail = "\(worst.address): \(detail)"
+            observed["addresses"] = .list(judged.map { "\($0.address): \($0.status.rawValue), \($0.detail)" })
+        }
+        return ProbeOutcome(checkID: checkID, finishedAt: now, status: worst.status, detail: detail,
+                            latency: worst.inspection?.handshakeDone, observed: observed,
+                            evidence: .tls(worst.inspection, worst.evaluation))
+    }
+
+    private func targetAddresses() async -> [SocketAddress] {
+        let port = endpoint.port
+        if let address = endpoint.address { return [address.withDefaultPort(port)] }
+        if case .success(let literal) = SocketAddress.parse(endpoint.host.text) { return [literal.withDefaultPort(port)] }
+        let found = await servers.lookUp(endpoint.host)
+        return found.filter { address in
+            switch endpoint.ipVersion {
+            case .any: true
+            case .v4: address.family == .ipv4
+            case .v6: address.family == .ipv6
+            }
+        }.map { $0.withDefaultPort(port) }
+    }
+}

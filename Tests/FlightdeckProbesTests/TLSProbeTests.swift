@@ -1,0 +1,154 @@
+@testable import FlightdeckCore
+@testable import FlightdeckProbes
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+/// One zoo for the whole process: making it takes a few dozen openssl runs.
+private let zoo: Result<(CertificateZoo, TestDirectory), any Error> = Result {
+    let directory = try TestDirectory("zoo")
+    return (try CertificateZoo(directory: directory.path), directory)
+}
+
+private func endpointProbe(_ yaml: String, zoo: CertificateZoo) throws -> TLSProbe {
+    let plan = try PlanLoader(environment: [:]).load(text: """
+        launch: { name: T, zone: zoo.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        polling: { timeout: 2s }
+        tls:
+          - \(yaml)
+        """, file: "t.yaml").get()
+    return TLSProbe(endpoint: plan.tlsEndpoints[0], polling: plan.polling, planDirectory: nil,
+                    servers: DNSServers(plan: plan, planDirectory: nil))
+}
+
+@Suite("TLS probe against a certificate zoo")
+struct TLSProbeTests {
+    let zoo: CertificateZoo
+    init() throws { zoo = try FlightdeckProbesTests.zoo.get().0 }
+
+    /// Serves `leaf` with its issuer and probes it as `api.zoo.test` (or what `extra` says).
+    private func inspect(_ leaf: CertificateZoo.Leaf, serve extras: String?? = .none, options: [String] = [],
+                         endpoint extra: String = "", trust: Bool = true) async throws -> ProbeOutcome {
+        let chain: String? = extras ?? (leaf == .selfSigned ? nil : zoo.issuer(leaf))
+        let server = try OpenSSLServer(certificate: zoo.certificate(leaf), key: zoo.key(leaf), extras: chain, options: options)
+        defer { server.stop() }
+        let ca = trust ? ", ca_file: \"\(zoo.rootCA)\"" : ""
+        let probe = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1\(ca)\(extra) }", zoo: zoo)
+        return await probe.run(at: .zero)
+    }
+
+    @Test("a valid chain passes, with the chain, key, signature and fingerprint collected")
+    func valid() async throws {
+        let outcome = try await inspect(.valid)
+        #expect(outcome.status == .pass, "\(outcome.detail)")
+        #expect(outcome.detail == "valid, 89 days left, TLSv1.3, zoo.test")
+        guard case .tls(let inspection?, let evaluation?) = outcome.evidence else {
+            Issue.record("no inspection")
+            return
+        }
+        #expect(inspection.chain.count == 2)
+        let leaf = inspection.chain[0]
+        #expect(leaf.subject == "CN=zoo.test")
+        #expect(leaf.issuer == "CN=Zoo Intermediate")
+        #expect(leaf.keyType == "RSA" && leaf.keyBits == 2048)
+        #expect(leaf.signatureAlgorithm == "ecdsa-with-SHA256")
+        #expect(leaf.dnsNames == ["zoo.test", "api.zoo.test"])
+        #expect(leaf.fingerprint.count == 64)
+        #expect(!leaf.serial.isEmpty)
+        #expect(inspection.chain[1].isCA)
+        #expect(inspection.verified)
+        #expect(inspection.ocsp == .none)
+        #expect(evaluation.coverage == [TLSEvaluation.Coverage(host: "api.zoo.test", coveredBy: "api.zoo.test")])
+        #expect(outcome.observed["days_left"] == .number(89))
+        #expect(outcome.observed["protocol"] == .text("TLSv1.3"))
+        #expect(outcome.observed["verification"] == .text("ok"))
+    }
+
+    @Test("warning and critical days apply to the earliest expiry in the chain")
+    func expiryThresholds() async throws {
+        let warned = try await inspect(.ecdsa, endpoint: ", warning_days: 100, critical_days: 10")
+        #expect(warned.status == .warn)
+        #expect(warned.detail.hasPrefix("leaf zoo.test expires in 89 days ("))
+        let critical = try await inspect(.ecdsa, endpoint: ", warning_days: 200, critical_days: 100")
+        #expect(critical.status == .fail)
+        #expect(critical.detail.hasPrefix("leaf zoo.test expires in 89 days ("))
+    }
+
+    @Test("each flaw is named in one line", arguments: [
+        (CertificateZoo.Leaf.expired, "leaf zoo.test expired on 2025-01-01"),
+        (.notYetValid, "leaf zoo.test is not valid until 2099-01-01"),
+        (.expiredIntermediate, "intermediate Zoo Old Intermediate expired on 2025-01-01"),
+        (.selfSigned, "self-signed certificate (zoo.test): nobody vouches for it"),
+        (.rsa1024, "weak key: RSA 1024 bits (leaf zoo.test)"),
+        (.sha1, "SHA-1 signature (leaf zoo.test)"),
+        (.wrongHost, "does not cover api.zoo.test (certificate names: other.test)"),
+    ])
+    func flaws(leaf: CertificateZoo.Leaf, detail: String) async throws {
+        let outcome = try await inspect(leaf)
+        #expect(outcome.status == .fail)
+        #expect(outcome.detail == detail)
+    }
+
+    @Test("a missing intermediate and a chain out of order")
+    func chainProblems() async throws {
+        let missing = try await inspect(.valid, serve: .some(nil))
+        #expect(missing.detail == "missing intermediate: the server sends only the leaf (issued by Zoo Intermediate)")
+        let misordered = try await inspect(.valid, serve: .some(zoo.misorderedExtras))
+        #expect(misordered.detail == "chain out of order: root Zoo Root CA did not issue leaf zoo.test")
+    }
+
+    @Test("untrusted without the plan's CA: OpenSSL's reason")
+    func untrusted() async throws {
+        let outcome = try await inspect(.valid, trust: false)
+        #expect(outcome.detail == "untrusted: unable to get local issuer certificate")
+    }
+
+    @Test("a wildcard covers one label: not the apex, not two levels")
+    func wildcard() async throws {
+        let server = try OpenSSLServer(certificate: zoo.certificate(.wildcard), key: zoo.key(.wildcard), extras: zoo.issuer(.wildcard))
+        defer { server.stop() }
+        let probe = try endpointProbe("""
+            { id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: "\(zoo.rootCA)", covers: [api.zoo.test, zoo.test, a.b.zoo.test] }
+            """, zoo: zoo)
+        let outcome = await probe.run(at: .zero)
+        #expect(outcome.detail == "does not cover zoo.test (certificate names: *.zoo.test)")
+        #expect(outcome.observed["coverage"] == .list([
+            "api.zoo.test: covered by *.zoo.test", "zoo.test: NOT covered", "a.b.zoo.test: NOT covered",
+        ]))
+    }
+
+    @Test("the TLS version against the plan's minimum")
+    func versions() async throws {
+        let only13 = try await inspect(.ecdsa, options: ["-tls1_3"], endpoint: ", min_version: \"1.3\"")
+        #expect(only13.status == .pass)
+        let only12 = try await inspect(.ecdsa, options: ["-tls1_2"], endpoint: ", min_version: \"1.3\"")
+        #expect(only12.detail == "TLSv1.2 negotiated, the plan requires TLS 1.3 or later")
+    }
+
+    @Test("stapled OCSP: good, revoked, or missing when the plan requires it")
+    func stapling() async throws {
+        let good = try await inspect(.valid, options: ["-status_file", zoo.ocspResponse(.valid)], endpoint: ", ocsp_stapling: true")
+        #expect(good.status == .pass, "\(good.detail)")
+        #expect(good.observed["ocsp"] == .text("good"))
+        let revoked = try await inspect(.revoked, options: ["-status_file", zoo.ocspResponse(.revoked)], endpoint: ", ocsp_stapling: true")
+        #expect(revoked.detail == "stapled OCSP says the certificate is revoked")
+        let none = try await inspect(.valid, endpoint: ", ocsp_stapling: true")
+        #expect(none.detail == "no stapled OCSP response")
+    }
+
+    @Test("a server that never speaks, or stalls mid-handshake, is a timeout; a closed port is refused")
+    func hostile() async throws {
+        for behaviour in [HostileServer.Behaviour.neverAnswer, .stallAfter([0x16, 0x03, 0x03, 0x00, 0x40, 0x02])] {
+            let server = try HostileServer(behaviour)
+            let probe = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, timeout: 300ms }", zoo: zoo)
+            let outcome = await probe.run(at: .zero)
+            #expect(outcome.detail == "timed out after 300 ms waiting for the TLS handshake")
+            #expect(outcome.observed["error_class"] == .text("timeout"))
+        }
+        let closed = try endpointProbe("{ id: t, host: api.zoo.test, port: 1, address: 127.0.0.1 }", zoo: zoo)
+        #expect(await closed.run(at: .zero).detail == "connection refused by 127.0.0.1:1")
+    }
+}
