@@ -5,6 +5,9 @@
 //       probes each URL ROUNDS times with the HTTP probe (a new connection per probe)
 //   flightdeck-bench dns SERVER QUERY_FILE COUNT CONCURRENCY
 //       sends COUNT queries (NAME TYPE lines, round robin) to SERVER over UDP
+//   flightdeck-bench tls ADDRESS HOST COUNT CONCURRENCY CA_FILE
+//       inspects the TLS endpoint COUNT times (a full handshake, the chain, verification
+//       and coverage each time)
 //   flightdeck-bench grid PLAN
 //       fills the plan's propagation grid (every record x every resolver) once
 //   flightdeck-bench fuzz-dns COUNT [SEED]
@@ -44,6 +47,7 @@ switch arguments.first {
 case "http": await benchHTTP(Array(arguments.dropFirst()))
 case "dns": await benchDNS(Array(arguments.dropFirst()))
 case "grid": await benchGrid(Array(arguments.dropFirst()))
+case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
 default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
 }
@@ -239,4 +243,30 @@ func fuzzDNS(_ arguments: [String]) {
     let errorList = errors.sorted { $0.value > $1.value }.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
     print(#"{"inputs": \#(count), "seed": \#(startSeed), "decoded": \#(decoded), "seconds": \#(seconds(elapsed)), "slowest_input_ms": \#(seconds(slowest) * 1000), "errors": {\#(errorList)}}"#)
     if slowest > .milliseconds(10) { fail("an input took \(slowest)") }
+}
+
+func benchTLS(_ arguments: [String]) async {
+    guard arguments.count == 5, let count = Int(arguments[2]), let concurrency = Int(arguments[3]) else {
+        fail("usage: flightdeck-bench tls ADDRESS HOST COUNT CONCURRENCY CA_FILE")
+    }
+    let plan: LaunchPlan
+    switch PlanLoader(environment: [:]).load(text: """
+        launch: { name: bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        tls: [{ id: t, host: \(arguments[1]), address: "\(arguments[0])", ca_file: "\(arguments[4])" }]
+        """, file: "bench.yaml") {
+    case .success(let value): plan = value
+    case .failure(let error): fail("\(error)")
+    }
+    let probes = Array(repeating: PlanProbes.make(for: plan, planDirectory: nil)[0], count: count)
+    _ = await PlanProbes.pollOnce(Array(probes.prefix(100)), concurrency: concurrency)
+    let cpuBefore = cpuSeconds()
+    let start = ContinuousClock.now
+    let outcomes = await PlanProbes.pollOnce(probes, concurrency: concurrency)
+    let elapsed = ContinuousClock.now - start
+    let failures = outcomes.filter { $0.status != .pass }
+    if let first = failures.first { FileHandle.standardError.write(Data("\(failures.count) not passing: \(first.detail)\n".utf8)) }
+    print(#"{"inspections": \#(count), "failures": \#(failures.count), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Judges a TLS inspection against its endpoint. Every finding is kept (for the detail
 /// view); the first red one, in the order a person would look, is the one-line reason.
@@ -122,7 +125,7 @@ public struct TLSEvaluation: Sendable, Equatable {
         if let leaf = chain.first {
             observed["fingerprint"] = .text(leaf.fingerprint)
             observed["issuer"] = .text(leaf.issuer)
-            observed["not_after"] = .text(leaf.notAfter.formatted(.iso8601))
+            observed["not_after"] = .text(Self.timestamp(leaf.notAfter))
         }
         if findings.count > 1 { observed["findings"] = .list(findings) }
         self.observed = observed
@@ -147,8 +150,24 @@ public struct TLSEvaluation: Sendable, Equatable {
         name.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? name
     }
 
+    /// `2026-12-01`, in UTC. (gmtime_r: this runs for every certificate of every inspection.)
     static func day(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day())
+        let parts = utc(date)
+        return String(format: "%04d-%02d-%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday)
+    }
+
+    /// `2026-12-01T14:00:00Z`.
+    static func timestamp(_ date: Date) -> String {
+        let parts = utc(date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+
+    private static func utc(_ date: Date) -> tm {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return parts
     }
 
     static func versionRank(_ version: String) -> Int {

@@ -1,0 +1,172 @@
+"""Helpers shared by the benchmarks: free ports, certificates, nginx, blackbox_exporter,
+process CPU and memory readings, and the table they print."""
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build_bench():
+    """Builds flightdeck-bench in release mode and returns its path."""
+    print("building flightdeck-bench (release)...", flush=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "flightdeck-bench"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", "release", "flightdeck-bench")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"nothing listening on 127.0.0.1:{port}")
+
+
+def run_measured(command):
+    """Runs a command to completion; returns (stdout, stderr, wall seconds)."""
+    start = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if result.returncode != 0:
+        sys.exit(f"{command[0]} failed: {result.stderr}")
+    return result.stdout, result.stderr, wall
+
+
+def child_rusage_delta(before):
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return cpu, after.ru_maxrss
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def proc_peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def make_certificates(directory):
+    def openssl(*arguments):
+        subprocess.run(["openssl", *arguments], cwd=directory, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=bench CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:bench.test\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+
+
+def start_nginx(directory, http_port, https_port):
+    for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"]:
+        os.makedirs(os.path.join(directory, "tmp", sub), exist_ok=True)
+    config = f"""
+daemon off; master_process off; worker_processes 1;
+pid {directory}/nginx.pid; error_log {directory}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {directory}/tmp/body; proxy_temp_path {directory}/tmp/proxy;
+  fastcgi_temp_path {directory}/tmp/fastcgi; uwsgi_temp_path {directory}/tmp/uwsgi; scgi_temp_path {directory}/tmp/scgi;
+  server {{ listen 127.0.0.1:{http_port} backlog=4096; location /p/ {{ return 200 "ok\\n"; }} }}
+  server {{ listen 127.0.0.1:{https_port} ssl backlog=4096;
+    ssl_certificate {directory}/server.pem; ssl_certificate_key {directory}/server.key;
+    location /p/ {{ return 200 "ok\\n"; }} }}
+}}
+"""
+    path = os.path.join(directory, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(config)
+    process = subprocess.Popen(["nginx", "-p", directory, "-c", path, "-e", f"{directory}/error.log"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_listening(http_port)
+    wait_listening(https_port)
+    return process
+
+
+class Blackbox:
+    """A running blackbox_exporter, driven by curl --parallel; only the exporter is measured."""
+
+    def __init__(self, targets, concurrency, directory, module, config_text):
+        """`config_text` is the module's YAML body; `targets` are what each probe is given."""
+        self.port = free_port()
+        self.concurrency = concurrency
+        self.directory = directory
+        config = os.path.join(directory, f"{module}.yml")
+        with open(config, "w") as f:
+            f.write(f"modules:\n  {module}:\n{config_text}")
+        self.process = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
+                                         f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=error"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_listening(self.port)
+        self.probe_urls = [f"http://127.0.0.1:{self.port}/probe?module={module}&target={target}" for target in targets]
+        sample = urllib.request.urlopen(self.probe_urls[0]).read().decode()
+        if "probe_success 1" not in sample:
+            self.stop()
+            sys.exit(f"blackbox_exporter probe failed:\n{sample}")
+        self.drive(1)  # warm-up, as for Flightdeck
+
+    def drive(self, rounds):
+        driver = os.path.join(self.directory, "driver.config")
+        with open(driver, "w") as f:
+            for _ in range(rounds):
+                for url in self.probe_urls:
+                    f.write(f'url = "{url}"\noutput = "/dev/null"\n')
+        subprocess.run(["curl", "--parallel", "--parallel-max", str(self.concurrency), "--no-progress-meter", "--fail",
+                        "-K", driver], check=True, stdout=subprocess.DEVNULL)
+
+    def bench(self, rounds):
+        cpu_before = proc_cpu_seconds(self.process.pid)
+        start = time.monotonic()
+        self.drive(rounds)
+        wall = time.monotonic() - start
+        cpu = proc_cpu_seconds(self.process.pid) - cpu_before
+        return rounds * len(self.probe_urls), wall, cpu, proc_peak_rss_kib(self.process.pid)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def median_run(runs):
+    """The run with the median CPU per probe, so the row is one real measurement."""
+    ordered = sorted(runs, key=lambda run: run[2] / run[0])
+    return ordered[len(ordered) // 2]
+
+
+def print_table(title, rows, targets):
+    print(f"\n{title}")
+    print(f"  {'tool':<20} {'probes':>7} {'probes/s':>10} {'CPU s/1000':>11} {'peak RSS':>12} {'CPU vs flightdeck':>18}")
+    base = rows[0][3] / rows[0][1] * 1000
+    for name, probes, seconds, cpu, rss in rows:
+        per_thousand = cpu / probes * 1000
+        print(f"  {name:<20} {probes:>7} {probes / seconds:>10.0f} {per_thousand:>11.3f} {rss / 1024:>8.1f} MiB"
+              f" {per_thousand / base:>17.2f}x")
+    for line in targets:
+        print(f"  {line}")
+
+
