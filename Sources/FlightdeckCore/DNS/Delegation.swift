@@ -131,6 +131,10 @@ public struct DelegationReport: Sendable, Equatable {
 
     /// One line: where the parent points and what is wrong.
     public var summary: String {
+        if delegation == .unknown {
+            let why = parents.first.map { "\($0.server): \($0.note ?? "no referral")" } ?? "no parent server"
+            return "cannot see the parent's delegation of \(zone) (\(why))"
+        }
         var text = "parent delegates \(zone) to \(delegation.rawValue)"
         if let ttl = parentTTL { text += " (NS TTL \(ttl) s)" }
         if let first = problems.first { text += "; \(first)" }

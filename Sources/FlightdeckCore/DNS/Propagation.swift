@@ -211,10 +211,16 @@ public struct DNSRecordVerdict: Sendable, Equatable {
         }
         if let first = propagation.disagreeingAuthorities.first {
             status = .fail
-            let seen = first.values.isEmpty ? first.state.rawValue : first.values.joined(separator: ", ")
             let expected = propagation.record.expected.joined(separator: ", ")
-            detail = "new nameserver \(first.server) answers \(seen), expected \(expected)"
-                + (first.note.map { " (\($0))" } ?? "")
+            switch first.state {
+            case .timeout:
+                detail = "new nameserver \(first.server) did not answer in time"
+            case .error:
+                detail = "new nameserver \(first.server): \(first.note ?? "no usable answer")"
+            default:
+                let seen = first.values.isEmpty ? first.state.rawValue : first.values.joined(separator: ", ")
+                detail = "new nameserver \(first.server) answers \(seen), expected \(expected)"
+            }
             let more = propagation.disagreeingAuthorities.count - 1
             if more > 0 { detail += " (and \(more) more)" }
             return
