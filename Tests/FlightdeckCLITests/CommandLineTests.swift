@@ -2,12 +2,8 @@ import FlightdeckTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `flightdeck` binary as a user would and captures what it prints.
-struct FlightdeckProcess {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-
+/// Runs the built `flightdeck` binary as a user would, from the package root.
+enum FlightdeckProcess {
     /// The binary sits beside the test bundle in the build directory.
     static let binary: URL = {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -21,24 +17,10 @@ struct FlightdeckProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> FlightdeckProcess {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting, so a large output cannot fill the pipe and stall the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return FlightdeckProcess(status: process.terminationStatus,
-                                 stdout: String(decoding: stdout, as: UTF8.self),
-                                 stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try runProcess(binary.path, arguments,
+                       environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(environment) { $1 },
+                       in: packageRoot.path)
     }
 }
 

@@ -24,26 +24,42 @@ public final class TestDirectory: Sendable {
     }
 }
 
-/// Runs a command to completion and returns its output; throws with stderr when it fails.
-@discardableResult
-public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+/// What a finished process printed, and how it exited.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program to completion and captures what it prints.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       in directory: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
     try process.run()
+    // Read before waiting, so a large output cannot fill the pipe and stall the child.
     let out = output.fileHandleForReading.readDataToEndOfFile()
     let err = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw CommandFailure(command: ([executable] + arguments).joined(separator: " "),
-                             status: process.terminationStatus, stderr: String(decoding: err, as: UTF8.self))
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                         stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// Runs a command to completion and returns its output; throws with stderr when it fails.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    let result = try runProcess(executable, arguments, in: directory)
+    guard result.status == 0 else {
+        throw CommandFailure(command: ([executable] + arguments).joined(separator: " "), status: result.status, stderr: result.stderr)
     }
-    return String(decoding: out, as: UTF8.self)
+    return result.stdout
 }
 
 public struct CommandFailure: Error, CustomStringConvertible {

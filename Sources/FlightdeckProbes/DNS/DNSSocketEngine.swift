@@ -20,20 +20,12 @@ public enum DNSQueryResult: Sendable, Equatable {
 final class DNSSocketEngine: Sendable {
     static let shared = DNSSocketEngine()
 
-    /// A pipe that wakes the engine thread: it polls the read end, callers write a byte.
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-    private let incoming = Mutex<[Query]>([])
+    private let inbox = PollInbox<Query>()
 
     private init() {
-        var ends: [Int32] = [0, 0]
-        _ = pipe(&ends)
-        for end in ends { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
-        wakeRead = ends[0]
-        wakeWrite = ends[1]
-        let thread = Thread { [self] in
-            var loop = EngineLoop(wakeDescriptor: wakeRead)
-            loop.run { self.incoming.withLock { queue in defer { queue.removeAll() }; return queue } }
+        let thread = Thread { [inbox] in
+            var loop = EngineLoop(inbox: inbox)
+            loop.run()
         }
         thread.name = "flightdeck-dns"
         thread.start()
@@ -41,10 +33,7 @@ final class DNSSocketEngine: Sendable {
 
     func query(_ message: DNSMessage, server: SocketAddress, overTCP: Bool, timeout: Duration) async -> DNSQueryResult {
         await withCheckedContinuation { continuation in
-            let query = Query(message: message, server: server, overTCP: overTCP, timeout: timeout, continuation: continuation)
-            incoming.withLock { $0.append(query) }
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
+            inbox.submit(Query(message: message, server: server, overTCP: overTCP, timeout: timeout, continuation: continuation))
         }
     }
 
@@ -59,7 +48,7 @@ final class DNSSocketEngine: Sendable {
 
 /// The engine thread's state; touched by that thread only.
 private struct EngineLoop {
-    let wakeDescriptor: Int32
+    let inbox: PollInbox<DNSSocketEngine.Query>
     private var udp: [UDPSocket] = []
     private var pending: [PendingKey: Pending] = [:]
     private var tcp: [Int32: TCPExchange] = [:]
@@ -71,8 +60,8 @@ private struct EngineLoop {
     static let queriesPerSocket = 1024
     static let attempts = 2
 
-    init(wakeDescriptor: Int32) {
-        self.wakeDescriptor = wakeDescriptor
+    init(inbox: PollInbox<DNSSocketEngine.Query>) {
+        self.inbox = inbox
     }
 
     private struct PendingKey: Hashable {
@@ -108,10 +97,10 @@ private struct EngineLoop {
         var connected = false
     }
 
-    mutating func run(takeIncoming: () -> [DNSSocketEngine.Query]) {
+    mutating func run() {
         while true {
-            for query in takeIncoming() { start(query) }
-            var descriptors = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            for query in inbox.take() { start(query) }
+            var descriptors = [pollfd(fd: inbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             descriptors += udp.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             descriptors += tcp.map { fd, exchange in
                 let events = !exchange.connected || !exchange.output.isEmpty ? POLLOUT : POLLIN
@@ -122,9 +111,8 @@ private struct EngineLoop {
             let wait = nextDeadline.map { max(0, min(200, milliseconds(now.duration(to: $0)) + 1)) } ?? 1000
             _ = poll(&descriptors, nfds_t(descriptors.count), Int32(wait))
             for entry in descriptors where entry.revents != 0 {
-                if entry.fd == wakeDescriptor {
-                    var drain = [UInt8](repeating: 0, count: 256)
-                    while read(wakeDescriptor, &drain, drain.count) > 0 {}
+                if entry.fd == inbox.wakeDescriptor {
+                    inbox.drainWake()
                 } else if let socket = udp.first(where: { $0.descriptor == entry.fd }) {
                     receiveUDP(on: socket)
                 } else if tcp[entry.fd] != nil {

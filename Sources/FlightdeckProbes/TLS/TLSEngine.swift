@@ -38,9 +38,7 @@ final class TLSEngine: Sendable {
 }
 
 private final class TLSWorker: Sendable {
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-    private let incoming = Mutex<[Job]>([])
+    private let inbox = PollInbox<Job>()
 
     struct Job: @unchecked Sendable {
         var request: TLSRequest
@@ -48,14 +46,9 @@ private final class TLSWorker: Sendable {
     }
 
     init(name: String) {
-        var ends: [Int32] = [0, 0]
-        _ = pipe(&ends)
-        for end in ends { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
-        wakeRead = ends[0]
-        wakeWrite = ends[1]
-        let thread = Thread { [self] in
-            var loop = HandshakeLoop(wake: wakeRead)
-            loop.run { self.incoming.withLock { queue in defer { queue.removeAll() }; return queue } }
+        let thread = Thread { [inbox] in
+            var loop = HandshakeLoop(inbox: inbox)
+            loop.run()
         }
         thread.name = name
         thread.start()
@@ -63,23 +56,21 @@ private final class TLSWorker: Sendable {
 
     func inspect(_ request: TLSRequest) async -> Result<TLSInspection, TransportError> {
         await withCheckedContinuation { continuation in
-            incoming.withLock { $0.append(Job(request: request, continuation: continuation)) }
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
+            inbox.submit(Job(request: request, continuation: continuation))
         }
     }
 }
 
 /// A worker thread's handshakes in progress.
 private struct HandshakeLoop {
-    let wake: Int32
+    let inbox: PollInbox<TLSWorker.Job>
     private var handshakes: [Int32: Handshake] = [:]
     /// One client context per CA file (nil: the system's trust store), reused: loading a
     /// trust store costs more than a handshake.
     private var contexts: [String: OpaquePointer] = [:]
     private let clock = ContinuousClock()
 
-    init(wake: Int32) { self.wake = wake }
+    init(inbox: PollInbox<TLSWorker.Job>) { self.inbox = inbox }
 
     private struct Handshake {
         var job: TLSWorker.Job
@@ -90,10 +81,10 @@ private struct HandshakeLoop {
         var wantsWrite = true
     }
 
-    mutating func run(takeIncoming: () -> [TLSWorker.Job]) {
+    mutating func run() {
         while true {
-            for job in takeIncoming() { start(job) }
-            var descriptors = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            for job in inbox.take() { start(job) }
+            var descriptors = [pollfd(fd: inbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             descriptors += handshakes.map { pollfd(fd: $0.key, events: Int16($0.value.wantsWrite ? POLLOUT : POLLIN), revents: 0) }
             let now = clock.now
             let wait = handshakes.values.map(\.deadline).min().map { deadline -> Int32 in
@@ -102,9 +93,8 @@ private struct HandshakeLoop {
             } ?? 1000
             _ = poll(&descriptors, nfds_t(descriptors.count), wait)
             for entry in descriptors where entry.revents != 0 {
-                if entry.fd == wake {
-                    var drain = [UInt8](repeating: 0, count: 256)
-                    while read(wake, &drain, drain.count) > 0 {}
+                if entry.fd == inbox.wakeDescriptor {
+                    inbox.drainWake()
                 } else {
                     advance(entry.fd)
                 }
