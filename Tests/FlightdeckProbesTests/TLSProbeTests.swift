@@ -45,7 +45,8 @@ struct TLSProbeTests {
         let outcome = try await inspect(.valid)
         #expect(outcome.status == .pass, "\(outcome.detail)")
         #expect(outcome.detail == "valid, 89 days left, TLSv1.3, zoo.test")
-        guard case .tls(let inspection?, let evaluation?) = outcome.evidence else {
+        guard case .tls(let results) = outcome.evidence, let inspection = results.first?.inspection,
+              let evaluation = results.first?.evaluation else {
             Issue.record("no inspection")
             return
         }
@@ -104,6 +105,28 @@ struct TLSProbeTests {
     func untrusted() async throws {
         let outcome = try await inspect(.valid, trust: false)
         #expect(outcome.detail == "untrusted: unable to get local issuer certificate")
+    }
+
+    @Test("the coverage grid shows a stale certificate behind one address of several")
+    func coverageGrid() async throws {
+        let current = try OpenSSLServer(certificate: zoo.certificate(.valid), key: zoo.key(.valid), extras: zoo.issuer(.valid))
+        let stale = try OpenSSLServer(certificate: zoo.certificate(.expired), key: zoo.key(.expired), extras: zoo.issuer(.expired))
+        defer { current.stop(); stale.stop() }
+        let endpoints = [
+            try endpointProbe("{ id: lb-a, host: api.zoo.test, port: \(current.port), address: 127.0.0.1, ca_file: \"\(zoo.rootCA)\", covers: [api.zoo.test, zoo.test] }", zoo: zoo),
+            try endpointProbe("{ id: lb-b, host: api.zoo.test, port: \(stale.port), address: 127.0.0.1, ca_file: \"\(zoo.rootCA)\", covers: [api.zoo.test, zoo.test] }", zoo: zoo),
+        ]
+        var results: [String: [TLSAddressResult]] = [:]
+        for probe in endpoints {
+            if case .tls(let found) = await probe.run(at: .zero).evidence { results[probe.checkID] = found }
+        }
+        let grid = CoverageGrid(endpoints: endpoints.map(\.endpoint), results: results)
+        #expect(grid.cells.count == 4)
+        #expect(grid.cells.allSatisfy { $0.covered == true })
+        #expect(grid.cells.map(\.endpoint) == ["lb-a", "lb-a", "lb-b", "lb-b"])
+        #expect(grid.cells[..<2].allSatisfy { $0.daysLeft == 89 })
+        #expect(grid.cells[2...].allSatisfy { ($0.daysLeft ?? 0) < 0 }, "the stale load balancer's certificate has expired")
+        #expect(grid.inconsistentHosts == ["api.zoo.test", "zoo.test"])
     }
 
     @Test("a wildcard covers one label: not the apex, not two levels")

@@ -31,5 +31,6 @@ public enum ProbeEvidence: Sendable, Equatable {
     case http(HTTPExchange)
     case dnsRecord(RecordPropagation)
     case delegation(DelegationReport)
-    case tls(TLSInspection?, TLSEvaluation?)
+    /// Every address inspected, in order.
+    case tls([TLSAddressResult])
 }

@@ -61,7 +61,9 @@ public final class TLSProbe: Probe {
         }
         return ProbeOutcome(checkID: checkID, finishedAt: now, status: worst.status, detail: detail,
                             latency: worst.inspection?.handshakeDone, observed: observed,
-                            evidence: .tls(worst.inspection, worst.evaluation))
+                            evidence: .tls(judged.map { TLSAddressResult(address: $0.address.description, inspection: $0.inspection,
+                                                                         evaluation: $0.evaluation,
+                                                                         failure: $0.inspection == nil ? $0.detail : nil) }))
     }
 
     private func targetAddresses() async -> [SocketAddress] {
