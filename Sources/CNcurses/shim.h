@@ -15,4 +15,26 @@ static inline int fd_cols(void) { return COLS; }
 static inline int fd_colors(void) { return COLORS; }
 static inline int fd_color_pairs(void) { return COLOR_PAIRS; }
 
+static inline int fd_color_pair(int n) { return COLOR_PAIR(n); }
+static inline attr_t fd_a_normal(void) { return A_NORMAL; }
+static inline attr_t fd_a_bold(void) { return A_BOLD; }
+static inline attr_t fd_a_dim(void) { return A_DIM; }
+static inline attr_t fd_a_reverse(void) { return A_REVERSE; }
+static inline attr_t fd_a_underline(void) { return A_UNDERLINE; }
+static inline int fd_attrset(attr_t a) { return attrset(a); }
+static inline int fd_get_wch(wint_t *ch) { return get_wch(ch); }
+static inline void fd_timeout(int ms) { timeout(ms); }
+static inline int fd_keypad(void) { return keypad(stdscr, TRUE); }
+static inline int fd_mvaddstr(int y, int x, const char *s) { return mvaddstr(y, x, s); }
+static inline int fd_erase(void) { return erase(); }
+static inline int fd_refresh(void) { return refresh(); }
+static inline int fd_key_resize(void) { return KEY_RESIZE; }
+static inline int fd_key_btab(void) { return KEY_BTAB; }
+static inline int fd_key_enter(void) { return KEY_ENTER; }
+static inline int fd_key_up(void) { return KEY_UP; }
+static inline int fd_key_down(void) { return KEY_DOWN; }
+static inline int fd_key_left(void) { return KEY_LEFT; }
+static inline int fd_key_right(void) { return KEY_RIGHT; }
+static inline int fd_key_backspace(void) { return KEY_BACKSPACE; }
+
 #endif

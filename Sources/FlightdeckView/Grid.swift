@@ -1,3 +1,5 @@
+import FlightdeckCore
+
 /// A position and size on the screen, in cells.
 public struct Rect: Sendable, Equatable {
     public var x: Int, y: Int, width: Int, height: Int
@@ -10,17 +12,21 @@ public struct Rect: Sendable, Equatable {
     }
 }
 
-/// One character cell and the semantic role that decides its colour and attributes.
+/// One character cell and the semantic role that decides its colour and attributes. A wide
+/// character (CJK, most emoji) fills its cell and the next, which holds a continuation.
 public struct Cell: Sendable, Equatable {
     public var character: Character
-    /// A theme role such as `status.go`; the theme turns it into colours and attributes.
+    /// A theme role such as `status.pass`; the theme turns it into colours and attributes.
     public var role: String
+    /// 1, 2 for a wide character, 0 for the cell a wide character spills into.
+    public var width: UInt8
 
-    public static let blank = Cell(character: " ", role: "text")
+    public static let blank = Cell(character: " ", role: "text", width: 1)
 
-    public init(character: Character, role: String) {
+    public init(character: Character, role: String, width: UInt8 = 1) {
         self.character = character
         self.role = role
+        self.width = width
     }
 }
 
@@ -42,25 +48,39 @@ public struct Grid: Sendable, Equatable {
         set { cells[y * width + x] = newValue }
     }
 
-    /// Writes `text` from (x, y), clipped to `area`; control characters become `?` so nothing
-    /// written here can reach the terminal as an escape sequence.
-    public mutating func write(_ text: String, x: Int, y: Int, role: String = "text", clip area: Rect? = nil) {
+    /// Writes `text` from (x, y), clipped to `area`, and returns the column after it. Text
+    /// passes the remote-text sanitiser first, so nothing written here can reach the
+    /// terminal as a control or escape sequence; wide characters take two cells and are
+    /// never split at the edge.
+    @discardableResult
+    public mutating func write(_ text: String, x: Int, y: Int, role: String = "text", clip area: Rect? = nil) -> Int {
         let area = area ?? Rect(x: 0, y: 0, width: width, height: height)
-        guard y >= area.y, y < area.y + area.height, y < height else { return }
+        guard y >= area.y, y < area.y + area.height, y >= 0, y < height else { return x }
+        let right = min(area.x + area.width, width)
         var column = x
-        for character in text {
-            guard column < area.x + area.width, column < width else { break }
-            if column >= area.x, column >= 0 {
-                let safe = character.unicodeScalars.contains { $0.properties.generalCategory == .control } ? "?" : character
-                self[column, y] = Cell(character: safe, role: role)
+        for character in RemoteText.sanitize(text, limit: Int.max) {
+            let cellWidth = Self.displayWidth(character)
+            guard cellWidth > 0 else { continue }
+            guard column + cellWidth <= right else { break }
+            if column >= max(area.x, 0) {
+                self[column, y] = Cell(character: character, role: role, width: UInt8(cellWidth))
+                if cellWidth == 2 { self[column + 1, y] = Cell(character: " ", role: role, width: 0) }
             }
-            column += 1
+            column += cellWidth
+        }
+        return column
+    }
+
+    /// Fills an area with spaces of one role.
+    public mutating func fill(_ area: Rect, role: String) {
+        for y in max(area.y, 0)..<min(area.y + area.height, height) {
+            for x in max(area.x, 0)..<min(area.x + area.width, width) { self[x, y] = Cell(character: " ", role: role) }
         }
     }
 
-    /// The rows as plain text, for tests and snapshots.
+    /// The rows as plain text, for tests and snapshots (continuation cells left out).
     public var lines: [String] {
-        (0..<height).map { y in String((0..<width).map { self[$0, y].character }) }
+        (0..<height).map { y in String((0..<width).compactMap { self[$0, y].width == 0 ? nil : self[$0, y].character }) }
     }
 
     /// The positions whose cells differ from `previous` (all of them after a resize).
@@ -71,5 +91,28 @@ public struct Grid: Sendable, Equatable {
         return cells.indices.compactMap { index in
             cells[index] == previous.cells[index] ? nil : (x: index % width, y: index / width)
         }
+    }
+
+    /// How many cells a character takes: 2 for East Asian wide and fullwidth characters and
+    /// emoji, 0 for combining marks and zero-width characters, otherwise 1.
+    public static func displayWidth(_ character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first else { return 0 }
+        let value = scalar.value
+        if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation }) { return 2 }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        let wide: [ClosedRange<UInt32>] = [
+            0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+            0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
+            0x1F900...0x1F9FF, 0x20000...0x3FFFD,
+        ]
+        return wide.contains { $0.contains(value) } ? 2 : 1
+    }
+
+    /// The width `text` takes on screen.
+    public static func displayWidth(_ text: String) -> Int {
+        text.reduce(0) { $0 + displayWidth($1) }
     }
 }

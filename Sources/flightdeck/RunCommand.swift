@@ -1,6 +1,6 @@
 import ArgumentParser
 import FlightdeckCore
-import FlightdeckStore
+import Foundation
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,19 +9,29 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var plan: PlanArgument
 
+    @Option(help: "The theme: default, light, high-contrast, monochrome, colourblind, or one of yours.")
+    var theme = "default"
+
+    @Option(help: "The keymap: default, vim, or one of yours.")
+    var keymap = "default"
+
     func run() async throws {
         let loaded = try plan.load()
-        let state = StateDirectory(planPath: plan.path, plan: loaded)
-        // Until the cockpit lands, say plainly what it will watch instead of pretending.
-        print("""
-            \(loaded.summary)
-            State directory: \(state.path)
-
-            The live cockpit is not part of this build yet. It will watch these checks:
-            """)
-        for check in loaded.checks {
-            print("  \(check.kind.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))\(check.id): \(check.target)")
+        let theme = try Self.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
+        let keymap = try Self.unwrap(CockpitFiles.load("Keymaps", name: keymap, reader: { Keymap.load(text: $0, file: $1) }))
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+            Console.error("flightdeck: the cockpit needs a terminal; for scripts and CI use `flightdeck check \(plan.path)`")
+            throw ExitCode.usageOrPlanError
         }
-        print("\nRun `flightdeck check \(plan.path)` for the headless verdict.")
+        await Cockpit(plan: loaded, planDirectory: plan.directory, theme: theme, keymap: keymap).run()
+    }
+
+    private static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            Console.error(error.description)
+            throw ExitCode.usageOrPlanError
+        }
     }
 }

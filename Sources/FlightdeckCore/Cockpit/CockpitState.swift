@@ -1,0 +1,117 @@
+import Foundation
+
+/// The cockpit's panes, in tab order.
+public enum Pane: String, Sendable, Equatable, CaseIterable {
+    case checklist, health, dns, certificates, alarms, poll
+
+    public var title: String {
+        switch self {
+        case .checklist: "Checklist"
+        case .health: "Health"
+        case .dns: "DNS"
+        case .certificates: "Certificates"
+        case .alarms: "Alarms"
+        case .poll: "Go/no-go"
+        }
+    }
+}
+
+/// What happens to the cockpit: probe results, the clock, and what people press.
+public enum CockpitEvent: Sendable {
+    case outcome(ProbeOutcome)
+    case tick(Date)
+    case action(KeyAction)
+    /// A character typed while the filter is being edited.
+    case typed(Character)
+    case erase
+}
+
+/// Everything the cockpit shows, changed only by `reduce`.
+public struct CockpitState: Sendable {
+    public let plan: LaunchPlan
+    public private(set) var board: CheckBoard
+    /// The newest outcome of each check, with its evidence, for the detail view.
+    public private(set) var latest: [String: ProbeOutcome] = [:]
+    public private(set) var now: Date
+    public private(set) var focus: Pane = .health
+    public private(set) var selection: [Pane: Int] = [:]
+    public private(set) var filter = ""
+    public private(set) var editingFilter = false
+    public private(set) var redOnly = false
+    public private(set) var showingHelp = false
+    public private(set) var showingDetail = false
+    public private(set) var quitting = false
+
+    public init(plan: LaunchPlan, now: Date) {
+        self.plan = plan
+        board = CheckBoard(plan: plan)
+        self.now = now
+    }
+
+    public var selectedRow: Int { selection[focus] ?? 0 }
+
+    public mutating func reduce(_ event: CockpitEvent) {
+        switch event {
+        case .outcome(let outcome):
+            board.record(outcome)
+            latest[outcome.checkID] = outcome
+        case .tick(let date):
+            now = date
+        case .typed(let character):
+            if editingFilter { filter.append(character) }
+        case .erase:
+            if editingFilter, !filter.isEmpty { filter.removeLast() }
+        case .action(let action):
+            apply(action)
+        }
+    }
+
+    private mutating func apply(_ action: KeyAction) {
+        if showingHelp, action != .quit {
+            showingHelp = action == .help ? false : showingHelp
+            if action == .close || action == .open { showingHelp = false }
+            return
+        }
+        switch action {
+        case .quit:
+            quitting = true
+        case .help:
+            showingHelp = true
+        case .nextPane, .previousPane:
+            let panes = Pane.allCases
+            let index = panes.firstIndex(of: focus)!
+            focus = panes[(index + (action == .nextPane ? 1 : panes.count - 1)) % panes.count]
+            showingDetail = false
+        case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6:
+            let index = [KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6].firstIndex(of: action)!
+            focus = Pane.allCases[index]
+            showingDetail = false
+        case .up:
+            selection[focus] = max(0, selectedRow - 1)
+        case .down:
+            selection[focus] = selectedRow + 1
+        case .open:
+            if editingFilter { editingFilter = false } else { showingDetail = true }
+        case .close:
+            if editingFilter {
+                editingFilter = false
+                filter = ""
+            } else if showingDetail {
+                showingDetail = false
+            } else {
+                filter = ""
+                redOnly = false
+            }
+        case .filter:
+            editingFilter = true
+        case .redOnly:
+            redOnly.toggle()
+            selection[focus] = 0
+        }
+    }
+
+    /// Keeps the selection on a row that exists once rows are known.
+    public mutating func clampSelection(rows: Int) {
+        selection[focus] = max(0, min(selectedRow, rows - 1))
+    }
+}

@@ -1,0 +1,117 @@
+/// Colours and attributes by semantic role, with a glyph for each status so no state is
+/// told by colour alone.
+public struct Theme: Sendable, Equatable {
+    public enum Attribute: String, Sendable, Equatable, CaseIterable {
+        case normal, bold, dim, reverse, underline
+    }
+
+    public struct Style: Sendable, Equatable {
+        /// `#RRGGBB` for true colour and 256-colour terminals.
+        public var foreground: RGB?
+        public var background: RGB?
+        /// One of the 16 ANSI colour names, for 16-colour terminals.
+        public var foreground16: String?
+        public var background16: String?
+        /// What stands in for colour on a monochrome terminal (and with NO_COLOR).
+        public var mono: [Attribute]
+        /// Attributes in every depth.
+        public var attributes: [Attribute]
+        public var glyph: String?
+    }
+
+    public struct RGB: Sendable, Equatable, Hashable {
+        public var red: UInt8, green: UInt8, blue: UInt8
+
+        static func parse(_ text: String) -> RGB? {
+            guard text.count == 7, text.hasPrefix("#"), let value = UInt32(text.dropFirst(), radix: 16) else { return nil }
+            return RGB(red: UInt8(value >> 16), green: UInt8((value >> 8) & 0xFF), blue: UInt8(value & 0xFF))
+        }
+    }
+
+    public static let roles = [
+        "text", "muted", "title", "bar", "keybar", "tab", "tab.focused", "pane.border", "pane.focused", "selection",
+        "status.pass", "status.warn", "status.fail", "status.unknown",
+    ]
+    public static let colourNames = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
+                                     "bright-black", "bright-red", "bright-green", "bright-yellow", "bright-blue",
+                                     "bright-magenta", "bright-cyan", "bright-white"]
+
+    public var name: String
+    public var styles: [String: Style]
+
+    public func style(_ role: String) -> Style {
+        styles[role] ?? styles["text"] ?? Style(foreground: nil, background: nil, foreground16: nil, background16: nil,
+                                                mono: [], attributes: [], glyph: nil)
+    }
+
+    /// The glyph a status shows beside its word.
+    public func glyph(_ status: CheckStatus) -> String {
+        style("status.\(status.rawValue)").glyph ?? ["pass": "+", "warn": "!", "fail": "x", "unknown": "?"][status.rawValue]!
+    }
+
+    /// Reads a theme file: `name`, then `roles:` mapping every role to its style. Every role
+    /// must be given; unknown roles, colours and attributes are errors naming file and line.
+    public static func load(text: String, file: String) -> Result<Theme, PlanLoadError> {
+        let document = YAMLDocument(file: file, text: text)
+        guard let root = document.root, let map = root.mapping(keys: ["name", "roles"]) else {
+            return .failure(PlanLoadError(document.diagnostics))
+        }
+        let name = map.required("name")?.word()
+        var styles: [String: Style] = [:]
+        if let rolesNode = map.required("roles") {
+            for (role, keyNode, value) in rolesNode.entries() ?? [] {
+                guard roles.contains(role) else {
+                    let guess = closestMatch(to: role, among: roles).map { "did you mean `\($0)`?" }
+                    keyNode.report("unknown role `\(role)`", hint: guess ?? "roles: \(roles.joined(separator: ", "))")
+                    continue
+                }
+                if let style = style(value) { styles[role] = style }
+            }
+            for role in roles where styles[role] == nil && !(document.diagnostics.contains { $0.message.contains("`\(role)`") }) {
+                rolesNode.report("missing role `\(role)`")
+            }
+        }
+        guard let name, document.diagnostics.isEmpty else { return .failure(PlanLoadError(document.diagnostics)) }
+        return .success(Theme(name: name, styles: styles))
+    }
+
+    private static func style(_ node: YAMLNode) -> Style? {
+        guard let map = node.mapping(keys: ["fg", "bg", "fg16", "bg16", "mono", "attributes", "glyph"]) else { return nil }
+        func colour(_ key: String) -> RGB? {
+            guard let value = map[key], let text = value.string() else { return nil }
+            guard let rgb = RGB.parse(text) else {
+                value.report("`\(text)` is not a colour", hint: "write #RRGGBB")
+                return nil
+            }
+            return rgb
+        }
+        func colour16(_ key: String) -> String? {
+            guard let value = map[key], let text = value.string() else { return nil }
+            guard colourNames.contains(text) else {
+                value.report("`\(text)` is not one of the 16 colours", hint: colourNames.joined(separator: ", "))
+                return nil
+            }
+            return text
+        }
+        func attributes(_ key: String) -> [Attribute] {
+            map[key]?.list { item -> Attribute? in item.choice(Attribute.self, named: "attribute") } ?? []
+        }
+        return Style(foreground: colour("fg"), background: colour("bg"), foreground16: colour16("fg16"),
+                     background16: colour16("bg16"), mono: attributes("mono"), attributes: attributes("attributes"),
+                     glyph: map["glyph"]?.string())
+    }
+}
+
+/// How many colours the terminal shows, from the environment and terminfo.
+public enum ColourDepth: String, Sendable, Equatable {
+    case trueColour = "truecolour", colours256 = "256", colours16 = "16", none
+
+    /// NO_COLOR (present and non-empty) wins; then COLORTERM; then what terminfo says.
+    public static func detect(environment: [String: String], terminfoColours: Int) -> ColourDepth {
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return .none }
+        if let term = environment["COLORTERM"]?.lowercased(), term == "truecolor" || term == "24bit" { return .trueColour }
+        if terminfoColours >= 256 { return .colours256 }
+        if terminfoColours >= 8 { return .colours16 }
+        return .none
+    }
+}

@@ -1,0 +1,156 @@
+import CNcurses
+import FlightdeckCore
+import FlightdeckView
+import Foundation
+
+/// The only code that calls ncurses. It draws grids (sending only the cells that changed),
+/// reads keys, and restores the terminal however the program ends. Use it from one thread.
+public final class TerminalScreen {
+    private let theme: Theme
+    public let depth: ColourDepth
+    private var attributes: [String: attr_t] = [:]
+    private var previous: Grid?
+    private var active = false
+
+    public enum Input: Equatable {
+        case key(Key)
+        case resize
+    }
+
+    /// Takes over the terminal: alternate screen, no echo, keys one at a time.
+    public init(theme: Theme, environment: [String: String]) {
+        self.theme = theme
+        setlocale(LC_ALL, "")
+        initscr()
+        active = true
+        cbreak()
+        noecho()
+        nonl()
+        _ = fd_keypad()
+        curs_set(0)
+        fd_timeout(50)
+        let terminfoColours = has_colors() ? Int(tigetnum("colors")) : 0
+        depth = ColourDepth.detect(environment: environment, terminfoColours: terminfoColours)
+        if depth != .none {
+            start_color()
+            use_default_colors()
+        }
+        for (index, role) in Theme.roles.enumerated() { attributes[role] = attribute(for: role, pair: Int16(index + 1)) }
+        TerminalScreen.installCrashRestore()
+    }
+
+    deinit { restore() }
+
+    /// Gives the terminal back as it was.
+    public func restore() {
+        guard active else { return }
+        active = false
+        endwin()
+    }
+
+    public var size: (width: Int, height: Int) { (Int(fd_cols()), Int(fd_lines())) }
+
+    /// Draws `grid`, writing only the cells that differ from the last frame.
+    public func draw(_ grid: Grid) {
+        if let previous, previous.width != grid.width || previous.height != grid.height { _ = fd_erase() }
+        let changed = previous.map { grid.changes(since: $0) } ?? grid.changes(since: Grid(width: 0, height: 0))
+        var index = 0
+        while index < changed.count {
+            // A run of changed cells on one row with one role goes out as one string.
+            let start = changed[index]
+            let role = grid[start.x, start.y].role
+            var text = ""
+            var end = index
+            while end < changed.count, changed[end].y == start.y, changed[end].x == start.x + (end - index),
+                  grid[changed[end].x, changed[end].y].role == role {
+                let cell = grid[changed[end].x, changed[end].y]
+                if cell.width > 0 { text.append(cell.character) }
+                end += 1
+            }
+            _ = fd_attrset(attributes[role] ?? fd_a_normal())
+            _ = fd_mvaddstr(Int32(start.y), Int32(start.x), text)
+            index = end
+        }
+        _ = fd_attrset(fd_a_normal())
+        _ = fd_refresh()
+        previous = grid
+    }
+
+    /// The next key, or nil after 50 ms without one.
+    public func readInput() -> Input? {
+        var character: wint_t = 0
+        let result = fd_get_wch(&character)
+        if result == KEY_CODE_YES {
+            switch Int32(character) {
+            case fd_key_resize(): return .resize
+            case fd_key_btab(): return .key(.backTab)
+            case fd_key_enter(): return .key(.enter)
+            case fd_key_up(): return .key(.up)
+            case fd_key_down(): return .key(.down)
+            case fd_key_left(): return .key(.left)
+            case fd_key_right(): return .key(.right)
+            case fd_key_backspace(): return .key(.backspace)
+            default: return nil
+            }
+        }
+        guard result == OK, let scalar = Unicode.Scalar(UInt32(character)) else { return nil }
+        switch scalar.value {
+        case 9: return .key(.tab)
+        case 10, 13: return .key(.enter)
+        case 27: return .key(.escape)
+        case 8, 127: return .key(.backspace)
+        case 0..<32: return nil
+        default: return .key(.character(Character(scalar)))
+        }
+    }
+
+    private func attribute(for role: String, pair: Int16) -> attr_t {
+        let style = theme.style(role)
+        var value = fd_a_normal()
+        let names = depth == .none ? style.mono + style.attributes : style.attributes
+        for attribute in names {
+            switch attribute {
+            case .bold: value |= fd_a_bold()
+            case .dim: value |= fd_a_dim()
+            case .reverse: value |= fd_a_reverse()
+            case .underline: value |= fd_a_underline()
+            case .normal: break
+            }
+        }
+        guard depth != .none else { return value }
+        let foreground: Int16
+        let background: Int16
+        if depth == .colours16 {
+            foreground = style.foreground16.flatMap { Theme.colourNames.firstIndex(of: $0) }.map { Int16($0) } ?? -1
+            background = style.background16.flatMap { Theme.colourNames.firstIndex(of: $0) }.map { Int16($0) } ?? -1
+        } else {
+            foreground = style.foreground.map(Self.xterm256) ?? -1
+            background = style.background.map(Self.xterm256) ?? -1
+        }
+        init_pair(pair, foreground, background)
+        return value | attr_t(fd_color_pair(Int32(pair)))
+    }
+
+    /// The nearest colour of the xterm 256-colour cube (or grey ramp).
+    static func xterm256(_ rgb: Theme.RGB) -> Int16 {
+        func level(_ value: UInt8) -> Int { value < 48 ? 0 : value < 115 ? 1 : Int((Int(value) - 35) / 40) }
+        let (r, g, b) = (level(rgb.red), level(rgb.green), level(rgb.blue))
+        let cube = 16 + 36 * r + 6 * g + b
+        if rgb.red == rgb.green, rgb.green == rgb.blue, rgb.red > 8, rgb.red < 238 {
+            return Int16(232 + (Int(rgb.red) - 8) / 10)
+        }
+        return Int16(cube)
+    }
+
+    /// On a crash, give the terminal back before dying, so the operator is not left with a
+    /// dead screen over SSH.
+    private static func installCrashRestore() {
+        for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] {
+            Glibc.signal(signal) { received in
+                endwin()
+                Glibc.signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import FlightdeckCore
+import Foundation
+
+/// One row of a pane: what it says, how it is coloured, and what Enter shows about it.
+public struct PaneRow: Sendable, Equatable {
+    public var segments: [(text: String, role: String)]
+    public var status: CheckStatus?
+    public var detail: [String]
+
+    public init(_ segments: [(String, String)], status: CheckStatus? = nil, detail: [String] = []) {
+        self.segments = segments.map { (text: $0.0, role: $0.1) }
+        self.status = status
+        self.detail = detail
+    }
+
+    public var text: String { segments.map(\.text).joined() }
+
+    public static func == (lhs: PaneRow, rhs: PaneRow) -> Bool {
+        lhs.text == rhs.text && lhs.status == rhs.status && lhs.detail == rhs.detail
+    }
+}
+
+/// Draws the cockpit into a grid: the launch bar, the panes (one with a tab row below 160
+/// columns, two side by side from 160), and the key bar; help and detail overlays on top.
+public struct CockpitView: Sendable {
+    public let theme: Theme
+    public let keymap: Keymap
+
+    public init(theme: Theme, keymap: Keymap) {
+        self.theme = theme
+        self.keymap = keymap
+    }
+
+    public static let sideBySideWidth = 160
+
+    public func render(_ state: CockpitState, width: Int, height: Int) -> Grid {
+        var grid = Grid(width: width, height: height)
+        guard width >= 20, height >= 6 else {
+            grid.write("window too small", x: 0, y: 0)
+            return grid
+        }
+        drawLaunchBar(state, into: &grid)
+        drawTabs(state, into: &grid, y: 2)
+        let body = Rect(x: 0, y: 3, width: width, height: height - 4)
+        if width >= Self.sideBySideWidth {
+            let left = Rect(x: 0, y: body.y, width: width / 2, height: body.height)
+            let right = Rect(x: width / 2, y: body.y, width: width - width / 2, height: body.height)
+            let panes = Pane.allCases
+            let other = panes[(panes.firstIndex(of: state.focus)! + 1) % panes.count]
+            drawPane(state.focus, state: state, focused: true, into: &grid, area: left)
+            drawPane(other, state: state, focused: false, into: &grid, area: right)
+        } else {
+            drawPane(state.focus, state: state, focused: true, into: &grid, area: body)
+        }
+        drawKeyBar(state, into: &grid)
+        if state.showingDetail { drawDetail(state, into: &grid, area: body) }
+        if state.showingHelp { drawHelp(into: &grid, area: body) }
+        return grid
+    }
+
+    // MARK: Launch bar
+
+    private func drawLaunchBar(_ state: CockpitState, into grid: inout Grid) {
+        let width = grid.width
+        grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: "bar")
+        let verdict = state.board.verdict
+        let reds = state.board.reports.filter { $0.status == .fail }.count
+        var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
+        x = grid.write(" \(Self.countdown(to: state.plan.t0, now: state.now)) ", x: x, y: 0, role: "bar")
+        let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
+        x = grid.write(" \(theme.glyph(status)) \(verdict.isGo ? "GO" : "NO-GO") ", x: x + 1, y: 0, role: "status.\(status.rawValue)")
+        grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+        let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
+        grid.write(" \(clock) | \(verdict.reason)", x: 0, y: 1, role: "bar")
+    }
+
+    /// `T-02:14:05` before T-0, `T+00:03:10` after.
+    public static func countdown(to t0: Date, now: Date) -> String {
+        let seconds = Int(t0.timeIntervalSince(now).rounded(.down))
+        let sign = seconds >= 0 ? "-" : "+"
+        let total = abs(seconds)
+        let days = total / 86_400
+        let clock = String(format: "%02d:%02d:%02d", total % 86_400 / 3600, total % 3600 / 60, total % 60)
+        return "T\(sign)\(days > 0 ? "\(days)d " : "")\(clock)"
+    }
+
+    static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
+        func format(_ date: Date, _ zone: TimeZone) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = "HH:mm:ss"
+            return formatter.string(from: date)
+        }
+        let utc = TimeZone(identifier: "UTC")!
+        var line = "now \(format(now, utc)) UTC"
+        if !["UTC", "GMT"].contains(zone.identifier) { line += " / \(format(now, zone)) \(zone.identifier)" }
+        return line
+    }
+
+    // MARK: Tabs and key bar
+
+    private func drawTabs(_ state: CockpitState, into grid: inout Grid, y: Int) {
+        var x = 0
+        for (index, pane) in Pane.allCases.enumerated() {
+            let label = " \(index + 1) \(pane.title) "
+            x = grid.write(label, x: x, y: y, role: pane == state.focus ? "tab.focused" : "tab") + 1
+        }
+        if state.editingFilter || !state.filter.isEmpty {
+            x = grid.write(" /\(state.filter)\(state.editingFilter ? "_" : "") ", x: x + 1, y: y, role: "selection")
+        }
+        if state.redOnly { grid.write(" only red ", x: x + 1, y: y, role: "status.fail") }
+    }
+
+    private func drawKeyBar(_ state: CockpitState, into grid: inout Grid) {
+        let y = grid.height - 1
+        grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: "keybar")
+        let shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
+        var x = 0
+        for binding in keymap.bindings where shown.contains(binding.action) {
+            let keys = binding.keys.map(\.description).joined(separator: "/")
+            let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"
+                : state.editingFilter && binding.action == .close ? "\(keys) clear filter" : "\(keys) \(binding.help)"
+            guard x + Grid.displayWidth(text) + 2 <= grid.width else { break }
+            x = grid.write(" \(text) ", x: x, y: y, role: "keybar") + 1
+        }
+    }
+
+    // MARK: Panes
+
+    private func drawPane(_ pane: Pane, state: CockpitState, focused: Bool, into grid: inout Grid, area: Rect) {
+        let rows = visibleRows(pane, state: state)
+        grid.write("\(pane.title) (\(rows.count))", x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
+        let content = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
+        let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
+        let first = max(0, selected - content.height + 1)
+        for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
+            let y = content.y + offset
+            let isSelected = first + offset == selected
+            if isSelected { grid.fill(Rect(x: content.x, y: y, width: content.width, height: 1), role: "selection") }
+            var x = content.x
+            for segment in row.segments {
+                x = grid.write(segment.text, x: x, y: y, role: isSelected ? "selection" : segment.role, clip: content)
+            }
+        }
+    }
+
+    /// The rows of a pane after the filter and the red-only switch.
+    public func visibleRows(_ pane: Pane, state: CockpitState) -> [PaneRow] {
+        PaneRows(theme: theme).rows(pane, state: state).filter { row in
+            (!state.redOnly || row.status == .fail)
+                && (state.filter.isEmpty || row.text.localizedCaseInsensitiveContains(state.filter))
+        }
+    }
+
+    // MARK: Overlays
+
+    private func drawDetail(_ state: CockpitState, into grid: inout Grid, area: Rect) {
+        let rows = visibleRows(state.focus, state: state)
+        guard !rows.isEmpty else { return }
+        let row = rows[min(state.selectedRow, rows.count - 1)]
+        // Overlays cover the whole body, so nothing of the pane beneath shows through.
+        grid.fill(area, role: "text")
+        let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
+        grid.write(row.text, x: box.x + 1, y: box.y, role: "title", clip: box)
+        for (offset, line) in row.detail.prefix(box.height - 2).enumerated() {
+            grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: "text", clip: box)
+        }
+        grid.write("esc closes", x: box.x + 1, y: box.y + box.height - 1, role: "muted", clip: box)
+    }
+
+    private func drawHelp(into grid: inout Grid, area: Rect) {
+        grid.fill(area, role: "text")
+        let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
+        grid.write("Keys (\(keymap.name))", x: box.x + 1, y: box.y, role: "title", clip: box)
+        for (offset, binding) in keymap.bindings.prefix(box.height - 3).enumerated() {
+            let keys = binding.keys.map(\.description).joined(separator: " ")
+            grid.write(keys.padding(toLength: 14, withPad: " ", startingAt: 0) + binding.help, x: box.x + 1, y: box.y + 2 + offset, clip: box)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import FlightdeckCore
+import Foundation
+
+/// What each pane lists, from the cockpit state. Panes whose engine is not built yet say so.
+struct PaneRows {
+    let theme: Theme
+
+    func rows(_ pane: Pane, state: CockpitState) -> [PaneRow] {
+        switch pane {
+        case .checklist: checklist(state)
+        case .health: checks(state, kind: .http)
+        case .dns: checks(state, kind: .dns)
+        case .certificates: checks(state, kind: .tls)
+        case .alarms: [PaneRow([("The alarms engine is not built yet: no alarm rules or sources are evaluated.", "muted")])]
+        case .poll: poll(state)
+        }
+    }
+
+    private func status(_ status: CheckStatus) -> (String, String) {
+        ("\(theme.glyph(status)) \(status.rawValue.uppercased())".padding(toLength: 9, withPad: " ", startingAt: 0), "status.\(status.rawValue)")
+    }
+
+    private func checks(_ state: CockpitState, kind: CheckKind) -> [PaneRow] {
+        let reports = state.board.reports.filter { $0.check.kind == kind }
+        guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", "muted")])] }
+        return reports.map { report in
+            let health = state.board.health[report.check.id]
+            var segments = [status(report.status), (" " + report.check.id.padding(toLength: 22, withPad: " ", startingAt: 0), "text")]
+            if kind == .http, let health {
+                let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
+                segments.append((" p95 \(p95.padding(toLength: 9, withPad: " ", startingAt: 0))", "muted"))
+                segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", "muted"))
+            }
+            segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
+            return PaneRow(segments, status: report.status, detail: detail(report, state: state))
+        }
+    }
+
+    /// The evidence behind a check, line by line, for the detail view.
+    private func detail(_ report: CheckReport, state: CockpitState) -> [String] {
+        var lines = ["\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
+        if let health = state.board.health[report.check.id] {
+            lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
+                + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "
+                + "p95 \(health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"), p99 \(health.window.p99.map { HTTPEvaluation.milliseconds($0) } ?? "-")")
+        }
+        for (key, value) in report.observed.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .text(let text): lines.append("\(key): \(text)")
+            case .number(let number): lines.append("\(key): \(number)")
+            case .flag(let flag): lines.append("\(key): \(flag)")
+            case .list(let items): lines.append("\(key):"); lines += items.map { "  \($0)" }
+            }
+        }
+        return lines
+    }
+
+    static func sparkline(_ latencies: [Duration?]) -> String {
+        let values = latencies.map { $0.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 } }
+        let highest = values.compactMap { $0 }.max() ?? 0
+        let bars = Array("▁▂▃▄▅▆▇█")
+        return String(values.map { value -> Character in
+            guard let value else { return "·" }
+            guard highest > 0 else { return bars[0] }
+            return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
+        }).padding(toLength: 12, withPad: " ", startingAt: 0)
+    }
+
+    private func checklist(_ state: CockpitState) -> [PaneRow] {
+        guard !state.plan.checklist.isEmpty else { return [PaneRow([("The plan has no checklist.", "muted")])] }
+        var rows: [PaneRow] = []
+        var phase = ""
+        for item in state.plan.checklist {
+            if item.phase != phase {
+                phase = item.phase
+                rows.append(PaneRow([(phase, "title")]))
+            }
+            let linked = item.checks.compactMap { id in state.board.reports.first { $0.check.id == id } }
+            let itemStatus: CheckStatus
+            let word: String
+            if linked.isEmpty {
+                itemStatus = .unknown
+                word = "pending: sign-off needs the go/no-go store, not built yet"
+            } else if linked.contains(where: { $0.status == .fail }) {
+                itemStatus = .fail
+                word = "failed: " + linked.filter { $0.status == .fail }.map(\.check.id).joined(separator: ", ")
+            } else if linked.allSatisfy({ $0.status == .pass || $0.status == .warn }) {
+                itemStatus = .pass
+                word = "proved by " + linked.map(\.check.id).joined(separator: ", ")
+            } else {
+                itemStatus = .unknown
+                word = "waiting for " + linked.filter { $0.status == .unknown }.map(\.check.id).joined(separator: ", ")
+            }
+            rows.append(PaneRow([status(itemStatus), (" \(item.title)", "text"), ("  \(item.owner), \(item.severity.rawValue) · \(word)", "muted")],
+                                status: itemStatus,
+                                detail: ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(item.mode.rawValue)",
+                                         word] + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" }))
+        }
+        return rows
+    }
+
+    private func poll(_ state: CockpitState) -> [PaneRow] {
+        var rows = [PaneRow([("The go/no-go poll is not built yet: no votes can be cast or recorded.", "muted")])]
+        for role in state.plan.poll.order + [state.plan.poll.director] {
+            let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
+            let title = state.plan.roles.first { $0.id == role }?.title ?? role
+            rows.append(PaneRow([status(.unknown), (" \(title)", "text"), ("  \(people) · no vote", "muted")], status: .unknown))
+        }
+        return rows
+    }
+}

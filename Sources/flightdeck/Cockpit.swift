@@ -1,0 +1,132 @@
+import Dispatch
+import FlightdeckCore
+import FlightdeckProbes
+import FlightdeckTerminal
+import FlightdeckView
+import Foundation
+import Synchronization
+
+/// Runs the cockpit: probes feed events, keys and the clock feed events, one loop reduces
+/// them into the state, and the terminal thread draws the newest state at most 20 times a
+/// second. The terminal thread is the only one that touches ncurses; nothing on it waits for
+/// the network.
+struct Cockpit {
+    let plan: LaunchPlan
+    let planDirectory: String
+    let theme: Theme
+    let keymap: Keymap
+
+    func run() async {
+        let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
+        let view = CockpitView(theme: theme, keymap: keymap)
+        let frame = Mutex<CockpitState?>(nil)
+        let stop = Atomic<Bool>(false)
+        let finished = DispatchSemaphore(value: 0)
+        let editing = Atomic<Bool>(false)
+
+        let terminal = Thread { [keymap] in
+            let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
+            var shown: CockpitState?
+            var resized = true
+            while !stop.load(ordering: .relaxed) {
+                switch screen.readInput() {
+                case .resize?:
+                    resized = true
+                case .key(let key)?:
+                    if editing.load(ordering: .relaxed), case .character(let character) = key {
+                        emit.yield(.typed(character))
+                    } else if editing.load(ordering: .relaxed), key == .backspace {
+                        emit.yield(.erase)
+                    } else if let action = keymap.action(for: key) {
+                        emit.yield(.action(action))
+                    }
+                case nil:
+                    break
+                }
+                if let state = frame.withLock({ pending in defer { pending = nil }; return pending }) {
+                    shown = state
+                    resized = true
+                }
+                if resized, let state = shown {
+                    let size = screen.size
+                    screen.draw(view.render(state, width: size.width, height: size.height))
+                    resized = false
+                }
+            }
+            screen.restore()
+            finished.signal()
+        }
+        terminal.name = "flightdeck-terminal"
+        terminal.start()
+
+        // An SSH drop (SIGHUP), Ctrl-C and kill end the cockpit the same way as `q`.
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { emit.yield(.action(.quit)) }
+            source.resume()
+            sources.append(source)
+        }
+
+        let poller = Poller(probes: PlanProbes.make(for: plan, planDirectory: planDirectory),
+                            concurrency: plan.polling.concurrency, clock: ContinuousClock())
+        let polling = Task { await poller.run { emit.yield(.outcome($0)) } }
+        let clock = Task {
+            while !Task.isCancelled {
+                emit.yield(.tick(Date()))
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+
+        var state = CockpitState(plan: plan, now: Date())
+        frame.withLock { $0 = state }
+        for await event in events {
+            state.reduce(event)
+            if case .action = event {
+                state.clampSelection(rows: view.visibleRows(state.focus, state: state).count)
+            }
+            editing.store(state.editingFilter, ordering: .relaxed)
+            if state.quitting { break }
+            frame.withLock { $0 = state }
+        }
+        polling.cancel()
+        clock.cancel()
+        sources.forEach { $0.cancel() }
+        stop.store(true, ordering: .relaxed)
+        finished.wait()
+    }
+}
+
+/// Themes and keymaps: the shipped ones beside the binary's package (Themes/, Keymaps/),
+/// overridden or added to by the user's in $XDG_CONFIG_HOME/flightdeck/.
+enum CockpitFiles {
+    static func load<T>(_ kind: String, name: String, reader: (String, String) -> Result<T, PlanLoadError>) -> Result<T, PlanLoadError> {
+        let file = "\(name).yaml"
+        let environment = ProcessInfo.processInfo.environment
+        let config = environment["XDG_CONFIG_HOME"].map { "\($0)/flightdeck" } ?? environment["HOME"].map { "\($0)/.config/flightdeck" }
+        let candidates = [config.map { "\($0)/\(kind)/\(file)" }, shippedDirectory(kind).map { "\($0)/\(file)" }].compactMap { $0 }
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            let shipped = shippedDirectory(kind).flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?
+                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted() ?? []
+            return .failure(PlanLoadError([PlanDiagnostic(file: file, location: SourceLocation(line: 1, column: 1), path: "",
+                                                          message: "no \(kind.lowercased().dropLast()) named `\(name)`",
+                                                          hint: shipped.isEmpty ? nil : "shipped: \(shipped.joined(separator: ", "))")]))
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return .failure(PlanLoadError([PlanDiagnostic(file: path, location: SourceLocation(line: 1, column: 1), path: "", message: "cannot read the file")]))
+        }
+        return reader(text, path)
+    }
+
+    /// Themes/ or Keymaps/ of the package this binary was built from (or installed beside it).
+    static func shippedDirectory(_ kind: String) -> String? {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = directory.appendingPathComponent(kind).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+}
