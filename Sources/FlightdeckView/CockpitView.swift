@@ -68,7 +68,7 @@ public struct CockpitView: Sendable {
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
         x = grid.write(" \(Self.countdown(to: state.plan.t0, now: state.now)) ", x: x, y: 0, role: "bar")
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
-        x = grid.write(" \(theme.glyph(status)) \(verdict.isGo ? "GO" : "NO-GO") ", x: x + 1, y: 0, role: "status.\(status.rawValue)")
+        x = grid.write(" \(theme.glyph(status)) \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
         grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         grid.write(" \(clock) | \(verdict.reason)", x: 0, y: 1, role: "bar")

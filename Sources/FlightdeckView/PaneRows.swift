@@ -9,8 +9,8 @@ struct PaneRows {
         switch pane {
         case .checklist: checklist(state)
         case .health: checks(state, kind: .http)
-        case .dns: checks(state, kind: .dns)
-        case .certificates: checks(state, kind: .tls)
+        case .dns: dns(state)
+        case .certificates: checks(state, kind: .tls) + coverage(state)
         case .alarms: [PaneRow([("The alarms engine is not built yet: no alarm rules or sources are evaluated.", "muted")])]
         case .poll: poll(state)
         }
@@ -64,6 +64,88 @@ struct PaneRows {
             guard highest > 0 else { return bars[0] }
             return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
         }).padding(toLength: 12, withPad: " ", startingAt: 0)
+    }
+
+    /// One code per grid cell, short enough for a column per server.
+    static func code(_ state: PropagationCell.State) -> String {
+        switch state {
+        case .match: "ok"
+        case .previous: "OLD"
+        case .other: "oth"
+        case .nxdomain: "NX"
+        case .nodata: "ND"
+        case .servfail: "SF"
+        case .refused: "RF"
+        case .timeout: "T/O"
+        case .error: "err"
+        }
+    }
+
+    /// The propagation grid: a row per record, a column per server (resolvers first, then the
+    /// new and the old nameservers), with the share converged; the delegation on top.
+    private func dns(_ state: CockpitState) -> [PaneRow] {
+        let reports = state.board.reports.filter { $0.check.kind == .dns }
+        guard !reports.isEmpty else { return [PaneRow([("The plan has no DNS checks.", "muted")])] }
+        var servers: [DNSServerRef] = []
+        for report in reports {
+            if case .dnsRecord(let grid)? = state.latest[report.check.id]?.evidence {
+                for cell in grid.cells where !servers.contains(cell.server) { servers.append(cell.server) }
+            }
+        }
+        // Columns are labelled r1.. for resolvers, n1.. for new and o1.. for old nameservers.
+        var counters: [DNSServerRef.Role: Int] = [:]
+        let labels = servers.map { server -> String in
+            counters[server.role, default: 0] += 1
+            let prefix = server.role == .resolver ? "r" : (server.role == .expectedAuthority ? "n" : "o")
+            return "\(prefix)\(counters[server.role]!)"
+        }
+        let legend = zip(labels, servers).map { "\($0) \($1)" }
+        var rows: [PaneRow] = []
+        if !servers.isEmpty {
+            let header = labels.map { $0.padding(toLength: 5, withPad: " ", startingAt: 0) }.joined()
+            rows.append(PaneRow([("".padding(toLength: 38, withPad: " ", startingAt: 0), "muted"), (header, "muted")], detail: legend))
+        }
+        for report in reports {
+            var segments = [status(report.status), (" " + report.check.id.padding(toLength: 22, withPad: " ", startingAt: 0), "text")]
+            if case .dnsRecord(let grid)? = state.latest[report.check.id]?.evidence {
+                segments.append((String(format: " %3.0f%% ", grid.converged * 100), "muted"))
+                for server in servers {
+                    let cell = grid.cells.first { $0.server == server }
+                    let code = cell.map { Self.code($0.state) } ?? "-"
+                    let role = cell.map { $0.state == .match ? "status.pass" : ($0.state == .previous ? "status.warn" : "status.fail") } ?? "muted"
+                    segments.append((code.padding(toLength: 5, withPad: " ", startingAt: 0), role))
+                }
+            }
+            segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
+            rows.append(PaneRow(segments, status: report.status, detail: detail(report, state: state)))
+        }
+        if !legend.isEmpty { rows.append(PaneRow([(legend.joined(separator: " · "), "muted")], detail: legend)) }
+        return rows
+    }
+
+    /// The coverage grid: each host a certificate must cover, at each endpoint and address.
+    private func coverage(_ state: CockpitState) -> [PaneRow] {
+        var results: [String: [TLSAddressResult]] = [:]
+        for endpoint in state.plan.tlsEndpoints {
+            if case .tls(let found)? = state.latest[endpoint.id]?.evidence { results[endpoint.id] = found }
+        }
+        let grid = CoverageGrid(endpoints: state.plan.tlsEndpoints, results: results)
+        guard !grid.cells.isEmpty else { return [] }
+        var rows = [PaneRow([("Coverage: host x endpoint and address", "title")])]
+        let inconsistent = Set(grid.inconsistentHosts)
+        for cell in grid.cells {
+            let cellStatus: CheckStatus = cell.failure != nil ? .fail : (cell.covered == true ? .pass : .fail)
+            let word = cell.failure ?? (cell.covered == true ? "covered" : "NOT covered")
+            let days = cell.daysLeft.map { "\($0)d" } ?? "-"
+            let fingerprint = cell.fingerprint.map { String($0.prefix(16)) } ?? ""
+            rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padding(toLength: 28, withPad: " ", startingAt: 0), "text"),
+                                 ("\(cell.endpoint) \(cell.address)".padding(toLength: 32, withPad: " ", startingAt: 0), "muted"),
+                                 ("\(days.padding(toLength: 6, withPad: " ", startingAt: 0)) \(fingerprint) ", "muted"),
+                                 (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .fail ? "status.fail" : "text")],
+                                status: cellStatus, detail: ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
+                                                             "SHA-256 \(cell.fingerprint ?? "-")"]))
+        }
+        return rows
     }
 
     private func checklist(_ state: CockpitState) -> [PaneRow] {

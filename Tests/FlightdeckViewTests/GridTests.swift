@@ -15,7 +15,18 @@ struct GridTests {
     func controlCharacters() {
         var grid = Grid(width: 12, height: 1)
         grid.write("ok\u{1B}[2Jbad\u{7}", x: 0, y: 0)
-        #expect(grid.lines == ["ok?[2Jbad?  "])
+        #expect(grid.lines == ["ok\u{FFFD}[2Jbad\u{FFFD}  "])
+    }
+
+    @Test("wide characters take two cells and are never split at the edge")
+    func wideCharacters() {
+        var grid = Grid(width: 7, height: 1)
+        let end = grid.write("漢字ab漢", x: 0, y: 0)
+        #expect(end == 6)
+        #expect(grid.lines == ["漢字ab "])
+        #expect(Grid.displayWidth("漢字ab") == 6)
+        #expect(Grid.displayWidth("🚀") == 2)
+        #expect(Grid.displayWidth("e\u{301}") == 1)
     }
 
     @Test("only changed cells are reported; a resize repaints everything")

@@ -1,0 +1,212 @@
+@testable import FlightdeckCore
+import FlightdeckView
+import Foundation
+import Testing
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func shippedTheme(_ name: String) throws -> Theme {
+    let path = packageRoot.appendingPathComponent("Themes/\(name).yaml").path
+    return try Theme.load(text: String(contentsOfFile: path, encoding: .utf8), file: path).get()
+}
+
+func shippedKeymap(_ name: String) throws -> Keymap {
+    let path = packageRoot.appendingPathComponent("Keymaps/\(name).yaml").path
+    return try Keymap.load(text: String(contentsOfFile: path, encoding: .utf8), file: path).get()
+}
+
+/// The local rehearsal plan, with a few results of every kind fed in, at a fixed time.
+func sampleState() throws -> CockpitState {
+    let path = packageRoot.appendingPathComponent("Examples/local.yaml").path
+    let plan = try PlanLoader.load(path: path, environment: [:]).get()
+    var state = CockpitState(plan: plan, now: try Date("2026-12-01T13:15:30Z", strategy: .iso8601))
+    let latencies = [12, 15, 11, 30, 14, 13]
+    for (index, latency) in latencies.enumerated() {
+        state.reduce(.outcome(ProbeOutcome(checkID: "api-health", finishedAt: .seconds(index * 5), status: .pass,
+                                           detail: "200 in \(latency) ms", latency: .milliseconds(latency))))
+    }
+    for second in [0, 5] {
+        state.reduce(.outcome(ProbeOutcome(checkID: "web-home", finishedAt: .seconds(second), status: .fail,
+                                           detail: "HTTP 503, expected 200-299", latency: nil)))
+    }
+    state.reduce(.outcome(ProbeOutcome(checkID: "stream-live", finishedAt: .seconds(5), status: .warn,
+                                       detail: "slow: 340 ms, budget 200 ms", latency: .milliseconds(340))))
+    for second in [0, 5] {
+        state.reduce(.outcome(ProbeOutcome(checkID: "web-http-redirect", finishedAt: .seconds(second), status: .fail,
+                                           detail: "body \u{1B}[2J\u{1B}]0;pwned\u{7} 漢字 ok", latency: nil)))
+    }
+    // DNS: one resolver sees the new apex, one still the old; the new nameserver agrees with the plan.
+    let apex = plan.dns.records[0]
+    func answer(_ address: [UInt8], ttl: UInt32, authoritative: Bool = false) -> DNSObservation.Outcome {
+        var flags = DNSFlags()
+        flags.isResponse = true
+        flags.authoritative = authoritative
+        return .response(DNSMessage(id: 1, flags: flags, questions: [DNSQuestion(name: apex.name, type: .a)],
+                                    answers: [DNSRecord(name: apex.name, ttl: ttl, data: .a(address))]))
+    }
+    let grid = RecordPropagation(record: apex, observations: [
+        DNSObservation(server: DNSServerRef(name: "resolver-a", address: "127.0.0.41:5301", role: .resolver), outcome: answer([127, 0, 0, 80], ttl: 300), at: .seconds(5)),
+        DNSObservation(server: DNSServerRef(name: "resolver-b", address: "127.0.0.42:5301", role: .resolver), outcome: answer([127, 0, 0, 90], ttl: 120), at: .seconds(5)),
+        DNSObservation(server: DNSServerRef(name: "resolver-c", address: "127.0.0.43:5301", role: .resolver), outcome: .timeout, at: .seconds(5)),
+        DNSObservation(server: DNSServerRef(name: "ns1.newdns.test", address: "127.0.0.21:5301", role: .expectedAuthority), outcome: answer([127, 0, 0, 80], ttl: 300, authoritative: true), at: .seconds(5)),
+        DNSObservation(server: DNSServerRef(name: "ns1.olddns.test", address: "127.0.0.31:5301", role: .previousAuthority), outcome: answer([127, 0, 0, 90], ttl: 3600, authoritative: true), at: .seconds(5)),
+    ])
+    let verdict = DNSRecordVerdict(grid, now: .seconds(5), describeTime: { "t+\($0.components.seconds)s" })
+    state.reduce(.outcome(ProbeOutcome(checkID: apex.id, finishedAt: .seconds(5), status: verdict.status, detail: verdict.detail,
+                                       latency: nil, evidence: .dnsRecord(grid))))
+
+    // TLS: the API endpoint serves a certificate covering both names, 12 days from expiry.
+    let endpoint = plan.tlsEndpoints[1]
+    let leaf = CertificateInfo(subject: "CN=api.directfanz.test", issuer: "CN=Local CA", serial: "1000",
+                               fingerprint: "3A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F6071829",
+                               notBefore: state.now.addingTimeInterval(-86_400 * 60), notAfter: state.now.addingTimeInterval(86_400 * 12.5),
+                               keyType: "EC", keyBits: 256, signatureAlgorithm: "ecdsa-with-SHA256",
+                               dnsNames: ["api.directfanz.test", "ws.directfanz.test"], isCA: false)
+    let inspection = TLSInspection(protocolVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", chain: [leaf], verificationCode: 0,
+                                   verificationReason: "ok", ocsp: .none, embeddedSCTs: 0, remoteAddress: "127.0.0.80:18443",
+                                   connected: .milliseconds(1), handshakeDone: .milliseconds(4))
+    let evaluation = TLSEvaluation(endpoint: endpoint, inspection: inspection, now: state.now)
+    state.reduce(.outcome(ProbeOutcome(checkID: endpoint.id, finishedAt: .seconds(5), status: evaluation.status, detail: evaluation.detail,
+                                       latency: inspection.handshakeDone, observed: evaluation.observed,
+                                       evidence: .tls([TLSAddressResult(address: "127.0.0.80:18443", inspection: inspection, evaluation: evaluation, failure: nil)]))))
+    return state
+}
+
+@Suite("Cockpit view")
+struct CockpitViewTests {
+    /// Compares with Snapshots/NAME.txt; FLIGHTDECK_UPDATE_SNAPSHOTS=1 writes it instead.
+    private func expectSnapshot(_ lines: [String], _ name: String) throws {
+        let path = packageRoot.appendingPathComponent("Tests/FlightdeckViewTests/Snapshots/\(name).txt").path
+        let text = lines.joined(separator: "\n") + "\n"
+        if ProcessInfo.processInfo.environment["FLIGHTDECK_UPDATE_SNAPSHOTS"] == "1" {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == expected, "snapshot \(name) differs; rerun with FLIGHTDECK_UPDATE_SNAPSHOTS=1 to update it after checking")
+    }
+
+    @Test("every pane at 80x24, 120x40 and 200x60, in the default and monochrome themes", arguments: [
+        (80, 24), (120, 40), (200, 60),
+    ])
+    func layouts(width: Int, height: Int) throws {
+        for themeName in ["default", "monochrome"] {
+            let view = CockpitView(theme: try shippedTheme(themeName), keymap: try shippedKeymap("default"))
+            var state = try sampleState()
+            for (index, pane) in Pane.allCases.enumerated() {
+                state.reduce(.action([KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6][index]))
+                let grid = view.render(state, width: width, height: height)
+                #expect(grid.lines.count == height)
+                #expect(grid.lines.allSatisfy { Grid.displayWidth($0) == width })
+                try expectSnapshot(grid.lines, "\(pane.rawValue)-\(width)x\(height)-\(themeName)")
+            }
+        }
+    }
+
+    @Test("the launch bar: plan, countdown, verdict with its reason, red count")
+    func launchBar() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        let lines = view.render(try sampleState(), width: 120, height: 40).lines
+        #expect(lines[0].hasPrefix(" DirectFanz local rehearsal  T-00:44:30  ✘ NO-GO   red: 2"))
+        #expect(lines[1].hasPrefix(" now 13:15:30 UTC | 2 blockers failing: web-home, web-http-redirect"))
+        #expect(CockpitView.countdown(to: Date(timeIntervalSince1970: 100), now: Date(timeIntervalSince1970: 190)) == "T+00:01:30")
+        #expect(CockpitView.countdown(to: Date(timeIntervalSince1970: 200_000), now: Date(timeIntervalSince1970: 0)) == "T-2d 07:33:20")
+    }
+
+    @Test("remote text arrives inert: no escape character reaches the grid; wide characters keep the layout")
+    func remoteText() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        let grid = view.render(try sampleState(), width: 120, height: 40)
+        let text = grid.lines.joined()
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        #expect(text.contains("body \u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD} 漢字 ok"))
+    }
+
+    @Test("filter and red-only narrow the rows; help lists every binding of the keymap")
+    func filterAndHelp() throws {
+        let keymap = try shippedKeymap("vim")
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: keymap)
+        var state = try sampleState()
+        state.reduce(.action(.redOnly))
+        #expect(view.visibleRows(.health, state: state).map(\.status) == [.fail, .fail])
+        state.reduce(.action(.redOnly))
+        state.reduce(.action(.filter))
+        for character in "api" { state.reduce(.typed(character)) }
+        #expect(view.visibleRows(.health, state: state).count == 1)
+        state.reduce(.action(.open))
+        state.reduce(.action(.help))
+        let lines = view.render(state, width: 120, height: 40).lines
+        for binding in keymap.bindings {
+            #expect(lines.contains { $0.contains(binding.help) }, "help is missing \(binding.action)")
+        }
+        #expect(lines.contains { $0.contains("↓ j") && $0.contains("move down") })
+    }
+
+    @Test("monochrome: every status differs by glyph and attribute, never by colour alone")
+    func monochrome() throws {
+        let theme = try shippedTheme("monochrome")
+        let statuses = CheckStatus.allCases
+        #expect(Set(statuses.map { theme.glyph($0) }).count == statuses.count)
+        #expect(theme.style("status.fail").mono.contains(.reverse))
+        #expect(theme.style("status.warn").mono.contains(.bold))
+        #expect(theme.styles.values.allSatisfy { $0.foreground == nil && $0.foreground16 == nil })
+    }
+
+    @Test("a frame's diff is only what changed")
+    func diff() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        let before = view.render(state, width: 80, height: 24)
+        state.reduce(.tick(try Date("2026-12-01T13:15:31Z", strategy: .iso8601)))
+        let after = view.render(state, width: 80, height: 24)
+        let changed = after.changes(since: before)
+        // T-00:44:30 becomes T-00:44:29 (two cells), 13:15:30 becomes 13:15:31 (one).
+        #expect(changed.count == 3, "\(changed)")
+    }
+}
+
+@Suite("Themes and keymaps")
+struct ThemeKeymapTests {
+    @Test("every shipped theme and keymap loads", arguments: ["default", "light", "high-contrast", "monochrome", "colourblind"])
+    func shippedThemes(name: String) throws {
+        let theme = try shippedTheme(name)
+        #expect(Set(theme.styles.keys) == Set(Theme.roles))
+    }
+
+    @Test("both keymaps bind every action")
+    func shippedKeymaps() throws {
+        for name in ["default", "vim"] {
+            let keymap = try shippedKeymap(name)
+            #expect(Set(keymap.bindings.map(\.action)) == Set(KeyAction.allCases))
+        }
+        #expect(try shippedKeymap("vim").action(for: .character("j")) == .down)
+    }
+
+    @Test("a bad theme or keymap names the file, line and key")
+    func badFiles() {
+        guard case .failure(let theme) = Theme.load(text: "name: x\nroles:\n  status.fial: { fg: \"#FF0000\" }\n  text: { fg: red }\n", file: "bad.yaml") else {
+            Issue.record("a bad theme loaded")
+            return
+        }
+        #expect(theme.diagnostics.first?.headline == "bad.yaml:3:3: roles: unknown role `status.fial`")
+        #expect(theme.diagnostics.first?.hint == "did you mean `status.fail`?")
+        #expect(theme.diagnostics.contains { $0.headline == "bad.yaml:4:15: roles.text.fg: `red` is not a colour" })
+        guard case .failure(let keymap) = Keymap.load(text: "name: k\nbindings:\n  qiut: { keys: [q], help: quit }\n  help: { keys: [f1], help: help }\n", file: "keys.yaml") else {
+            Issue.record("a bad keymap loaded")
+            return
+        }
+        #expect(keymap.diagnostics.map(\.headline) == [
+            "keys.yaml:3:3: bindings: unknown action `qiut`",
+            "keys.yaml:4:18: bindings.help.keys[0]: `f1` is not a key",
+        ])
+    }
+
+    @Test("colour depth: NO_COLOR, then COLORTERM, then terminfo")
+    func colourDepth() {
+        #expect(ColourDepth.detect(environment: ["NO_COLOR": "1", "COLORTERM": "truecolor"], terminfoColours: 256) == .none)
+        #expect(ColourDepth.detect(environment: ["NO_COLOR": ""], terminfoColours: 256) == .colours256)
+        #expect(ColourDepth.detect(environment: ["COLORTERM": "truecolor"], terminfoColours: 8) == .trueColour)
+        #expect(ColourDepth.detect(environment: [:], terminfoColours: 8) == .colours16)
+        #expect(ColourDepth.detect(environment: [:], terminfoColours: 0) == .none)
+    }
+}
