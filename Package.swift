@@ -71,6 +71,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckViewTests",
                     dependencies: ["FlightdeckView"],
+                    exclude: ["Snapshots"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckCLITests",
                     dependencies: ["flightdeck", "FlightdeckTestSupport"],

@@ -22,9 +22,8 @@ struct Cockpit {
         let frame = Mutex<CockpitState?>(nil)
         let stop = Atomic<Bool>(false)
         let finished = DispatchSemaphore(value: 0)
-        let editing = Atomic<Bool>(false)
 
-        let terminal = Thread { [keymap] in
+        let terminal = Thread {
             let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
             var shown: CockpitState?
             var resized = true
@@ -33,13 +32,7 @@ struct Cockpit {
                 case .resize?:
                     resized = true
                 case .key(let key)?:
-                    if editing.load(ordering: .relaxed), case .character(let character) = key {
-                        emit.yield(.typed(character))
-                    } else if editing.load(ordering: .relaxed), key == .backspace {
-                        emit.yield(.erase)
-                    } else if let action = keymap.action(for: key) {
-                        emit.yield(.action(action))
-                    }
+                    emit.yield(.key(key))
                 case nil:
                     break
                 }
@@ -79,14 +72,13 @@ struct Cockpit {
             }
         }
 
-        var state = CockpitState(plan: plan, now: Date())
+        var state = CockpitState(plan: plan, now: Date(), keymap: keymap)
         frame.withLock { $0 = state }
         for await event in events {
             state.reduce(event)
-            if case .action = event {
+            if case .key = event {
                 state.clampSelection(rows: view.visibleRows(state.focus, state: state).count)
             }
-            editing.store(state.editingFilter, ordering: .relaxed)
             if state.quitting { break }
             frame.withLock { $0 = state }
         }

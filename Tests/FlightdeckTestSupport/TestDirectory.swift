@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A directory of its own for one test run, removed when the test lets go of it.
 public final class TestDirectory: Sendable {
@@ -67,4 +70,25 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public var status: Int32
     public var stderr: String
     public var description: String { "`\(command)` exited \(status): \(stderr)" }
+}
+
+/// Runs a program that leaves a daemon behind (tmux starting its server) and waits for the
+/// program itself only. Foundation's Process would also wait for the daemon, which inherits
+/// the descriptor it watches.
+public func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor: Int32 in [0, 1, 2] {
+        posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+    }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
+        throw CommandFailure(command: executable, status: -1, stderr: "posix_spawn failed")
+    }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return status
 }

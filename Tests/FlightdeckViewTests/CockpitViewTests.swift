@@ -131,7 +131,7 @@ struct CockpitViewTests {
         #expect(view.visibleRows(.health, state: state).map(\.status) == [.fail, .fail])
         state.reduce(.action(.redOnly))
         state.reduce(.action(.filter))
-        for character in "api" { state.reduce(.typed(character)) }
+        for character in "api" { state.reduce(.key(.character(character))) }
         #expect(view.visibleRows(.health, state: state).count == 1)
         state.reduce(.action(.open))
         state.reduce(.action(.help))

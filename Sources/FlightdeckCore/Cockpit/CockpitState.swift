@@ -21,14 +21,14 @@ public enum CockpitEvent: Sendable {
     case outcome(ProbeOutcome)
     case tick(Date)
     case action(KeyAction)
-    /// A character typed while the filter is being edited.
-    case typed(Character)
-    case erase
+    /// A key as pressed; the keymap (or the filter being edited) decides what it means.
+    case key(Key)
 }
 
 /// Everything the cockpit shows, changed only by `reduce`.
 public struct CockpitState: Sendable {
     public let plan: LaunchPlan
+    public let keymap: Keymap?
     public private(set) var board: CheckBoard
     /// The newest outcome of each check, with its evidence, for the detail view.
     public private(set) var latest: [String: ProbeOutcome] = [:]
@@ -42,8 +42,9 @@ public struct CockpitState: Sendable {
     public private(set) var showingDetail = false
     public private(set) var quitting = false
 
-    public init(plan: LaunchPlan, now: Date) {
+    public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil) {
         self.plan = plan
+        self.keymap = keymap
         board = CheckBoard(plan: plan)
         self.now = now
     }
@@ -57,12 +58,21 @@ public struct CockpitState: Sendable {
             latest[outcome.checkID] = outcome
         case .tick(let date):
             now = date
-        case .typed(let character):
-            if editingFilter { filter.append(character) }
-        case .erase:
-            if editingFilter, !filter.isEmpty { filter.removeLast() }
         case .action(let action):
             apply(action)
+        case .key(let key):
+            // While the filter is edited, keys are text, except the ones that end it.
+            if editingFilter {
+                switch key {
+                case .character(let character): filter.append(character)
+                case .backspace: if !filter.isEmpty { filter.removeLast() }
+                case .enter: apply(.open)
+                case .escape: apply(.close)
+                default: break
+                }
+            } else if let action = keymap?.action(for: key) {
+                apply(action)
+            }
         }
     }
 

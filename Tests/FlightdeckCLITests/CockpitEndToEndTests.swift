@@ -1,0 +1,123 @@
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+/// tmux on a socket of its own, driving one window.
+private struct Tmux {
+    let socket = "flightdeck-\(UUID().uuidString.prefix(8))"
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        try runCommand("/usr/bin/tmux", ["-L", socket] + arguments)
+    }
+
+    func screen() throws -> [String] {
+        var lines = try run(["capture-pane", "-p", "-t", "cockpit"]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+
+    func keys(_ keys: String...) throws {
+        try run(["send-keys", "-t", "cockpit"] + keys)
+    }
+
+    /// Waits for a screen that satisfies `condition`; returns the last screen seen.
+    @discardableResult
+    func wait(for what: String, seconds: Double = 10, _ condition: ([String]) -> Bool) throws -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String] = []
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            usleep(100_000)
+        }
+        Issue.record("gave up waiting for \(what); the screen was:\n\(last.joined(separator: "\n"))")
+        return last
+    }
+
+    /// Starts the server and the window; the server outlives the call.
+    func start(width: Int, height: Int, command: String) throws {
+        let status = try spawnAndWait("/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", "cockpit", "-x", "\(width)", "-y", "\(height)", command])
+        #expect(status == 0)
+    }
+
+    func kill() { _ = try? run(["kill-server"]) }
+}
+
+@Suite("The cockpit end to end, in tmux", .serialized)
+struct CockpitEndToEndTests {
+    @Test("live data, panes, details, filter, resizes, quit with the terminal restored; hostile text inert")
+    func cockpit() throws {
+        let nginx = try NginxServer.shared()
+        try Data("\u{1B}]0;pwned\u{7}\u{1B}[2Jgotcha".utf8).write(to: URL(fileURLWithPath: nginx.filesDirectory + "/hostile.txt"))
+        let directory = try TestDirectory("e2e")
+        try directory.write("""
+            launch: { name: Cockpit rehearsal, zone: directfanz.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            polling: { interval: 1s, timeout: 2s, failure_threshold: 1 }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            http:
+              - { id: api-health, url: "\(nginx.url("/health"))", expect: { json: { status: ok } } }
+              - { id: hostile-body, url: "\(nginx.url("/files/hostile.txt"))", expect: { body_contains: welcome } }
+            tls:
+              - { id: tls-api, host: api.directfanz.test, port: \(nginx.httpsPort), address: 127.0.0.1, ca_file: "\(nginx.certificates.caCertificate)" }
+            """, to: "plan.yaml")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        let command = "\(FlightdeckProcess.binary.path) \(directory.file("plan.yaml")); echo EXITED $?; sleep 60"
+        try tmux.start(width: 120, height: 40, command: command)
+
+        // Live data arrives: the healthy check passes, the hostile one fails.
+        let live = try tmux.wait(for: "live results") { screen in
+            screen.contains { $0.contains("✔ PASS") && $0.contains("api-health") }
+                && screen.contains { $0.contains("✘ FAIL") && $0.contains("hostile-body") }
+        }
+        #expect(live.count == 40)
+        #expect(live[0].contains("Cockpit rehearsal"))
+
+        // The failing check's detail shows the body, inert.
+        try tmux.keys("Down")
+        try tmux.keys("Enter")
+        let detail = try tmux.wait(for: "the detail view") { $0.contains { $0.contains("body_excerpt:") } }
+        let excerpt = detail.first { $0.contains("body_excerpt:") } ?? ""
+        #expect(excerpt.contains("\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2Jgotcha"))
+        #expect(detail[0].contains("Cockpit rehearsal"), "the screen was not cleared by the body")
+        try tmux.keys("Escape")
+
+        // Another pane: the certificate the nginx serves.
+        try tmux.keys("4")
+        try tmux.wait(for: "the certificates pane") { screen in
+            screen.contains { $0.contains("Certificates (") } && screen.contains { $0.contains("tls-api") && $0.contains("PASS") }
+        }
+
+        // The filter.
+        try tmux.keys("2")
+        try tmux.keys("/", "a", "p", "i", "Enter")
+        let filtered = try tmux.wait(for: "the filtered list") { $0.contains { $0.contains("Health (1)") } }
+        #expect(!filtered.dropFirst(4).contains { $0.contains("hostile-body") }, "the filter leaves only api rows (the launch bar still names the red check)")
+
+        // Resize twice: small, then wide enough for two panes side by side.
+        try tmux.run(["resize-window", "-t", "cockpit", "-x", "80", "-y", "24"])
+        let small = try tmux.wait(for: "the 80x24 redraw") { screen in
+            screen.count == 24 && screen[23].contains("q quit") && screen[0].contains("Cockpit rehearsal")
+        }
+        #expect(small.allSatisfy { $0.count <= 80 })
+        try tmux.run(["resize-window", "-t", "cockpit", "-x", "200", "-y", "50"])
+        try tmux.wait(for: "two panes side by side") { screen in
+            screen.contains { $0.contains("Health (1)") && $0.contains("DNS (") }
+        }
+
+        // Quit: the cockpit is gone and the shell's screen is back.
+        try tmux.keys("q")
+        let after = try tmux.wait(for: "the exit") { $0.contains { $0.contains("EXITED 0") } }
+        #expect(!after.contains { $0.contains("Cockpit rehearsal") })
+    }
+
+    @Test("without a terminal, the cockpit says to use check and exits 2")
+    func noTerminal() throws {
+        let result = try FlightdeckProcess.run(["Examples/local.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the cockpit needs a terminal"))
+    }
+}

@@ -1,0 +1,97 @@
+@testable import FlightdeckCore
+import Foundation
+import Testing
+
+@Suite("Cockpit state: navigation, filter, help")
+struct CockpitStateTests {
+    private func state() throws -> CockpitState {
+        let keymap = try Keymap.load(text: String(contentsOfFile: examplePath("../Keymaps/default.yaml"), encoding: .utf8), file: "default.yaml").get()
+        return CockpitState(plan: try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get(), now: Date(timeIntervalSince1970: 0),
+                            keymap: keymap)
+    }
+
+    @Test("tab and shift-tab cycle the panes; number keys jump; leaving a pane closes its detail")
+    func panes() throws {
+        var state = try state()
+        #expect(state.focus == .health)
+        state.reduce(.action(.nextPane))
+        #expect(state.focus == .dns)
+        state.reduce(.action(.open))
+        #expect(state.showingDetail)
+        state.reduce(.action(.previousPane))
+        state.reduce(.action(.previousPane))
+        #expect(state.focus == .checklist)
+        #expect(!state.showingDetail)
+        state.reduce(.action(.previousPane))
+        #expect(state.focus == .poll)
+        state.reduce(.action(.pane4))
+        #expect(state.focus == .certificates)
+    }
+
+    @Test("moving keeps a selection per pane, clamped to the rows there are")
+    func selection() throws {
+        var state = try state()
+        for _ in 0..<5 { state.reduce(.action(.down)) }
+        state.clampSelection(rows: 3)
+        #expect(state.selectedRow == 2)
+        state.reduce(.action(.nextPane))
+        #expect(state.selectedRow == 0)
+        state.reduce(.action(.previousPane))
+        #expect(state.selectedRow == 2)
+        for _ in 0..<5 { state.reduce(.action(.up)) }
+        #expect(state.selectedRow == 0)
+    }
+
+    @Test("the filter is typed after `/`, kept with enter, cleared with esc; outside it keys are actions")
+    func filter() throws {
+        var state = try state()
+        state.reduce(.key(.character("x")))
+        #expect(state.filter.isEmpty)
+        state.reduce(.key(.character("/")))
+        for character in "apiqx" { state.reduce(.key(.character(character))) }
+        state.reduce(.key(.backspace))
+        #expect(state.filter == "apiq", "q is text while the filter is edited, not quit")
+        #expect(!state.quitting)
+        state.reduce(.key(.enter))
+        #expect(!state.editingFilter && state.filter == "apiq" && !state.showingDetail)
+        state.reduce(.key(.character("/")))
+        state.reduce(.key(.escape))
+        #expect(state.filter.isEmpty)
+        state.reduce(.key(.tab))
+        #expect(state.focus == .dns)
+        state.reduce(.key(.character("q")))
+        #expect(state.quitting)
+    }
+
+    @Test("red-only is switched with its key and cleared with esc")
+    func redOnly() throws {
+        var state = try state()
+        state.reduce(.action(.redOnly))
+        #expect(state.redOnly)
+        state.reduce(.action(.close))
+        #expect(!state.redOnly)
+    }
+
+    @Test("help takes keys until it is closed; quit always quits")
+    func help() throws {
+        var state = try state()
+        state.reduce(.action(.help))
+        state.reduce(.action(.nextPane))
+        #expect(state.showingHelp && state.focus == .health)
+        state.reduce(.action(.close))
+        #expect(!state.showingHelp)
+        state.reduce(.action(.help))
+        state.reduce(.action(.quit))
+        #expect(state.quitting)
+    }
+
+    @Test("outcomes and ticks update what is shown")
+    func events() throws {
+        var state = try state()
+        state.reduce(.outcome(ProbeOutcome(checkID: "api-health", finishedAt: .seconds(1), status: .pass, detail: "200 in 3 ms", latency: .milliseconds(3))))
+        #expect(state.board.health["api-health"]?.status == .pass)
+        #expect(state.latest["api-health"]?.detail == "200 in 3 ms")
+        state.reduce(.tick(Date(timeIntervalSince1970: 60)))
+        #expect(state.now == Date(timeIntervalSince1970: 60))
+    }
+}
