@@ -52,7 +52,7 @@ let package = Package(
                           swiftSettings: strict),
 
         .executableTarget(name: "flightdeck-bench",
-                          dependencies: ["FlightdeckCore", "FlightdeckProbes"],
+                          dependencies: ["FlightdeckCore", "FlightdeckProbes", "FlightdeckView"],
                           path: "Benchmarks/FlightdeckBench",
                           swiftSettings: strict),
 

@@ -10,11 +10,14 @@
 //       and coverage each time)
 //   flightdeck-bench grid PLAN
 //       fills the plan's propagation grid (every record x every resolver) once
+//   flightdeck-bench render THEME_FILE KEYMAP_FILE [FRAMES]
+//       renders and diffs 200x60 cockpit frames of a plan with 500 checks
 //   flightdeck-bench fuzz-dns COUNT [SEED]
 //       decodes COUNT random mutations of realistic DNS responses; every message that
 //       decodes must encode and decode back to itself; no crash, no input slower than 10 ms
 import FlightdeckCore
 import FlightdeckProbes
+import FlightdeckView
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +52,7 @@ case "dns": await benchDNS(Array(arguments.dropFirst()))
 case "grid": await benchGrid(Array(arguments.dropFirst()))
 case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
+case "render": benchRender(Array(arguments.dropFirst()))
 default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
 }
 
@@ -269,4 +273,50 @@ func benchTLS(_ arguments: [String]) async {
     let failures = outcomes.filter { $0.status != .pass }
     if let first = failures.first { FileHandle.standardError.write(Data("\(failures.count) not passing: \(first.detail)\n".utf8)) }
     print(#"{"inspections": \#(count), "failures": \#(failures.count), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
+}
+
+func benchRender(_ arguments: [String]) {
+    guard arguments.count >= 2, let themeText = try? String(contentsOfFile: arguments[0], encoding: .utf8),
+          let keymapText = try? String(contentsOfFile: arguments[1], encoding: .utf8),
+          case .success(let theme) = Theme.load(text: themeText, file: arguments[0]),
+          case .success(let keymap) = Keymap.load(text: keymapText, file: arguments[1]) else {
+        fail("usage: flightdeck-bench render THEME_FILE KEYMAP_FILE [FRAMES]")
+    }
+    let frames = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+    var yaml = """
+        launch: { name: render bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        http:
+
+        """
+    for index in 0..<500 { yaml += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\" }\n" }
+    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 1_800_000_000), keymap: keymap)
+    for (index, check) in plan.checks.enumerated() {
+        for round in 0..<12 {
+            let status: CheckStatus = (index + round) % 7 == 0 ? .fail : .pass
+            state.reduce(.outcome(ProbeOutcome(checkID: check.id, finishedAt: .seconds(round), status: status,
+                                               detail: status == .pass ? "200 in \(index % 90) ms" : "HTTP 503, expected 200-299",
+                                               latency: .milliseconds(index % 90 + round))))
+        }
+    }
+    let view = CockpitView(theme: theme, keymap: keymap)
+    var previous = view.render(state, width: 200, height: 60)
+    var changedCells = 0
+    let start = ContinuousClock.now
+    for frame in 0..<frames {
+        // Each frame: the clock moves, one check has a new result, the selection moves.
+        state.reduce(.tick(Date(timeIntervalSince1970: 1_800_000_000 + Double(frame))))
+        let check = plan.checks[frame % plan.checks.count]
+        state.reduce(.outcome(ProbeOutcome(checkID: check.id, finishedAt: .seconds(100 + frame), status: frame % 3 == 0 ? .warn : .pass,
+                                           detail: "200 in \(frame % 97) ms", latency: .milliseconds(frame % 97))))
+        state.reduce(.key(frame % 2 == 0 ? .down : .up))
+        let grid = view.render(state, width: 200, height: 60)
+        changedCells += grid.changes(since: previous).count
+        previous = grid
+    }
+    let elapsed = seconds(ContinuousClock.now - start)
+    print(#"{"frames": \#(frames), "checks": \#(plan.checks.count), "milliseconds_per_frame": \#(elapsed / Double(frames) * 1000), "changed_cells_per_frame": \#(Double(changedCells) / Double(frames))}"#)
 }

@@ -1,23 +1,21 @@
 import FlightdeckCore
 import Foundation
 
-/// One row of a pane: what it says, how it is coloured, and what Enter shows about it.
-public struct PaneRow: Sendable, Equatable {
+/// One row of a pane: what it says, how it is coloured, and what Enter shows about it
+/// (worked out only when asked: a pane may have a thousand rows and one detail view).
+public struct PaneRow: Sendable {
     public var segments: [(text: String, role: String)]
     public var status: CheckStatus?
-    public var detail: [String]
+    private let detailLines: @Sendable () -> [String]
 
-    public init(_ segments: [(String, String)], status: CheckStatus? = nil, detail: [String] = []) {
+    public init(_ segments: [(String, String)], status: CheckStatus? = nil, detail: @escaping @Sendable () -> [String] = { [] }) {
         self.segments = segments.map { (text: $0.0, role: $0.1) }
         self.status = status
-        self.detail = detail
+        detailLines = detail
     }
 
     public var text: String { segments.map(\.text).joined() }
-
-    public static func == (lhs: PaneRow, rhs: PaneRow) -> Bool {
-        lhs.text == rhs.text && lhs.status == rhs.status && lhs.detail == rhs.detail
-    }
+    public var detail: [String] { detailLines() }
 }
 
 /// Draws the cockpit into a grid: the launch bar, the panes (one with a tab row below 160
@@ -39,7 +37,8 @@ public struct CockpitView: Sendable {
             grid.write("window too small", x: 0, y: 0)
             return grid
         }
-        drawLaunchBar(state, into: &grid)
+        let reports = state.board.reports
+        drawLaunchBar(state, reports: reports, into: &grid)
         drawTabs(state, into: &grid, y: 2)
         let body = Rect(x: 0, y: 3, width: width, height: height - 4)
         if width >= Self.sideBySideWidth {
@@ -47,24 +46,24 @@ public struct CockpitView: Sendable {
             let right = Rect(x: width / 2, y: body.y, width: width - width / 2, height: body.height)
             let panes = Pane.allCases
             let other = panes[(panes.firstIndex(of: state.focus)! + 1) % panes.count]
-            drawPane(state.focus, state: state, focused: true, into: &grid, area: left)
-            drawPane(other, state: state, focused: false, into: &grid, area: right)
+            drawPane(state.focus, state: state, reports: reports, focused: true, into: &grid, area: left)
+            drawPane(other, state: state, reports: reports, focused: false, into: &grid, area: right)
         } else {
-            drawPane(state.focus, state: state, focused: true, into: &grid, area: body)
+            drawPane(state.focus, state: state, reports: reports, focused: true, into: &grid, area: body)
         }
         drawKeyBar(state, into: &grid)
-        if state.showingDetail { drawDetail(state, into: &grid, area: body) }
+        if state.showingDetail { drawDetail(state, reports: reports, into: &grid, area: body) }
         if state.showingHelp { drawHelp(into: &grid, area: body) }
         return grid
     }
 
     // MARK: Launch bar
 
-    private func drawLaunchBar(_ state: CockpitState, into grid: inout Grid) {
+    private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid) {
         let width = grid.width
         grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: "bar")
-        let verdict = state.board.verdict
-        let reds = state.board.reports.filter { $0.status == .fail }.count
+        let verdict = CheckVerdict(reports: reports)
+        let reds = reports.filter { $0.status == .fail }.count
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
         x = grid.write(" \(Self.countdown(to: state.plan.t0, now: state.now)) ", x: x, y: 0, role: "bar")
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
@@ -85,17 +84,18 @@ public struct CockpitView: Sendable {
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
-        func format(_ date: Date, _ zone: TimeZone) -> String {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = zone
-            formatter.dateFormat = "HH:mm:ss"
-            return formatter.string(from: date)
+        var line = "now \(timeOfDay(now, offset: 0)) UTC"
+        if !["UTC", "GMT"].contains(zone.identifier) {
+            line += " / \(timeOfDay(now, offset: zone.secondsFromGMT(for: now))) \(zone.identifier)"
         }
-        let utc = TimeZone(identifier: "UTC")!
-        var line = "now \(format(now, utc)) UTC"
-        if !["UTC", "GMT"].contains(zone.identifier) { line += " / \(format(now, zone)) \(zone.identifier)" }
         return line
+    }
+
+    /// `HH:mm:ss` at a UTC offset, without a formatter: this runs every frame.
+    static func timeOfDay(_ date: Date, offset: Int) -> String {
+        let seconds = (Int(date.timeIntervalSince1970.rounded(.down)) + offset) % 86_400
+        let daySeconds = seconds < 0 ? seconds + 86_400 : seconds
+        return String(format: "%02d:%02d:%02d", daySeconds / 3600, daySeconds % 3600 / 60, daySeconds % 60)
     }
 
     // MARK: Tabs and key bar
@@ -128,12 +128,15 @@ public struct CockpitView: Sendable {
 
     // MARK: Panes
 
-    private func drawPane(_ pane: Pane, state: CockpitState, focused: Bool, into grid: inout Grid, area: Rect) {
-        let rows = visibleRows(pane, state: state)
-        grid.write("\(pane.title) (\(rows.count))", x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
+    private func drawPane(_ pane: Pane, state: CockpitState, reports: [CheckReport], focused: Bool, into grid: inout Grid, area: Rect) {
         let content = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
+        let wanted = focused ? state.selectedRow : -1
+        let first = max(0, wanted - content.height + 1)
+        // Without a filter only the rows on screen need building in full.
+        let window = state.filter.isEmpty ? first..<(first + content.height) : nil
+        let rows = visibleRows(pane, state: state, reports: reports, window: window)
+        grid.write("\(pane.title) (\(rows.count))", x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
         let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
-        let first = max(0, selected - content.height + 1)
         for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
             let y = content.y + offset
             let isSelected = first + offset == selected
@@ -146,8 +149,8 @@ public struct CockpitView: Sendable {
     }
 
     /// The rows of a pane after the filter and the red-only switch.
-    public func visibleRows(_ pane: Pane, state: CockpitState) -> [PaneRow] {
-        PaneRows(theme: theme).rows(pane, state: state).filter { row in
+    public func visibleRows(_ pane: Pane, state: CockpitState, reports: [CheckReport]? = nil, window: Range<Int>? = nil) -> [PaneRow] {
+        PaneRows(theme: theme).rows(pane, state: state, reports: reports ?? state.board.reports, window: state.redOnly ? nil : window).filter { row in
             (!state.redOnly || row.status == .fail)
                 && (state.filter.isEmpty || row.text.localizedCaseInsensitiveContains(state.filter))
         }
@@ -155,8 +158,8 @@ public struct CockpitView: Sendable {
 
     // MARK: Overlays
 
-    private func drawDetail(_ state: CockpitState, into grid: inout Grid, area: Rect) {
-        let rows = visibleRows(state.focus, state: state)
+    private func drawDetail(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid, area: Rect) {
+        let rows = visibleRows(state.focus, state: state, reports: reports)
         guard !rows.isEmpty else { return }
         let row = rows[min(state.selectedRow, rows.count - 1)]
         // Overlays cover the whole body, so nothing of the pane beneath shows through.
@@ -175,7 +178,7 @@ public struct CockpitView: Sendable {
         grid.write("Keys (\(keymap.name))", x: box.x + 1, y: box.y, role: "title", clip: box)
         for (offset, binding) in keymap.bindings.prefix(box.height - 3).enumerated() {
             let keys = binding.keys.map(\.description).joined(separator: " ")
-            grid.write(keys.padding(toLength: 14, withPad: " ", startingAt: 0) + binding.help, x: box.x + 1, y: box.y + 2 + offset, clip: box)
+            grid.write(keys.padded(to: 14) + binding.help, x: box.x + 1, y: box.y + 2 + offset, clip: box)
         }
     }
 }

@@ -98,6 +98,8 @@ public struct Grid: Sendable, Equatable {
     public static func displayWidth(_ character: Character) -> Int {
         guard let scalar = character.unicodeScalars.first else { return 0 }
         let value = scalar.value
+        // Most of a frame is Latin text: answer it without Unicode property lookups.
+        if value < 0x300, character.unicodeScalars.count == 1 { return 1 }
         if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation }) { return 2 }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0

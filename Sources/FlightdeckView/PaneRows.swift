@@ -5,39 +5,42 @@ import Foundation
 struct PaneRows {
     let theme: Theme
 
-    func rows(_ pane: Pane, state: CockpitState) -> [PaneRow] {
+    /// - Parameter window: when given, only rows in it are built in full; the others carry
+    /// just their status (enough for counting and the red-only switch, not for the filter).
+    func rows(_ pane: Pane, state: CockpitState, reports: [CheckReport], window: Range<Int>? = nil) -> [PaneRow] {
         switch pane {
-        case .checklist: checklist(state)
-        case .health: checks(state, kind: .http)
-        case .dns: dns(state)
-        case .certificates: checks(state, kind: .tls) + coverage(state)
-        case .alarms: [PaneRow([("The alarms engine is not built yet: no alarm rules or sources are evaluated.", "muted")])]
-        case .poll: poll(state)
+        case .checklist: return checklist(state, reports: reports)
+        case .health: return checks(state, reports: reports, kind: .http, window: window)
+        case .dns: return dns(state, reports: reports)
+        case .certificates: return checks(state, reports: reports, kind: .tls, window: window) + coverage(state)
+        case .alarms: return [PaneRow([("The alarms engine is not built yet: no alarm rules or sources are evaluated.", "muted")])]
+        case .poll: return poll(state)
         }
     }
 
     private func status(_ status: CheckStatus) -> (String, String) {
-        ("\(theme.glyph(status)) \(status.rawValue.uppercased())".padding(toLength: 9, withPad: " ", startingAt: 0), "status.\(status.rawValue)")
+        ("\(theme.glyph(status)) \(status.rawValue.uppercased())".padded(to: 9), "status.\(status.rawValue)")
     }
 
-    private func checks(_ state: CockpitState, kind: CheckKind) -> [PaneRow] {
-        let reports = state.board.reports.filter { $0.check.kind == kind }
+    private func checks(_ state: CockpitState, reports: [CheckReport], kind: CheckKind, window: Range<Int>?) -> [PaneRow] {
+        let reports = reports.filter { $0.check.kind == kind }
         guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", "muted")])] }
-        return reports.map { report in
+        return reports.enumerated().map { index, report in
+            if let window, !window.contains(index) { return PaneRow([(report.check.id, "text")], status: report.status) }
             let health = state.board.health[report.check.id]
-            var segments = [status(report.status), (" " + report.check.id.padding(toLength: 22, withPad: " ", startingAt: 0), "text")]
+            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
             if kind == .http, let health {
                 let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
-                segments.append((" p95 \(p95.padding(toLength: 9, withPad: " ", startingAt: 0))", "muted"))
+                segments.append((" p95 \(p95.padded(to: 9))", "muted"))
                 segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", "muted"))
             }
             segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
-            return PaneRow(segments, status: report.status, detail: detail(report, state: state))
+            return PaneRow(segments, status: report.status, detail: { Self.detail(report, state: state) })
         }
     }
 
     /// The evidence behind a check, line by line, for the detail view.
-    private func detail(_ report: CheckReport, state: CockpitState) -> [String] {
+    private static func detail(_ report: CheckReport, state: CockpitState) -> [String] {
         var lines = ["\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
         if let health = state.board.health[report.check.id] {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
@@ -63,7 +66,7 @@ struct PaneRows {
             guard let value else { return "·" }
             guard highest > 0 else { return bars[0] }
             return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
-        }).padding(toLength: 12, withPad: " ", startingAt: 0)
+        }).padded(to: 12)
     }
 
     /// One code per grid cell, short enough for a column per server.
@@ -83,8 +86,8 @@ struct PaneRows {
 
     /// The propagation grid: a row per record, a column per server (resolvers first, then the
     /// new and the old nameservers), with the share converged; the delegation on top.
-    private func dns(_ state: CockpitState) -> [PaneRow] {
-        let reports = state.board.reports.filter { $0.check.kind == .dns }
+    private func dns(_ state: CockpitState, reports: [CheckReport]) -> [PaneRow] {
+        let reports = reports.filter { $0.check.kind == .dns }
         guard !reports.isEmpty else { return [PaneRow([("The plan has no DNS checks.", "muted")])] }
         var servers: [DNSServerRef] = []
         for report in reports {
@@ -102,24 +105,24 @@ struct PaneRows {
         let legend = zip(labels, servers).map { "\($0) \($1)" }
         var rows: [PaneRow] = []
         if !servers.isEmpty {
-            let header = labels.map { $0.padding(toLength: 5, withPad: " ", startingAt: 0) }.joined()
-            rows.append(PaneRow([("".padding(toLength: 38, withPad: " ", startingAt: 0), "muted"), (header, "muted")], detail: legend))
+            let header = labels.map { $0.padded(to: 5) }.joined()
+            rows.append(PaneRow([("".padded(to: 38), "muted"), (header, "muted")], detail: { legend }))
         }
         for report in reports {
-            var segments = [status(report.status), (" " + report.check.id.padding(toLength: 22, withPad: " ", startingAt: 0), "text")]
+            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
             if case .dnsRecord(let grid)? = state.latest[report.check.id]?.evidence {
                 segments.append((String(format: " %3.0f%% ", grid.converged * 100), "muted"))
                 for server in servers {
                     let cell = grid.cells.first { $0.server == server }
                     let code = cell.map { Self.code($0.state) } ?? "-"
                     let role = cell.map { $0.state == .match ? "status.pass" : ($0.state == .previous ? "status.warn" : "status.fail") } ?? "muted"
-                    segments.append((code.padding(toLength: 5, withPad: " ", startingAt: 0), role))
+                    segments.append((code.padded(to: 5), role))
                 }
             }
             segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
-            rows.append(PaneRow(segments, status: report.status, detail: detail(report, state: state)))
+            rows.append(PaneRow(segments, status: report.status, detail: { Self.detail(report, state: state) }))
         }
-        if !legend.isEmpty { rows.append(PaneRow([(legend.joined(separator: " · "), "muted")], detail: legend)) }
+        if !legend.isEmpty { rows.append(PaneRow([(legend.joined(separator: " · "), "muted")], detail: { legend })) }
         return rows
     }
 
@@ -138,17 +141,17 @@ struct PaneRows {
             let word = cell.failure ?? (cell.covered == true ? "covered" : "NOT covered")
             let days = cell.daysLeft.map { "\($0)d" } ?? "-"
             let fingerprint = cell.fingerprint.map { String($0.prefix(16)) } ?? ""
-            rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padding(toLength: 28, withPad: " ", startingAt: 0), "text"),
-                                 ("\(cell.endpoint) \(cell.address)".padding(toLength: 32, withPad: " ", startingAt: 0), "muted"),
-                                 ("\(days.padding(toLength: 6, withPad: " ", startingAt: 0)) \(fingerprint) ", "muted"),
+            rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padded(to: 28), "text"),
+                                 ("\(cell.endpoint) \(cell.address)".padded(to: 32), "muted"),
+                                 ("\(days.padded(to: 6)) \(fingerprint) ", "muted"),
                                  (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .fail ? "status.fail" : "text")],
-                                status: cellStatus, detail: ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
-                                                             "SHA-256 \(cell.fingerprint ?? "-")"]))
+                                status: cellStatus, detail: { ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
+                                                               "SHA-256 \(cell.fingerprint ?? "-")"] }))
         }
         return rows
     }
 
-    private func checklist(_ state: CockpitState) -> [PaneRow] {
+    private func checklist(_ state: CockpitState, reports: [CheckReport]) -> [PaneRow] {
         guard !state.plan.checklist.isEmpty else { return [PaneRow([("The plan has no checklist.", "muted")])] }
         var rows: [PaneRow] = []
         var phase = ""
@@ -157,7 +160,7 @@ struct PaneRows {
                 phase = item.phase
                 rows.append(PaneRow([(phase, "title")]))
             }
-            let linked = item.checks.compactMap { id in state.board.reports.first { $0.check.id == id } }
+            let linked = item.checks.compactMap { id in reports.first { $0.check.id == id } }
             let itemStatus: CheckStatus
             let word: String
             if linked.isEmpty {
@@ -175,8 +178,8 @@ struct PaneRows {
             }
             rows.append(PaneRow([status(itemStatus), (" \(item.title)", "text"), ("  \(item.owner), \(item.severity.rawValue) · \(word)", "muted")],
                                 status: itemStatus,
-                                detail: ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(item.mode.rawValue)",
-                                         word] + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" }))
+                                detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(item.mode.rawValue)",
+                                           word] + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" } }))
         }
         return rows
     }
@@ -189,5 +192,15 @@ struct PaneRows {
             rows.append(PaneRow([status(.unknown), (" \(title)", "text"), ("  \(people) · no vote", "muted")], status: .unknown))
         }
         return rows
+    }
+}
+
+extension String {
+    /// Cut or padded with spaces to `width` characters (no Foundation bridge: this runs for
+    /// every row of every frame).
+    func padded(to width: Int) -> String {
+        let length = count
+        if length >= width { return String(prefix(width)) }
+        return self + String(repeating: " ", count: width - length)
     }
 }

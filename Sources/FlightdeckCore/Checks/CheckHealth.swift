@@ -66,11 +66,13 @@ public struct CheckHealth: Sendable, Equatable {
     }
 }
 
-/// Latencies over a rolling window of time, capped in count, with percentiles.
+/// Latencies over a rolling window of time, capped in count, with percentiles. A sorted
+/// copy is kept as samples come and go, so a percentile (asked every frame) costs nothing.
 public struct LatencyWindow: Sendable, Equatable {
     public let span: Duration
     public let capacity: Int
     private var samples: [(at: Duration, latency: Duration)] = []
+    private var sorted: [Duration] = []
 
     public init(span: Duration = .seconds(300), capacity: Int = 512) {
         self.span = span
@@ -81,16 +83,31 @@ public struct LatencyWindow: Sendable, Equatable {
 
     public mutating func add(_ latency: Duration, at time: Duration) {
         samples.append((time, latency))
+        sorted.insert(latency, at: insertionIndex(of: latency))
         let oldest = time - span
         let expired = samples.prefix { $0.at < oldest }.count
         let overflow = max(0, samples.count - expired - capacity)
+        for sample in samples.prefix(expired + overflow) {
+            let index = insertionIndex(of: sample.latency)
+            if index < sorted.count, sorted[index] == sample.latency { sorted.remove(at: index) }
+        }
         samples.removeFirst(expired + overflow)
+    }
+
+    /// The first index whose latency is not less than `latency` (binary search).
+    private func insertionIndex(of latency: Duration) -> Int {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < latency { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The latency below which `fraction` of the samples fall (nearest rank); nil when empty.
     public func percentile(_ fraction: Double) -> Duration? {
-        guard !samples.isEmpty else { return nil }
-        let sorted = samples.map(\.latency).sorted()
+        guard !sorted.isEmpty else { return nil }
         let rank = Int((fraction * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]
     }

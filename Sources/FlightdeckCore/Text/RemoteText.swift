@@ -12,6 +12,8 @@ public enum RemoteText {
     /// Whitespace controls become spaces; every other control character (C0, DEL, C1) and
     /// every bidirectional formatting character becomes U+FFFD.
     public static func sanitize(_ text: String, limit: Int = 256) -> String {
+        // Printable ASCII within the limit, the common case, needs no copy.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var result = ""
         var count = 0
         for scalar in text.unicodeScalars {
