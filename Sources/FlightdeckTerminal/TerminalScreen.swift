@@ -28,7 +28,7 @@ public final class TerminalScreen {
         nonl()
         _ = fd_keypad()
         curs_set(0)
-        fd_timeout(50)
+        fd_timeout(25)
         let terminfoColours = has_colors() ? Int(tigetnum("colors")) : 0
         depth = ColourDepth.detect(environment: environment, terminfoColours: terminfoColours)
         if depth != .none {
@@ -76,7 +76,17 @@ public final class TerminalScreen {
         previous = grid
     }
 
-    /// The next key, or nil after 50 ms without one.
+    /// Waits until a key arrives or `wake` becomes readable, for at most `milliseconds`;
+    /// true when there is a key to read. Nothing spins while the cockpit is idle.
+    public func waitForInput(wake: Int32, milliseconds: Int32) -> Bool {
+        var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        _ = poll(&descriptors, 2, milliseconds)
+        return descriptors[0].revents != 0
+    }
+
+    /// The next key already typed, or nil when there is none. After an escape, the rest of
+    /// a key's sequence gets 25 ms to arrive (arrow keys over a slow SSH link).
     public func readInput() -> Input? {
         var character: wint_t = 0
         let result = fd_get_wch(&character)

@@ -26,7 +26,7 @@ struct PaneRows {
         let reports = reports.filter { $0.check.kind == kind }
         guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", "muted")])] }
         return reports.enumerated().map { index, report in
-            if let window, !window.contains(index) { return PaneRow([(report.check.id, "text")], status: report.status) }
+            if let window, !window.contains(index) { return PaneRow([], status: report.status) }
             let health = state.board.health[report.check.id]
             var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
             if kind == .http, let health {

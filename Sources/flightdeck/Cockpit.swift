@@ -7,10 +7,11 @@ import Foundation
 import Synchronization
 
 /// Runs the cockpit: probes feed events, keys and the clock feed events, one loop reduces
-/// them into the state, and the terminal thread draws the newest state at most 20 times a
-/// second. The terminal thread is the only one that touches ncurses; nothing on it waits for
+/// them into the state, and the terminal thread draws the newest state, at most every 20 ms. The terminal thread is the only one that touches ncurses; nothing on it waits for
 /// the network.
 struct Cockpit {
+    static let frameInterval = Duration.milliseconds(20)
+
     let plan: LaunchPlan
     let planDirectory: String
     let theme: Theme
@@ -19,31 +20,39 @@ struct Cockpit {
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
         let view = CockpitView(theme: theme, keymap: keymap)
-        let frame = Mutex<CockpitState?>(nil)
+        let frames = PollInbox<CockpitState>()
         let stop = Atomic<Bool>(false)
         let finished = DispatchSemaphore(value: 0)
 
         let terminal = Thread {
             let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
             var shown: CockpitState?
-            var resized = true
+            var redraw = true
+            var lastDraw = ContinuousClock.now - .seconds(1)
             while !stop.load(ordering: .relaxed) {
-                switch screen.readInput() {
-                case .resize?:
-                    resized = true
-                case .key(let key)?:
-                    emit.yield(.key(key))
-                case nil:
-                    break
+                // Sleep until a key, a new frame or a resize; but never draw more often than
+                // every 20 ms: a burst of results becomes one frame.
+                let sinceDraw = lastDraw.duration(to: .now)
+                let wait: Int32 = redraw && sinceDraw < Self.frameInterval
+                    ? Int32((Self.frameInterval - sinceDraw).components.attoseconds / 1_000_000_000_000_000) + 1 : 1000
+                if screen.waitForInput(wake: frames.wakeDescriptor, milliseconds: wait) {
+                    while let input = screen.readInput() {
+                        switch input {
+                        case .resize: redraw = true
+                        case .key(let key): emit.yield(.key(key))
+                        }
+                    }
                 }
-                if let state = frame.withLock({ pending in defer { pending = nil }; return pending }) {
+                frames.drainWake()
+                if let state = frames.take().last {
                     shown = state
-                    resized = true
+                    redraw = true
                 }
-                if resized, let state = shown {
+                if redraw, let state = shown, lastDraw.duration(to: .now) >= Self.frameInterval {
                     let size = screen.size
                     screen.draw(view.render(state, width: size.width, height: size.height))
-                    resized = false
+                    redraw = false
+                    lastDraw = .now
                 }
             }
             screen.restore()
@@ -73,19 +82,20 @@ struct Cockpit {
         }
 
         var state = CockpitState(plan: plan, now: Date(), keymap: keymap)
-        frame.withLock { $0 = state }
+        frames.submit(state)
         for await event in events {
             state.reduce(event)
             if case .key = event {
                 state.clampSelection(rows: view.visibleRows(state.focus, state: state).count)
             }
             if state.quitting { break }
-            frame.withLock { $0 = state }
+            frames.submit(state)
         }
         polling.cancel()
         clock.cancel()
         sources.forEach { $0.cancel() }
         stop.store(true, ordering: .relaxed)
+        frames.submit(state)
         finished.wait()
     }
 }

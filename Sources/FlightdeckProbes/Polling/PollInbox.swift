@@ -6,13 +6,13 @@ import Glibc
 
 /// Work handed to a thread that waits in poll(2): callers append a job and wake the thread
 /// through a pipe, which it polls beside its sockets.
-final class PollInbox<Job: Sendable>: Sendable {
+public final class PollInbox<Job: Sendable>: Sendable {
     /// Poll this for POLLIN; call `drainWake()` when it is readable.
-    let wakeDescriptor: Int32
+    public let wakeDescriptor: Int32
     private let wakeWrite: Int32
     private let jobs = Mutex<[Job]>([])
 
-    init() {
+    public init() {
         var ends: [Int32] = [0, 0]
         _ = pipe(&ends)
         for end in ends { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
@@ -20,21 +20,21 @@ final class PollInbox<Job: Sendable>: Sendable {
         wakeWrite = ends[1]
     }
 
-    func submit(_ job: Job) {
+    public func submit(_ job: Job) {
         jobs.withLock { $0.append(job) }
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
     }
 
     /// Every job submitted since the last call.
-    func take() -> [Job] {
+    public func take() -> [Job] {
         jobs.withLock { queue in
             defer { queue.removeAll() }
             return queue
         }
     }
 
-    func drainWake() {
+    public func drainWake() {
         var drain = [UInt8](repeating: 0, count: 256)
         while read(wakeDescriptor, &drain, drain.count) > 0 {}
     }
