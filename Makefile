@@ -6,7 +6,7 @@ FLIGHTDECK := .build/debug/flightdeck
 
 .PHONY: demo test build deps
 
-## Open Flightdeck on the local rehearsal plan (the built-in demo launch replaces it once it exists).
+## Open the cockpit on the local rehearsal plan (the built-in demo launch replaces it once it exists).
 demo: build
 	$(FLIGHTDECK) Examples/local.yaml
 
