@@ -134,7 +134,7 @@ public struct CockpitView: Sendable {
         let first = max(0, wanted - content.height + 1)
         // Without a filter only the rows on screen need building in full.
         let window = state.filter.isEmpty ? first..<(first + content.height) : nil
-        let rows = visibleRows(pane, state: state, reports: reports, window: window)
+        let rows = visibleRows(pane, state: state, reports: reports, window: window, width: area.width)
         grid.write("\(pane.title) (\(rows.count))", x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
         let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
         for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
@@ -149,8 +149,9 @@ public struct CockpitView: Sendable {
     }
 
     /// The rows of a pane after the filter and the red-only switch.
-    public func visibleRows(_ pane: Pane, state: CockpitState, reports: [CheckReport]? = nil, window: Range<Int>? = nil) -> [PaneRow] {
-        PaneRows(theme: theme).rows(pane, state: state, reports: reports ?? state.board.reports, window: state.redOnly ? nil : window).filter { row in
+    public func visibleRows(_ pane: Pane, state: CockpitState, reports: [CheckReport]? = nil, window: Range<Int>? = nil,
+                            width: Int = 120) -> [PaneRow] {
+        PaneRows(theme: theme, wide: width >= 100).rows(pane, state: state, reports: reports ?? state.board.reports, window: state.redOnly ? nil : window).filter { row in
             (!state.redOnly || row.status == .fail)
                 && (state.filter.isEmpty || row.text.localizedCaseInsensitiveContains(state.filter))
         }

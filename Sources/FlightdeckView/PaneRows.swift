@@ -4,6 +4,8 @@ import Foundation
 /// What each pane lists, from the cockpit state. Panes whose engine is not built yet say so.
 struct PaneRows {
     let theme: Theme
+    /// Below 100 columns the latency columns give way to the reason, which matters more.
+    var wide = true
 
     /// - Parameter window: when given, only rows in it are built in full; the others carry
     /// just their status (enough for counting and the red-only switch, not for the filter).
@@ -29,7 +31,7 @@ struct PaneRows {
             if let window, !window.contains(index) { return PaneRow([], status: report.status) }
             let health = state.board.health[report.check.id]
             var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
-            if kind == .http, let health {
+            if kind == .http, wide, let health {
                 let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
                 segments.append((" p95 \(p95.padded(to: 9))", "muted"))
                 segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", "muted"))
