@@ -83,9 +83,21 @@ public func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> 
     for descriptor: Int32 in [0, 1, 2] {
         posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
     }
+    // The test runner's threads block signals; without this the daemon (and what it runs)
+    // would inherit that mask and never hear SIGHUP or SIGTERM.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
-    guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
+    guard posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0 else {
         throw CommandFailure(command: executable, status: -1, stderr: "posix_spawn failed")
     }
     var status: Int32 = 0
