@@ -19,11 +19,10 @@ struct CheckCommand: AsyncParsableCommand {
         let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory)
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
         let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
-        // A check without a probe in this build is reported as such, never as passing.
+        // Every check has a probe; should one not report, the check is unknown, never passing.
         let reports = loaded.checks.map { check in
             guard let outcome = byID[check.id] else {
-                return CheckReport(check: check, status: .unknown,
-                                   detail: "not probed: this build has no \(check.kind.rawValue) probe yet")
+                return CheckReport(check: check, status: .unknown, detail: "no result from its probe")
             }
             return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
         }
