@@ -85,6 +85,18 @@ public final class TerminalScreen {
         return descriptors[0].revents != 0
     }
 
+    /// Whether the window changed size since the last look, without waiting: the SIGWINCH
+    /// may have gone to another thread, so the terminal thread asks ncurses itself.
+    public func resizedSinceLastLook() -> Bool {
+        fd_timeout(0)
+        defer { fd_timeout(25) }
+        var character: wint_t = 0
+        let result = fd_get_wch(&character)
+        if result == KEY_CODE_YES, Int32(character) == fd_key_resize() { return true }
+        if result != ERR { _ = unget_wch(wchar_t(character)) }
+        return false
+    }
+
     /// The next key already typed, or nil when there is none. After an escape, the rest of
     /// a key's sequence gets 25 ms to arrive (arrow keys over a slow SSH link).
     public func readInput() -> Input? {

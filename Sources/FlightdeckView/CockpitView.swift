@@ -135,7 +135,11 @@ public struct CockpitView: Sendable {
         // Without a filter only the rows on screen need building in full.
         let window = state.filter.isEmpty ? first..<(first + content.height) : nil
         let rows = visibleRows(pane, state: state, reports: reports, window: window, width: area.width)
-        grid.write("\(pane.title) (\(rows.count))", x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
+        var title = "\(pane.title) (\(rows.count))"
+        if pane == .health || pane == .dns || pane == .certificates {
+            title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"
+        }
+        grid.write(title, x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
         let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
         for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
             let y = content.y + offset

@@ -42,6 +42,8 @@ struct Cockpit {
                         case .key(let key): emit.yield(.key(key))
                         }
                     }
+                } else if screen.resizedSinceLastLook() {
+                    redraw = true
                 }
                 frames.drainWake()
                 if let state = frames.take().last {
