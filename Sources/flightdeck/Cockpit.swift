@@ -7,8 +7,9 @@ import Foundation
 import Synchronization
 
 /// Runs the cockpit: probes feed events, keys and the clock feed events, one loop reduces
-/// them into the state, and the terminal thread draws the newest state, at most every 20 ms. The terminal thread is the only one that touches ncurses; nothing on it waits for
-/// the network.
+/// them into the state, and the terminal thread draws the newest state, at most every 20 ms.
+/// The terminal thread is the only one that touches ncurses; nothing on it waits for the
+/// network.
 struct Cockpit {
     static let frameInterval = Duration.milliseconds(20)
 
