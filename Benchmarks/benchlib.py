@@ -1,14 +1,46 @@
 """Helpers shared by the benchmarks: free ports, certificates, nginx, blackbox_exporter,
 process CPU and memory readings, and the table they print."""
+import collections
+import contextlib
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def require(*tools):
+    """Exits with the install hint when a tool the benchmark compares with is missing."""
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit(f"missing {tool}: run scripts/install-deps --bench")
+
+
+LoopbackNginx = collections.namedtuple("LoopbackNginx", "directory http_port https_port ca pid")
+
+
+@contextlib.contextmanager
+def nginx_on_loopback(prefix):
+    """A scratch directory with certificates and nginx serving /p/ over HTTP and HTTPS, as a
+    LoopbackNginx; everything is stopped and removed after."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    nginx = None
+    try:
+        make_certificates(directory)
+        http_port, https_port = free_port(), free_port()
+        nginx = start_nginx(directory, http_port, https_port)
+        yield LoopbackNginx(directory, http_port, https_port, os.path.join(directory, "ca.pem"), nginx.pid)
+    finally:
+        if nginx:
+            nginx.kill()
+            nginx.wait()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def build_bench():

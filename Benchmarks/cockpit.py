@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ROOT, build_bench
+from benchlib import ROOT, build_bench, require
 
 QUIET_PLAN = """launch: { name: Idle cockpit, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
 roles: [{ id: ops }]
@@ -84,9 +84,7 @@ def main():
     parser.add_argument("--idle-seconds", type=int, default=10)
     parser.add_argument("--keypresses", type=int, default=30)
     arguments = parser.parse_args()
-    for tool in ["script", "tmux"]:
-        if not shutil.which(tool):
-            sys.exit(f"missing {tool}")
+    require("script", "tmux")
     bench = build_bench()
     binary = build_flightdeck()
     render = json.loads(subprocess.run([bench, "render", os.path.join(ROOT, "Themes/default.yaml"),

@@ -22,15 +22,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import build_bench, free_port, require
 RECORDS = 50
 RESOLVERS = 20
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def wait_for_udp_dns(host, port):
@@ -118,13 +112,8 @@ def main():
     parser.add_argument("--in-flight", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
-    for tool in ["knotd", "dnsperf"]:
-        if not shutil.which(tool):
-            sys.exit(f"missing {tool}: run scripts/install-deps --bench")
-    print("building flightdeck-bench (release)...", flush=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "flightdeck-bench"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    binary = os.path.join(ROOT, ".build", "release", "flightdeck-bench")
+    require("knotd", "dnsperf")
+    binary = build_bench()
 
     directory = tempfile.mkdtemp(prefix="flightdeck-dnsbench-")
     knot = None

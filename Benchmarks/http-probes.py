@@ -14,13 +14,10 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
-import sys
-import tempfile
 
-from benchlib import (Blackbox, build_bench, child_rusage_delta, free_port, make_certificates, median_run, print_table,
-                      run_measured, start_nginx)
+from benchlib import (Blackbox, build_bench, child_rusage_delta, median_run, nginx_on_loopback, print_table, require,
+                      run_measured)
 
 URL_COUNT = 200
 
@@ -62,18 +59,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per tool; the median is shown")
     arguments = parser.parse_args()
 
-    for tool in ["nginx", "openssl", "curl", "prometheus-blackbox-exporter", "/usr/bin/time"]:
-        if not shutil.which(tool):
-            sys.exit(f"missing {tool}: run scripts/install-deps --bench")
+    require("nginx", "openssl", "curl", "prometheus-blackbox-exporter", "/usr/bin/time")
     binary = build_bench()
-
-    directory = tempfile.mkdtemp(prefix="flightdeck-bench-")
-    nginx = None
-    try:
-        make_certificates(directory)
-        http_port, https_port = free_port(), free_port()
-        nginx = start_nginx(directory, http_port, https_port)
-        ca = os.path.join(directory, "ca.pem")
+    with nginx_on_loopback("flightdeck-bench-") as (directory, http_port, https_port, ca, _):
         for scheme, port, rounds, tls in [("http", http_port, arguments.rounds_http, False),
                                           ("https", https_port, arguments.rounds_https, True)]:
             urls = [f"{scheme}://127.0.0.1:{port}/p/{i}" for i in range(URL_COUNT)]
@@ -81,9 +69,9 @@ def main():
             with open(urls_file, "w") as f:
                 f.write("\n".join(urls))
             cafile = ca if tls else None
-            tls = f"\n      tls_config:\n        ca_file: {cafile}" if cafile else ""
+            tls_config = f"\n      tls_config:\n        ca_file: {cafile}" if cafile else ""
             blackbox = Blackbox(urls, arguments.concurrency, directory, f"{scheme}_2xx",
-                                f"    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4{tls}\n")
+                                f"    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4{tls_config}\n")
             runs = {"flightdeck": [], "blackbox_exporter": [], "curl --parallel": []}
             try:
                 # Interleaved repeats: the machine's other load falls on every tool alike.
@@ -104,11 +92,6 @@ def main():
             ]
             print_table(f"{scheme.upper()}: {URL_COUNT} URLs x {rounds} rounds, {arguments.concurrency} in flight, "
                         f"a new connection per probe; median of {arguments.repeats} interleaved runs", rows, targets)
-    finally:
-        if nginx:
-            nginx.kill()
-            nginx.wait()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

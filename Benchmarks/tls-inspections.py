@@ -12,12 +12,9 @@ ratio. nginx's own handshake cost is shown for scale.
 import argparse
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 
-from benchlib import Blackbox, build_bench, free_port, make_certificates, median_run, print_table, proc_cpu_seconds, start_nginx
+from benchlib import Blackbox, build_bench, median_run, nginx_on_loopback, print_table, proc_cpu_seconds, require
 
 
 def main():
@@ -26,17 +23,9 @@ def main():
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
-    for tool in ["nginx", "openssl", "curl", "prometheus-blackbox-exporter"]:
-        if not shutil.which(tool):
-            sys.exit(f"missing {tool}: run scripts/install-deps --bench")
+    require("nginx", "openssl", "curl", "prometheus-blackbox-exporter")
     binary = build_bench()
-    directory = tempfile.mkdtemp(prefix="flightdeck-tlsbench-")
-    nginx = None
-    try:
-        make_certificates(directory)
-        http_port, https_port = free_port(), free_port()
-        nginx = start_nginx(directory, http_port, https_port)
-        ca = os.path.join(directory, "ca.pem")
+    with nginx_on_loopback("flightdeck-tlsbench-") as (directory, _, https_port, ca, nginx_pid):
         target = f"127.0.0.1:{https_port}"
         blackbox = Blackbox([target] * arguments.count, arguments.concurrency, directory, "tls_connect",
                             f"    prober: tcp\n    timeout: 5s\n    tcp:\n      preferred_ip_protocol: ip4\n"
@@ -45,10 +34,10 @@ def main():
         server_cpu = []
         try:
             for _ in range(arguments.repeats):
-                before = proc_cpu_seconds(nginx.pid)
+                before = proc_cpu_seconds(nginx_pid)
                 result = subprocess.run([binary, "tls", target, "bench.test", str(arguments.count), str(arguments.concurrency), ca],
                                         capture_output=True, text=True, check=True)
-                server_cpu.append((proc_cpu_seconds(nginx.pid) - before) / arguments.count * 1000)
+                server_cpu.append((proc_cpu_seconds(nginx_pid) - before) / arguments.count * 1000)
                 data = json.loads(result.stdout.strip().splitlines()[-1])
                 if data["failures"]:
                     print(f"  warning: {result.stderr.strip()}")
@@ -65,11 +54,6 @@ def main():
                         f"target: at most blackbox_exporter's CPU per inspection: {per['flightdeck'] / per['blackbox_exporter']:.2f}x",
                         f"inspections per second vs blackbox_exporter: {rate['flightdeck'] / rate['blackbox_exporter']:.2f}x",
                     ])
-    finally:
-        if nginx:
-            nginx.kill()
-            nginx.wait()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
