@@ -20,6 +20,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
@@ -35,7 +37,7 @@ let package = Package(
                 dependencies: ["FlightdeckCore", "CCurl", "COpenSSL"],
                 swiftSettings: strict),
         .target(name: "FlightdeckStore",
-                dependencies: ["FlightdeckCore"],
+                dependencies: ["FlightdeckCore", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: strict),
         .target(name: "FlightdeckView",
                 dependencies: ["FlightdeckCore"],
@@ -57,7 +59,7 @@ let package = Package(
                           swiftSettings: strict),
 
         .testTarget(name: "FlightdeckCoreTests",
-                    dependencies: ["FlightdeckCore"],
+                    dependencies: ["FlightdeckCore", .product(name: "PropertyBased", package: "swift-property-based")],
                     swiftSettings: strict),
         .target(name: "FlightdeckTestSupport",
                 dependencies: ["COpenSSL"],
@@ -67,7 +69,7 @@ let package = Package(
                     dependencies: ["FlightdeckProbes", "FlightdeckTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckStoreTests",
-                    dependencies: ["FlightdeckStore"],
+                    dependencies: ["FlightdeckStore", "FlightdeckTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckViewTests",
                     dependencies: ["FlightdeckView"],

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ct.h>
 #include <openssl/ocsp.h>
+#include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>

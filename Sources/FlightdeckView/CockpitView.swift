@@ -65,22 +65,12 @@ public struct CockpitView: Sendable {
         let verdict = CheckVerdict(reports: reports)
         let reds = reports.filter { $0.status == .fail }.count
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
-        x = grid.write(" \(Self.countdown(to: state.plan.t0, now: state.now)) ", x: x, y: 0, role: "bar")
+        x = grid.write(" \(LaunchState.clock(state.plan.t0.timeIntervalSince(state.now))) ", x: x, y: 0, role: "bar")
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
         x = grid.write(" \(theme.glyph(status)) \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
         grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         grid.write(" \(clock) | \(verdict.reason)", x: 0, y: 1, role: "bar")
-    }
-
-    /// `T-02:14:05` before T-0, `T+00:03:10` after.
-    public static func countdown(to t0: Date, now: Date) -> String {
-        let seconds = Int(t0.timeIntervalSince(now).rounded(.down))
-        let sign = seconds >= 0 ? "-" : "+"
-        let total = abs(seconds)
-        let days = total / 86_400
-        let clock = String(format: "%02d:%02d:%02d", total % 86_400 / 3600, total % 3600 / 60, total % 60)
-        return "T\(sign)\(days > 0 ? "\(days)d " : "")\(clock)"
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {

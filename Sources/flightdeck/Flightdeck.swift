@@ -12,7 +12,9 @@ struct Flightdeck: AsyncParsableCommand {
             2 a usage or plan error.
             """,
         version: FlightdeckVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VersionCommand.self],
+        subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VoteCommand.self, ChecklistCommand.self,
+                      HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
+                      AuditCommand.self, ApproverCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

@@ -1,0 +1,208 @@
+import Foundation
+
+/// Who did something, as the machine saw it. Every journal entry carries one.
+public struct LaunchActor: Sendable, Equatable, Codable {
+    /// The person's login: the name of the audit login uid where the kernel keeps one (it
+    /// survives `su` and `sudo`), otherwise the effective user's.
+    public var login: String
+    public var effectiveUser: String
+    public var loginUID: UInt32?
+    /// `SSH_CONNECTION` of the session: client address and port, server address and port.
+    public var sshConnection: String?
+    public var tty: String?
+    public var pid: Int32
+    public var host: String
+    /// The approver acting, by name; nil for automatic events and observers.
+    public var approver: String?
+    /// Whether the approver proved who they are with their PIN (on a shared terminal)
+    /// rather than by their login.
+    public var pinUsed: Bool
+
+    public init(login: String, effectiveUser: String, loginUID: UInt32? = nil, sshConnection: String? = nil,
+                tty: String? = nil, pid: Int32, host: String, approver: String? = nil, pinUsed: Bool = false) {
+        self.login = login
+        self.effectiveUser = effectiveUser
+        self.loginUID = loginUID
+        self.sshConnection = sshConnection
+        self.tty = tty
+        self.pid = pid
+        self.host = host
+        self.approver = approver
+        self.pinUsed = pinUsed
+    }
+
+    public func acting(as approver: String?, pinUsed: Bool) -> LaunchActor {
+        var actor = self
+        actor.approver = approver
+        actor.pinUsed = pinUsed
+        return actor
+    }
+
+    /// `dana (Dana Whitfield, PIN) on bastion tty pts/3`, for the journal and the report.
+    public var summary: String {
+        var text = login
+        if let approver { text += " (\(approver)\(pinUsed ? ", PIN" : ""))" }
+        text += " on \(host)"
+        if let tty { text += " \(tty)" }
+        if let sshConnection, let client = sshConnection.split(separator: " ").first { text += " from \(client)" }
+        return text
+    }
+}
+
+public enum VoteChoice: String, Sendable, Equatable, Codable, CaseIterable {
+    case go = "GO"
+    case noGo = "NO-GO"
+}
+
+/// What a checklist item has been marked by a person. Items linked to checks are proven by
+/// them instead and cannot be marked done by hand.
+public enum ChecklistMark: String, Sendable, Equatable, Codable, CaseIterable {
+    case pending, done, failed, waived
+}
+
+/// One blocker as a voter saw it when they voted.
+public struct EvidenceItem: Sendable, Equatable, Codable {
+    /// A check id, or `checklist:ITEM` for a checklist item.
+    public var id: String
+    public var status: CheckStatus
+
+    public init(id: String, status: CheckStatus) {
+        self.id = id
+        self.status = status
+    }
+}
+
+/// The blockers' states a vote was cast on, with their digest (SHA-256 of the canonical
+/// lines, made where OpenSSL is at hand) so two votes can be seen to rest on the same facts.
+public struct VoteEvidence: Sendable, Equatable, Codable {
+    public var items: [EvidenceItem]
+    public var digest: String
+
+    public init(items: [EvidenceItem], digest: String) {
+        self.items = items
+        self.digest = digest
+    }
+
+    /// The text the digest is taken over: one `id=status` line per blocker, sorted.
+    public static func canonicalText(_ items: [EvidenceItem]) -> String {
+        items.map { "\($0.id)=\($0.status.rawValue)\n" }.sorted().joined()
+    }
+}
+
+/// Why the clock stopped.
+public enum HoldKind: Sendable, Equatable, Codable {
+    /// Someone called a hold.
+    case manual
+    /// A built-in hold at a T-minus time the plan names; it demands a decision at expiry.
+    case builtIn(name: String, seconds: Int)
+    /// A role voted NO-GO.
+    case noGo(role: String)
+    /// A vote went stale during the countdown (or after the final GO).
+    case staleVote(role: String)
+}
+
+/// Everything that can happen to a launch. The journal is a list of these; the launch state
+/// is folded from it.
+public enum LaunchEvent: Sendable, Equatable, Codable {
+    case checklistMarked(item: String, mark: ChecklistMark, note: String?)
+    case pollOpened
+    case voteCast(role: String, choice: VoteChoice, reason: String?, evidence: VoteEvidence)
+    /// A blocker the role's vote relied on turned red; the role must vote again.
+    case voteStale(role: String, blockers: [String])
+    case holdStarted(kind: HoldKind, reason: String)
+    case resumed(reason: String)
+    /// Break-glass, first half: an approver asks to waive red or inconclusive blockers.
+    case overrideRequested(waive: [String], reason: String)
+    /// Second half: a different approver agrees. `request` is the request's sequence number.
+    case overrideApproved(request: Int)
+    case countdownStarted
+    case launched
+    case scrubbed(reason: String)
+    case alarmAcknowledged(alarm: String, reason: String)
+    case alarmSilenced(alarm: String, until: Date?, reason: String)
+    /// A wrong PIN: five in a row lock the approver out for a while.
+    case pinRejected(approver: String)
+
+    /// A short name for listings: `vote`, `hold`, `checklist`.
+    public var name: String {
+        switch self {
+        case .checklistMarked: "checklist"
+        case .pollOpened: "poll-opened"
+        case .voteCast: "vote"
+        case .voteStale: "vote-stale"
+        case .holdStarted: "hold"
+        case .resumed: "resume"
+        case .overrideRequested: "override-requested"
+        case .overrideApproved: "override-approved"
+        case .countdownStarted: "countdown"
+        case .launched: "launched"
+        case .scrubbed: "scrubbed"
+        case .alarmAcknowledged: "alarm-ack"
+        case .alarmSilenced: "alarm-silence"
+        case .pinRejected: "pin-rejected"
+        }
+    }
+
+    /// One line for people, as the journal and the poll pane show it.
+    public var summary: String {
+        switch self {
+        case .checklistMarked(let item, let mark, let note):
+            "\(item) marked \(mark.rawValue)\(note.map { ": \($0)" } ?? "")"
+        case .pollOpened:
+            "opened the go/no-go poll"
+        case .voteCast(let role, let choice, let reason, let evidence):
+            "\(role) \(choice.rawValue)\(reason.map { ": \($0)" } ?? "") (evidence \(evidence.digest.prefix(12)))"
+        case .voteStale(let role, let blockers):
+            "\(role)'s vote went stale: \(blockers.joined(separator: ", ")) turned red"
+        case .holdStarted(let kind, let reason):
+            switch kind {
+            case .manual: "hold: \(reason)"
+            case .builtIn(let name, _): "built-in hold \(name): \(reason)"
+            case .noGo(let role): "hold for \(role)'s NO-GO: \(reason)"
+            case .staleVote(let role): "automatic hold, \(role)'s vote went stale: \(reason)"
+            }
+        case .resumed(let reason):
+            "resumed: \(reason)"
+        case .overrideRequested(let waive, let reason):
+            "override requested, waiving \(waive.joined(separator: ", ")): \(reason)"
+        case .overrideApproved(let request):
+            "override #\(request) approved"
+        case .countdownStarted:
+            "countdown started"
+        case .launched:
+            "LAUNCHED"
+        case .scrubbed(let reason):
+            "SCRUBBED: \(reason)"
+        case .alarmAcknowledged(let alarm, let reason):
+            "alarm \(alarm) acknowledged: \(reason)"
+        case .alarmSilenced(let alarm, let until, let reason):
+            "alarm \(alarm) silenced \(until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(reason)"
+        case .pinRejected(let approver):
+            "wrong PIN for \(approver)"
+        }
+    }
+}
+
+/// One entry of the journal: its place in the chain, when, who, and what.
+public struct LaunchRecord: Sendable, Equatable {
+    public var seq: Int
+    public var at: Date
+    public var actor: LaunchActor
+    public var event: LaunchEvent
+
+    public init(seq: Int, at: Date, actor: LaunchActor, event: LaunchEvent) {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.event = event
+    }
+
+    /// UTC with milliseconds, `2026-12-01T13:59:02.125Z`: how the journal writes times.
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func parseTimestamp(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+}

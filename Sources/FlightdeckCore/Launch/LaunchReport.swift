@@ -1,0 +1,166 @@
+import Foundation
+
+/// The record of a launch decision, for `flightdeck report`: the decision, every vote with
+/// the evidence it was cast on, overrides (flagged as break-glass), holds, the checklist,
+/// and every check as it stood when the report was made.
+public struct LaunchReport: Sendable, Encodable {
+    public struct Vote: Sendable, Encodable {
+        public var seq: Int
+        public var role: String
+        public var approver: String
+        public var actor: String
+        public var choice: String
+        public var reason: String?
+        public var at: String
+        public var current: Bool
+        public var evidenceDigest: String
+        public var evidence: [EvidenceItem]
+    }
+
+    public struct Override: Sendable, Encodable {
+        public var seq: Int
+        public var breakGlass = true
+        public var waived: [String]
+        public var reason: String
+        public var requestedBy: String
+        public var approvedBy: String?
+        public var at: String
+    }
+
+    public struct Hold: Sendable, Encodable {
+        public var seq: Int
+        public var summary: String
+        public var at: String
+    }
+
+    public struct Item: Sendable, Encodable {
+        public var id: String
+        public var phase: String
+        public var title: String
+        public var severity: String
+        public var mode: String
+        public var state: String
+        public var detail: String
+    }
+
+    public struct Check: Sendable, Encodable {
+        public var id: String
+        public var kind: String
+        public var severity: String
+        public var status: String
+        public var detail: String
+    }
+
+    public var plan: String
+    public var zone: String
+    public var t0: String
+    public var state: String
+    public var decision: String
+    public var finalGo: Vote?
+    public var votes: [Vote]
+    public var overrides: [Override]
+    public var holds: [Hold]
+    public var checklist: [Item]
+    public var checksAt: String
+    public var checks: [Check]
+    public var journalEntries: Int
+    public var journalHead: String
+    public var journalVerified: Bool
+    public var journalProblem: String?
+
+    public init(state: LaunchState, checks: [CheckReport], checkedAt: Date, journalHead: String, journalProblem: String?) {
+        let plan = state.plan
+        let statuses = Dictionary(checks.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        self.plan = plan.name
+        zone = plan.zone.description
+        t0 = LaunchRecord.timestamp(plan.t0)
+        self.state = state.phaseName
+        // Every vote ever cast, so a vote that was replaced or went stale still shows.
+        var votes: [Vote] = []
+        for record in state.history {
+            guard case .voteCast(let role, let choice, let reason, let evidence) = record.event else { continue }
+            votes.append(Vote(seq: record.seq, role: role, approver: record.actor.approver ?? record.actor.login,
+                              actor: record.actor.summary, choice: choice.rawValue, reason: reason,
+                              at: LaunchRecord.timestamp(record.at), current: state.votes[role]?.seq == record.seq && state.votes[role]?.staleBecause == nil,
+                              evidenceDigest: evidence.digest, evidence: evidence.items))
+        }
+        self.votes = votes
+        finalGo = votes.last { $0.role == plan.poll.director && $0.choice == VoteChoice.go.rawValue }
+        switch state.phase {
+        case .launched: decision = "LAUNCHED after a final GO"
+        case .scrubbed: decision = "SCRUBBED"
+        case .go, .countdown: decision = "GO"
+        case .hold: decision = "\(state.phaseName): \(state.hold?.reason ?? "")"
+        case .pollOpen, .readiness: decision = "no decision yet"
+        }
+        overrides = state.overrides.map {
+            Override(seq: $0.seq, waived: $0.waive, reason: $0.reason, requestedBy: $0.requestedBy, approvedBy: $0.approvedBy,
+                     at: LaunchRecord.timestamp($0.at))
+        }
+        holds = state.history.compactMap { record in
+            switch record.event {
+            case .holdStarted, .resumed, .scrubbed, .voteStale:
+                return Hold(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
+            case .voteCast(_, .noGo, _, _):
+                return Hold(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
+            default:
+                return nil
+            }
+        }
+        checklist = plan.checklist.map { item in
+            let itemState = state.checklistItem(item, checks: statuses)
+            return Item(id: item.id, phase: item.phase, title: item.title, severity: item.severity.rawValue, mode: item.mode.rawValue,
+                        state: itemState.mark.rawValue, detail: itemState.why)
+        }
+        checksAt = LaunchRecord.timestamp(checkedAt)
+        self.checks = checks.map {
+            Check(id: $0.check.id, kind: $0.check.kind.rawValue, severity: $0.check.severity.rawValue, status: $0.status.rawValue, detail: $0.detail)
+        }
+        journalEntries = state.lastSeq
+        self.journalHead = journalHead
+        journalVerified = journalProblem == nil
+        self.journalProblem = journalProblem
+    }
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    public func markdown() -> String {
+        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var lines = ["# Launch report: \(plan)", "",
+                     "- Zone: \(zone)", "- T-0: \(t0)", "- State: **\(state)**", "- Decision: \(decision)"]
+        if let finalGo { lines.append("- Final GO: \(finalGo.approver) at \(finalGo.at) (entry \(finalGo.seq), evidence \(finalGo.evidenceDigest.prefix(16)))") }
+        lines.append("- Journal: \(journalEntries) entries, head `\(journalHead)`, "
+                     + (journalVerified ? "verified" : "**FAILED VERIFICATION: \(journalProblem ?? "")**"))
+        lines += ["", "## Votes", ""]
+        if votes.isEmpty { lines.append("No votes were cast.") } else {
+            lines += ["| # | Role | Vote | Who | When | Reason | Evidence | Counts |", "|---|---|---|---|---|---|---|---|"]
+            for vote in votes {
+                let red = vote.evidence.filter { $0.status != .pass && $0.status != .warn }.map { "\($0.id) \($0.status.rawValue)" }
+                let evidence = "`\(vote.evidenceDigest.prefix(16))` " + (red.isEmpty ? "all \(vote.evidence.count) blockers green" : red.joined(separator: ", "))
+                lines.append("| \(vote.seq) | \(cell(vote.role)) | \(vote.choice) | \(cell(vote.actor)) | \(vote.at) | \(cell(vote.reason ?? "")) | \(cell(evidence)) | \(vote.current ? "yes" : "no") |")
+            }
+        }
+        lines += ["", "## Overrides (break-glass)", ""]
+        if overrides.isEmpty { lines.append("None.") } else {
+            for override in overrides {
+                lines.append("- **BREAK-GLASS** #\(override.seq) at \(override.at): waived \(override.waived.joined(separator: ", ")); "
+                             + "asked by \(override.requestedBy), approved by \(override.approvedBy ?? "nobody yet (not in force)"); reason: \(override.reason)")
+            }
+        }
+        lines += ["", "## Holds and stops", ""]
+        lines += holds.isEmpty ? ["None."] : holds.map { "- #\($0.seq) \($0.at): \($0.summary)" }
+        lines += ["", "## Checklist", "", "| Item | Phase | Severity | Mode | State | Detail |", "|---|---|---|---|---|---|"]
+        for item in checklist {
+            lines.append("| \(cell(item.title)) (`\(item.id)`) | \(cell(item.phase)) | \(item.severity) | \(item.mode) | \(item.state) | \(cell(item.detail)) |")
+        }
+        lines += ["", "## Checks at \(checksAt)", "", "| Check | Kind | Severity | Status | Detail |", "|---|---|---|---|---|"]
+        for check in checks {
+            lines.append("| `\(check.id)` | \(check.kind) | \(check.severity) | \(check.status.uppercased()) | \(cell(check.detail)) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,224 @@
+import ArgumentParser
+import FlightdeckCore
+import FlightdeckStore
+import Foundation
+
+struct VoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vote",
+        abstract: "Vote GO or NO-GO for a role in the go/no-go poll.",
+        discussion: """
+            The vote records the evidence it was cast on: every blocker's state from one full poll \
+            of the checks, run first. The director's GO is the final GO. Exit 1 when the workflow \
+            refuses the vote, with the reason.
+            """)
+
+    enum Choice: String, ExpressibleByArgument, CaseIterable {
+        case go, noGo = "no-go"
+    }
+
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "The role voting, as the plan names it.") var role: String
+    @Argument(help: "go or no-go.") var choice: Choice
+    @Option(help: "Why; required for a NO-GO.") var reason: String?
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        let signed = try session.signer(signer, role: role)
+        let reports = await session.pollChecks()
+        let checks = LaunchSession.statuses(reports)
+        let state = try session.journalState()
+        let evidence = Crypto.evidence(state.blockers(checks: checks))
+        try session.record(.voteCast(role: role, choice: choice == .go ? .go : .noGo, reason: reason, evidence: evidence),
+                           by: signed, checks: checks)
+    }
+}
+
+struct ChecklistCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checklist",
+        abstract: "Mark a checklist item done, failed, waived or pending, with a note.",
+        discussion: "Items linked to checks are proved by them, not marked done by hand. Waiving needs a --note saying why.")
+
+    @OptionGroup var plan: PlanArgument
+    @Argument(help: "The item's id.") var item: String
+    @Argument(help: "done, failed, waived or pending.") var mark: ChecklistMark
+    @Option(help: "A note; the reason, for waived.") var note: String?
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        try session.record(.checklistMarked(item: item, mark: mark, note: note), by: try session.signer(signer))
+    }
+}
+
+extension ChecklistMark: ExpressibleByArgument {}
+
+struct HoldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop the launch clock: a hold, with a reason.")
+
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "Why the launch holds.") var reason: String
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        try session.record(.holdStarted(kind: .manual, reason: reason), by: try session.signer(signer))
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "End a hold (the director), with a reason.",
+        discussion: "The countdown resumes if the poll still stands; otherwise the poll is taken again.")
+
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "Why the launch may go on.") var reason: String
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        try session.record(.resumed(reason: reason), by: try session.signer(signer))
+    }
+}
+
+struct PollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "poll",
+        abstract: "Open the go/no-go poll, start the countdown, launch, or scrub.")
+
+    enum Step: String, ExpressibleByArgument, CaseIterable {
+        case open, countdown, launch, scrub
+    }
+
+    @Argument(help: "open, countdown, launch or scrub.") var step: Step
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "Why; required to scrub.") var reason: String?
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        let event: LaunchEvent = switch step {
+        case .open: .pollOpened
+        case .countdown: .countdownStarted
+        case .launch: .launched
+        case .scrub: .scrubbed(reason: reason ?? "")
+        }
+        try session.record(event, by: try session.signer(signer))
+    }
+}
+
+struct OverrideCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "override",
+        abstract: "Break-glass: ask to waive red blockers, or approve another approver's request.",
+        discussion: """
+            An override is in force once a second, different approver approves it: \
+            `flightdeck override PLAN --waive api-health --reason ...`, then \
+            `flightdeck override PLAN --approve 14` by someone else.
+            """)
+
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "A blocker to waive: a check id, or checklist:ITEM. Repeat for several.") var waive: [String] = []
+    @Option(help: "Why the launch may go on with it red.") var reason: String?
+    @Option(help: "Approve the override request with this entry number.") var approve: Int?
+    @OptionGroup var signer: SignerOptions
+
+    func validate() throws {
+        guard (approve == nil) != waive.isEmpty else { throw ValidationError("give either --waive (with --reason) or --approve") }
+    }
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        let event: LaunchEvent = approve.map { .overrideApproved(request: $0) } ?? .overrideRequested(waive: waive, reason: reason ?? "")
+        try session.record(event, by: try session.signer(signer))
+    }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The launch decision as a report: every vote with its evidence, overrides, the checklist, every check.",
+        discussion: "Checks are polled once for the report; the journal is verified and its head hash printed.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case md, json }
+
+    @OptionGroup var plan: PlanArgument
+    @Option(help: "md or json.") var format: Format = .md
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        let reports = await session.pollChecks()
+        let state = try session.journalState()
+        let verification = try session.journal.verify()
+        let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,
+                                  journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" })
+        print(format == .json ? report.json() : report.markdown(), terminator: "")
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check or print the launch journal.",
+        subcommands: [Verify.self, Show.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the journal's hash chain; exit 1 naming the first bad entry.")
+
+        @OptionGroup var plan: PlanArgument
+
+        func run() async throws {
+            let session = try LaunchSession.open(plan)
+            let verification = try session.journal.verify()
+            if let bad = verification.firstBad {
+                print("FAILED at entry \(bad): \(verification.problem ?? "")")
+                print("entries 1 to \(verification.entries) check out; the last good hash is \(verification.head)")
+                throw ExitCode.noGo
+            }
+            print("OK: \(verification.entries) entries, chain intact; head \(verification.head)")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the journal: every entry, who, when, what.")
+
+        @OptionGroup var plan: PlanArgument
+
+        func run() async throws {
+            let session = try LaunchSession.open(plan)
+            for record in try session.journalState().history {
+                print("#\(record.seq)  \(LaunchRecord.timestamp(record.at))  \(record.actor.summary) pid \(record.actor.pid)  \(record.event.summary)")
+            }
+        }
+    }
+}
+
+struct ApproverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approver",
+        abstract: "Tools for approvers.",
+        subcommands: [HashPIN.self])
+
+    struct HashPIN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash-pin",
+            abstract: "Make a salted scrypt hash of a PIN for an approver's pin_hash in the plan.",
+            discussion: "The PIN is asked twice and never echoed (or read as two lines from stdin). It must be 4 to 8 digits.")
+
+        func run() throws {
+            let pin = PINReader.read(prompt: "PIN (4 to 8 digits): ")
+            guard (4...8).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                Console.error("flightdeck: a PIN is 4 to 8 digits")
+                throw ExitCode.usageOrPlanError
+            }
+            guard PINReader.read(prompt: "Again: ") == pin else {
+                Console.error("flightdeck: the two PINs differ")
+                throw ExitCode.usageOrPlanError
+            }
+            print(Crypto.hashPIN(pin))
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import FlightdeckCore
+import FlightdeckProbes
+import FlightdeckStore
+import Foundation
+
+/// How a command-line action proves who is acting: by the login (over SSH), or as a named
+/// approver with their PIN (on a shared terminal).
+struct SignerOptions: ParsableArguments {
+    @Option(help: "Act as this approver, proving it with their PIN (read from the terminal, not echoed; or one line on stdin).")
+    var approver: String?
+}
+
+/// A plan with its shared launch journal open, for the commands that read or change the launch.
+struct LaunchSession {
+    let plan: LaunchPlan
+    let planArgument: PlanArgument
+    let journal: LaunchJournal
+    let actor: LaunchActor
+
+    static func open(_ planArgument: PlanArgument) throws -> LaunchSession {
+        let plan = try planArgument.load()
+        let directory = StateDirectory(planPath: planArgument.path, plan: plan).path
+        do {
+            return LaunchSession(plan: plan, planArgument: planArgument,
+                                 journal: try LaunchJournal(directory: directory, plan: plan), actor: .current())
+        } catch {
+            Console.error("flightdeck: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+    }
+
+    /// One full poll of every check, as `flightdeck check` runs it.
+    func pollChecks() async -> [CheckReport] {
+        let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory)
+        let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
+        let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
+        return plan.checks.map { check in
+            guard let outcome = byID[check.id] else { return CheckReport(check: check, status: .unknown, detail: "no result from its probe") }
+            return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
+        }
+    }
+
+    static func statuses(_ reports: [CheckReport]) -> [String: CheckStatus] {
+        Dictionary(reports.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The actor signing an action: the named approver after their PIN checks out, or the
+    /// approver the login belongs to. A wrong PIN is journalled (five lock the approver out).
+    func signer(_ options: SignerOptions, role: String? = nil) throws -> LaunchActor {
+        guard let name = options.approver else {
+            guard let approver = actor.approverByLogin(in: plan, role: role) ?? actor.approverByLogin(in: plan) else {
+                Console.error("flightdeck: \(actor.login) is not an approver's login in this plan; use --approver NAME and their PIN")
+                throw ExitCode.noGo
+            }
+            return actor.acting(as: approver.name, pinUsed: false)
+        }
+        guard let approver = plan.approvers.first(where: { $0.name == name }) else {
+            Console.error("flightdeck: no approver is named \(name); approvers: \(plan.approvers.map(\.name).joined(separator: ", "))")
+            throw ExitCode.usageOrPlanError
+        }
+        guard let hash = approver.pinHash else {
+            Console.error("flightdeck: \(name) has no PIN in the plan; they sign by their login (\(approver.users.joined(separator: ", ")))")
+            throw ExitCode.usageOrPlanError
+        }
+        let state = try journalState()
+        if let until = state.lockedUntil(name, at: Date()) {
+            Console.error("flightdeck: \(name) is locked out after \(LaunchState.pinAttempts) wrong PINs until \(LaunchRecord.timestamp(until))")
+            throw ExitCode.noGo
+        }
+        let pin = PINReader.read(prompt: "PIN for \(name): ")
+        guard Crypto.pinMatches(pin, hash) else {
+            _ = try? journal.append(.pinRejected(approver: name), by: actor, checks: [:])
+            Console.error("flightdeck: wrong PIN for \(name)")
+            throw ExitCode.noGo
+        }
+        return actor.acting(as: name, pinUsed: true)
+    }
+
+    func journalState() throws -> LaunchState {
+        do { return try journal.state() } catch {
+            Console.error("flightdeck: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+    }
+
+    /// Appends one event and says what happened: `recorded #12: ...`, or why it was refused
+    /// (exit 1).
+    func record(_ event: LaunchEvent, by signer: LaunchActor, checks: [String: CheckStatus] = [:]) throws {
+        let result: Result<LaunchRecord, LaunchRefusal>
+        do {
+            try journal.appendDue(by: actor, checks: checks)
+            result = try journal.append(event, by: signer, checks: checks)
+        } catch {
+            Console.error("flightdeck: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+        switch result {
+        case .success(let record):
+            let state = try journalState()
+            print("recorded #\(record.seq): \(record.event.summary) — launch is \(state.phaseName)")
+        case .failure(let refusal):
+            Console.error("flightdeck: refused: \(refusal)")
+            throw ExitCode.noGo
+        }
+    }
+}
+
+/// Reads a PIN without echoing it: from the controlling terminal when there is one, else
+/// one line from stdin (for scripts and tests).
+enum PINReader {
+    static func read(prompt: String) -> String {
+        let tty = Foundation.open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0, isatty(STDIN_FILENO) == 1 else {
+            if tty >= 0 { close(tty) }
+            return readLine(strippingNewline: true) ?? ""
+        }
+        defer { close(tty) }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        var saved = termios()
+        tcgetattr(tty, &saved)
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(tty, TCSAFLUSH, &quiet)
+        defer {
+            tcsetattr(tty, TCSAFLUSH, &saved)
+            _ = write(tty, "\n", 1)
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while Foundation.read(tty, &byte, 1) == 1, byte != 10, byte != 13, bytes.count < 64 { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
