@@ -232,8 +232,15 @@ public struct LaunchState: Sendable {
                 startHold(kind: .staleVote(role: role), reason: "\(blockers.joined(separator: ", ")) turned red", record: record)
             }
         case .holdStarted(let kind, let reason):
-            if case .builtIn(let name, _) = kind { builtInHoldsTaken.insert(name) }
-            startHold(kind: kind, reason: reason, record: record)
+            var since = record.at
+            if case .builtIn(let name, _) = kind {
+                builtInHoldsTaken.insert(name)
+                // The clock stops at the hold's T-minus time, not when a process noticed.
+                if let hold = plan.holds.first(where: { $0.name == name }) {
+                    since = record.at.addingTimeInterval(min(0, tMinus(at: record.at) - Self.seconds(hold.beforeT0)))
+                }
+            }
+            startHold(kind: kind, reason: reason, record: record, since: since)
         case .resumed:
             guard let ended = hold else { break }
             heldSeconds += max(0, record.at.timeIntervalSince(ended.since))
@@ -276,9 +283,9 @@ public struct LaunchState: Sendable {
         }
     }
 
-    private mutating func startHold(kind: HoldKind, reason: String, record: LaunchRecord) {
+    private mutating func startHold(kind: HoldKind, reason: String, record: LaunchRecord, since: Date? = nil) {
         guard !isFinished, phase != .hold else { return }
-        hold = ActiveHold(kind: kind, reason: reason, since: record.at, seq: record.seq, resumeTo: phase)
+        hold = ActiveHold(kind: kind, reason: reason, since: since ?? record.at, seq: record.seq, resumeTo: phase)
         phase = .hold
     }
 }
