@@ -1,0 +1,209 @@
+import FlightdeckCore
+import FlightdeckStore
+import FlightdeckTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// A plan in a fresh directory, its journal beside it.
+struct JournalFixture {
+    let directory: TestDirectory
+    let planPath: String
+    let plan: LaunchPlan
+
+    init() throws {
+        directory = try TestDirectory("journal")
+        planPath = directory.file("launch.yaml")
+        try directory.write("""
+            launch: { name: Journal test, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC }
+            checklist:
+              - { id: legal, phase: Go-live, title: Legal signed off, owner: ops }
+            roles: [{ id: ops }, { id: director }]
+            approvers:
+              - { name: Olga, role: ops, users: [olga] }
+              - { name: Dana, role: director, users: [dana] }
+            poll: { order: [ops], director: director }
+            """, to: "launch.yaml")
+        plan = try PlanLoader.load(path: planPath, environment: [:]).get()
+    }
+
+    var stateDirectory: String { StateDirectory(planPath: planPath, plan: plan).path }
+
+    func journal() throws -> LaunchJournal {
+        try LaunchJournal(directory: stateDirectory, plan: plan)
+    }
+
+    func actor(_ login: String, _ approver: String) -> LaunchActor {
+        LaunchActor(login: login, effectiveUser: login, pid: 42, host: "bastion", approver: approver)
+    }
+
+    /// Writes `count` checklist notes by Olga.
+    func fill(_ count: Int) throws {
+        let journal = try journal()
+        for index in 1...count {
+            _ = try journal.append(.checklistMarked(item: "legal", mark: .pending, note: "note \(index)"), by: actor("olga", "Olga"), checks: [:]).get()
+        }
+    }
+
+    /// Opens the database behind Flightdeck's back, without the append-only triggers, as
+    /// someone covering their tracks would.
+    func tamper(_ sql: String) throws {
+        let queue = try DatabaseQueue(path: "\(stateDirectory)/\(LaunchJournal.fileName)")
+        try queue.write { db in
+            for trigger in ["events_append_only_update", "events_append_only_delete", "heads_append_only_update", "heads_append_only_delete"] {
+                try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
+            }
+            try db.execute(sql: sql)
+        }
+    }
+}
+
+@Suite("Launch journal")
+struct LaunchJournalTests {
+    @Test("entries are chained, folded back into the same state, and verify")
+    func roundTrip() throws {
+        let fixture = try JournalFixture()
+        let journal = try fixture.journal()
+        _ = try journal.append(.checklistMarked(item: "legal", mark: .done, note: "signed \u{1B}[2J by counsel"), by: fixture.actor("olga", "Olga"), checks: [:]).get()
+        _ = try journal.append(.pollOpened, by: fixture.actor("olga", "Olga"), checks: [:]).get()
+        let refused = try journal.append(.launched, by: fixture.actor("olga", "Olga"), checks: [:])
+        #expect(throws: LaunchRefusal("only the director launches")) { try refused.get() }
+
+        let reopened = try fixture.journal().state()
+        #expect(reopened.lastSeq == 2)
+        #expect(reopened.phase == .pollOpen)
+        #expect(reopened.marks["legal"]?.note == "signed \u{1B}[2J by counsel")
+        #expect(reopened.history.map(\.actor.approver) == ["Olga", "Olga"])
+        let verification = try journal.verify()
+        #expect(verification.passed)
+        #expect(verification.entries == 2)
+        #expect(verification.head.count == 64)
+    }
+
+    @Test("the database itself refuses updates and deletes")
+    func appendOnly() throws {
+        let fixture = try JournalFixture()
+        try fixture.fill(2)
+        let queue = try DatabaseQueue(path: "\(fixture.stateDirectory)/\(LaunchJournal.fileName)")
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM events WHERE seq = 1") } }
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE events SET record = 'x' WHERE seq = 1") } }
+    }
+
+    @Test("tampering fails verification at the right entry", arguments: [
+        ("edited", "UPDATE events SET record = replace(record, 'note 4', 'note X') WHERE seq = 4", 4, "edited after it was written"),
+        ("deleted", "DELETE FROM events WHERE seq = 3", 3, "missing: deleted"),
+        ("reordered", """
+            UPDATE events SET seq = -1 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 6; UPDATE events SET seq = 6 WHERE seq = -1
+            """, 5, "reordered"),
+        ("truncated", "DELETE FROM events WHERE seq > 7", 8, "truncated"),
+        ("inserted", "INSERT INTO events SELECT 11, record, hash FROM events WHERE seq = 10", 11, "holds entry 10"),
+    ])
+    func tamper(kind: String, sql: String, firstBad: Int, problem: String) throws {
+        let fixture = try JournalFixture()
+        try fixture.fill(10)
+        #expect(try fixture.journal().verify().passed)
+        try fixture.tamper(sql)
+        let verification = try fixture.journal().verify()
+        #expect(verification.firstBad == firstBad, "\(kind): \(verification)")
+        #expect(verification.problem?.contains(problem) == true, "\(kind): \(verification.problem ?? "")")
+    }
+
+    @Test("an entry re-chained with fresh hashes still fails: the hashes kept apart disagree")
+    func rechained() throws {
+        let fixture = try JournalFixture()
+        try fixture.fill(3)
+        // Replace entry 3 by one with the same link and a matching hash of its own.
+        let queue = try DatabaseQueue(path: "\(fixture.stateDirectory)/\(LaunchJournal.fileName)")
+        let record = try queue.read { try String.fetchOne($0, sql: "SELECT record FROM events WHERE seq = 3")! }
+        let forged = record.replacingOccurrences(of: "note 3", with: "forged")
+        try fixture.tamper("UPDATE events SET record = '\(forged)', hash = '\(Crypto.sha256Hex(Array(forged.utf8)))' WHERE seq = 3")
+        let verification = try fixture.journal().verify()
+        #expect(verification.firstBad == 3)
+        #expect(verification.problem == "entry 3 is not the entry first written there: replaced")
+    }
+
+    @Test("an unreadable entry is an error that names it, not a crash or a silent gap")
+    func unreadable() throws {
+        let fixture = try JournalFixture()
+        try fixture.fill(2)
+        try fixture.tamper("UPDATE events SET record = '{\"not\":\"an entry\"}' WHERE seq = 2")
+        #expect(throws: LaunchJournal.JournalError.self) { try fixture.journal().state() }
+        #expect(try fixture.journal().verify().firstBad == 2)
+    }
+
+    @Test("a change made through one journal shows through another within one poll")
+    func changesAcrossConnections() throws {
+        let fixture = try JournalFixture()
+        let watcher = try fixture.journal()
+        let writer = try fixture.journal()
+        let seen = try watcher.state().lastSeq
+        #expect(try watcher.changes(since: seen) == nil)
+        _ = try writer.append(.pollOpened, by: fixture.actor("dana", "Dana"), checks: [:]).get()
+        #expect(try watcher.changes(since: seen)?.phase == .pollOpen)
+    }
+
+    @Test("four processes append 500 entries each at once, one killed mid-run: every acknowledged entry is there once, in one chain")
+    func concurrentWritersWithAKill() throws {
+        let fixture = try JournalFixture()
+        _ = try fixture.journal()
+        let binary = JournalWriter.binary
+        var writers: [(name: String, process: Process, output: Pipe)] = []
+        for name in ["w1", "w2", "w3", "w4"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = [fixture.planPath, name, "500", "Olga", "legal"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.standardError
+            try process.run()
+            writers.append((name, process, output))
+        }
+        // Kill w3 once it has written something, while it and the others are still writing.
+        let victim = writers[2]
+        var victimOutput = Data()
+        while !victimOutput.contains(UInt8(ascii: "\n")) {
+            victimOutput += victim.output.fileHandleForReading.availableData
+        }
+        kill(victim.process.processIdentifier, SIGKILL)
+        var acknowledged: [String: Int] = [:]
+        for writer in writers {
+            var data = writer.name == victim.name ? victimOutput : Data()
+            data += writer.output.fileHandleForReading.readDataToEndOfFile()
+            writer.process.waitUntilExit()
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, fields[0] == "ack", let seq = Int(fields[1]) else { continue }
+                #expect(acknowledged.updateValue(seq, forKey: String(fields[2])) == nil, "acknowledged twice: \(line)")
+            }
+        }
+        #expect(victim.process.terminationReason == .uncaughtSignal)
+        for writer in writers where writer.name != victim.name { #expect(writer.process.terminationStatus == 0) }
+        let victimAcks = acknowledged.keys.filter { $0.hasPrefix("w3-") }.count
+        #expect(victimAcks >= 1 && victimAcks < 500, "w3 was killed mid-run after \(victimAcks) entries")
+
+        let state = try fixture.journal().state()
+        var written: [String: Int] = [:]
+        for record in state.history {
+            guard case .checklistMarked(_, _, let note?) = record.event else { continue }
+            #expect(written.updateValue(record.seq, forKey: note) == nil, "\(note) is in the journal twice")
+        }
+        for (token, seq) in acknowledged { #expect(written[token] == seq, "\(token) acknowledged as \(seq), journal has \(String(describing: written[token]))") }
+        #expect(state.history.map(\.seq) == Array(1...state.history.count))
+        #expect(written.count >= 1500 + victimAcks)
+        let verification = try fixture.journal().verify()
+        #expect(verification.passed, "\(verification)")
+        #expect(verification.entries == state.history.count)
+    }
+}
+
+enum JournalWriter {
+    /// The helper sits beside the test bundle in the build directory.
+    static let binary: String = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("flightdeck-journal-writer").path),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("flightdeck-journal-writer").path
+    }()
+}
