@@ -6,11 +6,15 @@ import Foundation
 public struct PaneRow: Sendable {
     public var segments: [(text: String, role: String)]
     public var status: CheckStatus?
+    /// What the row is about, for the actions menu: `item:ID`, `role:ID`, `override:SEQ`.
+    public var key: String?
     private let detailLines: @Sendable () -> [String]
 
-    public init(_ segments: [(String, String)], status: CheckStatus? = nil, detail: @escaping @Sendable () -> [String] = { [] }) {
+    public init(_ segments: [(String, String)], status: CheckStatus? = nil, key: String? = nil,
+                detail: @escaping @Sendable () -> [String] = { [] }) {
         self.segments = segments.map { (text: $0.0, role: $0.1) }
         self.status = status
+        self.key = key
         detailLines = detail
     }
 
@@ -54,6 +58,7 @@ public struct CockpitView: Sendable {
         drawKeyBar(state, into: &grid)
         if state.showingDetail { drawDetail(state, reports: reports, into: &grid, area: body) }
         if state.showingHelp { drawHelp(into: &grid, area: body) }
+        if let prompt = state.prompt { drawPrompt(prompt, into: &grid, area: body) }
         return grid
     }
 
@@ -65,12 +70,25 @@ public struct CockpitView: Sendable {
         let verdict = CheckVerdict(reports: reports)
         let reds = reports.filter { $0.status == .fail }.count
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
-        x = grid.write(" \(LaunchState.clock(state.plan.t0.timeIntervalSince(state.now))) ", x: x, y: 0, role: "bar")
+        let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
+        x = grid.write(" \(LaunchState.clock(tMinus)) ", x: x, y: 0, role: "bar")
+        if let launch = state.launch {
+            let phaseStatus: CheckStatus = switch launch.phase {
+            case .go, .countdown, .launched: .pass
+            case .hold, .scrubbed: .fail
+            case .readiness, .pollOpen: .unknown
+            }
+            x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: "status.\(phaseStatus.rawValue)") + 1
+        }
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
-        x = grid.write(" \(theme.glyph(status)) \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
+        x = grid.write(" \(theme.glyph(status)) checks \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
         grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
-        grid.write(" \(clock) | \(verdict.reason)", x: 0, y: 1, role: "bar")
+        var reason = verdict.reason
+        if let launch = state.launch, let hold = launch.hold {
+            reason = launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
+        }
+        grid.write(" \(clock) | \(reason)", x: 0, y: 1, role: state.launch?.hold == nil ? "bar" : "status.fail")
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
@@ -105,8 +123,12 @@ public struct CockpitView: Sendable {
     private func drawKeyBar(_ state: CockpitState, into grid: inout Grid) {
         let y = grid.height - 1
         grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: "keybar")
-        let shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
         var x = 0
+        if let message = state.message, state.now.timeIntervalSince(message.at) < 15 {
+            x = grid.write(" \(message.text) ", x: x, y: y, role: "selection") + 1
+        }
+        var shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
+        if !state.readOnly, !state.editingFilter, state.focus == .checklist || state.focus == .poll { shown.insert(.act, at: 1) }
         for binding in keymap.bindings where shown.contains(binding.action) {
             let keys = binding.keys.map(\.description).joined(separator: "/")
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"
@@ -165,6 +187,38 @@ public struct CockpitView: Sendable {
             grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: "text", clip: box)
         }
         grid.write("esc closes", x: box.x + 1, y: box.y + box.height - 1, role: "muted", clip: box)
+    }
+
+    /// The prompt in a box over the panes: the actions menu, a reason, an approver, a PIN
+    /// (shown as dots), a confirmation.
+    private func drawPrompt(_ prompt: CockpitPrompt, into grid: inout Grid, area: Rect) {
+        var lines: [(String, String)] = []
+        var selected: Int?
+        switch prompt {
+        case .menu(let title, let options, let index):
+            lines = [(title, "title")] + options.enumerated().map { ("\($0 + 1) \($1.label)", "text") } + [("↑↓ enter choose · esc cancel", "muted")]
+            selected = index + 1
+        case .reason(let action, let text):
+            lines = [(action.label, "title"), ("Reason: \(text)_", "text"), ("enter send · esc cancel", "muted")]
+        case .approver(let action, let names, let index):
+            lines = [(action.label, "title"), ("Who signs?", "text")] + names.map { ("  \($0)", "text") } + [("↑↓ enter choose · esc cancel", "muted")]
+            selected = index + 2
+        case .pin(let action, let approver, let entered):
+            lines = [(action.label, "title"), ("\(approver), enter your PIN: \(String(repeating: "•", count: entered.count))_", "text"),
+                     ("enter sign · esc cancel", "muted")]
+        case .confirm(let action, let approver):
+            lines = [(action.label, "title"), ("as \(approver)? y to confirm, any other key cancels", "text")]
+        }
+        let width = min(area.width - 2, max(40, lines.map { Grid.displayWidth($0.0) }.max() ?? 0) + 4)
+        let height = min(area.height, lines.count + 2)
+        let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + max(0, (area.height - height) / 2), width: width, height: height)
+        grid.fill(box, role: "selection")
+        let inner = Rect(x: box.x + 2, y: box.y + 1, width: box.width - 4, height: box.height - 2)
+        grid.fill(inner, role: "text")
+        for (offset, line) in lines.prefix(inner.height).enumerated() {
+            if offset == selected { grid.fill(Rect(x: inner.x, y: inner.y + offset, width: inner.width, height: 1), role: "selection") }
+            grid.write(line.0, x: inner.x, y: inner.y + offset, role: offset == selected ? "selection" : line.1, clip: inner)
+        }
     }
 
     private func drawHelp(into grid: inout Grid, area: Rect) {

@@ -153,8 +153,12 @@ struct PaneRows {
         return rows
     }
 
+    /// The checklist by phase: each item's state (marked by hand, or proved by its checks),
+    /// its owner, severity and mode, and why.
     private func checklist(_ state: CockpitState, reports: [CheckReport]) -> [PaneRow] {
         guard !state.plan.checklist.isEmpty else { return [PaneRow([("The plan has no checklist.", "muted")])] }
+        let launch = state.launch ?? LaunchState(plan: state.plan)
+        let statuses = state.checkStatuses
         var rows: [PaneRow] = []
         var phase = ""
         for item in state.plan.checklist {
@@ -162,36 +166,76 @@ struct PaneRows {
                 phase = item.phase
                 rows.append(PaneRow([(phase, "title")]))
             }
+            let itemState = launch.checklistItem(item, checks: statuses)
+            let mode = item.mode == .readDo ? "READ-DO" : "DO-CONFIRM"
+            let by = itemState.manual.map { " · \($0.mark.rawValue) by \($0.by) \(CockpitView.timeOfDay($0.at, offset: 0))" } ?? ""
             let linked = item.checks.compactMap { id in reports.first { $0.check.id == id } }
-            let itemStatus: CheckStatus
-            let word: String
-            if linked.isEmpty {
-                itemStatus = .unknown
-                word = "pending: sign-off needs the go/no-go store, not built yet"
-            } else if linked.contains(where: { $0.status == .fail }) {
-                itemStatus = .fail
-                word = "failed: " + linked.filter { $0.status == .fail }.map(\.check.id).joined(separator: ", ")
-            } else if linked.allSatisfy({ $0.status == .pass || $0.status == .warn }) {
-                itemStatus = .pass
-                word = "proved by " + linked.map(\.check.id).joined(separator: ", ")
-            } else {
-                itemStatus = .unknown
-                word = "waiting for " + linked.filter { $0.status == .unknown }.map(\.check.id).joined(separator: ", ")
-            }
-            rows.append(PaneRow([status(itemStatus), (" \(item.title)", "text"), ("  \(item.owner), \(item.severity.rawValue) · \(word)", "muted")],
-                                status: itemStatus,
-                                detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(item.mode.rawValue)",
-                                           word] + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" } }))
+            rows.append(PaneRow([status(itemState.status), (" \(itemState.mark.rawValue.uppercased().padded(to: 8))", "text"), (" \(item.title)", "text"),
+                                 ("  \(item.owner), \(item.severity.rawValue), \(mode) · \(itemState.why)", itemState.status == .fail ? "status.fail" : "muted")],
+                                status: itemState.status, key: "item:\(item.id)",
+                                detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(mode)",
+                                           "\(itemState.mark.rawValue): \(itemState.why)\(by)"]
+                                          + (itemState.manual?.note.map { ["note: \($0)"] } ?? [])
+                                          + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" } }))
         }
         return rows
     }
 
+    /// The poll: where the launch stands, each role in poll order with its vote, the final
+    /// GO, overrides, built-in holds, and the newest journal entries.
     private func poll(_ state: CockpitState) -> [PaneRow] {
-        var rows = [PaneRow([("The go/no-go poll is not built yet: no votes can be cast or recorded.", "muted")])]
-        for role in state.plan.poll.order + [state.plan.poll.director] {
-            let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
+        guard let launch = state.launch else {
+            return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", "status.fail")], status: .fail)]
+        }
+        var rows: [PaneRow] = []
+        var headline = "\(launch.phaseName) · \(LaunchState.clock(launch.tMinus(at: state.now)))"
+        if let next = launch.nextRole, launch.phase == .pollOpen { headline += " · next to vote: \(next)" }
+        if let hold = launch.hold {
+            headline += launch.holdExpired(at: state.now) ? " · HOLD EXPIRED: resume or scrub" : " · hold: \(hold.reason)"
+            if let expiry = hold.expiresAt, !launch.holdExpired(at: state.now) {
+                headline += " (decision in \(LaunchState.clock(expiry.timeIntervalSince(state.now)).dropFirst(2)))"
+            }
+        }
+        rows.append(PaneRow([(headline, launch.hold != nil ? "status.fail" : "title")]))
+        let now = Dictionary(launch.blockers(checks: state.checkStatuses).map { ($0.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        for role in launch.requiredRoles + [state.plan.poll.director] {
             let title = state.plan.roles.first { $0.id == role }?.title ?? role
-            rows.append(PaneRow([status(.unknown), (" \(title)", "text"), ("  \(people) · no vote", "muted")], status: .unknown))
+            let label = role == state.plan.poll.director ? "\(title) (final GO)" : title
+            guard let vote = launch.votes[role] else {
+                let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
+                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 26))", "text"), ("no vote · \(people)", "muted")],
+                                    status: .unknown, key: "role:\(role)", detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
+                continue
+            }
+            let voteStatus: CheckStatus = vote.staleBecause != nil ? .warn : (vote.choice == .go ? .pass : .fail)
+            var text = "\(vote.choice.rawValue.padded(to: 6)) \(vote.approver) \(CockpitView.timeOfDay(vote.at, offset: 0))"
+            if let stale = vote.staleBecause { text += " · STALE: \(stale.joined(separator: ", ")) turned red, vote again" }
+            if let reason = vote.reason { text += " · \(reason)" }
+            let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
+            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 26))", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
+                                status: voteStatus == .warn ? .fail : voteStatus, key: "role:\(role)",
+                                detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq))",
+                                           vote.reason.map { "reason: \($0)" } ?? "no reason given",
+                                           vote.staleBecause.map { "STALE: \($0.joined(separator: ", ")) turned red since" } ?? "current",
+                                           "evidence \(vote.evidence.digest), the blockers as the voter saw them:"] + evidence }))
+        }
+        for override in launch.overrides {
+            let approved = override.approvedBy.map { "approved by \($0)" } ?? "awaiting a second approver"
+            rows.append(PaneRow([status(override.approvedBy == nil ? .unknown : .warn),
+                                 (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", "status.warn")],
+                                key: "override:\(override.seq)"))
+        }
+        for hold in state.plan.holds {
+            let taken = launch.builtInHoldsTaken.contains(hold.name)
+            rows.append(PaneRow([(" built-in hold \(hold.name) at T-\(PlanDuration.format(hold.beforeT0)) for \(PlanDuration.format(hold.duration))\(taken ? " · taken" : "")", "muted")]))
+        }
+        if !launch.history.isEmpty {
+            rows.append(PaneRow([("Journal (newest first)", "title")]))
+            for record in launch.history.suffix(8).reversed() {
+                rows.append(PaneRow([(" #\(record.seq) \(CockpitView.timeOfDay(record.at, offset: 0)) \(record.actor.approver ?? record.actor.login) · \(record.event.summary)", "muted")],
+                                    detail: { ["#\(record.seq) at \(LaunchRecord.timestamp(record.at))", "by \(record.actor.summary), pid \(record.actor.pid)",
+                                               record.actor.sshConnection.map { "SSH \($0)" } ?? "not over SSH", record.event.summary] }))
+            }
         }
         return rows
     }

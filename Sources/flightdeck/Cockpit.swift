@@ -1,6 +1,7 @@
 import Dispatch
 import FlightdeckCore
 import FlightdeckProbes
+import FlightdeckStore
 import FlightdeckTerminal
 import FlightdeckView
 import Foundation
@@ -14,9 +15,14 @@ struct Cockpit {
     static let frameInterval = Duration.milliseconds(20)
 
     let plan: LaunchPlan
+    let planPath: String
     let planDirectory: String
     let theme: Theme
     let keymap: Keymap
+    let readOnly: Bool
+
+    /// How often the shared launch state is looked at for changes from other processes.
+    static let journalPollInterval = Duration.milliseconds(250)
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
@@ -84,22 +90,120 @@ struct Cockpit {
             }
         }
 
-        var state = CockpitState(plan: plan, now: Date(), keymap: keymap)
+        let identity = LaunchActor.current()
+        let journal: LaunchJournal?
+        do {
+            journal = try LaunchJournal(directory: StateDirectory(planPath: planPath, plan: plan).path, plan: plan)
+        } catch {
+            journal = nil
+            emit.yield(.launchUnavailable("\(error)"))
+        }
+        // Every process on the plan watches the journal, so a vote cast anywhere shows here.
+        let watching = Task {
+            guard let journal else { return }
+            var seen = -1
+            while !Task.isCancelled {
+                do {
+                    if let changed = try journal.changes(since: seen) {
+                        seen = changed.lastSeq
+                        emit.yield(.launch(changed))
+                    }
+                } catch {
+                    emit.yield(.launchUnavailable("\(error)"))
+                }
+                try? await Task.sleep(for: Self.journalPollInterval)
+            }
+        }
+        let workflow = journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, report: { emit.yield(.message($0)) }) }
+
+        var state = CockpitState(plan: plan, now: Date(), keymap: keymap, identity: identity, readOnly: readOnly)
         frames.submit(state)
         for await event in events {
+            let promptWasOpen = state.prompt != nil || state.editingFilter
             state.reduce(event)
-            if case .key = event {
+            if case .key(let key) = event {
+                if !promptWasOpen, keymap.action(for: key) == .act {
+                    let rows = view.visibleRows(state.focus, state: state)
+                    state.reduce(.openActions(rowKey: rows.isEmpty ? nil : rows[min(state.selectedRow, rows.count - 1)].key))
+                }
                 state.clampSelection(rows: view.visibleRows(state.focus, state: state).count)
+            }
+            if case .tick = event, !readOnly, let launch = state.launch {
+                workflow?.appendDue(launch: launch, checks: state.checkStatuses)
+            }
+            for request in state.takeRequests() {
+                workflow?.submit(request, launch: state.launch, checks: state.checkStatuses)
             }
             if state.quitting { break }
             frames.submit(state)
         }
+        watching.cancel()
         polling.cancel()
         clock.cancel()
         sources.forEach { $0.cancel() }
         stop.store(true, ordering: .relaxed)
         frames.submit(state)
         finished.wait()
+    }
+}
+
+/// Where the cockpit's actions meet the journal: PINs are checked and entries appended off
+/// the cockpit loop, so a slow disk or a scrypt never holds up a frame.
+final class LaunchDesk: Sendable {
+    let journal: LaunchJournal
+    let plan: LaunchPlan
+    let identity: LaunchActor
+    let report: @Sendable (String) -> Void
+    private let appendingDue = Atomic<Bool>(false)
+
+    init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, report: @escaping @Sendable (String) -> Void) {
+        self.journal = journal
+        self.plan = plan
+        self.identity = identity
+        self.report = report
+    }
+
+    /// Stale votes and built-in holds, appended by whichever process notices first.
+    func appendDue(launch: LaunchState, checks: [String: CheckStatus]) {
+        guard !launch.dueEvents(at: Date(), checks: checks).isEmpty,
+              appendingDue.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        Task.detached {
+            _ = try? self.journal.appendDue(by: self.identity, checks: checks)
+            self.appendingDue.store(false, ordering: .releasing)
+        }
+    }
+
+    func submit(_ request: LaunchRequest, launch: LaunchState?, checks: [String: CheckStatus]) {
+        let journal = journal, identity = identity, report = report
+        let approver = plan.approvers.first { $0.name == request.approver }
+        Task.detached {
+            var signer = identity.acting(as: request.approver, pinUsed: request.pin != nil)
+            if let pin = request.pin {
+                guard let hash = approver?.pinHash else { return report("\(request.approver) has no PIN in the plan") }
+                if let until = launch?.lockedUntil(request.approver, at: Date()) {
+                    return report("\(request.approver) is locked out until \(LaunchRecord.timestamp(until)) after \(LaunchState.pinAttempts) wrong PINs")
+                }
+                guard Crypto.pinMatches(pin, hash) else {
+                    _ = try? journal.append(.pinRejected(approver: request.approver), by: identity, checks: checks)
+                    let failures = ((try? journal.state())?.pinFailures[request.approver]?.count) ?? 0
+                    return report("wrong PIN for \(request.approver) (\(failures) of \(LaunchState.pinAttempts) before a lockout)")
+                }
+                signer.pinUsed = true
+            }
+            var event = request.event
+            if case .voteCast(let role, let choice, let reason, _) = event, let launch {
+                // The evidence is the blockers as they stand the moment the vote is sent.
+                event = .voteCast(role: role, choice: choice, reason: reason, evidence: Crypto.evidence(launch.blockers(checks: checks)))
+            }
+            do {
+                switch try journal.append(event, by: signer, checks: checks) {
+                case .success(let record): report("recorded #\(record.seq): \(record.event.summary)")
+                case .failure(let refusal): report("refused: \(refusal)")
+                }
+            } catch {
+                report("not recorded: \(error)")
+            }
+        }
     }
 }
 

@@ -15,6 +15,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The keymap: default, vim, or one of yours.")
     var keymap = "default"
 
+    @Flag(help: "Observe only: see everything, change nothing (no votes, marks or holds).")
+    var readOnly = false
+
     func run() async throws {
         let loaded = try plan.load()
         let theme = try Self.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
@@ -23,7 +26,8 @@ struct RunCommand: AsyncParsableCommand {
             Console.error("flightdeck: the cockpit needs a terminal; for scripts and CI use `flightdeck check \(plan.path)`")
             throw ExitCode.usageOrPlanError
         }
-        await Cockpit(plan: loaded, planDirectory: plan.directory, theme: theme, keymap: keymap).run()
+        await Cockpit(plan: loaded, planPath: plan.path, planDirectory: plan.directory, theme: theme, keymap: keymap,
+                      readOnly: readOnly).run()
     }
 
     private static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {

@@ -21,8 +21,16 @@ public enum CockpitEvent: Sendable {
     case outcome(ProbeOutcome)
     case tick(Date)
     case action(KeyAction)
-    /// A key as pressed; the keymap (or the filter being edited) decides what it means.
+    /// A key as pressed; the keymap (or the filter or prompt being edited) decides what it means.
     case key(Key)
+    /// The shared launch state changed (here or in another process on the same plan).
+    case launch(LaunchState)
+    /// The shared launch state cannot be read; why.
+    case launchUnavailable(String)
+    /// The actions menu for the selected row, whose key the view knows.
+    case openActions(rowKey: String?)
+    /// What became of an action: recorded, or refused and why.
+    case message(String)
 }
 
 /// Everything the cockpit shows, changed only by `reduce`.
@@ -42,11 +50,30 @@ public struct CockpitState: Sendable {
     public private(set) var showingDetail = false
     public private(set) var quitting = false
 
-    public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil) {
+    /// The go/no-go state shared by every process on the plan; nil until it is read.
+    public internal(set) var launch: LaunchState?
+    public internal(set) var launchProblem: String?
+    /// Who runs this cockpit, to tell whether they act by login or need a PIN.
+    public let identity: LaunchActor?
+    /// Observers see everything and can change nothing.
+    public let readOnly: Bool
+    public internal(set) var prompt: CockpitPrompt?
+    public internal(set) var message: (text: String, at: Date)?
+    /// Signed actions for the cockpit loop to check and append; taken with `takeRequests`.
+    public internal(set) var requests: [LaunchRequest] = []
+
+    public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil, identity: LaunchActor? = nil, readOnly: Bool = false) {
         self.plan = plan
         self.keymap = keymap
         board = CheckBoard(plan: plan)
         self.now = now
+        self.identity = identity
+        self.readOnly = readOnly
+    }
+
+    /// Each check's status as the board holds it: what votes are cast on.
+    public var checkStatuses: [String: CheckStatus] {
+        Dictionary(board.reports.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var selectedRow: Int { selection[focus] ?? 0 }
@@ -60,9 +87,20 @@ public struct CockpitState: Sendable {
             now = date
         case .action(let action):
             apply(action)
+        case .launch(let state):
+            launch = state
+            launchProblem = nil
+        case .launchUnavailable(let problem):
+            launchProblem = problem
+        case .openActions(let rowKey):
+            openActions(rowKey: rowKey)
+        case .message(let text):
+            message = (text, now)
         case .key(let key):
             // While the filter is edited, keys are text, except the ones that end it.
-            if editingFilter {
+            if prompt != nil {
+                answerPrompt(key)
+            } else if editingFilter {
                 switch key {
                 case .character(let character): filter.append(character)
                 case .backspace: if !filter.isEmpty { filter.removeLast() }
@@ -117,6 +155,9 @@ public struct CockpitState: Sendable {
         case .redOnly:
             redOnly.toggle()
             selection[focus] = 0
+        case .act:
+            // The loop turns this into `.openActions` with the selected row's key.
+            break
         }
     }
 

@@ -3,6 +3,8 @@ public enum KeyAction: String, Sendable, Equatable, CaseIterable {
     case quit, nextPane = "next_pane", previousPane = "previous_pane"
     case pane1 = "pane_1", pane2 = "pane_2", pane3 = "pane_3", pane4 = "pane_4", pane5 = "pane_5", pane6 = "pane_6"
     case up, down, open, close, filter, redOnly = "red_only", help
+    /// Opens the menu of what may be done to the selected row: vote, hold, mark, override.
+    case act
 }
 
 /// A key as keymaps name it: a character, or a named key.
