@@ -81,7 +81,7 @@ let package = Package(
                     exclude: ["Snapshots"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckCLITests",
-                    dependencies: ["flightdeck", "FlightdeckTestSupport"],
+                    dependencies: ["flightdeck", "FlightdeckStore", "FlightdeckTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

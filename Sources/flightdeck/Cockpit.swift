@@ -114,7 +114,7 @@ struct Cockpit {
                 try? await Task.sleep(for: Self.journalPollInterval)
             }
         }
-        let workflow = journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, report: { emit.yield(.message($0)) }) }
+        let workflow = journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
 
         var state = CockpitState(plan: plan, now: Date(), keymap: keymap, identity: identity, readOnly: readOnly)
         frames.submit(state)
@@ -153,14 +153,21 @@ final class LaunchDesk: Sendable {
     let journal: LaunchJournal
     let plan: LaunchPlan
     let identity: LaunchActor
-    let report: @Sendable (String) -> Void
+    let emit: @Sendable (CockpitEvent) -> Void
     private let appendingDue = Atomic<Bool>(false)
 
-    init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, report: @escaping @Sendable (String) -> Void) {
+    init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, emit: @escaping @Sendable (CockpitEvent) -> Void) {
         self.journal = journal
         self.plan = plan
         self.identity = identity
-        self.report = report
+        self.emit = emit
+    }
+
+    /// Says what became of an action, with the launch state it left behind, so the screen
+    /// never shows the message before the change.
+    private func report(_ message: String) {
+        if let state = try? journal.state() { emit(.launch(state)) }
+        emit(.message(message))
     }
 
     /// Stale votes and built-in holds, appended by whichever process notices first.
@@ -174,19 +181,19 @@ final class LaunchDesk: Sendable {
     }
 
     func submit(_ request: LaunchRequest, launch: LaunchState?, checks: [String: CheckStatus]) {
-        let journal = journal, identity = identity, report = report
+        let journal = journal, identity = identity
         let approver = plan.approvers.first { $0.name == request.approver }
         Task.detached {
             var signer = identity.acting(as: request.approver, pinUsed: request.pin != nil)
             if let pin = request.pin {
-                guard let hash = approver?.pinHash else { return report("\(request.approver) has no PIN in the plan") }
+                guard let hash = approver?.pinHash else { return self.report("\(request.approver) has no PIN in the plan") }
                 if let until = launch?.lockedUntil(request.approver, at: Date()) {
-                    return report("\(request.approver) is locked out until \(LaunchRecord.timestamp(until)) after \(LaunchState.pinAttempts) wrong PINs")
+                    return self.report("\(request.approver) is locked out until \(LaunchRecord.timestamp(until)) after \(LaunchState.pinAttempts) wrong PINs")
                 }
                 guard Crypto.pinMatches(pin, hash) else {
                     _ = try? journal.append(.pinRejected(approver: request.approver), by: identity, checks: checks)
                     let failures = ((try? journal.state())?.pinFailures[request.approver]?.count) ?? 0
-                    return report("wrong PIN for \(request.approver) (\(failures) of \(LaunchState.pinAttempts) before a lockout)")
+                    return self.report("wrong PIN for \(request.approver) (\(failures) of \(LaunchState.pinAttempts) before a lockout)")
                 }
                 signer.pinUsed = true
             }
@@ -197,11 +204,11 @@ final class LaunchDesk: Sendable {
             }
             do {
                 switch try journal.append(event, by: signer, checks: checks) {
-                case .success(let record): report("recorded #\(record.seq): \(record.event.summary)")
-                case .failure(let refusal): report("refused: \(refusal)")
+                case .success(let record): self.report("recorded #\(record.seq): \(record.event.summary)")
+                case .failure(let refusal): self.report("refused: \(refusal)")
                 }
             } catch {
-                report("not recorded: \(error)")
+                self.report("not recorded: \(error)")
             }
         }
     }

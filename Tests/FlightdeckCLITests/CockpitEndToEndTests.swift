@@ -1,10 +1,18 @@
+import FlightdeckCore
+import FlightdeckStore
 import FlightdeckTestSupport
 import Foundation
 import Testing
 
-/// tmux on a socket of its own, driving one window.
+/// tmux on a socket of its own, driving one session (more sessions share the server).
 private struct Tmux {
-    let socket = "flightdeck-\(UUID().uuidString.prefix(8))"
+    var socket = "flightdeck-\(UUID().uuidString.prefix(8))"
+    var session = "cockpit"
+
+    /// Another session on the same server.
+    func session(_ name: String) -> Tmux {
+        Tmux(socket: socket, session: name)
+    }
 
     @discardableResult
     func run(_ arguments: [String]) throws -> String {
@@ -12,13 +20,13 @@ private struct Tmux {
     }
 
     func screen() throws -> [String] {
-        var lines = try run(["capture-pane", "-p", "-t", "cockpit"]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = try run(["capture-pane", "-p", "-t", session]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         return lines
     }
 
     func keys(_ keys: String...) throws {
-        try run(["send-keys", "-t", "cockpit"] + keys)
+        try run(["send-keys", "-t", session] + keys)
     }
 
     /// Waits for a screen that satisfies `condition`; returns the last screen seen.
@@ -37,7 +45,7 @@ private struct Tmux {
 
     /// Starts the server and the window; the server outlives the call.
     func start(width: Int, height: Int, command: String) throws {
-        let status = try spawnAndWait("/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", "cockpit", "-x", "\(width)", "-y", "\(height)", command])
+        let status = try spawnAndWait("/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)", command])
         #expect(status == 0)
     }
 
@@ -112,6 +120,72 @@ struct CockpitEndToEndTests {
         try tmux.keys("q")
         let after = try tmux.wait(for: "the exit") { $0.contains { $0.contains("EXITED 0") } }
         #expect(!after.contains { $0.contains("Cockpit rehearsal") })
+    }
+
+    @Test("two cockpits on one plan: a vote in one shows in the other within a second; PIN sign-off, wrong then right")
+    func twoCockpits() throws {
+        let directory = try TestDirectory("e2e-poll")
+        let pinHash = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(pinHash.hasPrefix("scrypt$"))
+        let login = LaunchActor.current().login
+        let plan = directory.file("plan.yaml")
+        try directory.write("""
+            launch: { name: Poll rehearsal, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            checklist:
+              - { id: legal, phase: Launch, title: Terms published, owner: ops }
+            roles: [{ id: ops, title: Operations }, { id: director, title: Launch director }]
+            approvers:
+              - { name: Ada, role: ops, users: [\(login)] }
+              - { name: Bo, role: director, pin_hash: "\(pinHash)" }
+            poll: { order: [ops], director: director }
+            """, to: "plan.yaml")
+        let war = Tmux()
+        defer { war.kill() }
+        let laptop = war.session("laptop")
+        try war.start(width: 120, height: 40, command: "\(FlightdeckProcess.binary.path) \(plan)")
+        try laptop.start(width: 80, height: 24, command: "\(FlightdeckProcess.binary.path) \(plan)")
+        for cockpit in [war, laptop] {
+            try cockpit.keys("6")
+            try cockpit.wait(for: "the poll pane") { $0.contains { $0.contains("READINESS ·") } }
+        }
+
+        // On the war-room screen Ada (by her login) opens the poll and votes GO for ops.
+        try war.keys("a")
+        try war.wait(for: "the actions menu") { $0.contains { $0.contains("1 Open the go/no-go poll") } }
+        try war.keys("1")
+        try war.wait(for: "the confirmation") { $0.contains { $0.contains("as Ada? y to confirm") } }
+        try war.keys("y")
+        try war.wait(for: "the poll open") { $0.contains { $0.contains("recorded #1: opened the go/no-go poll") } }
+        try war.keys("Down", "a")
+        try war.wait(for: "the vote menu") { $0.contains { $0.contains("1 Vote GO for ops") } }
+        try war.keys("1", "y")
+        try war.wait(for: "the vote recorded") { $0.contains { $0.contains("recorded #2: ops GO") } }
+        let recorded = Date()
+        try laptop.wait(for: "the vote on the other cockpit", seconds: 1) { $0.contains { $0.contains("Operations") && $0.contains("GO     Ada") } }
+        #expect(Date().timeIntervalSince(recorded) < 1)
+
+        // The final GO waits for the checklist; marked from the command line.
+        let marked = try FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published 09:00"])
+        #expect(marked.status == 0, "\(marked.stderr)")
+
+        // On the laptop Bo signs the final GO with his PIN: wrong, then right.
+        try laptop.keys("Down", "Down", "a")
+        try laptop.wait(for: "the final GO menu") { $0.contains { $0.contains("1 Vote GO for director (final GO)") } }
+        try laptop.keys("1")
+        try laptop.wait(for: "the PIN prompt") { $0.contains { $0.contains("Bo, enter your PIN: _") } }
+        try laptop.keys("1", "3", "5", "7")
+        let masked = try laptop.wait(for: "the masked PIN") { $0.contains { $0.contains("Bo, enter your PIN: ••••_") } }
+        #expect(!masked.contains { $0.contains("1357") }, "the PIN is never shown")
+        try laptop.keys("Enter")
+        try laptop.wait(for: "the wrong PIN") { $0.contains { $0.contains("wrong PIN for Bo (1 of 5") } }
+        try laptop.keys("a", "1", "2", "4", "6", "8", "Enter")
+        try laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #5: director GO") } }
+        try war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
+
+        let journal = try FlightdeckProcess.run(["audit", "show", plan]).stdout
+        #expect(journal.contains("(Bo, PIN)") && journal.contains("wrong PIN for Bo"))
+        #expect(try FlightdeckProcess.run(["audit", "verify", plan]).status == 0)
+        for cockpit in [war, laptop] { try cockpit.keys("q") }
     }
 
     @Test("without a terminal, the cockpit says to use check and exits 2")

@@ -34,9 +34,10 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-/// Runs a program to completion and captures what it prints.
+/// Runs a program to completion and captures what it prints; `stdin` is its whole input
+/// (none when nil).
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       in directory: String? = nil) throws -> ProcessResult {
+                       in directory: String? = nil, stdin: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -46,7 +47,13 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
+    let input = Pipe()
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
     // Read before waiting, so a large output cannot fill the pipe and stall the child.
     let out = output.fileHandleForReading.readDataToEndOfFile()
     let err = errors.fileHandleForReading.readDataToEndOfFile()
