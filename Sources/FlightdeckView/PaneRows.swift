@@ -170,8 +170,9 @@ struct PaneRows {
             let mode = item.mode == .readDo ? "READ-DO" : "DO-CONFIRM"
             let by = itemState.manual.map { " · \($0.mark.rawValue) by \($0.by) \(CockpitView.timeOfDay($0.at, offset: 0))" } ?? ""
             let linked = item.checks.compactMap { id in reports.first { $0.check.id == id } }
-            rows.append(PaneRow([status(itemState.status), (" \(itemState.mark.rawValue.uppercased().padded(to: 8))", "text"), (" \(item.title)", "text"),
-                                 ("  \(item.owner), \(item.severity.rawValue), \(mode) · \(itemState.why)", itemState.status == .fail ? "status.fail" : "muted")],
+            rows.append(PaneRow([("\(theme.glyph(itemState.status)) \(itemState.mark.rawValue.uppercased())".padded(to: 9), "status.\(itemState.status.rawValue)"),
+                                 (" \(item.title)", "text"), (" · \(itemState.why)", itemState.status == .fail ? "status.fail" : "muted"),
+                                 (" · \(item.owner), \(item.severity.rawValue), \(mode)", "muted")],
                                 status: itemState.status, key: "item:\(item.id)",
                                 detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(mode)",
                                            "\(itemState.mark.rawValue): \(itemState.why)\(by)"]
@@ -203,7 +204,7 @@ struct PaneRows {
             let label = role == state.plan.poll.director ? "\(title) (final GO)" : title
             guard let vote = launch.votes[role] else {
                 let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
-                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 26))", "text"), ("no vote · \(people)", "muted")],
+                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 28)) ", "text"), ("no vote · \(people)", "muted")],
                                     status: .unknown, key: "role:\(role)", detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
                 continue
             }
@@ -212,7 +213,7 @@ struct PaneRows {
             if let stale = vote.staleBecause { text += " · STALE: \(stale.joined(separator: ", ")) turned red, vote again" }
             if let reason = vote.reason { text += " · \(reason)" }
             let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
-            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 26))", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
+            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
                                 status: voteStatus == .warn ? .fail : voteStatus, key: "role:\(role)",
                                 detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq))",
                                            vote.reason.map { "reason: \($0)" } ?? "no reason given",

@@ -69,6 +69,19 @@ func sampleState() throws -> CockpitState {
     state.reduce(.outcome(ProbeOutcome(checkID: endpoint.id, finishedAt: .seconds(5), status: evaluation.status, detail: evaluation.detail,
                                        latency: inspection.handshakeDone, observed: evaluation.observed,
                                        evidence: .tls([TLSAddressResult(address: "127.0.0.80:18443", inspection: inspection, evaluation: evaluation, failure: nil)]))))
+
+    // The poll: open, infrastructure GO, application NO-GO (which holds the launch).
+    var launch = LaunchState(plan: plan)
+    let evidence = VoteEvidence(items: launch.blockers(checks: state.checkStatuses), digest: "5f1d0c9e2b7a44e1")
+    func entry(_ minute: Int, _ approver: String, _ login: String, _ event: LaunchEvent) {
+        launch.apply(LaunchRecord(seq: launch.lastSeq + 1, at: state.now.addingTimeInterval(TimeInterval(60 * (minute - 15))),
+                                  actor: LaunchActor(login: login, effectiveUser: login, pid: 4242, host: "bastion", approver: approver), event: event))
+    }
+    entry(1, "Priya Raman", "priya", .checklistMarked(item: "env-secrets", mark: .done, note: "vault synced"))
+    entry(5, "Alex Moreau", "alex", .pollOpened)
+    entry(6, "Dana Whitfield", "dana", .voteCast(role: "infrastructure", choice: .go, reason: nil, evidence: evidence))
+    entry(10, "Miguel Soto", "miguel", .voteCast(role: "application", choice: .noGo, reason: "API suite red on staging", evidence: evidence))
+    state.reduce(.launch(launch))
     return state
 }
 
@@ -107,8 +120,9 @@ struct CockpitViewTests {
     func launchBar() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
         let lines = view.render(try sampleState(), width: 120, height: 40).lines
-        #expect(lines[0].hasPrefix(" DirectFanz local rehearsal  T-00:44:30  ✘ NO-GO   red: 2"))
-        #expect(lines[1].hasPrefix(" now 13:15:30 UTC | 2 blockers failing: web-home, web-http-redirect"))
+        #expect(lines[0].hasPrefix(" DirectFanz local rehearsal  T-00:49:30  NO-GO   ✘ checks NO-GO   red: 2"),
+                "the launch clock stopped for the 5 minutes of NO-GO hold")
+        #expect(lines[1].hasPrefix(" now 13:15:30 UTC | on hold: API suite red on staging"))
         #expect(LaunchState.clock(-90) == "T+00:01:30")
         #expect(LaunchState.clock(200_000) == "T-2d 07:33:20")
     }
@@ -160,8 +174,8 @@ struct CockpitViewTests {
         state.reduce(.tick(try Date("2026-12-01T13:15:31Z", strategy: .iso8601)))
         let after = view.render(state, width: 80, height: 24)
         let changed = after.changes(since: before)
-        // T-00:44:30 becomes T-00:44:29 (two cells), 13:15:30 becomes 13:15:31 (one).
-        #expect(changed.count == 3, "\(changed)")
+        // 13:15:30 becomes 13:15:31 (one cell); the launch clock stands still in the NO-GO hold.
+        #expect(changed.count == 1, "\(changed)")
     }
 }
 
