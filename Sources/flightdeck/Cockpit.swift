@@ -181,6 +181,7 @@ final class LaunchDesk: Sendable {
     }
 
     func submit(_ request: LaunchRequest, launch: LaunchState?, checks: [String: CheckStatus]) {
+        // `launch` is only for the lockout; the journal judges the action on its own state.
         let journal = journal, identity = identity
         let approver = plan.approvers.first { $0.name == request.approver }
         Task.detached {
@@ -197,13 +198,12 @@ final class LaunchDesk: Sendable {
                 }
                 signer.pinUsed = true
             }
-            var event = request.event
-            if case .voteCast(let role, let choice, let reason, _) = event, let launch {
-                // The evidence is the blockers as they stand the moment the vote is sent.
-                event = .voteCast(role: role, choice: choice, reason: reason, evidence: Crypto.evidence(launch.blockers(checks: checks)))
-            }
             do {
-                switch try journal.append(event, by: signer, checks: checks) {
+                // A vote's evidence is the blockers as they stand the moment it is written.
+                let result = try journal.append(by: signer, checks: checks) { state in
+                    [request.event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
+                }
+                switch result.map({ $0[0] }) {
                 case .success(let record): self.report("recorded #\(record.seq): \(record.event.summary)")
                 case .failure(let refusal): self.report("refused: \(refusal)")
                 }

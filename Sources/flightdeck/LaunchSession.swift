@@ -90,7 +90,10 @@ struct LaunchSession {
         let result: Result<LaunchRecord, LaunchRefusal>
         do {
             try journal.appendDue(by: actor, checks: checks)
-            result = try journal.append(event, by: signer, checks: checks)
+            // A vote's evidence is the blockers as they stand the moment it is written.
+            result = try journal.append(by: signer, checks: checks) { state in
+                [event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
+            }.map { $0[0] }
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError

@@ -123,6 +123,12 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     /// A wrong PIN: five in a row lock the approver out for a while.
     case pinRejected(approver: String)
 
+    /// A vote with the evidence replaced; any other event as it is.
+    public func withEvidence(_ evidence: VoteEvidence) -> LaunchEvent {
+        guard case .voteCast(let role, let choice, let reason, _) = self else { return self }
+        return .voteCast(role: role, choice: choice, reason: reason, evidence: evidence)
+    }
+
     /// A short name for listings: `vote`, `hold`, `checklist`.
     public var name: String {
         switch self {

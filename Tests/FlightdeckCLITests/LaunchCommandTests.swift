@@ -1,0 +1,118 @@
+import FlightdeckCore
+import FlightdeckStore
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+@Suite("Command line: the go/no-go poll, report and audit")
+struct LaunchCommandTests {
+    /// A plan with one blocker check that cannot pass (nothing listens on port 9), a
+    /// checklist item, Ada voting by this machine's login and Bo, the director, by PIN.
+    private func plan(in directory: TestDirectory) throws -> String {
+        let hash = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try directory.write("""
+            launch: { name: CLI launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            polling: { timeout: 2s }
+            http:
+              - { id: dead, url: "http://127.0.0.1:9/health" }
+            checklist:
+              - { id: legal, phase: Launch, title: Terms published, owner: ops }
+            roles: [{ id: ops }, { id: director }]
+            approvers:
+              - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
+              - { name: Bo, role: director, pin_hash: "\(hash)" }
+            poll: { order: [ops], director: director }
+            """, to: "plan.yaml")
+        return directory.file("plan.yaml")
+    }
+
+    @Test("a whole poll from the command line: refusals exit 1 with the reason, a red blocker needs a two-person override")
+    func wholePoll() throws {
+        let directory = try TestDirectory("cli-poll")
+        let plan = try plan(in: directory)
+        func run(_ arguments: [String], pin: String? = nil) throws -> ProcessResult {
+            try FlightdeckProcess.run(arguments, stdin: pin.map { "\($0)\n" })
+        }
+
+        #expect(try run(["vote", plan, "--role", "ops", "go"]).stderr == "flightdeck: refused: the poll is not open yet\n")
+        let opened = try run(["poll", "open", plan])
+        #expect(opened.status == 0)
+        #expect(opened.stdout == "recorded #1: opened the go/no-go poll — launch is POLL OPEN\n")
+        #expect(try run(["vote", plan, "--role", "ops", "no-go"]).stderr == "flightdeck: refused: a NO-GO needs a reason\n")
+        #expect(try run(["vote", plan, "--role", "ops", "go"]).status == 0)
+        #expect(try run(["checklist", plan, "legal", "done", "--note", "published"]).status == 0)
+
+        let blocked = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "2468")
+        #expect(blocked.status == 1)
+        #expect(blocked.stderr == "flightdeck: refused: blockers stand: dead red\n")
+        let wrong = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "1111")
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "flightdeck: wrong PIN for Bo\n")
+
+        #expect(try run(["override", plan, "--waive", "dead", "--reason", "legacy health URL, replaced by api-v2"]).stdout.hasPrefix("recorded #5: override requested"))
+        let selfApproved = try run(["override", plan, "--approve", "5"])
+        #expect(selfApproved.stderr == "flightdeck: refused: an override needs a second, different approver; Ada asked for it\n")
+        #expect(try run(["override", plan, "--approve", "5", "--approver", "Bo"], pin: "2468").status == 0)
+        let finalGo = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "2468")
+        #expect(finalGo.status == 0, "\(finalGo.stderr)")
+        #expect(finalGo.stdout.contains("director GO") && finalGo.stdout.hasSuffix("launch is GO\n"))
+
+        let journal = try run(["audit", "show", plan])
+        #expect(journal.stdout.split(separator: "\n").count == 7)
+        #expect(journal.stdout.contains("(Bo, PIN)") && journal.stdout.contains("wrong PIN for Bo"))
+        let verified = try run(["audit", "verify", plan])
+        #expect(verified.status == 0)
+        #expect(verified.stdout.hasPrefix("OK: 7 entries, chain intact; head "))
+
+        let markdown = try run(["report", plan]).stdout
+        #expect(markdown.contains("- State: **GO**"))
+        #expect(markdown.contains("- Final GO: Bo at "))
+        #expect(markdown.contains("**BREAK-GLASS** #5"))
+        #expect(markdown.contains("waived dead; asked by Ada, approved by Bo; reason: legacy health URL, replaced by api-v2"))
+        #expect(markdown.contains("| `dead` | http | blocker | FAIL |"))
+        let json = try JSONSerialization.jsonObject(with: Data(try run(["report", plan, "--format", "json"]).stdout.utf8)) as? [String: Any]
+        #expect(json?["state"] as? String == "GO")
+        #expect(json?["journalVerified"] as? Bool == true)
+        let votes = json?["votes"] as? [[String: Any]] ?? []
+        #expect(votes.map { $0["role"] as? String } == ["ops", "director"])
+        let evidence = votes.last?["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence.map { "\($0["id"] ?? "")=\($0["status"] ?? "")" } == ["dead=fail", "checklist:legal=pass"])
+    }
+
+    @Test("audit verify names the entry someone edited behind Flightdeck's back, and exits 1")
+    func tamperedJournal() throws {
+        let directory = try TestDirectory("cli-audit")
+        let plan = try plan(in: directory)
+        for note in ["one", "two", "three"] {
+            #expect(try FlightdeckProcess.run(["checklist", plan, "legal", "failed", "--note", note]).status == 0)
+        }
+        let database = directory.file("plan.flightdeck/\(LaunchJournal.fileName)")
+        let edit = try runProcess("/usr/bin/env", ["python3", "-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("DROP TRIGGER events_append_only_update")
+            db.execute("UPDATE events SET record = replace(record, 'two', 'TWO') WHERE seq = 2")
+            db.commit()
+            """, database])
+        #expect(edit.status == 0, "\(edit.stderr)")
+        let verified = try FlightdeckProcess.run(["audit", "verify", plan])
+        #expect(verified.status == 1)
+        #expect(verified.stdout.hasPrefix("FAILED at entry 2: entry 2 does not match its hash: edited after it was written\nentries 1 to 1 check out"))
+        #expect(try FlightdeckProcess.run(["report", plan]).stdout.contains("FAILED VERIFICATION"))
+    }
+
+    @Test("hash-pin: digits twice, never echoed; a salted scrypt hash the plan accepts")
+    func hashPIN() throws {
+        let made = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "482913\n482913\n")
+        #expect(made.status == 0)
+        let hash = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!made.stdout.contains("482913") && !made.stderr.contains("482913"))
+        let parsed = try PINHash.parse(hash).get()
+        #expect(Crypto.pinMatches("482913", parsed))
+        #expect(!Crypto.pinMatches("482914", parsed))
+        let again = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "482913\n482913\n").stdout
+        #expect(again.trimmingCharacters(in: .whitespacesAndNewlines) != hash, "every hash has its own salt")
+        #expect(try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "4829\n4828\n").stderr == "flightdeck: the two PINs differ\n")
+        #expect(try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "12ab\n").stderr == "flightdeck: a PIN is 4 to 8 digits\n")
+    }
+}

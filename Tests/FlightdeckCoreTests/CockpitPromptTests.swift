@@ -1,0 +1,106 @@
+@testable import FlightdeckCore
+import Foundation
+import Testing
+
+@Suite("Cockpit prompts: from a key to a signed request")
+struct CockpitPromptTests {
+    /// The workflow test plan with a PIN for the director, on the go/no-go pane, poll open.
+    private func cockpit(login: String, readOnly: Bool = false) throws -> CockpitState {
+        var world = try WorkflowWorld()
+        world.act(.pollOpened, by: "Olga")
+        var plan = world.plan
+        let hash = try PINHash.parse("pbkdf2-sha256$100000$\(Data(repeating: 1, count: 16).base64EncodedString())$\(Data(repeating: 2, count: 32).base64EncodedString())").get()
+        for index in plan.approvers.indices where plan.approvers[index].role == "director" { plan.approvers[index].pinHash = hash }
+        var state = CockpitState(plan: plan, now: world.now, identity: world.actor(nil).renamed(login), readOnly: readOnly)
+        state.reduce(.launch(LaunchState(plan: plan, records: world.state.history)))
+        state.reduce(.action(.pane6))
+        return state
+    }
+
+    private func type(_ text: String, into state: inout CockpitState) {
+        for character in text { state.reduce(.key(.character(character))) }
+    }
+
+    @Test("an approver by login: pick the action, confirm with y, and the request carries their name")
+    func byLogin() throws {
+        var state = try cockpit(login: "olga")
+        state.reduce(.openActions(rowKey: "role:ops"))
+        guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu: \(String(describing: state.prompt))"); return }
+        #expect(options.map(\.label) == ["Vote GO for ops", "Vote NO-GO for ops…", "Call a hold…",
+                                         "Override (break-glass): waive api…", "Override (break-glass): waive web…",
+                                         "Override (break-glass): waive checklist:api-proven…", "Override (break-glass): waive checklist:legal…",
+                                         "Scrub the launch…"])
+        state.reduce(.key(.enter))
+        #expect(state.prompt == .confirm(options[0], approver: "Olga"))
+        state.reduce(.key(.character("y")))
+        #expect(state.prompt == nil)
+        let requests = state.takeRequests()
+        #expect(requests.map(\.approver) == ["Olga"])
+        #expect(requests.first?.pin == nil)
+        #expect(state.takeRequests().isEmpty)
+    }
+
+    @Test("a NO-GO asks for the reason before anything else, and any key but y cancels")
+    func reasonThenCancel() throws {
+        var state = try cockpit(login: "olga")
+        state.reduce(.openActions(rowKey: "role:ops"))
+        state.reduce(.key(.character("2")))
+        type("DB lagx", into: &state)
+        state.reduce(.key(.backspace))
+        guard case .reason(_, let text)? = state.prompt else { Issue.record("no reason prompt"); return }
+        #expect(text == "DB lag")
+        state.reduce(.key(.enter))
+        guard case .confirm(let action, "Olga")? = state.prompt else { Issue.record("no confirmation: \(String(describing: state.prompt))"); return }
+        #expect(action.event == .voteCast(role: "ops", choice: .noGo, reason: "DB lag", evidence: VoteEvidence(items: state.launch!.blockers(checks: state.checkStatuses), digest: "")))
+        state.reduce(.key(.character("n")))
+        #expect(state.prompt == nil)
+        #expect(state.takeRequests().isEmpty)
+        #expect(state.message?.text == "cancelled")
+    }
+
+    @Test("on a shared terminal the approver types a PIN: digits only, never more than 12, enter needs 4")
+    func pin() throws {
+        var state = try cockpit(login: "warroom")
+        state.reduce(.openActions(rowKey: "role:director"))
+        state.reduce(.key(.character("2")))
+        type("weather", into: &state)
+        state.reduce(.key(.enter))
+        #expect(state.prompt.map { if case .approver(_, let names, _) = $0 { names } else { [] } } == ["Dana", "Dirk"])
+        state.reduce(.key(.down))
+        state.reduce(.key(.enter))
+        type("12a", into: &state)
+        state.reduce(.key(.enter))
+        guard case .pin(_, "Dirk", let entered)? = state.prompt else { Issue.record("no PIN prompt: \(String(describing: state.prompt))"); return }
+        #expect(entered == "12", "letters are not PIN digits, and enter waits for four")
+        type("34567890123456", into: &state)
+        state.reduce(.key(.enter))
+        let requests = state.takeRequests()
+        #expect(requests.first?.pin == "123456789012")
+        #expect(requests.first?.approver == "Dirk")
+    }
+
+    @Test("read-only observers get no menu; esc leaves any prompt")
+    func readOnlyAndEscape() throws {
+        var observer = try cockpit(login: "olga", readOnly: true)
+        observer.reduce(.openActions(rowKey: "role:ops"))
+        #expect(observer.prompt == nil)
+        #expect(observer.message?.text == "read-only: observers cannot vote, mark or hold")
+
+        var state = try cockpit(login: "olga")
+        state.reduce(.openActions(rowKey: "role:ops"))
+        state.reduce(.key(.escape))
+        #expect(state.prompt == nil)
+        state.reduce(.action(.pane1))
+        state.reduce(.openActions(rowKey: "item:api-proven"))
+        guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu"); return }
+        #expect(!options.contains { $0.label.hasPrefix("Mark api-proven done") }, "a linked item is proved by its checks")
+    }
+}
+
+extension LaunchActor {
+    func renamed(_ login: String) -> LaunchActor {
+        var actor = self
+        actor.login = login
+        return actor
+    }
+}
