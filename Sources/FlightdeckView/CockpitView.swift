@@ -204,10 +204,17 @@ public struct CockpitView: Sendable {
             lines = [(action.label, "title"), ("Who signs?", "text")] + names.map { ("  \($0)", "text") } + [("↑↓ enter choose · esc cancel", "muted")]
             selected = index + 2
         case .pin(let action, let approver, let entered):
-            lines = [(action.label, "title"), ("\(approver), enter your PIN: \(String(repeating: "•", count: entered.count))_", "text"),
+            lines = [(action.label, "title")] + Self.reasonLine(action) + [("\(approver), enter your PIN: \(String(repeating: "•", count: entered.count))_", "text"),
                      ("enter sign · esc cancel", "muted")]
         case .confirm(let action, let approver):
-            lines = [(action.label, "title"), ("as \(approver)? y to confirm, any other key cancels", "text")]
+            lines = [(action.label, "title")] + Self.reasonLine(action) + [("as \(approver)? y to confirm, any other key cancels", "text")]
+        }
+        // A long menu scrolls: the title stays, the options show around the selected one.
+        if lines.count + 2 > area.height, let chosen = selected {
+            let room = max(1, area.height - 4)
+            let first = min(max(1, chosen - room / 2), lines.count - 1 - room)
+            lines = [lines[0]] + Array(lines[first..<(first + room)]) + [lines[lines.count - 1]]
+            selected = chosen - first + 1
         }
         let width = min(area.width - 2, max(40, lines.map { Grid.displayWidth($0.0) }.max() ?? 0) + 4)
         let height = min(area.height, lines.count + 2)
@@ -219,6 +226,11 @@ public struct CockpitView: Sendable {
             if offset == selected { grid.fill(Rect(x: inner.x, y: inner.y + offset, width: inner.width, height: 1), role: "selection") }
             grid.write(line.0, x: inner.x, y: inner.y + offset, role: offset == selected ? "selection" : line.1, clip: inner)
         }
+    }
+
+    private static func reasonLine(_ action: LaunchAction) -> [(String, String)] {
+        guard let reason = action.reason, !reason.isEmpty else { return [] }
+        return [("reason: \(reason)", "text")]
     }
 
     private func drawHelp(into grid: inout Grid, area: Rect) {

@@ -27,9 +27,9 @@ struct CockpitPromptTests {
         state.reduce(.openActions(rowKey: "role:ops"))
         guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu: \(String(describing: state.prompt))"); return }
         #expect(options.map(\.label) == ["Vote GO for ops", "Vote NO-GO for ops…", "Call a hold…",
-                                         "Override (break-glass): waive api…", "Override (break-glass): waive web…",
-                                         "Override (break-glass): waive checklist:api-proven…", "Override (break-glass): waive checklist:legal…",
-                                         "Scrub the launch…"])
+                                         "Override a red blocker (break-glass)…", "Scrub the launch…"])
+        #expect(options[3].submenu?.map(\.label) == ["Waive api (inconclusive)…", "Waive web (inconclusive)…",
+                                                     "Waive checklist:api-proven (inconclusive)…", "Waive checklist:legal (inconclusive)…"])
         state.reduce(.key(.enter))
         #expect(state.prompt == .confirm(options[0], approver: "Olga"))
         state.reduce(.key(.character("y")))

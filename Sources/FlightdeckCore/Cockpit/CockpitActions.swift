@@ -48,7 +48,8 @@ extension CockpitState {
             switch key {
             case .enter:
                 var filled = action
-                filled.event = action.event(reason: text.trimmingCharacters(in: .whitespaces))
+                filled.reason = text.trimmingCharacters(in: .whitespaces)
+                filled.event = action.event(reason: filled.reason ?? "")
                 filled.needsReason = false
                 sign(filled)
             case .backspace: prompt = .reason(action, text: String(text.dropLast()))
@@ -90,7 +91,9 @@ extension CockpitState {
     /// who may do it signs by confirming; otherwise an approver picks their name and types
     /// their PIN.
     private mutating func choose(_ action: LaunchAction) {
-        if action.needsReason {
+        if let options = action.submenu {
+            prompt = .menu(title: action.label, options: options, selected: 0)
+        } else if action.needsReason {
             prompt = .reason(action, text: "")
         } else {
             sign(action)

@@ -6,14 +6,24 @@ public struct LaunchAction: Sendable, Equatable {
     /// The event to append; a reason asked for is filled in before it is sent.
     public var event: LaunchEvent
     public var needsReason: Bool
+    /// The reason given, once it has been.
+    public var reason: String?
     /// Approvers of these roles may do it; nil means any approver.
     public var roles: [String]?
+    /// Choosing this opens a further menu instead (which blocker to override).
+    public var submenu: [LaunchAction]?
 
     public init(_ label: String, _ event: LaunchEvent, needsReason: Bool = false, roles: [String]? = nil) {
         self.label = label
         self.event = event
         self.needsReason = needsReason
         self.roles = roles
+    }
+
+    public static func menu(_ label: String, _ options: [LaunchAction]) -> LaunchAction {
+        var action = LaunchAction(label, .pollOpened)
+        action.submenu = options
+        return action
     }
 
     /// The event with the reason a person typed.
@@ -88,8 +98,11 @@ extension LaunchState {
             } else {
                 actions.append(LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true))
             }
-            for blocker in unmetBlockers(checks: checks) {
-                actions.append(LaunchAction("Override (break-glass): waive \(blocker.id)…", .overrideRequested(waive: [blocker.id], reason: ""), needsReason: true))
+            let unmet = unmetBlockers(checks: checks)
+            if !unmet.isEmpty {
+                actions.append(.menu("Override a red blocker (break-glass)…", unmet.map {
+                    LaunchAction("Waive \($0.id) (\($0.status == .fail ? "red" : "inconclusive"))…", .overrideRequested(waive: [$0.id], reason: ""), needsReason: true)
+                }))
             }
             actions.append(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true, roles: [director]))
             return actions
