@@ -54,7 +54,7 @@ let package = Package(
                           swiftSettings: strict),
 
         .executableTarget(name: "flightdeck-bench",
-                          dependencies: ["FlightdeckCore", "FlightdeckProbes", "FlightdeckView"],
+                          dependencies: ["FlightdeckCore", "FlightdeckProbes", "FlightdeckStore", "FlightdeckView"],
                           path: "Benchmarks/FlightdeckBench",
                           swiftSettings: strict),
 

@@ -12,11 +12,15 @@
 //       fills the plan's propagation grid (every record x every resolver) once
 //   flightdeck-bench render THEME_FILE KEYMAP_FILE [FRAMES]
 //       renders and diffs 200x60 cockpit frames of a plan with 500 checks
+//   flightdeck-bench journal DIRECTORY COUNT
+//       appends COUNT entries to a new launch journal in DIRECTORY, one transaction each,
+//       then folds the whole journal from a fresh open and verifies its chain
 //   flightdeck-bench fuzz-dns COUNT [SEED]
 //       decodes COUNT random mutations of realistic DNS responses; every message that
 //       decodes must encode and decode back to itself; no crash, no input slower than 10 ms
 import FlightdeckCore
 import FlightdeckProbes
+import FlightdeckStore
 import FlightdeckView
 import Foundation
 #if canImport(Glibc)
@@ -53,6 +57,7 @@ case "grid": await benchGrid(Array(arguments.dropFirst()))
 case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
 case "render": benchRender(Array(arguments.dropFirst()))
+case "journal": benchJournal(Array(arguments.dropFirst()))
 default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
 }
 
@@ -322,4 +327,38 @@ func benchRender(_ arguments: [String]) {
     }
     let elapsed = seconds(rendering)
     print(#"{"frames": \#(frames), "checks": \#(plan.checks.count), "milliseconds_per_frame": \#(elapsed / Double(frames) * 1000), "changed_cells_per_frame": \#(Double(changedCells) / Double(frames))}"#)
+}
+
+func benchJournal(_ arguments: [String]) {
+    guard arguments.count == 2, let count = Int(arguments[1]) else { fail("usage: flightdeck-bench journal DIRECTORY COUNT") }
+    let yaml = """
+        launch: { name: journal bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+        checklist: [{ id: legal, phase: Launch, title: Terms published, owner: ops }]
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        """
+    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    let actor = LaunchActor(login: "ada", effectiveUser: "ada", loginUID: 1000, sshConnection: "127.0.0.1 50000 127.0.0.1 22",
+                            tty: "/dev/pts/3", pid: getpid(), host: "bastion", approver: "Ada")
+    do {
+        let journal = try LaunchJournal(directory: arguments[0], plan: plan)
+        let clock = ContinuousClock()
+        let cpuBefore = cpuSeconds()
+        let appending = try clock.measure {
+            for index in 1...count {
+                _ = try journal.append(.checklistMarked(item: "legal", mark: .pending, note: "rehearsal note \(index)"), by: actor, checks: [:]).get()
+            }
+        }
+        let appendCPU = cpuSeconds() - cpuBefore
+        var folded = 0
+        let folding = try clock.measure { folded = try LaunchJournal(directory: arguments[0], plan: plan).state().lastSeq }
+        var verified = false
+        let verifying = try clock.measure { verified = try journal.verify().passed }
+        let polling = try clock.measure { for _ in 0..<1000 { _ = try journal.changes(since: count) } }
+        guard folded == count, verified else { fail("journal bench: folded \(folded) of \(count), verified \(verified)") }
+        print(#"{"entries": \#(count), "appends_per_s": \#(Double(count) / seconds(appending)), "append_cpu_ms": \#(appendCPU * 1000 / Double(count)), "fold_ms": \#(seconds(folding) * 1000), "verify_ms": \#(seconds(verifying) * 1000), "change_poll_us": \#(seconds(polling) * 1000), "peak_rss_kib": \#(peakRSS())}"#)
+    } catch {
+        fail("journal bench: \(error)")
+    }
 }

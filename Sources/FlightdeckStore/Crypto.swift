@@ -12,7 +12,19 @@ public enum Crypto {
             EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
         }
         precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return hex(digest)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func randomBytes(_ count: Int) -> [UInt8] {

@@ -158,7 +158,10 @@ public final class LaunchJournal: Sendable {
         var prev: String
     }
 
-    static func encoder() -> JSONEncoder {
+    static let encoder = makeEncoder()
+    static let decoder = makeDecoder()
+
+    private static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -168,7 +171,7 @@ public final class LaunchJournal: Sendable {
         return encoder
     }
 
-    static func decoder() -> JSONDecoder {
+    private static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -182,11 +185,11 @@ public final class LaunchJournal: Sendable {
 
     static func encode(_ record: LaunchRecord, previous: String) throws -> String {
         let stored = StoredRecord(seq: record.seq, at: LaunchRecord.timestamp(record.at), actor: record.actor, event: record.event, prev: previous)
-        return String(decoding: try encoder().encode(stored), as: UTF8.self)
+        return String(decoding: try encoder.encode(stored), as: UTF8.self)
     }
 
     static func decodeStored(_ text: String) throws -> StoredRecord {
-        try decoder().decode(StoredRecord.self, from: Data(text.utf8))
+        try decoder.decode(StoredRecord.self, from: Data(text.utf8))
     }
 
     static func decode(_ text: String, seq: Int) throws -> LaunchRecord {
