@@ -132,11 +132,32 @@ public final class LaunchJournal: Sendable {
         }
     }
 
-    /// Appends one event; see `append(by:at:checks:_:)`.
+    /// Appends one event; see `append(by:at:checks:_:)`. A vote's evidence is made here:
+    /// the blockers as they stand the moment it is written.
     @discardableResult
     public func append(_ event: LaunchEvent, by actor: LaunchActor, at now: Date = Date(),
                        checks: [String: CheckStatus]) throws -> Result<LaunchRecord, LaunchRefusal> {
-        try append(by: actor, at: now, checks: checks) { _ in [event] }.map { $0[0] }
+        try append(by: actor, at: now, checks: checks) { state in
+            [event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
+        }.map { $0[0] }
+    }
+
+    /// The actor acting as `approver` once their PIN checks out. A wrong PIN is journalled,
+    /// so five in a row lock the approver out in every process; a locked-out approver's PIN
+    /// is not even tried.
+    public func sign(as approver: Approver, pin: String, actor: LaunchActor) throws -> Result<LaunchActor, LaunchRefusal> {
+        guard let hash = approver.pinHash else {
+            return .failure(LaunchRefusal("\(approver.name) has no PIN in the plan; they sign by their login"))
+        }
+        if let until = try state().lockedUntil(approver.name, at: Date()) {
+            return .failure(LaunchRefusal("\(approver.name) is locked out after \(LaunchState.pinAttempts) wrong PINs until \(LaunchRecord.timestamp(until))"))
+        }
+        guard Crypto.pinMatches(pin, hash) else {
+            _ = try append(.pinRejected(approver: approver.name), by: actor.acting(as: nil, pinUsed: false), checks: [:])
+            let failures = try state().pinFailures[approver.name]?.count ?? 0
+            return .failure(LaunchRefusal("wrong PIN for \(approver.name) (\(failures) of \(LaunchState.pinAttempts) before a lockout)"))
+        }
+        return .success(actor.acting(as: approver.name, pinUsed: true))
     }
 
     /// Appends whatever the clock and the checks have made due (stale votes, built-in holds).

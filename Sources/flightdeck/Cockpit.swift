@@ -132,7 +132,7 @@ struct Cockpit {
                 workflow?.appendDue(launch: launch, checks: state.checkStatuses)
             }
             for request in state.takeRequests() {
-                workflow?.submit(request, launch: state.launch, checks: state.checkStatuses)
+                workflow?.submit(request, checks: state.checkStatuses)
             }
             if state.quitting { break }
             frames.submit(state)
@@ -180,30 +180,18 @@ final class LaunchDesk: Sendable {
         }
     }
 
-    func submit(_ request: LaunchRequest, launch: LaunchState?, checks: [String: CheckStatus]) {
-        // `launch` is only for the lockout; the journal judges the action on its own state.
-        let journal = journal, identity = identity
-        let approver = plan.approvers.first { $0.name == request.approver }
+    func submit(_ request: LaunchRequest, checks: [String: CheckStatus]) {
+        guard let approver = plan.approvers.first(where: { $0.name == request.approver }) else { return }
         Task.detached {
-            var signer = identity.acting(as: request.approver, pinUsed: request.pin != nil)
-            if let pin = request.pin {
-                guard let hash = approver?.pinHash else { return self.report("\(request.approver) has no PIN in the plan") }
-                if let until = launch?.lockedUntil(request.approver, at: Date()) {
-                    return self.report("\(request.approver) is locked out until \(LaunchRecord.timestamp(until)) after \(LaunchState.pinAttempts) wrong PINs")
-                }
-                guard Crypto.pinMatches(pin, hash) else {
-                    _ = try? journal.append(.pinRejected(approver: request.approver), by: identity, checks: checks)
-                    let failures = ((try? journal.state())?.pinFailures[request.approver]?.count) ?? 0
-                    return self.report("wrong PIN for \(request.approver) (\(failures) of \(LaunchState.pinAttempts) before a lockout)")
-                }
-                signer.pinUsed = true
-            }
             do {
-                // A vote's evidence is the blockers as they stand the moment it is written.
-                let result = try journal.append(by: signer, checks: checks) { state in
-                    [request.event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
+                var signer = self.identity.acting(as: approver.name, pinUsed: false)
+                if let pin = request.pin {
+                    switch try self.journal.sign(as: approver, pin: pin, actor: self.identity) {
+                    case .success(let signed): signer = signed
+                    case .failure(let refusal): return self.report(refusal.message)
+                    }
                 }
-                switch result.map({ $0[0] }) {
+                switch try self.journal.append(request.event, by: signer, checks: checks) {
                 case .success(let record): self.report("recorded #\(record.seq): \(record.event.summary)")
                 case .failure(let refusal): self.report("refused: \(refusal)")
                 }

@@ -27,6 +27,7 @@ struct VoteCommand: AsyncParsableCommand {
         let session = try LaunchSession.open(plan)
         let signed = try session.signer(signer, role: role)
         let reports = await session.pollChecks()
+        // The journal fills in the evidence as it writes the vote.
         let placeholder = VoteEvidence(items: [], digest: "")
         try session.record(.voteCast(role: role, choice: choice == .go ? .go : .noGo, reason: reason, evidence: placeholder),
                            by: signed, checks: LaunchSession.statuses(reports))

@@ -59,22 +59,18 @@ struct LaunchSession {
             Console.error("flightdeck: no approver is named \(name); approvers: \(plan.approvers.map(\.name).joined(separator: ", "))")
             throw ExitCode.usageOrPlanError
         }
-        guard let hash = approver.pinHash else {
-            Console.error("flightdeck: \(name) has no PIN in the plan; they sign by their login (\(approver.users.joined(separator: ", ")))")
+        let pin = PINReader.read(prompt: "PIN for \(name): ")
+        let signed: Result<LaunchActor, LaunchRefusal>
+        do { signed = try journal.sign(as: approver, pin: pin, actor: actor) } catch {
+            Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError
         }
-        let state = try journalState()
-        if let until = state.lockedUntil(name, at: Date()) {
-            Console.error("flightdeck: \(name) is locked out after \(LaunchState.pinAttempts) wrong PINs until \(LaunchRecord.timestamp(until))")
+        switch signed {
+        case .success(let signer): return signer
+        case .failure(let refusal):
+            Console.error("flightdeck: \(refusal)")
             throw ExitCode.noGo
         }
-        let pin = PINReader.read(prompt: "PIN for \(name): ")
-        guard Crypto.pinMatches(pin, hash) else {
-            _ = try? journal.append(.pinRejected(approver: name), by: actor, checks: [:])
-            Console.error("flightdeck: wrong PIN for \(name)")
-            throw ExitCode.noGo
-        }
-        return actor.acting(as: name, pinUsed: true)
     }
 
     func journalState() throws -> LaunchState {
@@ -90,10 +86,7 @@ struct LaunchSession {
         let result: Result<LaunchRecord, LaunchRefusal>
         do {
             try journal.appendDue(by: actor, checks: checks)
-            // A vote's evidence is the blockers as they stand the moment it is written.
-            result = try journal.append(by: signer, checks: checks) { state in
-                [event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
-            }.map { $0[0] }
+            result = try journal.append(event, by: signer, checks: checks)
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError

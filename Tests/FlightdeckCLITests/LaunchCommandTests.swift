@@ -47,7 +47,7 @@ struct LaunchCommandTests {
         #expect(blocked.stderr == "flightdeck: refused: blockers stand: dead red\n")
         let wrong = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "1111")
         #expect(wrong.status == 1)
-        #expect(wrong.stderr == "flightdeck: wrong PIN for Bo\n")
+        #expect(wrong.stderr == "flightdeck: wrong PIN for Bo (1 of 5 before a lockout)\n")
 
         #expect(try run(["override", plan, "--waive", "dead", "--reason", "legacy health URL, replaced by api-v2"]).stdout.hasPrefix("recorded #5: override requested"))
         let selfApproved = try run(["override", plan, "--approve", "5"])

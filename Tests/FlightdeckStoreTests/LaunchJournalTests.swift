@@ -131,6 +131,23 @@ struct LaunchJournalTests {
         #expect(try fixture.journal().verify().firstBad == 2)
     }
 
+    @Test("PIN sign-off: a wrong PIN is journalled; after five, even the right one is refused until the lockout ends")
+    func pinLockout() throws {
+        let fixture = try JournalFixture()
+        let journal = try fixture.journal()
+        var dana = fixture.plan.approvers.first { $0.name == "Dana" }!
+        dana.pinHash = try PINHash.parse(Crypto.hashPIN("2468")).get()
+        let terminal = fixture.actor("warroom", "Dana").acting(as: nil, pinUsed: false)
+        #expect(try journal.sign(as: dana, pin: "2468", actor: terminal).get() == terminal.acting(as: "Dana", pinUsed: true))
+        for attempt in 1...5 {
+            #expect(throws: LaunchRefusal("wrong PIN for Dana (\(attempt) of 5 before a lockout)")) { try journal.sign(as: dana, pin: "1357", actor: terminal).get() }
+        }
+        let locked = try journal.sign(as: dana, pin: "2468", actor: terminal)
+        #expect(throws: LaunchRefusal.self) { try locked.get() }
+        if case .failure(let refusal) = locked { #expect(refusal.message.hasPrefix("Dana is locked out after 5 wrong PINs until ")) }
+        #expect(try fixture.journal().state().history.filter { $0.event == .pinRejected(approver: "Dana") }.count == 5)
+    }
+
     @Test("a change made through one journal shows through another within one poll")
     func changesAcrossConnections() throws {
         let fixture = try JournalFixture()
