@@ -165,8 +165,15 @@ public final class LaunchJournal: Sendable {
     @discardableResult
     public func appendDue(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus]) throws -> [LaunchRecord] {
         let automatic = actor.acting(as: nil, pinUsed: false)
-        let result = try append(by: automatic, at: now, checks: checks) { state in state.dueEvents(at: now, checks: checks) }
-        return (try? result.get()) ?? []
+        var written: [LaunchRecord] = []
+        // One at a time: each can change what is due next (a stale vote's hold means the
+        // built-in hold due at the same moment no longer starts one).
+        for _ in 0..<16 {
+            let result = try append(by: automatic, at: now, checks: checks) { state in Array(state.dueEvents(at: now, checks: checks).prefix(1)) }
+            guard case .success(let records) = result, !records.isEmpty else { break }
+            written += records
+        }
+        return written
     }
 
     // MARK: Canonical text

@@ -11,7 +11,7 @@ struct JournalFixture {
     let planPath: String
     let plan: LaunchPlan
 
-    init() throws {
+    init(extra: String = "") throws {
         directory = try TestDirectory("journal")
         planPath = directory.file("launch.yaml")
         try directory.write("""
@@ -23,6 +23,7 @@ struct JournalFixture {
               - { name: Olga, role: ops, users: [olga] }
               - { name: Dana, role: director, users: [dana] }
             poll: { order: [ops], director: director }
+            \(extra)
             """, to: "launch.yaml")
         plan = try PlanLoader.load(path: planPath, environment: [:]).get()
     }
@@ -146,6 +147,29 @@ struct LaunchJournalTests {
         #expect(throws: LaunchRefusal.self) { try locked.get() }
         if case .failure(let refusal) = locked { #expect(refusal.message.hasPrefix("Dana is locked out after 5 wrong PINs until ")) }
         #expect(try fixture.journal().state().history.filter { $0.event == .pinRejected(approver: "Dana") }.count == 5)
+    }
+
+    @Test("due events are written one by one: a stale vote and a built-in hold falling due together both count")
+    func dueTogether() throws {
+        let fixture = try JournalFixture(extra: "holds: [{ name: Final hold, at: T-5m, duration: 5m }]\nhttp: [{ id: api, url: \"http://127.0.0.1:9/\" }]")
+        let journal = try fixture.journal()
+        let t0 = fixture.plan.t0
+        let green: [String: CheckStatus] = ["api": .pass]
+        let olga = fixture.actor("olga", "Olga"), dana = fixture.actor("dana", "Dana")
+        let early = t0.addingTimeInterval(-3600)
+        for (event, actor) in [(LaunchEvent.checklistMarked(item: "legal", mark: .done, note: nil), olga), (.pollOpened, olga),
+                               (.voteCast(role: "ops", choice: .go, reason: nil, evidence: VoteEvidence(items: [], digest: "")), olga),
+                               (.voteCast(role: "director", choice: .go, reason: nil, evidence: VoteEvidence(items: [], digest: "")), dana),
+                               (.countdownStarted, dana)] {
+            _ = try journal.append(event, by: actor, at: early, checks: green).get()
+        }
+        let written = try journal.appendDue(by: olga, at: t0.addingTimeInterval(-200), checks: ["api": .fail])
+        #expect(written.map(\.event.name) == ["vote-stale", "vote-stale"])
+        let state = try journal.state()
+        #expect(state.phase == .hold)
+        if case .staleVote("ops")? = state.hold?.kind {} else { Issue.record("hold: \(String(describing: state.hold))") }
+        #expect(state.votes.values.allSatisfy { $0.staleBecause == ["api"] })
+        #expect(try journal.appendDue(by: olga, at: t0.addingTimeInterval(-100), checks: ["api": .fail]).isEmpty, "nothing more is due while on hold")
     }
 
     @Test("a change made through one journal shows through another within one poll")
