@@ -19,6 +19,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var httpChecks: [HTTPCheck]
     public var tlsEndpoints: [TLSEndpoint]
     public var alarmSources: [AlarmSource]
+    public var alarmRules: AlarmRules
     public var checklist: [ChecklistItem]
     public var roles: [Role]
     public var approvers: [Approver]

@@ -143,7 +143,9 @@ private struct PlanReading {
         }
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
-        let alarms = map["alarms"].flatMap { alarmSources($0) } ?? []
+        let alarmsMap = map["alarms"]?.mapping(keys: ["sources", "rules"])
+        let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
+        let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
         let checklist = map["checklist"]?.list { checklistItem($0) } ?? []
         let approvers = map.required("approvers")?.list { approver($0) }
         let poll = map.required("poll").flatMap { pollRules($0) }
@@ -153,7 +155,7 @@ private struct PlanReading {
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, polling: polling, resolvers: resolvers, dns: dns,
-            httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, checklist: checklist,
+            httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, alarmRules: rules, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 
@@ -633,8 +635,43 @@ private struct PlanReading {
         "json": ["url", "headers", "fields"],
     ]
 
-    private mutating func alarmSources(_ node: YAMLNode) -> [AlarmSource]? {
-        node.mapping(keys: ["sources"])?["sources"]?.list { alarmSource($0) }
+    private static let ruleKeys = ["red_polls", "latency_window", "stall_window", "flap_changes", "flap_window", "severity", "enabled"]
+
+    /// `alarms.rules`: the rules' settings for every check, then per check under `checks`.
+    private mutating func alarmRules(_ node: YAMLNode) -> AlarmRules? {
+        guard let map = node.mapping(keys: Self.ruleKeys + ["checks"]) else { return nil }
+        guard let defaults = ruleSettings(map, over: .defaults) else { return nil }
+        var rules = AlarmRules(defaults: defaults, checks: [:])
+        for (_, keyNode, value) in map["checks"]?.entries() ?? [] {
+            guard let id = reference(keyNode, to: .check), let checkMap = value.mapping(keys: Self.ruleKeys),
+                  let settings = ruleSettings(checkMap, over: defaults) else { continue }
+            rules.checks[id] = settings
+        }
+        return rules
+    }
+
+    private func ruleSettings(_ map: YAMLMapping, over base: AlarmRuleSettings) -> AlarmRuleSettings? {
+        var settings = base
+        var valid = true
+        func read<T>(_ key: String, _ reader: (YAMLNode) -> T?, into field: WritableKeyPath<AlarmRuleSettings, T>) {
+            guard let node = map[key] else { return }
+            if let value = reader(node) { settings[keyPath: field] = value } else { valid = false }
+        }
+        read("red_polls", { $0.int(in: 1...1000) }, into: \.redPolls)
+        read("latency_window", positiveDuration, into: \.latencyWindow)
+        read("stall_window", positiveDuration, into: \.stallWindow)
+        read("flap_changes", { $0.int(in: 2...1000) }, into: \.flapChanges)
+        read("flap_window", positiveDuration, into: \.flapWindow)
+        read("enabled", { $0.bool() }, into: \.enabled)
+        if let node = map["severity"] {
+            if let word = node.word(), let severity = AlarmSeverity(rawValue: word) {
+                settings.severity = severity
+            } else {
+                node.report("`\(node.scalarText() ?? "")` is not an alarm severity", hint: "critical, warning or info")
+                valid = false
+            }
+        }
+        return valid ? settings : nil
     }
 
     private mutating func alarmSource(_ node: YAMLNode) -> AlarmSource? {
