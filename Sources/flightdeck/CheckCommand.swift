@@ -26,7 +26,12 @@ struct CheckCommand: AsyncParsableCommand {
             }
             return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
         }
-        let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, checkedAt: Date())
+        // The alarm rules see this one poll: what a single look can tell (a certificate's
+        // days, a nameserver that disagrees); rules over time need the cockpit.
+        var engine = AlarmEngine(plan: loaded)
+        outcomes.forEach { engine.observe($0) }
+        let alarms = engine.evaluate(at: outcomes.map(\.finishedAt).max() ?? .zero)
+        let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, alarms: alarms, checkedAt: Date())
         if json {
             print(document.encoded())
         } else {
@@ -51,6 +56,7 @@ struct CheckTable {
                 .joined(separator: "  ")
         }
         let verdict = "\(document.verdict.uppercased()): \(document.reason)"
-        return ([line(header)] + rows.map(line) + ["", verdict]).joined(separator: "\n")
+        let alarms = document.alarms.map { "ALARM \($0.severity.rawValue.uppercased()) \($0.reason)" }
+        return ([line(header)] + rows.map(line) + (alarms.isEmpty ? [] : [""] + alarms) + ["", verdict]).joined(separator: "\n")
     }
 }

@@ -118,7 +118,8 @@ struct CommandLineTests {
         _ = directory
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(Set(document.keys) == ["plan", "file", "checked_at", "verdict", "reason", "counts", "checks"])
+        #expect(Set(document.keys) == ["plan", "file", "checked_at", "verdict", "reason", "counts", "checks", "alarms"])
+        #expect((document["alarms"] as? [Any])?.isEmpty == true)
         #expect(document["plan"] as? String == "CLI rehearsal")
         #expect(document["verdict"] as? String == "go")
         #expect(document["reason"] as? String == "all 2 blockers pass")

@@ -182,4 +182,23 @@ struct AlarmEngineTests {
         #expect(error.description.contains("no check has the id `nope`"))
         #expect(error.description.contains("alarms.rules.checks.nope.red_polls"))
     }
+
+    @Test("a critical alarm on a blocker makes the verdict NO-GO; on a minor check, or a warning, it does not")
+    func verdict() throws {
+        let plan = try Self.plan()
+        let reports = plan.checks.map { CheckReport(check: $0, status: .pass, detail: "ok") }
+        let onBlocker = Alarm(id: "rule/red/api", severity: .critical, source: "rules", since: .zero, reason: "api red for 3 polls", checkID: "api")
+        #expect(CheckVerdict(reports: reports).isGo)
+        let verdict = CheckVerdict(reports: reports, alarms: [onBlocker])
+        #expect(!verdict.isGo)
+        #expect(verdict.reason == "critical alarm on a blocker: api red for 3 polls")
+        var onMinor = onBlocker
+        onMinor.checkID = "blog"
+        var warning = onBlocker
+        warning.severity = .warning
+        #expect(CheckVerdict(reports: reports, alarms: [onMinor, warning]).isGo)
+        let document = CheckRunDocument(plan: plan, file: "a.yaml", reports: reports, alarms: [onBlocker], checkedAt: Date())
+        #expect(document.verdict == "no-go")
+        #expect(document.encoded().contains(#""id" : "rule/red/api""#))
+    }
 }

@@ -85,17 +85,22 @@ public struct CheckReport: Sendable, Equatable {
     }
 }
 
-/// The headless verdict: GO only when every blocker has passed (a warning passes).
+/// The headless verdict: GO only when every blocker has passed (a warning passes) and no
+/// critical alarm stands on a blocker.
 public struct CheckVerdict: Sendable, Equatable {
     public var isGo: Bool
     public var reason: String
 
-    public init(reports: [CheckReport]) {
+    public init(reports: [CheckReport], alarms: [Alarm] = []) {
         let blockers = reports.filter { $0.check.severity == .blocker }
         let failed = blockers.filter { $0.status == .fail }
         let unknown = blockers.filter { $0.status == .unknown }
-        isGo = failed.isEmpty && unknown.isEmpty
-        if !failed.isEmpty {
+        let blockerIDs = Set(blockers.map(\.check.id))
+        let alarmed = alarms.filter { $0.severity == .critical && $0.checkID.map(blockerIDs.contains) == true }
+        isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty
+        if let alarm = alarmed.first {
+            reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
+        } else if !failed.isEmpty {
             reason = "\(Self.count(failed.count, "blocker")) failing: \(Self.names(failed))"
         } else if !unknown.isEmpty {
             reason = "\(Self.count(unknown.count, "blocker")) not known to pass: \(Self.names(unknown))"

@@ -13,6 +13,14 @@ public struct CheckRunDocument: Encodable, Sendable {
         public var observed: [String: ObservedValue]
     }
 
+    public struct AlarmEntry: Encodable, Sendable {
+        public var id: String
+        public var severity: AlarmSeverity
+        public var source: String
+        public var check: String?
+        public var reason: String
+    }
+
     public struct Counts: Encodable, Sendable {
         public var pass = 0, warn = 0, fail = 0, unknown = 0
     }
@@ -26,13 +34,15 @@ public struct CheckRunDocument: Encodable, Sendable {
     public var reason: String
     public var counts: Counts
     public var checks: [Check]
+    /// Alarms firing when the poll finished, most severe first.
+    public var alarms: [AlarmEntry]
 
     enum CodingKeys: String, CodingKey {
-        case plan, file, checkedAt = "checked_at", verdict, reason, counts, checks
+        case plan, file, checkedAt = "checked_at", verdict, reason, counts, checks, alarms
     }
 
-    public init(plan: LaunchPlan, file: String, reports: [CheckReport], checkedAt: Date) {
-        let verdict = CheckVerdict(reports: reports)
+    public init(plan: LaunchPlan, file: String, reports: [CheckReport], alarms: [Alarm] = [], checkedAt: Date) {
+        let verdict = CheckVerdict(reports: reports, alarms: alarms)
         self.plan = plan.name
         self.file = file
         self.checkedAt = checkedAt.formatted(.iso8601)
@@ -52,6 +62,7 @@ public struct CheckRunDocument: Encodable, Sendable {
             Check(id: $0.check.id, kind: $0.check.kind, target: $0.check.target, severity: $0.check.severity.rawValue,
                   status: $0.status, detail: $0.detail, observed: $0.observed)
         }
+        self.alarms = alarms.map { AlarmEntry(id: $0.id, severity: $0.severity, source: $0.source, check: $0.checkID, reason: $0.reason) }
     }
 
     /// Pretty-printed JSON with keys in a stable order.
