@@ -78,6 +78,11 @@ public final class TerminalScreen {
 
     /// Waits until a key arrives or `wake` becomes readable, for at most `milliseconds`;
     /// true when there is a key to read. Nothing spins while the cockpit is idle.
+    /// Gets the room's attention: the terminal bell, or a flash of the screen.
+    public func alert(flash: Bool) {
+        if flash { _ = CNcurses.flash() } else { _ = CNcurses.beep() }
+    }
+
     public func waitForInput(wake: Int32, milliseconds: Int32) -> Bool {
         var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]

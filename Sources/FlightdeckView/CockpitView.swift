@@ -67,7 +67,7 @@ public struct CockpitView: Sendable {
     private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid) {
         let width = grid.width
         grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: "bar")
-        let verdict = CheckVerdict(reports: reports)
+        let verdict = state.verdict
         let reds = reports.filter { $0.status == .fail }.count
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
@@ -82,7 +82,12 @@ public struct CockpitView: Sendable {
         }
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
         x = grid.write(" \(theme.glyph(status)) checks \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
-        grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+        x = grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+        let firing = state.alarms.entries.filter { $0.state == .firing }
+        let critical = firing.filter { $0.alarm.severity == .critical }.count
+        if !firing.isEmpty {
+            grid.write(" alarms: \(critical) critical, \(firing.count - critical) other ", x: x + 1, y: 0, role: critical > 0 ? "status.fail" : "status.warn")
+        }
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         var reason = verdict.reason
         if let launch = state.launch, let hold = launch.hold {
@@ -128,7 +133,7 @@ public struct CockpitView: Sendable {
             x = grid.write(" \(message.text) ", x: x, y: y, role: "selection") + 1
         }
         var shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
-        if !state.readOnly, !state.editingFilter, state.focus == .checklist || state.focus == .poll { shown.insert(.act, at: 1) }
+        if !state.readOnly, !state.editingFilter, [.checklist, .alarms, .poll].contains(state.focus) { shown.insert(.act, at: 1) }
         for binding in keymap.bindings where shown.contains(binding.action) {
             let keys = binding.keys.map(\.description).joined(separator: "/")
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"

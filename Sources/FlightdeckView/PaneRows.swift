@@ -15,7 +15,7 @@ struct PaneRows {
         case .health: return checks(state, reports: reports, kind: .http, window: window)
         case .dns: return dns(state, reports: reports)
         case .certificates: return checks(state, reports: reports, kind: .tls, window: window) + coverage(state)
-        case .alarms: return [PaneRow([("The alarms engine is not built yet: no alarm rules or sources are evaluated.", "muted")])]
+        case .alarms: return alarms(state)
         case .poll: return poll(state)
         }
     }
@@ -180,6 +180,36 @@ struct PaneRows {
                                           + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" } }))
         }
         return rows
+    }
+
+    /// Alarms by severity then age: what, since when, where it stands (firing, acknowledged,
+    /// silenced, resolved) and why.
+    private func alarms(_ state: CockpitState) -> [PaneRow] {
+        let entries = state.alarms.entries
+        guard !entries.isEmpty else {
+            let sources = state.plan.alarmSources.count
+            return [PaneRow([("No alarms. Rules watch every check\(sources > 0 ? "; \(sources) external source\(sources == 1 ? "" : "s") in the plan are not polled yet" : "").", "muted")])]
+        }
+        return entries.map { entry in
+            let alarm = entry.alarm
+            let status: CheckStatus = entry.state == .resolved ? .pass : (alarm.severity == .critical ? .fail : (alarm.severity == .warning ? .warn : .unknown))
+            let stateWord = entry.state == .firing ? alarm.severity.rawValue.uppercased() : entry.state.rawValue
+            let role = entry.state == .firing ? "status.\(status.rawValue)" : "muted"
+            let since = CockpitView.timeOfDay(entry.since, offset: 0)
+            let detail: @Sendable () -> [String] = {
+                var lines = ["\(alarm.id): \(alarm.severity.rawValue), from \(alarm.source)\(alarm.checkID.map { ", on check \($0)" } ?? "")",
+                             alarm.reason, "since \(LaunchRecord.timestamp(entry.since))\(alarm.flapping ? " · flapping" : "")"]
+                if let resolved = entry.resolvedAt { lines.append("resolved at \(LaunchRecord.timestamp(resolved))") }
+                if let ack = entry.acknowledgement { lines.append("acknowledged by \(ack.by) at \(LaunchRecord.timestamp(ack.at)): \(ack.reason)") }
+                if let silence = entry.silence {
+                    lines.append("silenced by \(silence.by) \(silence.until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(silence.reason)")
+                }
+                return lines
+            }
+            return PaneRow([("\(theme.glyph(status)) \(stateWord)".padded(to: 14), role), (" \(since) ", "muted"),
+                            (alarm.flapping ? "FLAPPING " : "", "status.warn"), (alarm.reason, entry.state == .firing ? "text" : "muted")],
+                           status: entry.state == .firing && alarm.severity != .info ? .fail : nil, key: "alarm:\(alarm.id)", detail: detail)
+        }
     }
 
     /// The poll: where the launch stands, each role in poll order with its vote, the final

@@ -20,6 +20,12 @@ struct Cockpit {
     let theme: Theme
     let keymap: Keymap
     let readOnly: Bool
+    let alert: AlertStyle
+
+    /// How a new critical alarm gets attention, once.
+    enum AlertStyle: String, CaseIterable {
+        case bell, flash, off
+    }
 
     /// How often the shared launch state is looked at for changes from other processes.
     static let journalPollInterval = Duration.milliseconds(250)
@@ -54,6 +60,9 @@ struct Cockpit {
                 }
                 frames.drainWake()
                 if let state = frames.take().last {
+                    if let previous = shown, state.alarms.newCriticals > previous.alarms.newCriticals, alert != .off {
+                        screen.alert(flash: alert == .flash)
+                    }
                     shown = state
                     redraw = true
                 }

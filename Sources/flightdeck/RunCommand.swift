@@ -18,6 +18,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Observe only: see everything, change nothing (no votes, marks or holds).")
     var readOnly = false
 
+    @Option(help: "How a new critical alarm gets attention, once: bell, flash or off.")
+    var alert: Cockpit.AlertStyle = .bell
+
     func run() async throws {
         let loaded = try plan.load()
         let theme = try Self.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
@@ -27,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.usageOrPlanError
         }
         await Cockpit(plan: loaded, planPath: plan.path, planDirectory: plan.directory, theme: theme, keymap: keymap,
-                      readOnly: readOnly).run()
+                      readOnly: readOnly, alert: alert).run()
     }
 
     private static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {
@@ -39,3 +42,5 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension Cockpit.AlertStyle: ExpressibleByArgument {}

@@ -19,12 +19,27 @@ extension CockpitState {
             message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
             return
         }
-        let options = launch.actions(pane: focus, rowKey: rowKey, checks: checkStatuses)
+        let options = focus == .alarms ? alarmActions(rowKey: rowKey) : launch.actions(pane: focus, rowKey: rowKey, checks: checkStatuses)
         guard !options.isEmpty else {
-            message = (focus == .checklist || focus == .poll ? "nothing can be done to this row now" : "actions are in the checklist and go/no-go panes", now)
+            message = ([.checklist, .poll, .alarms].contains(focus) ? "nothing can be done to this row now"
+                       : "actions are in the checklist, alarms and go/no-go panes", now)
             return
         }
         prompt = .menu(title: "Actions", options: options, selected: 0)
+    }
+
+    /// Acknowledge or silence the selected alarm; each needs a reason.
+    private func alarmActions(rowKey: String?) -> [LaunchAction] {
+        guard let id = rowKey?.removingPrefix("alarm:"), let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
+        var actions: [LaunchAction] = []
+        if entry.acknowledgement == nil {
+            actions.append(LaunchAction("Acknowledge \(id)…", .alarmAcknowledged(alarm: id, reason: ""), needsReason: true))
+        }
+        if entry.resolvedAt == nil {
+            actions.append(LaunchAction("Silence \(id) until it recovers…", .alarmSilenced(alarm: id, until: nil, reason: ""), needsReason: true))
+            actions.append(LaunchAction("Silence \(id) for an hour…", .alarmSilenced(alarm: id, until: now.addingTimeInterval(3600), reason: ""), needsReason: true))
+        }
+        return actions
     }
 
     mutating func answerPrompt(_ key: Key) {

@@ -31,6 +31,8 @@ public enum CockpitEvent: Sendable {
     case openActions(rowKey: String?)
     /// What became of an action: recorded, or refused and why.
     case message(String)
+    /// What an external alarm source reports now.
+    case externalAlarms(source: String, alarms: [Alarm])
 }
 
 /// Everything the cockpit shows, changed only by `reduce`.
@@ -61,12 +63,17 @@ public struct CockpitState: Sendable {
     public internal(set) var message: (text: String, at: Date)?
     /// Signed actions for the cockpit loop to check and append; taken with `takeRequests`.
     public internal(set) var requests: [LaunchRequest] = []
+    public private(set) var alarms: AlarmBoard
+    /// The wall-clock moment the poller's clock read zero.
+    public let clockOrigin: Date
 
     public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil, identity: LaunchActor? = nil, readOnly: Bool = false) {
         self.plan = plan
         self.keymap = keymap
         board = CheckBoard(plan: plan)
+        alarms = AlarmBoard(plan: plan)
         self.now = now
+        clockOrigin = now
         self.identity = identity
         self.readOnly = readOnly
     }
@@ -82,14 +89,20 @@ public struct CockpitState: Sendable {
         switch event {
         case .outcome(let outcome):
             board.record(outcome)
+            alarms.observe(outcome)
             latest[outcome.checkID] = outcome
         case .tick(let date):
             now = date
+            updateAlarms()
+        case .externalAlarms(let source, let reported):
+            alarms.record(source: source, alarms: reported)
+            updateAlarms()
         case .action(let action):
             apply(action)
         case .launch(let state):
             launch = state
             launchProblem = nil
+            updateAlarms()
         case .launchUnavailable(let problem):
             launchProblem = problem
         case .openActions(let rowKey):
@@ -160,6 +173,13 @@ public struct CockpitState: Sendable {
             break
         }
     }
+
+    private mutating func updateAlarms() {
+        alarms.update(clock: .seconds(max(0, now.timeIntervalSince(clockOrigin))), now: now, launch: launch)
+    }
+
+    /// The checks' verdict, with the alarms standing on them.
+    public var verdict: CheckVerdict { CheckVerdict(reports: board.reports, alarms: alarms.standing) }
 
     /// Keeps the selection on a row that exists once rows are known.
     public mutating func clampSelection(rows: Int) {

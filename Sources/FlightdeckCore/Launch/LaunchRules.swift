@@ -162,8 +162,8 @@ extension LaunchState {
         if [.readiness, .pollOpen, .go, .countdown].contains(phase) {
             let remaining = tMinus(at: now)
             if let hold = plan.holds.sorted(by: { $0.beforeT0 > $1.beforeT0 })
-                .first(where: { !builtInHoldsTaken.contains($0.name) && remaining <= Self.seconds($0.beforeT0) }) {
-                due.append(.holdStarted(kind: .builtIn(name: hold.name, seconds: Int(Self.seconds(hold.duration))),
+                .first(where: { !builtInHoldsTaken.contains($0.name) && remaining <= $0.beforeT0.timeInterval }) {
+                due.append(.holdStarted(kind: .builtIn(name: hold.name, seconds: Int(hold.duration.timeInterval)),
                                         reason: "the clock stops at T-\(PlanDuration.format(hold.beforeT0))"))
             }
         }
@@ -176,9 +176,6 @@ extension LaunchState {
         return vote.choice == .noGo ? "it voted NO-GO" : "it voted GO"
     }
 
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
-    }
 
     /// `T-00:04:10` for seconds to T-0, `T+00:01:00` after it.
     public static func clock(_ seconds: TimeInterval) -> String {

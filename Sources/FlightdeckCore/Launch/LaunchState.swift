@@ -54,12 +54,13 @@ public struct LaunchState: Sendable {
         public var at: Date
     }
 
-    public struct AlarmNote: Sendable, Equatable {
-        public var acknowledged: Bool
-        public var silencedUntil: Date?
-        public var reason: String
+    /// Who acknowledged or silenced an alarm, why, and when.
+    public struct AlarmMark: Sendable, Equatable {
         public var by: String
+        public var reason: String
         public var at: Date
+        /// For a silence: until when; nil means until the alarm recovers.
+        public var until: Date?
     }
 
     public let plan: LaunchPlan
@@ -71,7 +72,9 @@ public struct LaunchState: Sendable {
     public private(set) var pollOpenedBy: String?
     /// The sequence number of the final GO, while it stands.
     public private(set) var finalGo: Int?
-    public private(set) var alarms: [String: AlarmNote] = [:]
+    /// The newest acknowledgement and silence of each alarm, by alarm id.
+    public private(set) var alarmAcks: [String: AlarmMark] = [:]
+    public private(set) var alarmSilences: [String: AlarmMark] = [:]
     public private(set) var builtInHoldsTaken: Set<String> = []
     /// Seconds the clock stood still in holds that have ended.
     public private(set) var heldSeconds: TimeInterval = 0
@@ -237,7 +240,7 @@ public struct LaunchState: Sendable {
                 builtInHoldsTaken.insert(name)
                 // The clock stops at the hold's T-minus time, not when a process noticed.
                 if let hold = plan.holds.first(where: { $0.name == name }) {
-                    since = record.at.addingTimeInterval(min(0, tMinus(at: record.at) - Self.seconds(hold.beforeT0)))
+                    since = record.at.addingTimeInterval(min(0, tMinus(at: record.at) - hold.beforeT0.timeInterval))
                 }
             }
             startHold(kind: kind, reason: reason, record: record, since: since)
@@ -275,9 +278,9 @@ public struct LaunchState: Sendable {
             hold = nil
             phase = .scrubbed
         case .alarmAcknowledged(let alarm, let reason):
-            alarms[alarm] = AlarmNote(acknowledged: true, silencedUntil: alarms[alarm]?.silencedUntil, reason: reason, by: who, at: record.at)
+            alarmAcks[alarm] = AlarmMark(by: who, reason: reason, at: record.at)
         case .alarmSilenced(let alarm, let until, let reason):
-            alarms[alarm] = AlarmNote(acknowledged: alarms[alarm]?.acknowledged ?? false, silencedUntil: until, reason: reason, by: who, at: record.at)
+            alarmSilences[alarm] = AlarmMark(by: who, reason: reason, at: record.at, until: until)
         case .pinRejected(let approver):
             pinFailures[approver, default: []].append(record.at)
         }

@@ -353,3 +353,10 @@ public struct PINHash: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension Duration {
+    /// In seconds, for arithmetic with dates.
+    public var timeInterval: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}

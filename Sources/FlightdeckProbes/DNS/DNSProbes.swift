@@ -114,7 +114,7 @@ public final class DelegationProbe: Probe {
 enum WallClock {
     static func date(_ instant: Duration, now: Duration) -> Date {
         let offset = instant - now
-        return Date().addingTimeInterval(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)
+        return Date().addingTimeInterval(offset.timeInterval)
     }
 
     static func describe(_ instant: Duration, now: Duration) -> String {

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Every alarm the cockpit shows and where it is in its life: firing, acknowledged,
+/// silenced, resolved. Which alarms stand comes from the rules and the alarm sources;
+/// acknowledgements and silences come from the shared launch journal, so one made in any
+/// session shows in all.
+///
+/// Each process notices an alarm on its own, a few seconds apart, so an acknowledgement
+/// counts for the occurrence that was standing when it was made (give or take `grace`).
+/// An alarm that resolves and later fires again is a new occurrence: not acknowledged, and
+/// a silence "until it recovers" no longer holds. An acknowledgement that arrives after the
+/// alarm resolved is kept with it and never reopens it.
+public struct AlarmBoard: Sendable {
+    public enum State: String, Sendable, Equatable {
+        case firing, acknowledged, silenced, resolved
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var alarm: Alarm
+        /// When the condition began, on the wall clock.
+        public var since: Date
+        public var resolvedAt: Date?
+        public var state: State
+        public var acknowledgement: LaunchState.AlarmMark?
+        public var silence: LaunchState.AlarmMark?
+    }
+
+    public static let grace: TimeInterval = 60
+    /// How long a resolved alarm stays listed.
+    public static let keepResolved: TimeInterval = 600
+
+    private var engine: AlarmEngine
+    private var external: [String: [Alarm]] = [:]
+    private var occurrences: [String: Entry] = [:]
+    /// Counts new critical alarms that nobody has acknowledged or silenced: the terminal
+    /// rings once each time it goes up.
+    public private(set) var newCriticals = 0
+
+    public init(plan: LaunchPlan) {
+        engine = AlarmEngine(plan: plan)
+    }
+
+    public mutating func observe(_ outcome: ProbeOutcome) {
+        engine.observe(outcome)
+    }
+
+    /// What an external source reports now; it replaces what the source reported before.
+    public mutating func record(source: String, alarms: [Alarm]) {
+        external[source] = alarms
+    }
+
+    /// Brings every alarm up to `now`: the poller's clock reads `clock` at that moment.
+    public mutating func update(clock: Duration, now: Date, launch: LaunchState?) {
+        let standing = engine.evaluate(at: clock) + external.values.flatMap { $0 }
+        var seen: Set<String> = []
+        for alarm in standing {
+            seen.insert(alarm.id)
+            if var entry = occurrences[alarm.id], entry.resolvedAt == nil {
+                entry.alarm = alarm
+                occurrences[alarm.id] = entry
+            } else {
+                let since = now.addingTimeInterval(-max(.zero, clock - alarm.since).timeInterval)
+                var entry = Entry(alarm: alarm, since: min(since, now), resolvedAt: nil, state: .firing)
+                entry = Self.judged(entry, launch: launch, now: now)
+                if alarm.severity == .critical, entry.state == .firing { newCriticals += 1 }
+                occurrences[alarm.id] = entry
+            }
+        }
+        for (id, entry) in occurrences where !seen.contains(id) {
+            if let resolved = entry.resolvedAt, now.timeIntervalSince(resolved) > Self.keepResolved {
+                occurrences[id] = nil
+            } else if entry.resolvedAt == nil {
+                occurrences[id]?.resolvedAt = now
+            }
+        }
+        for (id, entry) in occurrences { occurrences[id] = Self.judged(entry, launch: launch, now: now) }
+    }
+
+    private static func judged(_ entry: Entry, launch: LaunchState?, now: Date) -> Entry {
+        var entry = entry
+        let earliest = entry.since.addingTimeInterval(-grace)
+        entry.acknowledgement = launch?.alarmAcks[entry.alarm.id].flatMap { $0.at >= earliest ? $0 : nil }
+        entry.silence = launch?.alarmSilences[entry.alarm.id].flatMap { mark in
+            if let until = mark.until { return now < until ? mark : nil }
+            return mark.at >= earliest ? mark : nil
+        }
+        if entry.resolvedAt != nil {
+            entry.state = .resolved
+        } else if entry.silence != nil {
+            entry.state = .silenced
+        } else {
+            entry.state = entry.acknowledgement != nil ? .acknowledged : .firing
+        }
+        return entry
+    }
+
+    /// Standing alarms by severity, then the oldest first; resolved ones after them.
+    public var entries: [Entry] {
+        occurrences.values.sorted {
+            ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.since, $0.alarm.id) < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.since, $1.alarm.id)
+        }
+    }
+
+    /// Alarms not resolved, for the verdict and the launch bar.
+    public var standing: [Alarm] {
+        occurrences.values.filter { $0.resolvedAt == nil }.map(\.alarm)
+    }
+}
