@@ -69,7 +69,10 @@ public struct AlarmEngine: Sendable {
             let days = results.compactMap(\.evaluation?.daysLeft).min()
             track.certificate = days.map { (days: $0, since: track.certificate?.since ?? now) }
         case .dnsRecord(let propagation):
-            if let first = propagation.disagreeingAuthorities.first {
+            // A nameserver that does not answer is the red rule's business; this one is about
+            // answers that contradict the plan.
+            let answered: Set<PropagationCell.State> = [.previous, .other, .nxdomain, .nodata]
+            if let first = propagation.disagreeingAuthorities.first(where: { answered.contains($0.state) }) {
                 let seen = first.values.isEmpty ? first.state.rawValue : first.values.joined(separator: ", ")
                 let text = "new nameserver \(first.server) answers \(seen) for \(propagation.record.name) \(propagation.record.type), the plan says \(propagation.record.expected.joined(separator: ", "))"
                 track.disagreement = (text, track.disagreement?.since ?? now)
