@@ -17,6 +17,12 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try plan.load()
         let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory)
+        async let external = withTaskGroup(of: [Alarm].self) { group in
+            for probe in loaded.alarmSources.map({ AlarmSourceProbe(source: $0, plan: loaded) }) where probe.isPolled {
+                group.addTask { await probe.fetch(clock: .zero) }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
         let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
         // Every check has a probe; should one not report, the check is unknown, never passing.
@@ -30,7 +36,8 @@ struct CheckCommand: AsyncParsableCommand {
         // days, a nameserver that disagrees); rules over time need the cockpit.
         var engine = AlarmEngine(plan: loaded)
         outcomes.forEach { engine.observe($0) }
-        let alarms = engine.evaluate(at: outcomes.map(\.finishedAt).max() ?? .zero)
+        let alarms = (engine.evaluate(at: outcomes.map(\.finishedAt).max() ?? .zero) + (await external))
+            .sorted { ($0.severity, $0.id) < ($1.severity, $1.id) }
         let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, alarms: alarms, checkedAt: Date())
         if json {
             print(document.encoded())

@@ -98,6 +98,17 @@ struct Cockpit {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        // The poller's clock starts now; alarms from sources are placed on it.
+        let origin = Date()
+        let alarmSources = plan.alarmSources.map { AlarmSourceProbe(source: $0, plan: plan) }.filter(\.isPolled).map { probe in
+            Task {
+                while !Task.isCancelled {
+                    let alarms = await probe.fetch(clock: .seconds(Date().timeIntervalSince(origin)))
+                    emit.yield(.externalAlarms(source: probe.source.id, alarms: alarms))
+                    try? await Task.sleep(for: probe.interval)
+                }
+            }
+        }
 
         let identity = LaunchActor.current()
         let journal: LaunchJournal?
@@ -125,7 +136,7 @@ struct Cockpit {
         }
         let workflow = journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
 
-        var state = CockpitState(plan: plan, now: Date(), keymap: keymap, identity: identity, readOnly: readOnly)
+        var state = CockpitState(plan: plan, now: origin, keymap: keymap, identity: identity, readOnly: readOnly)
         frames.submit(state)
         for await event in events {
             let promptWasOpen = state.prompt != nil || state.editingFilter
@@ -147,6 +158,7 @@ struct Cockpit {
             frames.submit(state)
         }
         watching.cancel()
+        alarmSources.forEach { $0.cancel() }
         polling.cancel()
         clock.cancel()
         sources.forEach { $0.cancel() }

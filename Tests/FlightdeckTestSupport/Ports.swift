@@ -84,3 +84,31 @@ public struct LoopbackSocket {
         CommandFailure(command: what, status: errno, stderr: String(cString: strerror(errno)))
     }
 }
+
+/// One HTTP/1.1 request over a plain loopback socket, for test servers' own APIs: the
+/// status and body of the answer.
+public func plainHTTP(_ method: String, port: UInt16, path: String, body: [UInt8] = [],
+                      contentType: String = "application/json") throws -> (status: Int, body: String) {
+    let descriptor = try LoopbackSocket.connect(host: "127.0.0.1", port: port)
+    defer { close(descriptor) }
+    let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: \(contentType)\r\n"
+        + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+    let request = Array(head.utf8) + body
+    var sent = 0
+    while sent < request.count {
+        let written = request[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written > 0 else { throw LoopbackSocket.posixError("write") }
+        sent += written
+    }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(descriptor, &buffer, buffer.count)
+        if count <= 0 { break }
+        response += buffer[0..<count]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+    let payload = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (status, payload)
+}
