@@ -186,10 +186,8 @@ struct PaneRows {
     /// silenced, resolved) and why.
     private func alarms(_ state: CockpitState) -> [PaneRow] {
         let entries = state.alarms.entries
-        let unpolled = state.plan.alarmSources.filter { if case .cloudwatch = $0.kind { true } else { false } }.map(\.id)
-        let note = unpolled.isEmpty ? [] : [PaneRow([("CloudWatch sources are not polled yet: \(unpolled.joined(separator: ", "))", "muted")])]
         guard !entries.isEmpty else {
-            return [PaneRow([("No alarms. Rules watch every check; the plan's other alarm sources are polled on their interval.", "muted")])] + note
+            return [PaneRow([("No alarms. Rules watch every check; the plan's alarm sources are polled on their interval.", "muted")])]
         }
         return entries.map { entry in
             let alarm = entry.alarm
@@ -210,7 +208,7 @@ struct PaneRows {
             return PaneRow([("\(theme.glyph(status)) \(stateWord)".padded(to: 14), role), (" \(since) ", "muted"),
                             (alarm.flapping ? "FLAPPING " : "", "status.warn"), (alarm.reason, entry.state == .firing ? "text" : "muted")],
                            status: entry.state == .firing && alarm.severity != .info ? .fail : nil, key: "alarm:\(alarm.id)", detail: detail)
-        } + note
+        }
     }
 
     /// The poll: where the launch stands, each role in poll order with its vote, the final

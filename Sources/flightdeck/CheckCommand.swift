@@ -18,7 +18,7 @@ struct CheckCommand: AsyncParsableCommand {
         let loaded = try plan.load()
         let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory)
         async let external = withTaskGroup(of: [Alarm].self) { group in
-            for probe in loaded.alarmSources.map({ AlarmSourceProbe(source: $0, plan: loaded) }) where probe.isPolled {
+            for probe in loaded.alarmSources.map({ AlarmSourceProbe(source: $0, plan: loaded) }) {
                 group.addTask { await probe.fetch(clock: .zero) }
             }
             return await group.reduce(into: []) { $0 += $1 }

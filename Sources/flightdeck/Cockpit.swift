@@ -100,7 +100,7 @@ struct Cockpit {
         }
         // The poller's clock starts now; alarms from sources are placed on it.
         let origin = Date()
-        let alarmSources = plan.alarmSources.map { AlarmSourceProbe(source: $0, plan: plan) }.filter(\.isPolled).map { probe in
+        let alarmSources = plan.alarmSources.map { AlarmSourceProbe(source: $0, plan: plan) }.map { probe in
             Task {
                 while !Task.isCancelled {
                     let alarms = await probe.fetch(clock: .seconds(Date().timeIntervalSince(origin)))

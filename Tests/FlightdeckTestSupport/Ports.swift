@@ -88,11 +88,11 @@ public struct LoopbackSocket {
 /// One HTTP/1.1 request over a plain loopback socket, for test servers' own APIs: the
 /// status and body of the answer.
 public func plainHTTP(_ method: String, port: UInt16, path: String, body: [UInt8] = [],
-                      contentType: String = "application/json") throws -> (status: Int, body: String) {
+                      contentType: String = "application/json", headers: [String] = []) throws -> (status: Int, body: String) {
     let descriptor = try LoopbackSocket.connect(host: "127.0.0.1", port: port)
     defer { close(descriptor) }
     let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: \(contentType)\r\n"
-        + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        + headers.map { "\($0)\r\n" }.joined() + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
     let request = Array(head.utf8) + body
     var sent = 0
     while sent < request.count {

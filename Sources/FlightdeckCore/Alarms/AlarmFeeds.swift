@@ -84,6 +84,41 @@ public enum AlarmFeeds {
         return .success(alarms)
     }
 
+    /// One page of CloudWatch `DescribeAlarms` (the Query API's XML): alarms in ALARM are
+    /// critical, INSUFFICIENT_DATA informational, OK not shown. Returns the next page's token.
+    public static func cloudwatch(_ body: [UInt8], source: String, now: Date, clock: Duration) -> Result<(alarms: [Alarm], next: String?), FeedError> {
+        let text = String(decoding: body, as: UTF8.self)
+        if let code = element("Code", in: text) {
+            let message = element("Message", in: text).map { ": \($0)" } ?? ""
+            return .failure(FeedError(message: "\(source): CloudWatch says \(code)\(message)"))
+        }
+        guard text.contains("<DescribeAlarmsResponse") else {
+            return .failure(FeedError(message: "\(source): the answer is not a DescribeAlarms response"))
+        }
+        let metricAlarms = element("MetricAlarms", in: text, raw: true) ?? ""
+        let compositeAlarms = element("CompositeAlarms", in: text, raw: true) ?? ""
+        var alarms: [Alarm] = []
+        for member in (metricAlarms + compositeAlarms).components(separatedBy: "<member>").dropFirst() {
+            guard let name = element("AlarmName", in: member), let state = element("StateValue", in: member), state != "OK" else { continue }
+            let reason = element("StateReason", in: member) ?? state
+            alarms.append(Alarm(id: "\(source)/\(name)", severity: state == "ALARM" ? .critical : .info, source: source,
+                                since: onClock(date(element("StateUpdatedTimestamp", in: member)), now: now, clock: clock),
+                                reason: state == "ALARM" ? "\(name): \(reason)" : "\(name): insufficient data (\(reason))"))
+        }
+        return .success((alarms, element("NextToken", in: text)))
+    }
+
+    /// The text of the first `<name>` element (entities decoded and sanitised, or `raw`);
+    /// AWS answers are flat and attribute-free where it matters, so no XML parser is needed.
+    static func element(_ name: String, in text: String, raw: Bool = false) -> String? {
+        guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex) else { return nil }
+        let inner = String(text[open.upperBound..<close.lowerBound])
+        if raw { return inner }
+        let decoded = inner.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+        return RemoteText.sanitize(decoded, limit: 300)
+    }
+
     /// The value at a dotted path (`data.alarms`); the document itself for an empty path.
     static func value(at path: String, in document: Any) -> Any? {
         var current: Any? = document

@@ -8,18 +8,15 @@ public final class AlarmSourceProbe: Sendable {
     public let interval: Duration
     private let timeout: Duration
     private let checks: Set<String>
+    private let environment: [String: String]
 
-    public init(source: AlarmSource, plan: LaunchPlan) {
+    /// - Parameter environment: where AWS credentials are looked up.
+    public init(source: AlarmSource, plan: LaunchPlan, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.source = source
+        self.environment = environment
         interval = source.timing.interval ?? plan.polling.interval
         timeout = source.timing.timeout ?? plan.polling.timeout
         checks = Set(plan.checks.map(\.id))
-    }
-
-    /// Whether this build can poll the source.
-    public var isPolled: Bool {
-        if case .cloudwatch = source.kind { return false }
-        return true
     }
 
     /// The source's alarms now; `clock` is the poller's clock at this moment.
@@ -35,8 +32,8 @@ public final class AlarmSourceProbe: Sendable {
             request = makeRequest(components?.string ?? url.value, headers: ["Accept: application/json"])
         case .json(let url, let headers, _):
             request = makeRequest(url.value, headers: headers.map { "\($0.name): \($0.value.value)" })
-        case .cloudwatch:
-            return []
+        case .cloudwatch(let region, let prefix, let endpoint):
+            return await cloudwatch(region: region, prefix: prefix, endpoint: endpoint, clock: clock)
         }
         let exchange = await CurlEngine.shared.perform(request)
         let now = Date()
@@ -50,12 +47,51 @@ public final class AlarmSourceProbe: Sendable {
         switch source.kind {
         case .alertmanager: result = AlarmFeeds.alertmanager(exchange.body, source: source.id, checks: checks, now: now, clock: clock)
         case .json(_, _, let mapping): result = AlarmFeeds.json(exchange.body, source: source.id, mapping: mapping, now: now, clock: clock)
-        case .cloudwatch: result = .success([])
+        case .cloudwatch: return []
         }
         switch result {
         case .success(let alarms): return alarms
         case .failure(let error): return [unreadable(error.message, clock: clock)]
         }
+    }
+
+    /// DescribeAlarms through the Query API, signed with SigV4 by libcurl, page by page.
+    private func cloudwatch(region: String, prefix: String?, endpoint: URL?, clock: Duration) async -> [Alarm] {
+        let credentials: AWSCredentials
+        switch AWSCredentials.load(environment: environment) {
+        case .success(let found): credentials = found
+        case .failure(let problem): return [unreadable(problem.message, clock: clock)]
+        }
+        let url = endpoint?.absoluteString ?? "https://monitoring.\(region).amazonaws.com/"
+        var alarms: [Alarm] = []
+        var next: String?
+        for _ in 0..<20 {
+            var form = ["Action=DescribeAlarms", "Version=2010-08-01", "MaxRecords=100"]
+            if let prefix { form.append("AlarmNamePrefix=\(Self.formEncode(prefix))") }
+            if let next { form.append("NextToken=\(Self.formEncode(next))") }
+            var request = makeRequest(url, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"]
+                                      + (credentials.sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? []))
+            request.method = "POST"
+            request.body = Array(form.joined(separator: "&").utf8)
+            request.awsSigV4 = ("aws:amz:\(region):monitoring", credentials.accessKey, credentials.secretKey)
+            let exchange = await CurlEngine.shared.perform(request)
+            if let error = exchange.transportError { return [unreadable("cannot reach it: \(error.reason)", clock: clock)] }
+            switch AlarmFeeds.cloudwatch(exchange.body, source: source.id, now: Date(), clock: clock) {
+            case .success(let page):
+                alarms += page.alarms
+                next = page.next
+            case .failure(let error):
+                return [unreadable(error.message, clock: clock)]
+            }
+            if next == nil { break }
+        }
+        return alarms
+    }
+
+    private static func formEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     private func makeRequest(_ url: String, headers: [String]) -> CurlRequest {

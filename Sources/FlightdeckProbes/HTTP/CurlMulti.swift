@@ -29,6 +29,8 @@ struct CurlRequest: Sendable {
     var headerCap = 64 << 10
     /// For WebSocket upgrades: stop as soon as a 101 response's headers are complete.
     var stopAtSwitchingProtocols = false
+    /// AWS Signature V4, signed by libcurl: `aws:amz:REGION:SERVICE`, with the key pair.
+    var awsSigV4: (scope: String, accessKey: String, secretKey: String)?
 }
 
 /// The HTTP engine: one ``CurlMulti`` per processor core, transfers dealt out in turn, so
@@ -200,6 +202,11 @@ private final class CurlTransfer: @unchecked Sendable {
         if let certificate = request.clientCertificate { check(fd_curl_setopt_string(h, CURLOPT_SSLCERT, certificate), "client certificate") }
         if let key = request.clientKey { check(fd_curl_setopt_string(h, CURLOPT_SSLKEY, key), "client key") }
         if let proxy = request.proxy { check(fd_curl_setopt_string(h, CURLOPT_PROXY, proxy), "proxy") }
+        if let aws = request.awsSigV4 {
+            check(fd_curl_setopt_string(h, CURLOPT_AWS_SIGV4, aws.scope), "AWS signature")
+            check(fd_curl_setopt_string(h, CURLOPT_USERNAME, aws.accessKey), "AWS access key")
+            check(fd_curl_setopt_string(h, CURLOPT_PASSWORD, aws.secretKey), "AWS secret key")
+        }
         return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 

@@ -1,0 +1,49 @@
+import Foundation
+
+/// AWS credentials as the AWS tools find them: the standard environment variables, else the
+/// shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`) under
+/// `AWS_PROFILE` (default `default`). Never printed: `description` names only where they
+/// came from.
+struct AWSCredentials: Sendable, CustomStringConvertible {
+    var accessKey: String
+    var secretKey: String
+    var sessionToken: String?
+    var origin: String
+
+    var description: String { "AWS credentials from \(origin)" }
+
+    static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<AWSCredentials, AlarmSourceProblem> {
+        if let access = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !access.isEmpty, !secret.isEmpty {
+            return .success(AWSCredentials(accessKey: access, secretKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                                           origin: "the environment"))
+        }
+        let path = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? environment["HOME"].map { "\($0)/.aws/credentials" } ?? ""
+        let profile = environment["AWS_PROFILE"] ?? "default"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return .failure(AlarmSourceProblem("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write \(path)"))
+        }
+        var section = ""
+        var values: [String: String] = [:]
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#") || line.hasPrefix(";") || line.isEmpty { continue }
+            if line.hasPrefix("["), line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                continue
+            }
+            guard section == profile, let equals = line.firstIndex(of: "=") else { continue }
+            values[line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard let access = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else {
+            return .failure(AlarmSourceProblem("no key pair for profile `\(profile)` in \(path)"))
+        }
+        return .success(AWSCredentials(accessKey: access, secretKey: secret, sessionToken: values["aws_session_token"],
+                                       origin: "\(path) [\(profile)]"))
+    }
+}
+
+/// Why a source could not be read, in one line.
+struct AlarmSourceProblem: Error, Sendable {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
