@@ -200,6 +200,9 @@ struct PaneRows {
                              alarm.reason, "since \(LaunchRecord.timestamp(entry.since))\(alarm.flapping ? " · flapping" : "")"]
                 if let resolved = entry.resolvedAt { lines.append("resolved at \(LaunchRecord.timestamp(resolved))") }
                 if let ack = entry.acknowledgement { lines.append("acknowledged by \(ack.by) at \(LaunchRecord.timestamp(ack.at)): \(ack.reason)") }
+                for delivery in state.launch?.deliveries["alarm/\(alarm.id)"] ?? [] {
+                    lines.append("notified \(delivery.target) at \(LaunchRecord.timestamp(delivery.at)): \(delivery.delivered ? "delivered" : "NOT delivered"), \(delivery.outcome)")
+                }
                 if let silence = entry.silence {
                     lines.append("silenced by \(silence.by) \(silence.until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(silence.reason)")
                 }

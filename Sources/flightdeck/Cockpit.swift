@@ -150,6 +150,7 @@ struct Cockpit {
             }
             if case .tick = event, !readOnly, let launch = state.launch {
                 workflow?.appendDue(launch: launch, checks: state.checkStatuses)
+                workflow?.notify(launch: launch, alarms: state.alarms)
             }
             for request in state.takeRequests() {
                 workflow?.submit(request, checks: state.checkStatuses)
@@ -176,12 +177,42 @@ final class LaunchDesk: Sendable {
     let identity: LaunchActor
     let emit: @Sendable (CockpitEvent) -> Void
     private let appendingDue = Atomic<Bool>(false)
+    private let sender: NotificationSender
+    /// Decisions older than this were news before this cockpit started.
+    private let startedAt = Date().addingTimeInterval(-60)
 
     init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, emit: @escaping @Sendable (CockpitEvent) -> Void) {
         self.journal = journal
         self.plan = plan
         self.identity = identity
         self.emit = emit
+        sender = NotificationSender(plan: plan)
+    }
+
+    /// Tells the plan's notification targets about new critical alarms and poll decisions.
+    /// Every cockpit on the plan looks; the one whose claim the journal accepts sends, and
+    /// journals each delivery's outcome, so it shows in every session.
+    func notify(launch: LaunchState, alarms: AlarmBoard) {
+        guard !plan.notifications.isEmpty else { return }
+        let now = Date()
+        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms)).filter { notice in
+            guard let claimed = launch.notificationClaims[notice.key] else { return true }
+            return notice.event == .criticalAlarm && now.timeIntervalSince(claimed) >= LaunchState.renotifyAfter
+        }
+        guard !news.isEmpty else { return }
+        let automatic = identity.acting(as: nil, pinUsed: false)
+        Task.detached {
+            for notice in news {
+                guard case .success? = try? self.journal.append(.notificationClaimed(key: notice.key), by: automatic, checks: [:]) else { continue }
+                for target in self.plan.notifications where target.events.contains(notice.event) {
+                    Task.detached {
+                        let result = await self.sender.deliver(notice, to: target)
+                        _ = try? self.journal.append(.notificationSent(key: notice.key, target: target.id, delivered: result.delivered,
+                                                                      outcome: result.outcome), by: automatic, checks: [:])
+                    }
+                }
+            }
+        }
     }
 
     /// Says what became of an action, with the launch state it left behind, so the screen

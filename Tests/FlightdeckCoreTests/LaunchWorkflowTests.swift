@@ -245,4 +245,32 @@ struct LaunchWorkflowTests {
         world.act(.pinRejected(approver: "Dana"), by: nil)
         #expect(world.state.pinFailures["Dana"]?.count == 1)
     }
+
+    @Test("notifications: decisions become notices once; a claim is taken once, an alarm's again after ten minutes")
+    func notices() throws {
+        var world = try WorkflowWorld()
+        let before = world.now
+        world.signOffEverything()
+        world.act(world.vote("app", .noGo, reason: "DB lag"), by: "Ana")
+        world.act(.resumed(reason: "lag gone"), by: "Dana")
+        world.act(world.vote("app", .go), by: "Ana")
+        world.act(world.vote("director", .go), by: "Dirk")
+        world.act(.scrubbed(reason: "storm"), by: "Dana")
+        let notices = LaunchNotice.decisions(in: world.state, after: before.addingTimeInterval(-1))
+        #expect(notices.map(\.text) == ["NO-GO from app (Ana): DB lag — the launch is on hold", "GO: the final GO, given by Dirk", "SCRUBBED by Dana: storm"])
+        #expect(notices.map(\.event) == [.noGo, .go, .scrub])
+        #expect(LaunchNotice.decisions(in: world.state, after: world.now).isEmpty, "only what happened after the cockpit started")
+
+        let key = notices[0].key
+        #expect(world.act(.notificationSent(key: key, target: "slack", delivered: true, outcome: "HTTP 200"), by: nil)?.message == "nobody claimed \(key)")
+        #expect(world.act(.notificationClaimed(key: key), by: nil) == nil, "notifications are journalled even after the launch ended")
+        #expect(world.act(.notificationClaimed(key: key), by: nil)?.message == "\(key) is already being notified")
+        #expect(world.act(.notificationSent(key: key, target: "slack", delivered: true, outcome: "HTTP 200"), by: nil) == nil)
+        #expect(world.state.deliveries[key]?.map(\.outcome) == ["HTTP 200"])
+        #expect(world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil) == nil)
+        world.now = world.now.addingTimeInterval(300)
+        #expect(world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil) != nil)
+        world.now = world.now.addingTimeInterval(300)
+        #expect(world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil) == nil, "still critical ten minutes on: news again")
+    }
 }

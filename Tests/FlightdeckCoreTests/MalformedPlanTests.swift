@@ -286,6 +286,31 @@ private let cases: [MalformedPlan] = [
             """),
         headline: "plan.yaml:1:1: the file expands to more than 200000 values",
         hint: "aliases"),
+    MalformedPlan(
+        name: "notification: an unknown kind",
+        yaml: appending("notifications:\n  - { id: pager, kind: pagerduty, url: \"https://events.example.test/\" }\n"),
+        headline: "plan.yaml:16:24: notifications[0].kind: `pagerduty` is not a notification kind",
+        hint: "email, sns, webhook"),
+    MalformedPlan(
+        name: "notification: not an SNS topic ARN",
+        yaml: appending("notifications:\n  - { id: sns, kind: sns, topic_arn: \"arn:aws:sqs:us-east-1:123456789012:q\", region: us-east-1 }\n"),
+        headline: "plan.yaml:16:38: notifications[0].topic_arn: `arn:aws:sqs:us-east-1:123456789012:q` is not an SNS topic ARN",
+        hint: "arn:aws:sns:REGION:ACCOUNT:TOPIC"),
+    MalformedPlan(
+        name: "notification: a recipient that is not an address",
+        yaml: appending("notifications:\n  - { id: mail, kind: email, url: \"smtp://127.0.0.1:25\", from: a@example.test, to: [oncall] }\n"),
+        headline: "plan.yaml:16:85: notifications[0].to[0]: `oncall` is not an email address",
+        hint: nil),
+    MalformedPlan(
+        name: "notification: something that is not news",
+        yaml: appending("notifications:\n  - { id: hook, kind: webhook, url: \"http://127.0.0.1:9/\", on: [lunch] }\n"),
+        headline: "plan.yaml:16:65: notifications[0].on[0]: `lunch` is not something to notify on",
+        hint: "critical-alarm, no-go, hold, go, scrub"),
+    MalformedPlan(
+        name: "alarm rule: a severity that does not exist",
+        yaml: appending("alarms:\n  rules: { severity: apocalyptic }\n"),
+        headline: "plan.yaml:16:22: alarms.rules.severity: `apocalyptic` is not an alarm severity",
+        hint: "critical, warning or info"),
 ]
 
 @Suite("Malformed plans")

@@ -16,17 +16,48 @@ public final class MotoServer: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)/" }
 
-    /// One CloudWatch Query API call (`Action=...`), as an unsigned form post.
+    /// One Query API call (`Action=...`) to a service, as an unsigned form post.
     @discardableResult
-    public func cloudwatch(_ parameters: [String: String]) throws -> String {
-        let form = (["Version": "2010-08-01"].merging(parameters) { $1 }).sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)" }
+    public func query(_ service: String, version: String, _ parameters: [String: String]) throws -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        let form = (["Version": version].merging(parameters) { $1 }).sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.value)" }
             .joined(separator: "&")
         // moto reads the service and region from the credential scope.
         let answer = try plainHTTP("POST", port: port, path: "/", body: Array(form.utf8), contentType: "application/x-www-form-urlencoded",
-                                   headers: ["Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0"])
+                                   headers: ["Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/\(service)/aws4_request, SignedHeaders=host, Signature=0"])
         guard answer.status == 200 else { throw CommandFailure(command: "moto \(parameters["Action"] ?? "")", status: Int32(answer.status), stderr: answer.body) }
         return answer.body
+    }
+
+    @discardableResult
+    public func cloudwatch(_ parameters: [String: String]) throws -> String {
+        try query("monitoring", version: "2010-08-01", parameters)
+    }
+
+    /// An SNS topic with an SQS queue subscribed to it, to read back what was published.
+    public func topicWithInbox(_ name: String) throws -> (topicArn: String, queueURL: String) {
+        let topic = try query("sns", version: "2010-03-31", ["Action": "CreateTopic", "Name": name])
+        let queue = try query("sqs", version: "2012-11-05", ["Action": "CreateQueue", "QueueName": "\(name)-inbox"])
+        let arn = Self.element("TopicArn", in: topic), url = Self.element("QueueUrl", in: queue)
+        try query("sns", version: "2010-03-31", ["Action": "Subscribe", "TopicArn": arn, "Protocol": "sqs",
+                                                 "Endpoint": "arn:aws:sqs:us-east-1:123456789012:\(name)-inbox"])
+        return (arn, url)
+    }
+
+    /// The SNS envelopes waiting in a queue (JSON text, entities decoded).
+    public func receive(_ queueURL: String) throws -> [String] {
+        let answer = try query("sqs", version: "2012-11-05", ["Action": "ReceiveMessage", "QueueUrl": queueURL, "MaxNumberOfMessages": "10"])
+        return answer.components(separatedBy: "<Body>").dropFirst().map {
+            String($0.prefix { $0 != "<" }).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")
+                .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        }
+    }
+
+    private static func element(_ name: String, in text: String) -> String {
+        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>") else { return "" }
+        return String(text[start.upperBound..<end.lowerBound])
     }
 
     /// A metric alarm in the given state (ALARM, OK or INSUFFICIENT_DATA).

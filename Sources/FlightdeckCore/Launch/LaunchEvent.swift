@@ -122,6 +122,11 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     case alarmSilenced(alarm: String, until: Date?, reason: String)
     /// A wrong PIN: five in a row lock the approver out for a while.
     case pinRejected(approver: String)
+    /// One process takes on telling the notification targets about `key`, so that several
+    /// cockpits on the plan send it once.
+    case notificationClaimed(key: String)
+    /// What became of one delivery.
+    case notificationSent(key: String, target: String, delivered: Bool, outcome: String)
 
     /// A vote with the evidence replaced; any other event as it is.
     public func withEvidence(_ evidence: VoteEvidence) -> LaunchEvent {
@@ -146,6 +151,8 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
         case .alarmAcknowledged: "alarm-ack"
         case .alarmSilenced: "alarm-silence"
         case .pinRejected: "pin-rejected"
+        case .notificationClaimed: "notification-claimed"
+        case .notificationSent: "notification-sent"
         }
     }
 
@@ -185,6 +192,10 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
             "alarm \(alarm) silenced \(until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(reason)"
         case .pinRejected(let approver):
             "wrong PIN for \(approver)"
+        case .notificationClaimed(let key):
+            "notifying about \(key)"
+        case .notificationSent(let key, let target, let delivered, let outcome):
+            "\(key) to \(target): \(delivered ? "delivered" : "NOT delivered"), \(outcome)"
         }
     }
 }

@@ -21,6 +21,13 @@ extension LaunchState {
             return dueEvents(at: now, checks: checks).contains(event) ? nil : LaunchRefusal("\(event.name) is not due")
         case .pinRejected(let name):
             return plan.approvers.contains { $0.name == name } ? nil : LaunchRefusal("no approver is named \(name)")
+        case .notificationClaimed(let key):
+            guard let claimed = notificationClaims[key] else { return nil }
+            // A decision is told once; an alarm again only if it is still news ten minutes on.
+            return key.hasPrefix("alarm/") && now.timeIntervalSince(claimed) >= Self.renotifyAfter
+                ? nil : LaunchRefusal("\(key) is already being notified")
+        case .notificationSent(let key, _, _, _):
+            return notificationClaims[key] == nil ? LaunchRefusal("nobody claimed \(key)") : nil
         default:
             break
         }
@@ -121,7 +128,7 @@ extension LaunchState {
         case .alarmAcknowledged(_, let reason), .alarmSilenced(_, _, let reason):
             return reason.isBlank ? LaunchRefusal("acknowledging or silencing an alarm needs a reason") : nil
 
-        case .voteStale, .pinRejected:
+        case .voteStale, .pinRejected, .notificationClaimed, .notificationSent:
             return nil
         }
     }
@@ -169,6 +176,8 @@ extension LaunchState {
         }
         return due
     }
+
+    public static let renotifyAfter: TimeInterval = 600
 
     private func voteWord(_ role: String) -> String {
         guard let vote = votes[role] else { return "no vote yet" }

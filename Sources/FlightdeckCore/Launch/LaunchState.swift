@@ -63,6 +63,13 @@ public struct LaunchState: Sendable {
         public var until: Date?
     }
 
+    public struct Delivery: Sendable, Equatable {
+        public var target: String
+        public var delivered: Bool
+        public var outcome: String
+        public var at: Date
+    }
+
     public let plan: LaunchPlan
     public private(set) var phase: Phase = .readiness
     public private(set) var hold: ActiveHold?
@@ -79,6 +86,9 @@ public struct LaunchState: Sendable {
     /// Seconds the clock stood still in holds that have ended.
     public private(set) var heldSeconds: TimeInterval = 0
     public private(set) var pinFailures: [String: [Date]] = [:]
+    /// When each notification key was last claimed, and what became of its deliveries.
+    public private(set) var notificationClaims: [String: Date] = [:]
+    public private(set) var deliveries: [String: [Delivery]] = [:]
     public private(set) var lastSeq = 0
     public private(set) var history: [LaunchRecord] = []
 
@@ -283,6 +293,10 @@ public struct LaunchState: Sendable {
             alarmSilences[alarm] = AlarmMark(by: who, reason: reason, at: record.at, until: until)
         case .pinRejected(let approver):
             pinFailures[approver, default: []].append(record.at)
+        case .notificationClaimed(let key):
+            notificationClaims[key] = record.at
+        case .notificationSent(let key, let target, let delivered, let outcome):
+            deliveries[key, default: []].append(Delivery(target: target, delivered: delivered, outcome: outcome, at: record.at))
         }
     }
 

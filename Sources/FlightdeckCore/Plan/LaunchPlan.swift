@@ -20,6 +20,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var tlsEndpoints: [TLSEndpoint]
     public var alarmSources: [AlarmSource]
     public var alarmRules: AlarmRules
+    public var notifications: [NotificationTarget]
     public var checklist: [ChecklistItem]
     public var roles: [Role]
     public var approvers: [Approver]
@@ -290,6 +291,37 @@ public struct JSONAlarmMapping: Sendable, Equatable {
     public var state: String
     public var severity: String?
     public var since: String?
+}
+
+// MARK: - Notifications
+
+/// Where the room's news goes: new critical alarms and poll decisions.
+public struct NotificationTarget: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A JSON POST with a Slack-compatible `text`.
+        case webhook(url: SecretText)
+        /// AWS SNS Publish, signed with SigV4.
+        case sns(topicArn: String, region: String, endpoint: URL?)
+        /// Email over SMTP (`smtp://` or `smtps://`).
+        case email(url: SecretText, from: String, to: [String])
+    }
+
+    /// What is worth telling.
+    public enum Event: String, Sendable, Equatable, CaseIterable {
+        case criticalAlarm = "critical-alarm", noGo = "no-go", hold, go, scrub
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var events: Set<Event>
+
+    public var kindName: String {
+        switch kind {
+        case .webhook: "webhook"
+        case .sns: "sns"
+        case .email: "email"
+        }
+    }
 }
 
 // MARK: - Checklist, people and the poll

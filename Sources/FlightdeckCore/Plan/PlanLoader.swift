@@ -57,6 +57,7 @@ private struct PlanReading {
 
     enum Namespace: String {
         case check, checklistItem = "checklist item", role, resolver, alarmSource = "alarm source", approver
+        case notification = "notification target"
     }
 
     /// The first declaration of each id, per namespace.
@@ -124,7 +125,7 @@ private struct PlanReading {
 
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
-            "version", "launch", "polling", "resolvers", "dns", "http", "tls", "alarms",
+            "version", "launch", "polling", "resolvers", "dns", "http", "tls", "alarms", "notifications",
             "checklist", "roles", "approvers", "poll", "holds",
         ]) else { return nil }
         if let version = map["version"], let number = version.int(in: 1...Int.max), number != 1 {
@@ -146,6 +147,7 @@ private struct PlanReading {
         let alarmsMap = map["alarms"]?.mapping(keys: ["sources", "rules"])
         let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
+        let notifications = map["notifications"]?.list { notificationTarget($0) } ?? []
         let checklist = map["checklist"]?.list { checklistItem($0) } ?? []
         let approvers = map.required("approvers")?.list { approver($0) }
         let poll = map.required("poll").flatMap { pollRules($0) }
@@ -155,7 +157,7 @@ private struct PlanReading {
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, polling: polling, resolvers: resolvers, dns: dns,
-            httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, alarmRules: rules, checklist: checklist,
+            httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 
@@ -634,6 +636,71 @@ private struct PlanReading {
         "alertmanager": ["url", "matchers"],
         "json": ["url", "headers", "fields"],
     ]
+
+    private static let notificationKeys: [String: [String]] = [
+        "webhook": ["url"],
+        "sns": ["topic_arn", "region", "endpoint"],
+        "email": ["url", "from", "to"],
+    ]
+
+    private mutating func notificationTarget(_ node: YAMLNode) -> NotificationTarget? {
+        let kindKeys = Self.notificationKeys.values.flatMap { $0 }
+        guard let map = node.mapping(keys: ["id", "kind", "on"] + Set(kindKeys).sorted()) else { return nil }
+        let id = declare(map.required("id"), in: .notification)
+        guard let kindName = map.required("kind")?.scalarText() else { return nil }
+        guard let allowed = Self.notificationKeys[kindName] else {
+            map["kind"]?.report("`\(kindName)` is not a notification kind", hint: "expected one of \(Self.notificationKeys.keys.sorted().joined(separator: ", "))")
+            return nil
+        }
+        for key in kindKeys where !allowed.contains(key) {
+            map[key]?.report("`\(key)` is not used by \(kindName) notifications", hint: "\(kindName) notifications take \(allowed.joined(separator: ", "))")
+        }
+        let kind: NotificationTarget.Kind?
+        switch kindName {
+        case "webhook":
+            kind = map.required("url").flatMap { secretURL($0, schemes: ["http", "https"]) }.map { .webhook(url: $0) }
+        case "sns":
+            let arn = map.required("topic_arn")?.word().flatMap { arn -> String? in
+                guard arn.wholeMatch(of: #/arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}/#) != nil else {
+                    map["topic_arn"]?.report("`\(arn)` is not an SNS topic ARN", hint: "arn:aws:sns:REGION:ACCOUNT:TOPIC")
+                    return nil
+                }
+                return arn
+            }
+            let region = map.required("region").flatMap(awsRegion)
+            let endpoint = map["endpoint"].flatMap { webURL($0, schemes: ["http", "https"]) }
+            kind = arn.flatMap { arn in region.map { .sns(topicArn: arn, region: $0, endpoint: endpoint) } }
+        default:
+            let url = map.required("url").flatMap { secretURL($0, schemes: ["smtp", "smtps"]) }
+            let from = map.required("from").flatMap(mailbox)
+            let recipients = map.required("to")?.list()
+            if recipients?.isEmpty == true { map["to"]?.report("an email needs at least one recipient") }
+            let to = recipients?.compactMap(mailbox)
+            kind = url.flatMap { url in from.flatMap { from in to.flatMap { $0.isEmpty ? nil : .email(url: url, from: from, to: $0) } } }
+        }
+        var events = Set(NotificationTarget.Event.allCases)
+        if let onNode = map["on"] {
+            events = Set(onNode.list { node -> NotificationTarget.Event? in
+                guard let word = node.word(), let event = NotificationTarget.Event(rawValue: word) else {
+                    node.report("`\(node.scalarText() ?? "")` is not something to notify on",
+                                hint: NotificationTarget.Event.allCases.map(\.rawValue).joined(separator: ", "))
+                    return nil
+                }
+                return event
+            } ?? [])
+        }
+        guard let id, let kind else { return nil }
+        return NotificationTarget(id: id, kind: kind, events: events)
+    }
+
+    private func mailbox(_ node: YAMLNode) -> String? {
+        guard let text = node.scalarText() else { return nil }
+        guard text.wholeMatch(of: #/[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+/#) != nil else {
+            node.report("`\(text)` is not an email address")
+            return nil
+        }
+        return text
+    }
 
     private static let ruleKeys = ["red_polls", "latency_window", "stall_window", "flap_changes", "flap_window", "severity", "enabled"]
 

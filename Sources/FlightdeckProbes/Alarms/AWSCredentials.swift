@@ -42,6 +42,16 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
     }
 }
 
+/// The body of an AWS Query API call: `Action=...&Version=...`, each value form-encoded.
+enum AWSQuery {
+    static func body(_ parameters: [(String, String)]) -> [UInt8] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        return Array(parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
+            .joined(separator: "&").utf8)
+    }
+}
+
 /// Why a source could not be read, in one line.
 struct AlarmSourceProblem: Error, Sendable {
     var message: String

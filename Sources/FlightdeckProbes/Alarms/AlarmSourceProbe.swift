@@ -66,13 +66,13 @@ public final class AlarmSourceProbe: Sendable {
         var alarms: [Alarm] = []
         var next: String?
         for _ in 0..<20 {
-            var form = ["Action=DescribeAlarms", "Version=2010-08-01", "MaxRecords=100"]
-            if let prefix { form.append("AlarmNamePrefix=\(Self.formEncode(prefix))") }
-            if let next { form.append("NextToken=\(Self.formEncode(next))") }
+            var form = [("Action", "DescribeAlarms"), ("Version", "2010-08-01"), ("MaxRecords", "100")]
+            if let prefix { form.append(("AlarmNamePrefix", prefix)) }
+            if let next { form.append(("NextToken", next)) }
             var request = makeRequest(url, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"]
                                       + (credentials.sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? []))
             request.method = "POST"
-            request.body = Array(form.joined(separator: "&").utf8)
+            request.body = AWSQuery.body(form)
             request.awsSigV4 = ("aws:amz:\(region):monitoring", credentials.accessKey, credentials.secretKey)
             let exchange = await CurlEngine.shared.perform(request)
             if let error = exchange.transportError { return [unreadable("cannot reach it: \(error.reason)", clock: clock)] }
@@ -86,12 +86,6 @@ public final class AlarmSourceProbe: Sendable {
             if next == nil { break }
         }
         return alarms
-    }
-
-    private static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     private func makeRequest(_ url: String, headers: [String]) -> CurlRequest {

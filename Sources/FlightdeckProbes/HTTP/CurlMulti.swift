@@ -31,6 +31,8 @@ struct CurlRequest: Sendable {
     var stopAtSwitchingProtocols = false
     /// AWS Signature V4, signed by libcurl: `aws:amz:REGION:SERVICE`, with the key pair.
     var awsSigV4: (scope: String, accessKey: String, secretKey: String)?
+    /// For `smtp://` URLs: the envelope; `body` is the message, uploaded as it is.
+    var mail: (from: String, to: [String])?
 }
 
 /// The HTTP engine: one ``CurlMulti`` per processor core, transfers dealt out in turn, so
@@ -123,6 +125,8 @@ private final class CurlTransfer: @unchecked Sendable {
     private var statusLine: String?
     private var headers: [(name: String, value: String)] = []
     private var switchedProtocols = false
+    /// How much of an SMTP message has been handed to curl.
+    private var uploaded = 0
 
     init(request: CurlRequest, continuation: CheckedContinuation<HTTPExchange, Never>) {
         self.request = request
@@ -175,7 +179,14 @@ private final class CurlTransfer: @unchecked Sendable {
         case "HEAD": check(fd_curl_setopt_long(h, CURLOPT_NOBODY, 1), "HEAD")
         default: check(fd_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method), "method")
         }
-        if let body = request.body {
+        if let mail = request.mail {
+            check(fd_curl_setopt_string(h, CURLOPT_MAIL_FROM, "<\(mail.from)>"), "mail from")
+            if let list = makeList(mail.to.map { "<\($0)>" }) { check(fd_curl_setopt_pointer(h, CURLOPT_MAIL_RCPT, list), "mail recipients") }
+            check(fd_curl_setopt_long(h, CURLOPT_UPLOAD, 1), "upload")
+            check(fd_curl_setopt_off_t(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body?.count ?? 0)), "message size")
+            check(fd_curl_setopt_write_function(h, CURLOPT_READFUNCTION, curlReadUpload), "read function")
+            check(fd_curl_setopt_pointer(h, CURLOPT_READDATA, me), "read data")
+        } else if let body = request.body {
             check(fd_curl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "body size")
             check(body.withUnsafeBytes { fd_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }, "body")
             if request.method == "GET" { check(fd_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, "GET"), "method") }
@@ -221,6 +232,16 @@ private final class CurlTransfer: @unchecked Sendable {
     // MARK: Callbacks (on the curl thread)
 
     /// Keeps the first `bodyCap` bytes; returning less than given stops the transfer there.
+    /// Hands curl the next piece of an SMTP message.
+    func sendUpload(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let message = request.body ?? []
+        let count = min(buffer.count, message.count - uploaded)
+        guard count > 0 else { return 0 }
+        message[uploaded..<(uploaded + count)].withUnsafeBytes { buffer.copyMemory(from: $0) }
+        uploaded += count
+        return count
+    }
+
     func receiveBody(_ data: UnsafeRawBufferPointer) -> Int {
         bytesReceived += Int64(data.count)
         let room = request.bodyCap - body.count
@@ -379,6 +400,13 @@ private let curlWriteBody: curl_write_callback = { data, size, count, context in
     guard let context else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+}
+
+// curl's read callback has the write callback's shape.
+private let curlReadUpload: curl_write_callback = { data, size, count, context in
+    guard let context, let data else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    return transfer.sendUpload(UnsafeMutableRawBufferPointer(start: data, count: size * count))
 }
 
 private let curlWriteHeader: curl_write_callback = { data, size, count, context in

@@ -1,0 +1,51 @@
+import Foundation
+
+/// News for the notification targets: a new critical alarm, or a poll decision.
+public struct LaunchNotice: Sendable, Equatable {
+    /// The same in every process: `decision/SEQ` for a journal entry, `alarm/ID` for an alarm.
+    public var key: String
+    public var event: NotificationTarget.Event
+    /// One line: `NO-GO from security (Priya Raman): pen test finding open`.
+    public var text: String
+    public var alarmID: String?
+
+    public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil) {
+        self.key = key
+        self.event = event
+        self.text = text
+        self.alarmID = alarmID
+    }
+
+    /// The line as it goes out, with the launch it is about.
+    public func message(plan: LaunchPlan) -> String {
+        "[Flightdeck] \(plan.name): \(text)"
+    }
+
+    /// Poll decisions journalled after `since`: NO-GO votes, holds, the final GO, scrubs.
+    public static func decisions(in launch: LaunchState, after since: Date) -> [LaunchNotice] {
+        launch.history.filter { $0.at > since }.compactMap { record in
+            let who = record.actor.approver ?? record.actor.login
+            let key = "decision/\(record.seq)"
+            switch record.event {
+            case .voteCast(let role, .noGo, let reason, _):
+                return LaunchNotice(key: key, event: .noGo, text: "NO-GO from \(role) (\(who)): \(reason ?? "") — the launch is on hold")
+            case .voteCast(let role, .go, _, _) where role == launch.plan.poll.director:
+                return LaunchNotice(key: key, event: .go, text: "GO: the final GO, given by \(who)")
+            case .holdStarted(let kind, let reason):
+                if case .builtIn(let name, _) = kind { return LaunchNotice(key: key, event: .hold, text: "HOLD: built-in hold \(name) (\(reason))") }
+                return LaunchNotice(key: key, event: .hold, text: "HOLD: \(reason)\(record.actor.approver.map { " (\($0))" } ?? "")")
+            case .scrubbed(let reason):
+                return LaunchNotice(key: key, event: .scrub, text: "SCRUBBED by \(who): \(reason)")
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// Critical alarms firing now that nobody has acknowledged or silenced.
+    public static func alarms(on board: AlarmBoard) -> [LaunchNotice] {
+        board.entries.filter { $0.state == .firing && $0.alarm.severity == .critical }.map {
+            LaunchNotice(key: "alarm/\($0.alarm.id)", event: .criticalAlarm, text: "CRITICAL alarm: \($0.alarm.reason)", alarmID: $0.alarm.id)
+        }
+    }
+}
