@@ -122,7 +122,7 @@ struct CockpitEndToEndTests {
         #expect(!after.contains { $0.contains("Cockpit rehearsal") })
     }
 
-    @Test("two cockpits on one plan: a vote in one shows in the other within a second; PIN sign-off, wrong then right")
+    @Test("two cockpits on one plan: a vote and an alarm's acknowledgement in one show in the other within a second; PIN sign-off")
     func twoCockpits() throws {
         let directory = try TestDirectory("e2e-poll")
         let pinHash = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -131,6 +131,10 @@ struct CockpitEndToEndTests {
         let plan = directory.file("plan.yaml")
         try directory.write("""
             launch: { name: Poll rehearsal, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            polling: { interval: 1s, timeout: 1s, failure_threshold: 1 }
+            http:
+              - { id: blog, url: "http://127.0.0.1:\(try FreePort.tcp())/", severity: major }
+            alarms: { rules: { red_polls: 1 } }
             checklist:
               - { id: legal, phase: Launch, title: Terms published, owner: ops }
             roles: [{ id: ops, title: Operations }, { id: director, title: Launch director }]
@@ -181,6 +185,21 @@ struct CockpitEndToEndTests {
         try laptop.keys("a", "1", "2", "4", "6", "8", "Enter")
         try laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #5: director GO") } }
         try war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
+
+        // The blog is down: an alarm in both; acknowledged on the war-room screen, it shows so on the laptop.
+        for cockpit in [war, laptop] {
+            try cockpit.keys("5")
+            try cockpit.wait(for: "the alarm") { $0.contains { $0.contains("WARNING") && $0.contains("blog red for") } }
+        }
+        try war.keys("a")
+        try war.wait(for: "the alarm menu") { $0.contains { $0.contains("1 Acknowledge rule/red/blog") } }
+        try war.keys("1")
+        try war.keys("-l", "on it: blog host rebooting")
+        try war.keys("Enter", "y")
+        try war.wait(for: "the acknowledgement recorded") { $0.contains { $0.contains("recorded #") && $0.contains("alarm rule/red/blog acknowledged") } }
+        let acknowledged = Date()
+        try laptop.wait(for: "the acknowledgement on the other cockpit", seconds: 1) { $0.contains { $0.contains("acknowledged") && $0.contains("blog red for") } }
+        #expect(Date().timeIntervalSince(acknowledged) < 1)
 
         let journal = try FlightdeckProcess.run(["audit", "show", plan]).stdout
         #expect(journal.contains("(Bo, PIN)") && journal.contains("wrong PIN for Bo"))

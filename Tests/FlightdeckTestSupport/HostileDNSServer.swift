@@ -20,6 +20,9 @@ public final class HostileDNSServer: @unchecked Sendable {
         tcp = listener.descriptor
         port = listener.port
         udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        // Room for a burst of thousands of queries while the machine is busy with other tests.
+        var buffer: Int32 = 4 << 20
+        setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
