@@ -15,6 +15,10 @@
 //   flightdeck-bench journal DIRECTORY COUNT
 //       appends COUNT entries to a new launch journal in DIRECTORY, one transaction each,
 //       then folds the whole journal from a fresh open and verifies its chain
+//   flightdeck-bench alerts ALERTMANAGER_URL COUNT
+//       reads Alertmanager's alerts COUNT times, one after another, into alarms
+//   flightdeck-bench alarm-rules CHECKS ROUNDS
+//       feeds ROUNDS polls of CHECKS checks to the alarm rules, evaluating after each poll
 //   flightdeck-bench fuzz-dns COUNT [SEED]
 //       decodes COUNT random mutations of realistic DNS responses; every message that
 //       decodes must encode and decode back to itself; no crash, no input slower than 10 ms
@@ -58,6 +62,8 @@ case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
 case "render": benchRender(Array(arguments.dropFirst()))
 case "journal": benchJournal(Array(arguments.dropFirst()))
+case "alerts": await benchAlerts(Array(arguments.dropFirst()))
+case "alarm-rules": benchAlarmRules(Array(arguments.dropFirst()))
 default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
 }
 
@@ -361,4 +367,52 @@ func benchJournal(_ arguments: [String]) {
     } catch {
         fail("journal bench: \(error)")
     }
+}
+
+func benchAlerts(_ arguments: [String]) async {
+    guard arguments.count == 2, let count = Int(arguments[1]) else { fail("usage: flightdeck-bench alerts ALERTMANAGER_URL COUNT") }
+    let yaml = """
+        launch: { name: alerts bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        alarms: { sources: [{ id: am, kind: alertmanager, url: "\(arguments[0])" }] }
+        """
+    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    let probe = AlarmSourceProbe(source: plan.alarmSources[0], plan: plan)
+    let cpuBefore = cpuSeconds()
+    var alarms = 0
+    let elapsed = await ContinuousClock().measure {
+        for _ in 0..<count { alarms = await probe.fetch(clock: .zero).count }
+    }
+    print(#"{"fetches": \#(count), "alarms": \#(alarms), "wall_ms_per_fetch": \#(seconds(elapsed) * 1000 / Double(count)), "cpu_ms_per_fetch": \#((cpuSeconds() - cpuBefore) * 1000 / Double(count)), "peak_rss_kib": \#(peakRSS())}"#)
+}
+
+func benchAlarmRules(_ arguments: [String]) {
+    guard arguments.count == 2, let checks = Int(arguments[0]), let rounds = Int(arguments[1]) else {
+        fail("usage: flightdeck-bench alarm-rules CHECKS ROUNDS")
+    }
+    var yaml = """
+        launch: { name: rules bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+        http:
+
+        """
+    for index in 0..<checks { yaml += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\", expect: { latency_budget: 200ms } }\n" }
+    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    var engine = AlarmEngine(plan: plan)
+    var standing = 0
+    let elapsed = ContinuousClock().measure {
+        for round in 0..<rounds {
+            for index in 0..<checks {
+                let status: CheckStatus = (index + round / 3) % 5 == 0 ? .fail : .pass
+                engine.observe(ProbeOutcome(checkID: "check-\(index)", finishedAt: .seconds(round * 15), status: status, detail: "bench",
+                                            latency: .milliseconds(150 + (index * 7 + round) % 120)))
+            }
+            standing = engine.evaluate(at: .seconds(round * 15)).count
+        }
+    }
+    print(#"{"checks": \#(checks), "rounds": \#(rounds), "standing": \#(standing), "us_per_outcome": \#(seconds(elapsed) * 1e6 / Double(checks * rounds)), "ms_per_evaluation": \#(seconds(elapsed) * 1000 / Double(rounds))}"#)
 }
