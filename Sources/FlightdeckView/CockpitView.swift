@@ -67,7 +67,7 @@ public struct CockpitView: Sendable {
     private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid) {
         let width = grid.width
         grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: "bar")
-        let verdict = state.verdict
+        let verdict = CheckVerdict(reports: reports, alarms: state.alarms.standing)
         let reds = reports.filter { $0.status == .fail }.count
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)

@@ -89,6 +89,8 @@ struct Cockpit {
             sources.append(source)
         }
 
+        // The poller's clock reads zero now: outcomes and alarms are placed on it.
+        let origin = Date()
         let poller = Poller(probes: PlanProbes.make(for: plan, planDirectory: planDirectory),
                             concurrency: plan.polling.concurrency, clock: ContinuousClock())
         let polling = Task { await poller.run { emit.yield(.outcome($0)) } }
@@ -98,10 +100,9 @@ struct Cockpit {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        // The poller's clock starts now; alarms from sources are placed on it.
-        let origin = Date()
-        let alarmSources = plan.alarmSources.map { AlarmSourceProbe(source: $0, plan: plan) }.map { probe in
-            Task {
+        let alarmSources = plan.alarmSources.map { source in
+            let probe = AlarmSourceProbe(source: source, plan: plan)
+            return Task {
                 while !Task.isCancelled {
                     let alarms = await probe.fetch(clock: .seconds(Date().timeIntervalSince(origin)))
                     emit.yield(.externalAlarms(source: probe.source.id, alarms: alarms))

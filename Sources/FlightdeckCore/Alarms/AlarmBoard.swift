@@ -51,9 +51,9 @@ public struct AlarmBoard: Sendable {
 
     /// Brings every alarm up to `now`: the poller's clock reads `clock` at that moment.
     public mutating func update(clock: Duration, now: Date, launch: LaunchState?) {
-        let standing = engine.evaluate(at: clock) + external.values.flatMap { $0 }
+        let active = engine.evaluate(at: clock) + external.values.flatMap { $0 }
         var seen: Set<String> = []
-        for alarm in standing {
+        for alarm in active {
             seen.insert(alarm.id)
             if var entry = occurrences[alarm.id], entry.resolvedAt == nil {
                 entry.alarm = alarm
@@ -74,6 +74,11 @@ public struct AlarmBoard: Sendable {
             }
         }
         for (id, entry) in occurrences { occurrences[id] = Self.judged(entry, launch: launch, now: now) }
+        // Sorted here, at most once a second, not on every frame that shows them.
+        entries = occurrences.values.sorted {
+            ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.since, $0.alarm.id) < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.since, $1.alarm.id)
+        }
+        standing = entries.filter { $0.resolvedAt == nil }.map(\.alarm)
     }
 
     private static func judged(_ entry: Entry, launch: LaunchState?, now: Date) -> Entry {
@@ -95,14 +100,7 @@ public struct AlarmBoard: Sendable {
     }
 
     /// Standing alarms by severity, then the oldest first; resolved ones after them.
-    public var entries: [Entry] {
-        occurrences.values.sorted {
-            ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.since, $0.alarm.id) < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.since, $1.alarm.id)
-        }
-    }
-
+    public private(set) var entries: [Entry] = []
     /// Alarms not resolved, for the verdict and the launch bar.
-    public var standing: [Alarm] {
-        occurrences.values.filter { $0.resolvedAt == nil }.map(\.alarm)
-    }
+    public private(set) var standing: [Alarm] = []
 }

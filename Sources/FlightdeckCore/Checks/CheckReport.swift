@@ -95,8 +95,9 @@ public struct CheckVerdict: Sendable, Equatable {
         let blockers = reports.filter { $0.check.severity == .blocker }
         let failed = blockers.filter { $0.status == .fail }
         let unknown = blockers.filter { $0.status == .unknown }
-        let blockerIDs = Set(blockers.map(\.check.id))
-        let alarmed = alarms.filter { $0.severity == .critical && $0.checkID.map(blockerIDs.contains) == true }
+        let critical = alarms.filter { $0.severity == .critical && $0.checkID != nil }
+        let blockerIDs = critical.isEmpty ? [] : Set(blockers.map(\.check.id))
+        let alarmed = critical.filter { $0.checkID.map(blockerIDs.contains) == true }
         isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty
         if let alarm = alarmed.first {
             reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
