@@ -115,4 +115,40 @@ struct LaunchCommandTests {
         #expect(try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "4829\n4828\n").stderr == "flightdeck: the two PINs differ\n")
         #expect(try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "12ab\n").stderr == "flightdeck: a PIN is 4 to 8 digits\n")
     }
+
+    @Test("check: a critical Alertmanager alert on a blocker makes NO-GO though every check passes, and is in the JSON")
+    func criticalAlarmOnBlocker() throws {
+        let nginx = try NginxServer.shared()
+        let alertmanager = try AlertmanagerServer()
+        defer { alertmanager.stop() }
+        let directory = try TestDirectory("cli-alarm")
+        try directory.write("""
+            launch: { name: CLI alarms, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            http: [{ id: api-health, url: "\(nginx.url("/health"))" }]
+            alarms:
+              sources: [{ id: am, kind: alertmanager, url: "\(alertmanager.url)" }]
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        #expect(try FlightdeckProcess.run(["check", plan]).status == 0, "green before the alert")
+        #expect(try alertmanager.post([["labels": ["alertname": "DatabaseDown", "severity": "critical", "check": "api-health"],
+                                        "annotations": ["summary": "primary unreachable"]]]) == 200)
+        var result = try FlightdeckProcess.run(["check", "--json", plan])
+        for _ in 0..<50 where result.status == 0 {
+            usleep(100_000)
+            result = try FlightdeckProcess.run(["check", "--json", plan])
+        }
+        #expect(result.status == 1)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(document["verdict"] as? String == "no-go")
+        #expect(document["reason"] as? String == "critical alarm on a blocker: DatabaseDown: primary unreachable")
+        #expect((document["counts"] as? [String: Int])?["pass"] == 1)
+        let alarms = try #require(document["alarms"] as? [[String: Any]])
+        #expect(alarms.map { $0["check"] as? String } == ["api-health"])
+        #expect(alarms.first?["source"] as? String == "am")
+        let table = try FlightdeckProcess.run(["check", plan]).stdout
+        #expect(table.contains("ALARM CRITICAL DatabaseDown: primary unreachable"))
+    }
 }
