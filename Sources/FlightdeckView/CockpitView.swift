@@ -82,18 +82,21 @@ public struct CockpitView: Sendable {
         }
         let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
         x = grid.write(" \(theme.glyph(status)) checks \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
-        x = grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
-        let firing = state.alarms.entries.filter { $0.state == .firing }
-        let critical = firing.filter { $0.alarm.severity == .critical }.count
-        if !firing.isEmpty {
-            grid.write(" alarms: \(critical) critical, \(firing.count - critical) other ", x: x + 1, y: 0, role: critical > 0 ? "status.fail" : "status.warn")
-        }
+        grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         var reason = verdict.reason
         if let launch = state.launch, let hold = launch.hold {
             reason = launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
         }
-        grid.write(" \(clock) | \(reason)", x: 0, y: 1, role: state.launch?.hold == nil ? "bar" : "status.fail")
+        x = grid.write(" \(clock) ", x: 0, y: 1, role: "bar")
+        // Firing alarms come before the reason, so they show even at 80 columns.
+        let firing = state.alarms.entries.filter { $0.state == .firing }
+        let critical = firing.filter { $0.alarm.severity == .critical }.count
+        if !firing.isEmpty {
+            x = grid.write(" alarms: \(critical) critical, \(firing.count - critical) other ", x: x, y: 1,
+                           role: critical > 0 ? "status.fail" : "status.warn")
+        }
+        grid.write("| \(reason)", x: x, y: 1, role: state.launch?.hold == nil ? "bar" : "status.fail")
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {

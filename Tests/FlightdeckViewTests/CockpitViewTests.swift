@@ -122,7 +122,7 @@ struct CockpitViewTests {
         let lines = view.render(try sampleState(), width: 120, height: 40).lines
         #expect(lines[0].hasPrefix(" DirectFanz local rehearsal  T-00:49:30  NO-GO   ✘ checks NO-GO   red: 2"),
                 "the launch clock stopped for the 5 minutes of NO-GO hold")
-        #expect(lines[1].hasPrefix(" now 13:15:30 UTC | on hold: API suite red on staging"))
+        #expect(lines[1].hasPrefix(" now 13:15:30 UTC  alarms: 1 critical, 0 other | on hold: API suite red on staging"))
         #expect(LaunchState.clock(-90) == "T+00:01:30")
         #expect(LaunchState.clock(200_000) == "T-2d 07:33:20")
     }
