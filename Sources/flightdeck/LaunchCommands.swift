@@ -188,8 +188,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try LaunchSession.open(plan)
+            // Entries hold text people typed and environments they ran in: inert before it
+            // reaches a terminal.
             for record in try session.journalState().history {
-                print("#\(record.seq)  \(LaunchRecord.timestamp(record.at))  \(record.actor.summary) pid \(record.actor.pid)  \(record.event.summary)")
+                print(RemoteText.sanitize("#\(record.seq)  \(LaunchRecord.timestamp(record.at))  \(record.actor.summary) pid \(record.actor.pid)  \(record.event.summary)",
+                                          limit: 4096))
             }
         }
     }

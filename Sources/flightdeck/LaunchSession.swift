@@ -94,7 +94,7 @@ struct LaunchSession {
         switch result {
         case .success(let record):
             let state = try journalState()
-            print("recorded #\(record.seq): \(record.event.summary) — launch is \(state.phaseName)")
+            print(RemoteText.sanitize("recorded #\(record.seq): \(record.event.summary) — launch is \(state.phaseName)", limit: 4096))
         case .failure(let refusal):
             Console.error("flightdeck: refused: \(refusal)")
             throw ExitCode.noGo

@@ -101,6 +101,21 @@ struct LaunchCommandTests {
         #expect(try FlightdeckProcess.run(["report", plan]).stdout.contains("FAILED VERIFICATION"))
     }
 
+    @Test("text people typed into the journal is inert when audit show and report print it")
+    func hostileReason() throws {
+        let directory = try TestDirectory("cli-hostile")
+        let plan = try plan(in: directory)
+        let hold = try FlightdeckProcess.run(["hold", plan, "--reason", "smoke \u{1B}]0;pwned\u{7}\u{1B}[2J in the DC"])
+        #expect(hold.status == 0)
+        #expect(!hold.stdout.contains("\u{1B}"))
+        let shown = try FlightdeckProcess.run(["audit", "show", plan]).stdout
+        #expect(shown.contains("hold: smoke \u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2J in the DC"))
+        #expect(!shown.contains("\u{1B}") && !shown.contains("\u{7}"))
+        let report = try FlightdeckProcess.run(["report", plan]).stdout
+        #expect(report.contains("smoke \u{FFFD}]0;pwned"))
+        #expect(!report.contains("\u{1B}"))
+    }
+
     @Test("hash-pin: digits twice, never echoed; a salted scrypt hash the plan accepts")
     func hashPIN() throws {
         let made = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "482913\n482913\n")

@@ -161,6 +161,7 @@ public struct LaunchReport: Sendable, Encodable {
         for check in checks {
             lines.append("| `\(check.id)` | \(check.kind) | \(check.severity) | \(check.status.uppercased()) | \(cell(check.detail)) |")
         }
-        return lines.joined(separator: "\n") + "\n"
+        // Reasons, notes and check details are text from people and targets: inert in a terminal.
+        return lines.map { RemoteText.sanitize($0, limit: Int.max) }.joined(separator: "\n") + "\n"
     }
 }
