@@ -8,8 +8,8 @@ struct Flightdeck: AsyncParsableCommand {
         commandName: "flightdeck",
         abstract: "A terminal launch cockpit: DNS, certificates, health, alarms, checklist and the go/no-go poll.",
         discussion: """
-            Exit codes: 0 go (or success), 1 no-go (a blocker fails or is not known to pass), \
-            2 a usage or plan error.
+            Exit codes: 0 go (or done), 1 no-go (a blocker fails or is not known to pass) or \
+            refused (the go/no-go workflow said no, and why), 2 a usage or plan error.
             """,
         version: FlightdeckVersion.current,
         subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VoteCommand.self, ChecklistCommand.self,
