@@ -207,6 +207,37 @@ struct CockpitEndToEndTests {
         for cockpit in [war, laptop] { try cockpit.keys("q") }
     }
 
+    @Test("a new critical alarm rings the terminal bell; --alert off keeps quiet")
+    func bell() throws {
+        for (options, rings) in [("", true), ("--alert off", false)] {
+            let directory = try TestDirectory("e2e-bell")
+            try directory.write("""
+                launch: { name: Bell, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+                polling: { interval: 1s, timeout: 1s, failure_threshold: 1 }
+                http: [{ id: api, url: "http://127.0.0.1:\(try FreePort.tcp())/" }]
+                alarms: { rules: { red_polls: 1 } }
+                roles: [{ id: ops }]
+                approvers: [{ name: Ada, role: ops, users: [ada] }]
+                poll: { order: [ops], director: ops }
+                """, to: "plan.yaml")
+            let tmux = Tmux()
+            defer { tmux.kill() }
+            // tmux flags a bell in a window that is not the one shown: the cockpit runs in the second.
+            try tmux.start(width: 80, height: 24, command: "sleep 60")
+            try tmux.run(["new-window", "-d", "-t", "cockpit", "\(FlightdeckProcess.binary.path) \(directory.file("plan.yaml")) \(options)"])
+            let deadline = Date().addingTimeInterval(rings ? 10 : 4)
+            var flags = ""
+            while Date() < deadline {
+                flags = try tmux.run(["list-windows", "-t", "cockpit", "-F", "#{window_bell_flag}"])
+                if flags.contains("1") { break }
+                usleep(200_000)
+            }
+            #expect(flags.contains("1") == rings, "bell flags \(flags) with `\(options)`")
+            let screen = try tmux.run(["capture-pane", "-p", "-t", "cockpit:1"])
+            #expect(screen.contains("alarms: 1 critical"), "the alarm stood either way:\n\(screen)")
+        }
+    }
+
     @Test("without a terminal, the cockpit says to use check and exits 2")
     func noTerminal() throws {
         let result = try FlightdeckProcess.run(["Examples/local.yaml"])
