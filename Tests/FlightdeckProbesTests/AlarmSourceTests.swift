@@ -6,8 +6,8 @@ import Testing
 
 @Suite("Alarm sources: a real Alertmanager and a JSON feed on loopback", .serialized)
 struct AlarmSourceTests {
-    private func plan(sources: String) throws -> LaunchPlan {
-        try PlanLoader(environment: [:]).load(text: """
+    private func plan(sources: String, environment: [String: String] = [:]) throws -> LaunchPlan {
+        try PlanLoader(environment: environment).load(text: """
             launch: { name: Sources, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
             http: [{ id: api-health, url: "http://127.0.0.1:9/health" }]
             roles: [{ id: ops }]
@@ -87,6 +87,13 @@ struct AlarmSourceTests {
         #expect(alarms.map { "\($0.id) \($0.severity) \($0.reason)" } == [
             "status/checkout-5xx critical checkout-5xx: ALARM", "status/search-latency warning search-latency: firing",
         ])
+        try Data(#"[{"name": "token tok_9f8e7d leaked", "state": "alarm"}]"#.utf8)
+            .write(to: URL(fileURLWithPath: nginx.filesDirectory + "/echo.json"))
+        let echoing = await fetch(try plan(sources: """
+                - { id: status, kind: json, url: "\(nginx.url("/files/echo.json"))?token=${FEED_TOKEN}", fields: { name: name, state: state } }
+            """, environment: ["FEED_TOKEN": "tok_9f8e7d"]))
+        #expect(echoing.map { "\($0.id) \($0.reason)" } == ["status/token ${FEED_TOKEN} leaked token ${FEED_TOKEN} leaked: alarm"],
+                "a secret the source echoes is shown by name")
         let broken = await fetch(try feed("broken.json"))
         #expect(broken.map(\.reason) == ["alarm source status cannot be read: status: the answer is not JSON; its alarms are not shown"])
     }

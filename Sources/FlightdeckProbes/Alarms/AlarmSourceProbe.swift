@@ -50,9 +50,24 @@ public final class AlarmSourceProbe: Sendable {
         case .cloudwatch: return []
         }
         switch result {
-        case .success(let alarms): return alarms
+        case .success(let alarms): return alarms.map { alarm in
+            var redacted = alarm
+            redacted.id = redact(alarm.id)
+            redacted.reason = redact(alarm.reason)
+            return redacted
+        }
         case .failure(let error): return [unreadable(error.message, clock: clock)]
         }
+    }
+
+    /// A secret of the source's that the source echoes back shows as its `${NAME}`.
+    private func redact(_ text: String) -> String {
+        let secrets: [SecretText] = switch source.kind {
+        case .alertmanager(let url, _): [url]
+        case .json(let url, let headers, _): [url] + headers.map(\.value)
+        case .cloudwatch: []
+        }
+        return secrets.reduce(text) { $1.redacting($0) }
     }
 
     /// DescribeAlarms through the Query API, signed with SigV4 by libcurl, page by page.
@@ -98,6 +113,6 @@ public final class AlarmSourceProbe: Sendable {
 
     private func unreadable(_ why: String, clock: Duration) -> Alarm {
         Alarm(id: "\(source.id)/unreadable", severity: .warning, source: source.id, since: clock,
-              reason: "alarm source \(source.id) cannot be read: \(why); its alarms are not shown")
+              reason: "alarm source \(source.id) cannot be read: \(redact(why)); its alarms are not shown")
     }
 }
