@@ -30,7 +30,12 @@ public struct NotificationSender: Sendable {
                 problem = failure.message
             }
         }
-        return (false, "failed \(backoff.count + 1) times, last: \(problem)")
+        // The URL itself may be the secret (a Slack webhook is): never in an outcome.
+        let secrets: [SecretText] = switch target.kind {
+        case .webhook(let url), .email(let url, _, _): [url]
+        case .sns: []
+        }
+        return (false, "failed \(backoff.count + 1) times, last: \(secrets.reduce(problem) { $1.redacting($0) })")
     }
 
     private func send(_ notice: LaunchNotice, to target: NotificationTarget) async -> Result<String, AlarmSourceProblem> {
