@@ -14,10 +14,14 @@ public final class LaunchJournal: Sendable {
     public enum JournalError: Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
         case unreadable(seq: Int, reason: String)
+        /// The directory holds the journal of another launch.
+        case otherLaunch(path: String, launch: String)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let reason): "cannot open the launch journal \(path): \(reason)"
+            case .otherLaunch(let path, let launch):
+                "\(path) is the journal of the launch \(launch), not this plan's; give this plan a state_dir of its own"
             case .unreadable(let seq, let reason): "journal entry \(seq) cannot be read (\(reason)); run `flightdeck audit verify`"
             }
         }
@@ -50,11 +54,28 @@ public final class LaunchJournal: Sendable {
                         BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
                     CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
                         BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                    CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
                     """)
             }
         } catch {
             throw JournalError.cannotOpen(path: path, reason: "\(error)")
         }
+        // One journal, one launch: a second plan pointed at the same directory is refused.
+        let identity = "\(plan.name) (\(plan.zone))"
+        let owner: String
+        do {
+            owner = try database.write { db -> String in
+                if let row = try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") {
+                    return "\(row["name"] as String) (\(row["zone"] as String))"
+                }
+                try db.execute(sql: "INSERT INTO launch (name, zone, created) VALUES (?, ?, ?)",
+                               arguments: [plan.name, plan.zone.description, LaunchRecord.timestamp(Date())])
+                return identity
+            }
+        } catch {
+            throw JournalError.cannotOpen(path: path, reason: "\(error)")
+        }
+        guard owner == identity else { throw JournalError.otherLaunch(path: path, launch: owner) }
         folded = Mutex(LaunchState(plan: plan))
     }
 

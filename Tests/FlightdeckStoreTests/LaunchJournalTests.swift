@@ -81,6 +81,21 @@ struct LaunchJournalTests {
         #expect(verification.head.count == 64)
     }
 
+    @Test("a journal belongs to one launch: another plan pointed at its directory is refused")
+    func oneLaunch() throws {
+        let fixture = try JournalFixture()
+        try fixture.fill(1)
+        var other = fixture.plan
+        other.name = "Someone else's launch"
+        #expect(throws: LaunchJournal.JournalError.self) { try LaunchJournal(directory: fixture.stateDirectory, plan: other) }
+        do {
+            _ = try LaunchJournal(directory: fixture.stateDirectory, plan: other)
+        } catch {
+            #expect("\(error)".hasSuffix("is the journal of the launch Journal test (example.test), not this plan's; give this plan a state_dir of its own"))
+        }
+        #expect(try fixture.journal().state().lastSeq == 1, "the plan it belongs to still opens it")
+    }
+
     @Test("the database itself refuses updates and deletes")
     func appendOnly() throws {
         let fixture = try JournalFixture()
