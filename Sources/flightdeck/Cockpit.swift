@@ -40,6 +40,7 @@ struct Cockpit {
         let terminal = Thread {
             let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
             var shown: CockpitState?
+            var alerted = 0
             var redraw = true
             var lastDraw = ContinuousClock.now - .seconds(1)
             while !stop.load(ordering: .relaxed) {
@@ -60,8 +61,10 @@ struct Cockpit {
                 }
                 frames.drainWake()
                 if let state = frames.take().last {
-                    if let previous = shown, state.alarms.newCriticals > previous.alarms.newCriticals, alert != .off {
-                        screen.alert(flash: alert == .flash)
+                    // Once per new critical alarm, however many frames were skipped meanwhile.
+                    if state.alarms.newCriticals > alerted {
+                        alerted = state.alarms.newCriticals
+                        if alert != .off { screen.alert(flash: alert == .flash) }
                     }
                     shown = state
                     redraw = true

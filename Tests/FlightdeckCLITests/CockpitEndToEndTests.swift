@@ -225,7 +225,7 @@ struct CockpitEndToEndTests {
             // tmux flags a bell in a window that is not the one shown: the cockpit runs in the second.
             try tmux.start(width: 80, height: 24, command: "sleep 60")
             try tmux.run(["new-window", "-d", "-t", "cockpit", "\(FlightdeckProcess.binary.path) \(directory.file("plan.yaml")) \(options)"])
-            let deadline = Date().addingTimeInterval(rings ? 10 : 4)
+            let deadline = Date().addingTimeInterval(rings ? 20 : 5)
             var flags = ""
             while Date() < deadline {
                 flags = try tmux.run(["list-windows", "-t", "cockpit", "-F", "#{window_bell_flag}"])
