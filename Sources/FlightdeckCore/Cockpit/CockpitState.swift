@@ -178,9 +178,6 @@ public struct CockpitState: Sendable {
         alarms.update(clock: .seconds(max(0, now.timeIntervalSince(clockOrigin))), now: now, launch: launch)
     }
 
-    /// The checks' verdict, with the alarms standing on them.
-    public var verdict: CheckVerdict { CheckVerdict(reports: board.reports, alarms: alarms.standing) }
-
     /// Keeps the selection on a row that exists once rows are known.
     public mutating func clampSelection(rows: Int) {
         selection[focus] = max(0, min(selectedRow, rows - 1))
