@@ -52,6 +52,7 @@ extension LaunchState {
             return nil
 
         case .pollOpened:
+            if phase == .hold { return LaunchRefusal("the launch is on hold; it resumes first") }
             return phase == .readiness ? nil : LaunchRefusal("the poll is already open (\(phaseName))")
 
         case .voteCast(let role, let choice, let reason, let evidence):
