@@ -3,26 +3,27 @@
 public struct CheckBoard: Sendable, Equatable {
     public let checks: [CheckDescriptor]
     public private(set) var health: [String: CheckHealth]
+    /// Each check's current status and reason, in plan order; kept up to date as outcomes
+    /// arrive, because every frame reads it.
+    public private(set) var reports: [CheckReport]
+    private let positions: [String: Int]
 
     public init(plan: LaunchPlan) {
         checks = plan.checks
         health = Dictionary(uniqueKeysWithValues: plan.checks.map {
             ($0.id, CheckHealth(failureThreshold: plan.polling.failureThreshold, successThreshold: plan.polling.successThreshold))
         })
+        reports = checks.map { CheckReport(check: $0, status: .unknown, detail: CheckHealth.waiting) }
+        positions = Dictionary(checks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Applies one probe outcome; an outcome for a check the plan does not have is ignored.
     public mutating func record(_ outcome: ProbeOutcome) {
+        guard let position = positions[outcome.checkID] else { return }
         health[outcome.checkID]?.record(outcome)
-    }
-
-    /// Each check's current status and reason, in plan order.
-    public var reports: [CheckReport] {
-        checks.map { check in
-            let current = health[check.id]
-            return CheckReport(check: check, status: current?.status ?? .unknown, detail: current?.reason ?? "",
-                               observed: current?.latest?.observed ?? [:])
-        }
+        guard let current = health[outcome.checkID] else { return }
+        reports[position] = CheckReport(check: checks[position], status: current.status, detail: current.reason,
+                                        observed: current.latest?.observed ?? [:])
     }
 
     public var verdict: CheckVerdict { CheckVerdict(reports: reports) }

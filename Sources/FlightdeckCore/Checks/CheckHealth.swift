@@ -31,8 +31,10 @@ public struct CheckHealth: Sendable, Equatable {
     }
 
     /// One line on why the check shows what it shows.
+    public static let waiting = "waiting for the first result"
+
     public var reason: String {
-        guard let latest else { return "waiting for the first result" }
+        guard let latest else { return Self.waiting }
         switch (status, latest.status) {
         case (.fail, .fail):
             return latest.detail
