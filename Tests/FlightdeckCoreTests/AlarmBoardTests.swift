@@ -103,4 +103,21 @@ struct AlarmBoardTests {
         world.poll(.pass)
         #expect(world.board.entries.isEmpty)
     }
+
+    @Test("a built-in hold past its time is a critical alarm until the director resumes")
+    func expiredHold() throws {
+        var world = try WorkflowWorld()
+        var board = AlarmBoard(plan: world.plan)
+        world.now = WorkflowWorld.t0.addingTimeInterval(-10 * 60)
+        world.tick()
+        board.update(clock: .seconds(0), now: world.now, launch: world.state)
+        #expect(board.entries.isEmpty, "holding, within its five minutes")
+        world.tick(6 * 60)
+        board.update(clock: .seconds(360), now: world.now, launch: world.state)
+        #expect(board.entries.map { "\($0.alarm.severity) \($0.alarm.reason)" } == ["critical Final hold has run its time: the director resumes or scrubs"])
+        #expect(board.newCriticals == 1)
+        world.act(.resumed(reason: "go on"), by: "Dana")
+        board.update(clock: .seconds(361), now: world.now, launch: world.state)
+        #expect(board.entries.first?.state == .resolved)
+    }
 }

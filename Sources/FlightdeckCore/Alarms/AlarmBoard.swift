@@ -51,7 +51,7 @@ public struct AlarmBoard: Sendable {
 
     /// Brings every alarm up to `now`: the poller's clock reads `clock` at that moment.
     public mutating func update(clock: Duration, now: Date, launch: LaunchState?) {
-        let active = engine.evaluate(at: clock) + external.values.flatMap { $0 }
+        let active = engine.evaluate(at: clock) + external.values.flatMap { $0 } + Self.launchAlarms(launch, clock: clock, now: now)
         var seen: Set<String> = []
         for alarm in active {
             seen.insert(alarm.id)
@@ -79,6 +79,15 @@ public struct AlarmBoard: Sendable {
             ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.since, $0.alarm.id) < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.since, $1.alarm.id)
         }
         standing = entries.filter { $0.resolvedAt == nil }.map(\.alarm)
+    }
+
+    /// The launch itself can need the room: a built-in hold past its time waits for a decision.
+    private static func launchAlarms(_ launch: LaunchState?, clock: Duration, now: Date) -> [Alarm] {
+        guard let launch, launch.holdExpired(at: now), let hold = launch.hold, let expiry = hold.expiresAt,
+              case .builtIn(let name, _) = hold.kind else { return [] }
+        return [Alarm(id: "launch/hold-expired/\(hold.seq)", severity: .critical, source: "launch",
+                      since: clock - .seconds(max(0, now.timeIntervalSince(expiry))),
+                      reason: "\(name) has run its time: the director resumes or scrubs")]
     }
 
     private static func judged(_ entry: Entry, launch: LaunchState?, now: Date) -> Entry {
