@@ -273,4 +273,19 @@ struct LaunchWorkflowTests {
         world.now = world.now.addingTimeInterval(300)
         #expect(world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil) == nil, "still critical ten minutes on: news again")
     }
+
+    @Test("the report lists acknowledgements, silences and notifications with the votes and holds")
+    func reportAlarmNotes() throws {
+        var world = try WorkflowWorld()
+        world.act(.alarmAcknowledged(alarm: "rule/red/api", reason: "on it"), by: "Olga")
+        world.act(.alarmSilenced(alarm: "am/Disk", until: nil, reason: "known"), by: "Ana")
+        world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil)
+        world.act(.notificationSent(key: "alarm/rule/red/api", target: "slack", delivered: false, outcome: "failed 4 times, last: HTTP 500"), by: nil)
+        let report = LaunchReport(state: world.state, checks: [], checkedAt: world.now, journalHead: "h", journalProblem: nil)
+        #expect(report.alarmNotes.map(\.summary) == [
+            "alarm rule/red/api acknowledged: on it (Olga)", "alarm am/Disk silenced until it recovers: known (Ana)",
+            "alarm/rule/red/api to slack: NOT delivered, failed 4 times, last: HTTP 500",
+        ])
+        #expect(report.markdown().contains("## Alarms acknowledged and silenced, notifications sent"))
+    }
 }

@@ -27,7 +27,8 @@ public struct LaunchReport: Sendable, Encodable {
         public var at: String
     }
 
-    public struct Hold: Sendable, Encodable {
+    /// One journal entry, as a line of the report.
+    public struct JournalLine: Sendable, Encodable {
         public var seq: Int
         public var summary: String
         public var at: String
@@ -59,7 +60,9 @@ public struct LaunchReport: Sendable, Encodable {
     public var finalGo: Vote?
     public var votes: [Vote]
     public var overrides: [Override]
-    public var holds: [Hold]
+    public var holds: [JournalLine]
+    /// Alarm acknowledgements and silences, and notification deliveries, as journalled.
+    public var alarmNotes: [JournalLine]
     public var checklist: [Item]
     public var checksAt: String
     public var checks: [Check]
@@ -100,9 +103,18 @@ public struct LaunchReport: Sendable, Encodable {
         holds = state.history.compactMap { record in
             switch record.event {
             case .holdStarted, .resumed, .scrubbed, .voteStale:
-                return Hold(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
+                return JournalLine(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
             case .voteCast(_, .noGo, _, _):
-                return Hold(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
+                return JournalLine(seq: record.seq, summary: record.event.summary, at: LaunchRecord.timestamp(record.at))
+            default:
+                return nil
+            }
+        }
+        alarmNotes = state.history.compactMap { record in
+            switch record.event {
+            case .alarmAcknowledged, .alarmSilenced, .notificationSent:
+                let who = record.actor.approver.map { " (\($0))" } ?? ""
+                return JournalLine(seq: record.seq, summary: record.event.summary + who, at: LaunchRecord.timestamp(record.at))
             default:
                 return nil
             }
@@ -153,6 +165,8 @@ public struct LaunchReport: Sendable, Encodable {
         }
         lines += ["", "## Holds and stops", ""]
         lines += holds.isEmpty ? ["None."] : holds.map { "- #\($0.seq) \($0.at): \($0.summary)" }
+        lines += ["", "## Alarms acknowledged and silenced, notifications sent", ""]
+        lines += alarmNotes.isEmpty ? ["None."] : alarmNotes.map { "- #\($0.seq) \($0.at): \($0.summary)" }
         lines += ["", "## Checklist", "", "| Item | Phase | Severity | Mode | State | Detail |", "|---|---|---|---|---|---|"]
         for item in checklist {
             lines.append("| \(cell(item.title)) (`\(item.id)`) | \(cell(item.phase)) | \(item.severity) | \(item.mode) | \(item.state) | \(cell(item.detail)) |")
