@@ -230,7 +230,7 @@ struct PaneRows {
             }
         }
         rows.append(PaneRow([(headline, launch.hold != nil ? "status.fail" : "title")]))
-        let now = Dictionary(launch.blockers(checks: state.checkStatuses).map { ($0.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        let now = launch.blockerStatuses(checks: state.checkStatuses)
         for role in launch.requiredRoles + [state.plan.poll.director] {
             let title = state.plan.roles.first { $0.id == role }?.title ?? role
             let label = role == state.plan.poll.director ? "\(title) (final GO)" : title

@@ -24,14 +24,7 @@ struct CheckCommand: AsyncParsableCommand {
             return await group.reduce(into: []) { $0 += $1 }
         }
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
-        let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
-        // Every check has a probe; should one not report, the check is unknown, never passing.
-        let reports = loaded.checks.map { check in
-            guard let outcome = byID[check.id] else {
-                return CheckReport(check: check, status: .unknown, detail: "no result from its probe")
-            }
-            return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
-        }
+        let reports = CheckReport.reports(for: loaded.checks, outcomes: outcomes)
         // The alarm rules see this one poll: what a single look can tell (a certificate's
         // days, a nameserver that disagrees); rules over time need the cockpit.
         var engine = AlarmEngine(plan: loaded)

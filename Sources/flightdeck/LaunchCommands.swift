@@ -30,7 +30,7 @@ struct VoteCommand: AsyncParsableCommand {
         // The journal fills in the evidence as it writes the vote.
         let placeholder = VoteEvidence(items: [], digest: "")
         try session.record(.voteCast(role: role, choice: choice == .go ? .go : .noGo, reason: reason, evidence: placeholder),
-                           by: signed, checks: LaunchSession.statuses(reports))
+                           by: signed, checks: reports.statusesByID)
     }
 }
 

@@ -34,15 +34,7 @@ struct LaunchSession {
     func pollChecks() async -> [CheckReport] {
         let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory)
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
-        let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
-        return plan.checks.map { check in
-            guard let outcome = byID[check.id] else { return CheckReport(check: check, status: .unknown, detail: "no result from its probe") }
-            return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
-        }
-    }
-
-    static func statuses(_ reports: [CheckReport]) -> [String: CheckStatus] {
-        Dictionary(reports.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        return CheckReport.reports(for: plan.checks, outcomes: outcomes)
     }
 
     /// The actor signing an action: the named approver after their PIN checks out, or the

@@ -85,6 +85,25 @@ public struct CheckReport: Sendable, Equatable {
     }
 }
 
+extension CheckReport {
+    /// The reports for `checks` from one poll's outcomes. A check whose probe did not report
+    /// is unknown, never passing.
+    public static func reports(for checks: [CheckDescriptor], outcomes: [ProbeOutcome]) -> [CheckReport] {
+        let byID = Dictionary(outcomes.map { ($0.checkID, $0) }, uniquingKeysWith: { first, _ in first })
+        return checks.map { check in
+            guard let outcome = byID[check.id] else { return CheckReport(check: check, status: .unknown, detail: "no result from its probe") }
+            return CheckReport(check: check, status: outcome.status, detail: outcome.detail, observed: outcome.observed)
+        }
+    }
+}
+
+extension [CheckReport] {
+    /// Each check's status by its id.
+    public var statusesByID: [String: CheckStatus] {
+        Dictionary(map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
 /// The headless verdict: GO only when every blocker has passed (a warning passes) and no
 /// critical alarm stands on a blocker.
 public struct CheckVerdict: Sendable, Equatable {

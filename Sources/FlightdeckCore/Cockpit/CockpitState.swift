@@ -80,7 +80,7 @@ public struct CockpitState: Sendable {
 
     /// Each check's status as the board holds it: what votes are cast on.
     public var checkStatuses: [String: CheckStatus] {
-        Dictionary(board.reports.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        board.reports.statusesByID
     }
 
     public var selectedRow: Int { selection[focus] ?? 0 }

@@ -73,7 +73,7 @@ public struct LaunchReport: Sendable, Encodable {
 
     public init(state: LaunchState, checks: [CheckReport], checkedAt: Date, journalHead: String, journalProblem: String?) {
         let plan = state.plan
-        let statuses = Dictionary(checks.map { ($0.check.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        let statuses = checks.statusesByID
         self.plan = plan.name
         zone = plan.zone.description
         t0 = LaunchRecord.timestamp(plan.t0)

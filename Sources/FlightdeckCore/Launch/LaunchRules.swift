@@ -158,7 +158,7 @@ extension LaunchState {
     public func dueEvents(at now: Date, checks: [String: CheckStatus]) -> [LaunchEvent] {
         guard !isFinished else { return [] }
         var due: [LaunchEvent] = []
-        let current = Dictionary(blockers(checks: checks).map { ($0.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+        let current = blockerStatuses(checks: checks)
         let waived = waived
         for role in requiredRoles + [plan.poll.director] {
             guard let vote = votes[role], vote.isCurrentGo else { continue }

@@ -147,6 +147,11 @@ public struct LaunchState: Sendable {
             }
     }
 
+    /// Each blocker's status now, by id.
+    public func blockerStatuses(checks: [String: CheckStatus]) -> [String: CheckStatus] {
+        Dictionary(blockers(checks: checks).map { ($0.id, $0.status) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Blocker ids an approved override waives.
     public var waived: Set<String> {
         Set(overrides.filter { $0.approvedBy != nil }.flatMap(\.waive))

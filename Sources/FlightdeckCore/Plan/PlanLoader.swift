@@ -643,18 +643,31 @@ private struct PlanReading {
         "email": ["url", "from", "to"],
     ]
 
-    private mutating func notificationTarget(_ node: YAMLNode) -> NotificationTarget? {
-        let kindKeys = Self.notificationKeys.values.flatMap { $0 }
-        guard let map = node.mapping(keys: ["id", "kind", "on"] + Set(kindKeys).sorted()) else { return nil }
-        let id = declare(map.required("id"), in: .notification)
+    private static func allKeys(_ keysByKind: [String: [String]]) -> [String] {
+        Set(keysByKind.values.flatMap { $0 }).sorted()
+    }
+
+    /// The `kind` of a section whose kind decides which keys it takes: an unknown kind, or
+    /// a key that belongs to another kind, is reported here.
+    private func kind(of map: YAMLMapping, keysByKind: [String: [String]], noun: String, plural: String) -> String? {
         guard let kindName = map.required("kind")?.scalarText() else { return nil }
-        guard let allowed = Self.notificationKeys[kindName] else {
-            map["kind"]?.report("`\(kindName)` is not a notification kind", hint: "expected one of \(Self.notificationKeys.keys.sorted().joined(separator: ", "))")
+        guard let allowed = keysByKind[kindName] else {
+            let guess = closestMatch(to: kindName, among: Array(keysByKind.keys)).map { " (did you mean `\($0)`?)" } ?? ""
+            let article = noun.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            map["kind"]?.report("`\(kindName)` is not \(article) \(noun) kind\(guess)",
+                                hint: "expected one of \(keysByKind.keys.sorted().joined(separator: ", "))")
             return nil
         }
-        for key in kindKeys where !allowed.contains(key) {
-            map[key]?.report("`\(key)` is not used by \(kindName) notifications", hint: "\(kindName) notifications take \(allowed.joined(separator: ", "))")
+        for key in Self.allKeys(keysByKind) where !allowed.contains(key) {
+            map[key]?.report("`\(key)` is not used by \(kindName) \(plural)", hint: "\(kindName) \(plural) take \(allowed.joined(separator: ", "))")
         }
+        return kindName
+    }
+
+    private mutating func notificationTarget(_ node: YAMLNode) -> NotificationTarget? {
+        guard let map = node.mapping(keys: ["id", "kind", "on"] + Self.allKeys(Self.notificationKeys)) else { return nil }
+        let id = declare(map.required("id"), in: .notification)
+        guard let kindName = kind(of: map, keysByKind: Self.notificationKeys, noun: "notification", plural: "notifications") else { return nil }
         let kind: NotificationTarget.Kind?
         switch kindName {
         case "webhook":
@@ -742,19 +755,9 @@ private struct PlanReading {
     }
 
     private mutating func alarmSource(_ node: YAMLNode) -> AlarmSource? {
-        let kindKeys = Self.alarmKeys.values.flatMap { $0 }
-        guard let map = node.mapping(keys: ["id", "kind"] + Set(kindKeys).sorted() + Self.timingKeys) else { return nil }
+        guard let map = node.mapping(keys: ["id", "kind"] + Self.allKeys(Self.alarmKeys) + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .alarmSource)
-        guard let kindName = map.required("kind")?.scalarText() else { return nil }
-        guard let allowed = Self.alarmKeys[kindName] else {
-            let guess = closestMatch(to: kindName, among: Array(Self.alarmKeys.keys)).map { " (did you mean `\($0)`?)" } ?? ""
-            map["kind"]?.report("`\(kindName)` is not an alarm source kind\(guess)",
-                                hint: "expected one of \(Self.alarmKeys.keys.sorted().joined(separator: ", "))")
-            return nil
-        }
-        for key in kindKeys where !allowed.contains(key) {
-            map[key]?.report("`\(key)` is not used by \(kindName) sources", hint: "\(kindName) sources take \(allowed.joined(separator: ", "))")
-        }
+        guard let kindName = kind(of: map, keysByKind: Self.alarmKeys, noun: "alarm source", plural: "sources") else { return nil }
         let kind: AlarmSource.Kind?
         switch kindName {
         case "cloudwatch":
