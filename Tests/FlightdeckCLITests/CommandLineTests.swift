@@ -5,14 +5,7 @@ import Testing
 /// Runs the built `flightdeck` binary as a user would, from the package root.
 enum FlightdeckProcess {
     /// The binary sits beside the test bundle in the build directory.
-    static let binary: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("flightdeck").path),
-              directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("flightdeck")
-    }()
+    static let binary = URL(fileURLWithPath: builtExecutable("flightdeck"))
 
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

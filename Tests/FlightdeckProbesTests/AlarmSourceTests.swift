@@ -132,49 +132,32 @@ struct AlarmSourceTests {
         for alarm in alarms + missing + none { #expect(!alarm.reason.contains(secret)) }
     }
 
-    /// Answers one HTTP request with `response` and hands back what was asked.
-    private func oneShotServer(_ response: String) throws -> (port: UInt16, request: Task<String, Never>) {
-        let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
-        let descriptor = listener.descriptor
-        let request = Task.detached { () -> String in
-            defer { close(descriptor) }
-            let connection = accept(descriptor, nil, nil)
-            defer { close(connection) }
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            let count = read(connection, &buffer, buffer.count)
-            let answer = Array(response.utf8)
-            _ = answer.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-            return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
-        }
-        return (listener.port, request)
-    }
-
     @Test("CloudWatch's own errors and non-AWS answers are alarms that say what came back", arguments: [
-        ("HTTP/1.1 403 Forbidden", "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+        (403, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
          "cw: CloudWatch says InvalidClientTokenId: The security token included in the request is invalid."),
-        ("HTTP/1.1 502 Bad Gateway", "<html>502 Bad Gateway</html>", "cw: the answer is not a DescribeAlarms response"),
+        (502, "<html>502 Bad Gateway</html>", "cw: the answer is not a DescribeAlarms response"),
     ])
-    func cloudwatchErrors(status: String, body: String, problem: String) async throws {
-        let server = try oneShotServer("\(status)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+    func cloudwatchErrors(status: Int, body: String, problem: String) async throws {
+        let server = try RecordingHTTPServer(statuses: [status], body: body)
         let plan = try cloudwatchPlan(endpoint: "http://127.0.0.1:\(server.port)/")
         let alarms = await AlarmSourceProbe(source: plan.alarmSources[0], plan: plan,
                                             environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"]).fetch(clock: .zero)
         #expect(alarms.map(\.reason) == ["alarm source cw cannot be read: \(problem); its alarms are not shown"])
-        let request = await server.request.value
-        #expect(request.hasPrefix("POST / HTTP/1.1\r\n"))
-        #expect(request.contains("Authorization: AWS4-HMAC-SHA256 Credential=AKID/"))
-        #expect(request.hasSuffix("Action=DescribeAlarms&Version=2010-08-01&MaxRecords=100&AlarmNamePrefix=directfanz-prod-"))
+        let request = try #require(server.requests.first)
+        #expect(request.head.hasPrefix("POST / HTTP/1.1\r\n"))
+        #expect(request.head.contains("Authorization: AWS4-HMAC-SHA256 Credential=AKID/"))
+        #expect(request.body == "Action=DescribeAlarms&Version=2010-08-01&MaxRecords=100&AlarmNamePrefix=directfanz-prod-")
     }
 
     @Test("libcurl's SigV4 signature matches AWS's published test vector (get-vanilla)")
     func sigV4TestVector() async throws {
-        let server = try oneShotServer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        let server = try RecordingHTTPServer(statuses: [200])
         // The vector: GET / on example.amazonaws.com at 20150830T123600Z, service `service`.
         var request = CurlRequest(url: "http://127.0.0.1:\(server.port)/", destination: "test vector")
         request.headers = ["Host: example.amazonaws.com", "X-Amz-Date: 20150830T123600Z"]
         request.awsSigV4 = ("aws:amz:us-east-1:service", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
         _ = await CurlEngine.shared.perform(request)
-        let sent = await server.request.value
+        let sent = server.requests.first?.head ?? ""
         #expect(sent.contains("\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
                               + "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\r\n"), "\(sent)")
     }

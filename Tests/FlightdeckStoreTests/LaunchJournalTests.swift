@@ -202,7 +202,7 @@ struct LaunchJournalTests {
     func concurrentWritersWithAKill() throws {
         let fixture = try JournalFixture()
         _ = try fixture.journal()
-        let binary = JournalWriter.binary
+        let binary = builtExecutable("flightdeck-journal-writer")
         var writers: [(name: String, process: Process, output: Pipe)] = []
         for name in ["w1", "w2", "w3", "w4"] {
             let process = Process()
@@ -250,16 +250,4 @@ struct LaunchJournalTests {
         #expect(verification.passed, "\(verification)")
         #expect(verification.entries == state.history.count)
     }
-}
-
-enum JournalWriter {
-    /// The helper sits beside the test bundle in the build directory.
-    static let binary: String = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("flightdeck-journal-writer").path),
-              directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("flightdeck-journal-writer").path
-    }()
 }

@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// An HTTP receiver on a loopback port that answers each request with the next status in
-/// its script (the last one repeats) and keeps what it was sent, for tests that assert the
-/// exact payload of a webhook.
+/// its script (the last one repeats) and `body`, and keeps what it was sent, for tests that
+/// assert the exact request: a webhook's payload, a signed AWS call.
 public final class RecordingHTTPServer: Sendable {
     public struct Request: Sendable {
         public var head: String
@@ -16,7 +16,7 @@ public final class RecordingHTTPServer: Sendable {
     public let port: UInt16
     private let received = Mutex<[Request]>([])
 
-    public init(statuses: [Int]) throws {
+    public init(statuses: [Int], body: String = "ok") throws {
         let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
         port = listener.port
         let descriptor = listener.descriptor
@@ -29,7 +29,7 @@ public final class RecordingHTTPServer: Sendable {
                 self.received.withLock { $0.append(request) }
                 let status = statuses[min(index, statuses.count - 1)]
                 index += 1
-                let answer = Array("HTTP/1.1 \(status) Scripted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8)
+                let answer = Array("HTTP/1.1 \(status) Scripted\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
                 _ = answer.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
                 close(connection)
             }

@@ -27,6 +27,16 @@ public final class TestDirectory: Sendable {
     }
 }
 
+/// The path of an executable the package builds: it sits beside the test bundle, in the
+/// build directory or one above it.
+public func builtExecutable(_ name: String) -> String {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
+        directory.deleteLastPathComponent()
+    }
+    return directory.appendingPathComponent(name).path
+}
+
 /// What a finished process printed, and how it exited.
 public struct ProcessResult: Sendable {
     public var status: Int32
