@@ -53,6 +53,22 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
+/// A benchmark's plan, read by the real plan loader as a user's plan would be: the smallest
+/// launch with one approver, plus `sections`.
+func benchPlan(_ sections: String) -> LaunchPlan {
+    let yaml = """
+        launch: { name: bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+        roles: [{ id: ops }]
+        approvers: [{ name: Ada, role: ops, users: [ada] }]
+        poll: { order: [ops], director: ops }
+
+        """ + sections
+    switch PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") {
+    case .success(let plan): return plan
+    case .failure(let error): fail("\(error)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "http": await benchHTTP(Array(arguments.dropFirst()))
@@ -74,23 +90,11 @@ guard arguments.count >= 3, let rounds = Int(arguments[1]), let concurrency = In
 }
 let caFile = arguments.count > 3 ? arguments[3] : nil
 
-// The checks go through the real plan loader, as a user's plan would.
-var plan = """
-    launch: { name: bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
-    roles: [{ id: ops }]
-    approvers: [{ name: Ada, role: ops, users: [ada] }]
-    poll: { order: [ops], director: ops }
-    http:
-
-    """
+var checks = "http:\n"
 for (index, url) in urls.enumerated() {
-    plan += "  - { id: p\(index), url: \"\(url)\"\(caFile.map { ", ca_file: \"\($0)\"" } ?? "") }\n"
+    checks += "  - { id: p\(index), url: \"\(url)\"\(caFile.map { ", ca_file: \"\($0)\"" } ?? "") }\n"
 }
-let loaded: LaunchPlan
-switch PlanLoader(environment: [:]).load(text: plan, file: "bench.yaml") {
-case .success(let value): loaded = value
-case .failure(let error): fail("\(error)")
-}
+let loaded = benchPlan(checks)
 let probes = PlanProbes.make(for: loaded, planDirectory: nil)
 
 // One warm-up round loads libraries and certificates, as a running cockpit has.
@@ -264,17 +268,7 @@ func benchTLS(_ arguments: [String]) async {
     guard arguments.count == 5, let count = Int(arguments[2]), let concurrency = Int(arguments[3]) else {
         fail("usage: flightdeck-bench tls ADDRESS HOST COUNT CONCURRENCY CA_FILE")
     }
-    let plan: LaunchPlan
-    switch PlanLoader(environment: [:]).load(text: """
-        launch: { name: bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
-        roles: [{ id: ops }]
-        approvers: [{ name: Ada, role: ops, users: [ada] }]
-        poll: { order: [ops], director: ops }
-        tls: [{ id: t, host: \(arguments[1]), address: "\(arguments[0])", ca_file: "\(arguments[4])" }]
-        """, file: "bench.yaml") {
-    case .success(let value): plan = value
-    case .failure(let error): fail("\(error)")
-    }
+    let plan = benchPlan("tls: [{ id: t, host: \(arguments[1]), address: \"\(arguments[0])\", ca_file: \"\(arguments[4])\" }]")
     let probes = Array(repeating: PlanProbes.make(for: plan, planDirectory: nil)[0], count: count)
     _ = await PlanProbes.pollOnce(Array(probes.prefix(100)), concurrency: concurrency)
     let cpuBefore = cpuSeconds()
@@ -294,16 +288,9 @@ func benchRender(_ arguments: [String]) {
         fail("usage: flightdeck-bench render THEME_FILE KEYMAP_FILE [FRAMES]")
     }
     let frames = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
-    var yaml = """
-        launch: { name: render bench, zone: bench.test, t0: 2026-12-01T14:00Z, timezone: UTC }
-        roles: [{ id: ops }]
-        approvers: [{ name: Ada, role: ops, users: [ada] }]
-        poll: { order: [ops], director: ops }
-        http:
-
-        """
-    for index in 0..<500 { yaml += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\" }\n" }
-    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    var checks = "http:\n"
+    for index in 0..<500 { checks += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\" }\n" }
+    let plan = benchPlan(checks)
     var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 1_800_000_000), keymap: keymap)
     for (index, check) in plan.checks.enumerated() {
         for round in 0..<12 {
@@ -337,14 +324,7 @@ func benchRender(_ arguments: [String]) {
 
 func benchJournal(_ arguments: [String]) {
     guard arguments.count == 2, let count = Int(arguments[1]) else { fail("usage: flightdeck-bench journal DIRECTORY COUNT") }
-    let yaml = """
-        launch: { name: journal bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
-        checklist: [{ id: legal, phase: Launch, title: Terms published, owner: ops }]
-        roles: [{ id: ops }]
-        approvers: [{ name: Ada, role: ops, users: [ada] }]
-        poll: { order: [ops], director: ops }
-        """
-    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    let plan = benchPlan("checklist: [{ id: legal, phase: Launch, title: Terms published, owner: ops }]")
     let actor = LaunchActor(login: "ada", effectiveUser: "ada", loginUID: 1000, sshConnection: "127.0.0.1 50000 127.0.0.1 22",
                             tty: "/dev/pts/3", pid: getpid(), host: "bastion", approver: "Ada")
     do {
@@ -371,14 +351,7 @@ func benchJournal(_ arguments: [String]) {
 
 func benchAlerts(_ arguments: [String]) async {
     guard arguments.count == 2, let count = Int(arguments[1]) else { fail("usage: flightdeck-bench alerts ALERTMANAGER_URL COUNT") }
-    let yaml = """
-        launch: { name: alerts bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
-        roles: [{ id: ops }]
-        approvers: [{ name: Ada, role: ops, users: [ada] }]
-        poll: { order: [ops], director: ops }
-        alarms: { sources: [{ id: am, kind: alertmanager, url: "\(arguments[0])" }] }
-        """
-    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    let plan = benchPlan("alarms: { sources: [{ id: am, kind: alertmanager, url: \"\(arguments[0])\" }] }")
     let probe = AlarmSourceProbe(source: plan.alarmSources[0], plan: plan)
     let cpuBefore = cpuSeconds()
     var alarms = 0
@@ -392,16 +365,9 @@ func benchAlarmRules(_ arguments: [String]) {
     guard arguments.count == 2, let checks = Int(arguments[0]), let rounds = Int(arguments[1]) else {
         fail("usage: flightdeck-bench alarm-rules CHECKS ROUNDS")
     }
-    var yaml = """
-        launch: { name: rules bench, zone: bench.test, t0: 2030-01-01T00:00Z, timezone: UTC }
-        roles: [{ id: ops }]
-        approvers: [{ name: Ada, role: ops, users: [ada] }]
-        poll: { order: [ops], director: ops }
-        http:
-
-        """
-    for index in 0..<checks { yaml += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\", expect: { latency_budget: 200ms } }\n" }
-    guard case .success(let plan) = PlanLoader(environment: [:]).load(text: yaml, file: "bench.yaml") else { fail("plan") }
+    var sections = "http:\n"
+    for index in 0..<checks { sections += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\", expect: { latency_budget: 200ms } }\n" }
+    let plan = benchPlan(sections)
     var engine = AlarmEngine(plan: plan)
     var standing = 0
     let elapsed = ContinuousClock().measure {
