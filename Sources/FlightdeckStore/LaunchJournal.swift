@@ -114,10 +114,6 @@ public final class LaunchJournal: Sendable {
         }
     }
 
-    public func records() throws -> [LaunchRecord] {
-        try state().history
-    }
-
     // MARK: Appending
 
     /// Appends what `decide` makes of the current state, if the workflow allows all of it,

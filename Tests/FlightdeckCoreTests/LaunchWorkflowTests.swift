@@ -233,9 +233,9 @@ struct LaunchWorkflowTests {
     func pinLockout() throws {
         var world = try WorkflowWorld()
         for _ in 0..<4 { world.act(.pinRejected(approver: "Dana"), by: nil) }
-        #expect(!world.state.isPINLocked("Dana", at: world.now))
+        #expect(world.state.lockedUntil("Dana", at: world.now) == nil)
         world.act(.pinRejected(approver: "Dana"), by: nil)
-        #expect(world.state.isPINLocked("Dana", at: world.now))
+        #expect(world.state.lockedUntil("Dana", at: world.now) == world.now.addingTimeInterval(300))
         var withPIN = world.actor("Dana")
         withPIN.pinUsed = true
         #expect(world.state.refusal(for: .pollOpened, by: withPIN, at: world.now, checks: [:])?.message.hasPrefix("Dana is locked out") == true)

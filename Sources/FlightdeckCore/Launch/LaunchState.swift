@@ -207,10 +207,6 @@ public struct LaunchState: Sendable {
         requiredRoles.first { votes[$0]?.isCurrentGo != true } ?? (votes[plan.poll.director]?.isCurrentGo == true ? nil : plan.poll.director)
     }
 
-    public func isPINLocked(_ approver: String, at now: Date) -> Bool {
-        lockedUntil(approver, at: now) != nil
-    }
-
     /// When the approver may try their PIN again, if they are locked out now.
     public func lockedUntil(_ approver: String, at now: Date) -> Date? {
         let failures = pinFailures[approver] ?? []

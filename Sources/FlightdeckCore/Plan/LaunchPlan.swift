@@ -314,14 +314,6 @@ public struct NotificationTarget: Sendable, Equatable {
     public var id: String
     public var kind: Kind
     public var events: Set<Event>
-
-    public var kindName: String {
-        switch kind {
-        case .webhook: "webhook"
-        case .sns: "sns"
-        case .email: "email"
-        }
-    }
 }
 
 // MARK: - Checklist, people and the poll
