@@ -29,7 +29,7 @@ extension CockpitState {
     }
 
     /// Acknowledge or silence the selected alarm; each needs a reason.
-    private func alarmActions(rowKey: String?) -> [LaunchAction] {
+    private func alarmActions(rowKey: String?) -> [MenuOption] {
         guard let id = rowKey?.removingPrefix("alarm:"), let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
         var actions: [LaunchAction] = []
         if entry.acknowledgement == nil {
@@ -39,7 +39,7 @@ extension CockpitState {
             actions.append(LaunchAction("Silence \(id) until it recovers…", .alarmSilenced(alarm: id, until: nil, reason: ""), needsReason: true))
             actions.append(LaunchAction("Silence \(id) for an hour…", .alarmSilenced(alarm: id, until: now.addingTimeInterval(3600), reason: ""), needsReason: true))
         }
-        return actions
+        return actions.map(MenuOption.action)
     }
 
     mutating func answerPrompt(_ key: Key) {
@@ -105,12 +105,13 @@ extension CockpitState {
     /// After the action (and its reason): who signs. A login that belongs to an approver
     /// who may do it signs by confirming; otherwise an approver picks their name and types
     /// their PIN.
-    private mutating func choose(_ action: LaunchAction) {
-        if let options = action.submenu {
-            prompt = .menu(title: action.label, options: options, selected: 0)
-        } else if action.needsReason {
+    private mutating func choose(_ option: MenuOption) {
+        switch option {
+        case .submenu(let label, let options):
+            prompt = .menu(title: label, options: options.map(MenuOption.action), selected: 0)
+        case .action(let action) where action.needsReason:
             prompt = .reason(action, text: "")
-        } else {
+        case .action(let action):
             sign(action)
         }
     }

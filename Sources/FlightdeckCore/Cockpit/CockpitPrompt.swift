@@ -10,8 +10,6 @@ public struct LaunchAction: Sendable, Equatable {
     public var reason: String?
     /// Approvers of these roles may do it; nil means any approver.
     public var roles: [String]?
-    /// Choosing this opens a further menu instead (which blocker to override).
-    public var submenu: [LaunchAction]?
 
     public init(_ label: String, _ event: LaunchEvent, needsReason: Bool = false, roles: [String]? = nil) {
         self.label = label
@@ -20,11 +18,6 @@ public struct LaunchAction: Sendable, Equatable {
         self.roles = roles
     }
 
-    public static func menu(_ label: String, _ options: [LaunchAction]) -> LaunchAction {
-        var action = LaunchAction(label, .pollOpened)
-        action.submenu = options
-        return action
-    }
 
     /// The event with the reason a person typed.
     public func event(reason: String) -> LaunchEvent {
@@ -42,10 +35,24 @@ public struct LaunchAction: Sendable, Equatable {
     }
 }
 
+/// One line of an actions menu: an action, or a further menu of them (which blocker to
+/// override).
+public enum MenuOption: Sendable, Equatable {
+    case action(LaunchAction)
+    case submenu(label: String, options: [LaunchAction])
+
+    public var label: String {
+        switch self {
+        case .action(let action): action.label
+        case .submenu(let label, _): label
+        }
+    }
+}
+
 /// What the cockpit asks a person, one step at a time: pick an action, give a reason, say
 /// who you are (PIN on a shared terminal), confirm. Esc leaves at any step.
 public enum CockpitPrompt: Sendable, Equatable {
-    case menu(title: String, options: [LaunchAction], selected: Int)
+    case menu(title: String, options: [MenuOption], selected: Int)
     case reason(LaunchAction, text: String)
     case approver(LaunchAction, names: [String], selected: Int)
     case pin(LaunchAction, approver: String, entered: String)
@@ -64,7 +71,7 @@ public struct LaunchRequest: Sendable, Equatable {
 extension LaunchState {
     /// What may be done from a row of the checklist or poll pane, given where the launch
     /// stands. The journal judges again when the action is sent.
-    public func actions(pane: Pane, rowKey: String?, checks: [String: CheckStatus]) -> [LaunchAction] {
+    public func actions(pane: Pane, rowKey: String?, checks: [String: CheckStatus]) -> [MenuOption] {
         guard !isFinished else { return [] }
         let director = plan.poll.director
         switch pane {
@@ -76,35 +83,36 @@ extension LaunchState {
             actions.append(LaunchAction("Mark \(id) failed…", .checklistMarked(item: id, mark: .failed, note: nil), needsReason: true, roles: owners))
             actions.append(LaunchAction("Waive \(id)…", .checklistMarked(item: id, mark: .waived, note: nil), needsReason: true, roles: owners))
             if marks[id] != nil { actions.append(LaunchAction("Reset \(id) to pending", .checklistMarked(item: id, mark: .pending, note: nil), roles: owners)) }
-            return actions
+            return actions.map(MenuOption.action)
         case .poll:
-            var actions: [LaunchAction] = []
-            if phase == .readiness { actions.append(LaunchAction("Open the go/no-go poll", .pollOpened)) }
+            var actions: [MenuOption] = []
+            func add(_ action: LaunchAction) { actions.append(.action(action)) }
+            if phase == .readiness { add(LaunchAction("Open the go/no-go poll", .pollOpened)) }
             let evidence = VoteEvidence(items: blockers(checks: checks), digest: "")
             if let role = rowKey?.removingPrefix("role:") {
                 let title = role == director ? "\(role) (final GO)" : role
-                if phase == .pollOpen { actions.append(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence), roles: [role])) }
+                if phase == .pollOpen { add(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence), roles: [role])) }
                 if [.pollOpen, .go, .countdown, .hold].contains(phase) {
-                    actions.append(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence), needsReason: true, roles: [role]))
+                    add(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence), needsReason: true, roles: [role]))
                 }
             }
             if let seq = rowKey?.removingPrefix("override:").flatMap(Int.init), overrides.contains(where: { $0.seq == seq && $0.approvedBy == nil }) {
-                actions.append(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq)))
+                add(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq)))
             }
-            if phase == .go { actions.append(LaunchAction("Start the countdown", .countdownStarted, roles: [director])) }
-            if phase == .countdown { actions.append(LaunchAction("LAUNCH", .launched, roles: [director])) }
+            if phase == .go { add(LaunchAction("Start the countdown", .countdownStarted, roles: [director])) }
+            if phase == .countdown { add(LaunchAction("LAUNCH", .launched, roles: [director])) }
             if phase == .hold {
-                actions.append(LaunchAction("Resume…", .resumed(reason: ""), needsReason: true, roles: [director]))
+                add(LaunchAction("Resume…", .resumed(reason: ""), needsReason: true, roles: [director]))
             } else {
-                actions.append(LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true))
+                add(LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true))
             }
             let unmet = unmetBlockers(checks: checks)
             if !unmet.isEmpty {
-                actions.append(.menu("Override a red blocker (break-glass)…", unmet.map {
+                actions.append(.submenu(label: "Override a red blocker (break-glass)…", options: unmet.map {
                     LaunchAction("Waive \($0.id) (\($0.status == .fail ? "red" : "inconclusive"))…", .overrideRequested(waive: [$0.id], reason: ""), needsReason: true)
                 }))
             }
-            actions.append(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true, roles: [director]))
+            add(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true, roles: [director]))
             return actions
         default:
             return []
