@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import build_bench, free_port, require, wait_listening
+from benchlib import build_bench, child_rusage_delta, free_port, require, wait_listening
 
 
 def post_alerts(url, count):
@@ -37,8 +37,7 @@ def per_invocation(command, fetches):
     for _ in range(fetches):
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cpu, _ = child_rusage_delta(before)
     return wall * 1000 / fetches, cpu * 1000 / fetches
 
 
