@@ -22,6 +22,8 @@ public final class AlarmSourceProbe: Sendable {
     /// The source's alarms now; `clock` is the poller's clock at this moment.
     public func fetch(clock: Duration) async -> [Alarm] {
         let request: CurlRequest
+        let read: ([UInt8], Date) -> Result<[Alarm], AlarmFeeds.FeedError>
+        let (id, checks) = (source.id, checks)
         switch source.kind {
         case .alertmanager(let url, let matchers):
             var components = URLComponents(string: url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value)
@@ -30,26 +32,21 @@ public final class AlarmSourceProbe: Sendable {
                                       URLQueryItem(name: "inhibited", value: "false")]
                 + matchers.map { URLQueryItem(name: "filter", value: $0) }
             request = makeRequest(components?.string ?? url.value, headers: ["Accept: application/json"])
-        case .json(let url, let headers, _):
+            read = { AlarmFeeds.alertmanager($0, source: id, checks: checks, now: $1, clock: clock) }
+        case .json(let url, let headers, let mapping):
             request = makeRequest(url.value, headers: headers.map { "\($0.name): \($0.value.value)" })
+            read = { AlarmFeeds.json($0, source: id, mapping: mapping, now: $1, clock: clock) }
         case .cloudwatch(let region, let prefix, let endpoint):
             return await cloudwatch(region: region, prefix: prefix, endpoint: endpoint, clock: clock)
         }
         let exchange = await CurlEngine.shared.perform(request)
-        let now = Date()
         if let error = exchange.transportError {
             return [unreadable("cannot reach it: \(error.reason)", clock: clock)]
         }
         guard let status = exchange.statusCode, (200...299).contains(status) else {
             return [unreadable("it answered HTTP \(exchange.statusCode.map(String.init) ?? "nothing")", clock: clock)]
         }
-        let result: Result<[Alarm], AlarmFeeds.FeedError>
-        switch source.kind {
-        case .alertmanager: result = AlarmFeeds.alertmanager(exchange.body, source: source.id, checks: checks, now: now, clock: clock)
-        case .json(_, _, let mapping): result = AlarmFeeds.json(exchange.body, source: source.id, mapping: mapping, now: now, clock: clock)
-        case .cloudwatch: return []
-        }
-        switch result {
+        switch read(exchange.body, Date()) {
         case .success(let alarms): return alarms.map { alarm in
             var redacted = alarm
             redacted.id = redact(alarm.id)
