@@ -12,7 +12,7 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
 
     var description: String { "AWS credentials from \(origin)" }
 
-    static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<AWSCredentials, AlarmSourceProblem> {
+    static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<AWSCredentials, RemoteProblem> {
         if let access = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !access.isEmpty, !secret.isEmpty {
             return .success(AWSCredentials(accessKey: access, secretKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
                                            origin: "the environment"))
@@ -20,7 +20,7 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
         let path = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? environment["HOME"].map { "\($0)/.aws/credentials" } ?? ""
         let profile = environment["AWS_PROFILE"] ?? "default"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return .failure(AlarmSourceProblem("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write \(path)"))
+            return .failure(RemoteProblem("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write \(path)"))
         }
         var section = ""
         var values: [String: String] = [:]
@@ -35,7 +35,7 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
             values[line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         }
         guard let access = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else {
-            return .failure(AlarmSourceProblem("no key pair for profile `\(profile)` in \(path)"))
+            return .failure(RemoteProblem("no key pair for profile `\(profile)` in \(path)"))
         }
         return .success(AWSCredentials(accessKey: access, secretKey: secret, sessionToken: values["aws_session_token"],
                                        origin: "\(path) [\(profile)]"))
@@ -52,8 +52,8 @@ enum AWSQuery {
     }
 }
 
-/// Why a source could not be read, in one line.
-struct AlarmSourceProblem: Error, Sendable {
+/// Why a remote service (an alarm source, a notification target) could not be used, in one line.
+struct RemoteProblem: Error, Sendable {
     var message: String
     init(_ message: String) { self.message = message }
 }

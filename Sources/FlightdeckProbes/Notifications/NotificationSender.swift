@@ -38,7 +38,7 @@ public struct NotificationSender: Sendable {
         return (false, "failed \(backoff.count + 1) times, last: \(secrets.reduce(problem) { $1.redacting($0) })")
     }
 
-    private func send(_ notice: LaunchNotice, to target: NotificationTarget) async -> Result<String, AlarmSourceProblem> {
+    private func send(_ notice: LaunchNotice, to target: NotificationTarget) async -> Result<String, RemoteProblem> {
         var request: CurlRequest
         switch target.kind {
         case .webhook(let url):
@@ -48,7 +48,7 @@ public struct NotificationSender: Sendable {
             request.body = Array(Self.webhookPayload(notice, plan: plan).utf8)
         case .sns(let topicArn, let region, let endpoint):
             guard case .success(let credentials) = AWSCredentials.load(environment: environment) else {
-                return .failure(AlarmSourceProblem("no AWS credentials for SNS"))
+                return .failure(RemoteProblem("no AWS credentials for SNS"))
             }
             let url = endpoint?.absoluteString ?? "https://sns.\(region).amazonaws.com/"
             request = CurlRequest(url: url, destination: URLComponents(string: url)?.host ?? "sns")
@@ -65,13 +65,13 @@ public struct NotificationSender: Sendable {
         }
         request.timeout = timeout
         let exchange = await CurlEngine.shared.perform(request)
-        if let error = exchange.transportError { return .failure(AlarmSourceProblem(error.reason)) }
+        if let error = exchange.transportError { return .failure(RemoteProblem(error.reason)) }
         switch target.kind {
         case .email:
             return .success("sent")
         case .webhook, .sns:
             guard let status = exchange.statusCode, (200...299).contains(status) else {
-                return .failure(AlarmSourceProblem("HTTP \(exchange.statusCode.map(String.init) ?? "no answer")"))
+                return .failure(RemoteProblem("HTTP \(exchange.statusCode.map(String.init) ?? "no answer")"))
             }
             return .success("HTTP \(status)")
         }
