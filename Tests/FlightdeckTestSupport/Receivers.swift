@@ -81,7 +81,7 @@ public final class SMTPReceiver: Sendable {
             while true {
                 let connection = accept(descriptor, nil, nil)
                 guard connection >= 0 else { return }
-                if let mail = Self.converse(connection) { self.received.withLock { $0.append(mail) } }
+                Self.converse(connection) { mail in self.received.withLock { $0.append(mail) } }
                 close(connection)
             }
         }
@@ -90,7 +90,9 @@ public final class SMTPReceiver: Sendable {
 
     public var mails: [Mail] { received.withLock { $0 } }
 
-    private static func converse(_ connection: Int32) -> Mail? {
+    /// Speaks SMTP until QUIT; each message is kept before it is acknowledged, so a client
+    /// that was told 250 finds it there.
+    private static func converse(_ connection: Int32, keep: (Mail) -> Void) {
         func say(_ line: String) {
             let bytes = Array("\(line)\r\n".utf8)
             _ = bytes.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
@@ -125,14 +127,14 @@ public final class SMTPReceiver: Sendable {
                 var lines: [String] = []
                 while let dataLine = nextLine(), dataLine != "." { lines.append(dataLine) }
                 mail.data = lines.joined(separator: "\r\n")
+                keep(mail)
                 say("250 queued")
             } else if command == "QUIT" {
                 say("221 bye")
-                return mail
+                return
             } else {
                 say("502 not here")
             }
         }
-        return mail.from.isEmpty ? nil : mail
     }
 }
