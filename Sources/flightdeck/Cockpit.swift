@@ -21,14 +21,13 @@ struct Cockpit {
     let keymap: Keymap
     let readOnly: Bool
     let alert: AlertStyle
+    /// Shown in the status line when the cockpit opens.
+    var greeting: String? = nil
 
     /// How a new critical alarm gets attention, once.
     enum AlertStyle: String, CaseIterable {
         case bell, flash, off
     }
-
-    /// How often the shared launch state is looked at for changes from other processes.
-    static let journalPollInterval = Duration.milliseconds(250)
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
@@ -92,55 +91,12 @@ struct Cockpit {
             sources.append(source)
         }
 
-        // The poller's clock reads zero now: outcomes and alarms are placed on it.
-        let origin = Date()
-        let poller = Poller(probes: PlanProbes.make(for: plan, planDirectory: planDirectory),
-                            concurrency: plan.polling.concurrency, clock: ContinuousClock())
-        let polling = Task { await poller.run { emit.yield(.outcome($0)) } }
-        let clock = Task {
-            while !Task.isCancelled {
-                emit.yield(.tick(Date()))
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-        let alarmSources = plan.alarmSources.map { source in
-            let probe = AlarmSourceProbe(source: source, plan: plan)
-            return Task {
-                while !Task.isCancelled {
-                    let alarms = await probe.fetch(clock: .seconds(Date().timeIntervalSince(origin)))
-                    emit.yield(.externalAlarms(source: probe.source.id, alarms: alarms))
-                    try? await Task.sleep(for: probe.interval)
-                }
-            }
-        }
-
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
         let identity = LaunchActor.current()
-        let journal: LaunchJournal?
-        do {
-            journal = try LaunchJournal(directory: StateDirectory(planPath: planPath, plan: plan).path, plan: plan)
-        } catch {
-            journal = nil
-            emit.yield(.launchUnavailable("\(error)"))
-        }
-        // Every process on the plan watches the journal, so a vote cast anywhere shows here.
-        let watching = Task {
-            guard let journal else { return }
-            var seen = -1
-            while !Task.isCancelled {
-                do {
-                    if let changed = try journal.changes(since: seen) {
-                        seen = changed.lastSeq
-                        emit.yield(.launch(changed))
-                    }
-                } catch {
-                    emit.yield(.launchUnavailable("\(error)"))
-                }
-                try? await Task.sleep(for: Self.journalPollInterval)
-            }
-        }
-        let workflow = journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
+        let workflow = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
 
-        var state = CockpitState(plan: plan, now: origin, keymap: keymap, identity: identity, readOnly: readOnly)
+        var state = CockpitState(plan: plan, now: feeds.origin, keymap: keymap, identity: identity, readOnly: readOnly)
+        if let greeting { state.reduce(.message(greeting)) }
         frames.submit(state)
         for await event in events {
             let promptWasOpen = state.prompt != nil || state.editingFilter
@@ -162,10 +118,7 @@ struct Cockpit {
             if state.quitting { break }
             frames.submit(state)
         }
-        watching.cancel()
-        alarmSources.forEach { $0.cancel() }
-        polling.cancel()
-        clock.cancel()
+        feeds.stop()
         sources.forEach { $0.cancel() }
         stop.store(true, ordering: .relaxed)
         frames.submit(state)

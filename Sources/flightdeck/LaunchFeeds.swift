@@ -1,0 +1,68 @@
+import FlightdeckCore
+import FlightdeckProbes
+import FlightdeckStore
+import Foundation
+
+/// What every live view of a launch listens to: the probes, the alarm sources, the clock,
+/// and the shared journal (so a vote cast anywhere shows everywhere). Each feeds events
+/// through `emit` until `stop`.
+final class LaunchFeeds: Sendable {
+    /// How often the shared launch state is looked at for changes from other processes.
+    static let journalPollInterval = Duration.milliseconds(250)
+
+    let journal: LaunchJournal?
+    /// The wall-clock moment the poller's clock read zero: outcomes and alarms are placed on it.
+    let origin: Date
+    private let tasks: [Task<Void, Never>]
+
+    init(plan: LaunchPlan, planPath: String, planDirectory: String, emit: @escaping @Sendable (CockpitEvent) -> Void) {
+        let origin = Date()
+        self.origin = origin
+        let poller = Poller(probes: PlanProbes.make(for: plan, planDirectory: planDirectory),
+                            concurrency: plan.polling.concurrency, clock: ContinuousClock())
+        var tasks = [Task { await poller.run { emit(.outcome($0)) } }]
+        tasks.append(Task {
+            while !Task.isCancelled {
+                emit(.tick(Date()))
+                try? await Task.sleep(for: .seconds(1))
+            }
+        })
+        for source in plan.alarmSources {
+            let probe = AlarmSourceProbe(source: source, plan: plan)
+            tasks.append(Task {
+                while !Task.isCancelled {
+                    let alarms = await probe.fetch(clock: .seconds(Date().timeIntervalSince(origin)))
+                    emit(.externalAlarms(source: probe.source.id, alarms: alarms))
+                    try? await Task.sleep(for: probe.interval)
+                }
+            })
+        }
+        do {
+            journal = try LaunchJournal(directory: StateDirectory(planPath: planPath, plan: plan).path, plan: plan)
+        } catch {
+            journal = nil
+            emit(.launchUnavailable("\(error)"))
+        }
+        if let journal {
+            tasks.append(Task {
+                var seen = -1
+                while !Task.isCancelled {
+                    do {
+                        if let changed = try journal.changes(since: seen) {
+                            seen = changed.lastSeq
+                            emit(.launch(changed))
+                        }
+                    } catch {
+                        emit(.launchUnavailable("\(error)"))
+                    }
+                    try? await Task.sleep(for: Self.journalPollInterval)
+                }
+            })
+        }
+        self.tasks = tasks
+    }
+
+    func stop() {
+        tasks.forEach { $0.cancel() }
+    }
+}
