@@ -12,7 +12,7 @@ struct Flightdeck: AsyncParsableCommand {
             refused (the go/no-go workflow said no, and why), 2 a usage or plan error.
             """,
         version: FlightdeckVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, VoteCommand.self, ChecklistCommand.self,
+        subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, VoteCommand.self, ChecklistCommand.self,
                       HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
                       AuditCommand.self, ApproverCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)
@@ -48,6 +48,12 @@ enum Main {
 enum Console {
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// A line on stdout at once, unbuffered even into a pipe: for output that follows a
+    /// running launch.
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }
 

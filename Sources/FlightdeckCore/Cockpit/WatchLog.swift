@@ -1,0 +1,63 @@
+import Foundation
+
+/// The headless view of a running launch (`flightdeck watch`, `flightdeck demo --headless`):
+/// one line per change of the checks verdict, a check's status (and, for a DNS record, its
+/// propagation), an alarm, the shared journal and the launch phase.
+public struct WatchLog: Sendable {
+    private var verdictKey: String?
+    private var checks: [String: String] = [:]
+    private var alarms: [String: AlarmBoard.State] = [:]
+    private var seenSeq = 0
+    private var phase: String?
+
+    public init() {}
+
+    /// The lines `state` adds to what was printed before, each starting with the time.
+    public mutating func lines(for state: CockpitState) -> [String] {
+        var lines: [String] = []
+        for report in state.board.reports where report.status != .unknown || checks[report.check.id] != nil {
+            var key = report.status.rawValue
+            if case .number(let percent)? = report.observed["converged_percent"] {
+                key += " \(percent) \(report.observed["eta"] == nil ? "" : "eta")"
+            }
+            guard checks[report.check.id] != key else { continue }
+            checks[report.check.id] = key
+            lines.append("check \(report.check.id) \(report.status.rawValue.uppercased()): \(report.detail)")
+        }
+        for entry in state.alarms.entries where alarms[entry.alarm.id] != entry.state {
+            alarms[entry.alarm.id] = entry.state
+            lines.append("alarm \(entry.state.rawValue.uppercased()) \(entry.alarm.severity.rawValue) \(entry.alarm.id): \(entry.alarm.reason)")
+        }
+        // A new verdict line when the verdict or what stands in its way changes, not when
+        // only a count in the reason does. The first waits until every blocker was heard from.
+        let verdict = CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing)
+        let blockers = state.board.reports.filter { $0.check.severity == .blocker }
+        let obstacles = blockers.filter { $0.status == .fail || $0.status == .unknown }.map(\.check.id)
+            + state.alarms.standing.filter { $0.severity == .critical && $0.checkID != nil }.map(\.id)
+        let verdictKey = "\(verdict.isGo) \(obstacles.sorted())"
+        if verdictKey != self.verdictKey, self.verdictKey != nil || !blockers.contains(where: { $0.status == .unknown }) {
+            self.verdictKey = verdictKey
+            lines.append("verdict \(verdict.isGo ? "GO" : "NO-GO"): \(verdict.reason)")
+        }
+        if let launch = state.launch {
+            for record in launch.history where record.seq > seenSeq {
+                lines.append("journal #\(record.seq) \(record.actor.approver ?? record.actor.login): \(record.event.summary)")
+            }
+            seenSeq = max(seenSeq, launch.lastSeq)
+            if launch.phaseName != phase {
+                phase = launch.phaseName
+                lines.append("launch \(launch.phaseName)")
+            }
+        }
+        let time = Self.time(state.now)
+        return lines.map { RemoteText.sanitize("\(time) \($0)", limit: 1000) }
+    }
+
+    private static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Dispatch
+import FlightdeckCore
+import Foundation
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Follow a launch headless: one line per change of the verdict, a check, an alarm or the go/no-go state.",
+        discussion: "Runs until interrupted. Observes only: it never votes, holds or sends notifications.")
+
+    @OptionGroup var plan: PlanArgument
+
+    func run() async throws {
+        let loaded = try plan.load()
+        await LaunchWatch(plan: loaded, planPath: plan.path, planDirectory: plan.directory).run()
+    }
+}
+
+/// Polls a plan as the cockpit does and prints what changes, a line at a time, until
+/// SIGINT, SIGTERM or SIGHUP.
+struct LaunchWatch {
+    let plan: LaunchPlan
+    let planPath: String
+    let planDirectory: String
+
+    func run() async {
+        let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { emit.yield(.action(.quit)) }
+            source.resume()
+            sources.append(source)
+        }
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
+        var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true)
+        var log = WatchLog()
+        for await event in events {
+            state.reduce(event)
+            if state.quitting { break }
+            log.lines(for: state).forEach(Console.line)
+        }
+        feeds.stop()
+        sources.forEach { $0.cancel() }
+    }
+}
