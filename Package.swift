@@ -8,6 +8,7 @@ import PackageDescription
 /// - FlightdeckStore: the shared, append-only launch state on disk;
 /// - FlightdeckView: widgets that render state into a cell grid;
 /// - FlightdeckTerminal: the only code that talks to ncurses;
+/// - FlightdeckDemo: a simulated launch on loopback for `flightdeck demo`, tests and benchmarks;
 /// - flightdeck: the command line on top.
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
@@ -45,10 +46,14 @@ let package = Package(
         .target(name: "FlightdeckTerminal",
                 dependencies: ["FlightdeckView", "CNcurses"],
                 swiftSettings: strict),
+        // The built-in demo launch: simulated servers on loopback, kept apart from the product.
+        .target(name: "FlightdeckDemo",
+                dependencies: ["FlightdeckCore", "FlightdeckStore", "COpenSSL"],
+                swiftSettings: strict),
         .executableTarget(name: "flightdeck",
                           dependencies: [
                               "FlightdeckCore", "FlightdeckProbes", "FlightdeckStore",
-                              "FlightdeckView", "FlightdeckTerminal",
+                              "FlightdeckView", "FlightdeckTerminal", "FlightdeckDemo",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                           ],
                           swiftSettings: strict),

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ct.h>
 #include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -33,5 +34,14 @@ static inline int fd_sk_sct_num(const STACK_OF(SCT) *s) { return sk_SCT_num(s); 
 static inline void fd_sct_list_free(STACK_OF(SCT) *s) { SCT_LIST_free(s); }
 static inline long fd_bio_mem_data(BIO *b, char **data) { return BIO_get_mem_data(b, data); }
 static inline int fd_x509_name_print_rfc2253(BIO *b, const X509_NAME *name) { return X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253); }
+
+
+// For servers (the demo's HTTPS endpoints): a certificate chosen by the name the client
+// asks for (SNI), and the intermediate sent after the leaf.
+static inline void fd_ssl_ctx_set_servername_callback(SSL_CTX *c, int (*callback)(SSL *, int *, void *), void *argument) {
+    SSL_CTX_set_tlsext_servername_callback(c, callback);
+    SSL_CTX_set_tlsext_servername_arg(c, argument);
+}
+static inline long fd_ssl_ctx_add1_chain_cert(SSL_CTX *c, X509 *certificate) { return SSL_CTX_add1_chain_cert(c, certificate); }
 
 #endif

@@ -1,0 +1,118 @@
+import COpenSSL
+import FlightdeckCore
+import FlightdeckStore
+import Foundation
+
+/// A whole simulated go-live on loopback, inside this process: the launch's web servers
+/// and certificates, the parent zone, the old and new DNS providers, five caching
+/// resolvers, an Alertmanager, and the plan that watches them, in a temporary directory
+/// removed by `stop`. Nothing in it is special to Flightdeck: the probes, the cockpit and
+/// the journal treat it as they would production.
+public final class DemoWorld: Sendable {
+    public struct Approver: Sendable {
+        public let name: String
+        public let role: String
+        public let pin: String
+    }
+
+    /// The demo's approvers and their PINs (demo fixtures, printed for visitors).
+    public static let approvers = [
+        Approver(name: "Dana Whitfield", role: "infrastructure", pin: "1001"),
+        Approver(name: "Miguel Soto", role: "application", pin: "2002"),
+        Approver(name: "Priya Raman", role: "security", pin: "3003"),
+        Approver(name: "Sam Okafor", role: "business", pin: "4004"),
+        Approver(name: "Alex Moreau", role: "launch-director", pin: "5005"),
+    ]
+
+    public static let zone = "directfanz.test"
+    public static let speeds = 1.0...60.0
+
+    /// The temporary directory holding the plan, the CA certificate and the launch state.
+    public let directory: String
+    public let planPath: String
+    public let clock: DemoClock
+    private let dnsServers: [DemoDNSServer]
+    private let httpServers: [DemoHTTPServer]
+
+    /// The in-world addresses: each server its own loopback IP.
+    enum Address {
+        static let parent = "127.0.0.11"
+        static let newProvider = ["127.0.0.21", "127.0.0.22"]
+        static let oldProvider = "127.0.0.31"
+        static let web = "127.0.0.80"
+        static let oldWeb = "127.0.0.90"
+        static let alertmanager = "127.0.0.93"
+    }
+
+    /// Each resolver: its address, how long ago (world seconds) its cache was filled, the
+    /// TTL it caps records at, and the transport the plan asks it over.
+    static let resolvers: [(name: String, ip: String, age: Double, maxTTL: UInt32?, transport: String?)] = [
+        ("isp-north", "127.0.0.41", 0, nil, nil),
+        ("isp-south", "127.0.0.42", 25, nil, nil),
+        ("public-anycast", "127.0.0.43", 50, nil, nil),
+        ("corp-office", "127.0.0.44", 75, nil, "tcp"),
+        ("mobile-carrier", "127.0.0.45", 100, 30, nil),
+    ]
+
+    public init(speed: Double) throws {
+        guard Self.speeds.contains(speed) else {
+            throw DemoError("--speed must be between \(Int(Self.speeds.lowerBound)) and \(Int(Self.speeds.upperBound))")
+        }
+        let clock = DemoClock(speed: speed)
+        self.clock = clock
+        // Servers write to clients that may have hung up: that is an error to handle, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        let temporary = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+        var template = Array("\(temporary)/flightdeck-demo-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw DemoError.posix("mkdtemp") }
+        directory = String(cString: made)
+        planPath = "\(directory)/demo.yaml"
+        var dnsServers: [DemoDNSServer] = []
+        var httpServers: [DemoHTTPServer] = []
+        do {
+            let zones = try DemoZones(zone: Self.zone)
+            let parent = try DemoDNSServer(ip: Address.parent) { query in
+                (DemoScript.delegatesToNewProvider(at: clock.world) ? zones.parentAfter : zones.parentBefore).answer(query, clock: clock)
+            }
+            dnsServers.append(parent)
+            for ip in Address.newProvider {
+                dnsServers.append(try DemoDNSServer(ip: ip) { zones.newProvider.answer($0, clock: clock) })
+            }
+            dnsServers.append(try DemoDNSServer(ip: Address.oldProvider) { zones.oldProvider.answer($0, clock: clock) })
+            let ports = Dictionary(uniqueKeysWithValues: dnsServers.map { ($0.ip, $0.port) })
+            for resolver in Self.resolvers {
+                let cache = DemoResolver(zone: zones.origin, parent: parent.address, ports: ports,
+                                         maxTTL: resolver.maxTTL.map(clock.wireTTL))
+                cache.prime(zones.questions, age: clock.real(resolver.age))
+                dnsServers.append(try DemoDNSServer(ip: resolver.ip, answer: cache.answer))
+            }
+
+            let certificates = try DemoCertificates(zone: Self.zone, directory: directory)
+            let zone = Self.zone
+            let choice = try DemoCertificateChoice(certificates, zone: zone, clock: clock)
+            let site = DemoSite(zone: zone, clock: clock)
+            let https = try DemoHTTPServer(ip: Address.web, tls: choice, route: site.https)
+            httpServers.append(https)
+            httpServers.append(try DemoHTTPServer(ip: Address.web) { site.plain($0, httpsPort: https.port) })
+            httpServers.append(try DemoHTTPServer(ip: Address.alertmanager, route: site.alertmanager))
+
+            let plan = DemoPlan(zone: zone, speed: speed, caFile: certificates.caFile, dns: dnsServers, http: httpServers,
+                                approvers: Self.approvers.map { ($0, Crypto.hashPIN($0.pin)) })
+            try plan.text.write(toFile: planPath, atomically: true, encoding: .utf8)
+        } catch {
+            dnsServers.forEach { $0.stop() }
+            httpServers.forEach { $0.stop() }
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        self.dnsServers = dnsServers
+        self.httpServers = httpServers
+    }
+
+    /// Stops every server and removes the directory, plan and launch state with it.
+    public func stop() {
+        dnsServers.forEach { $0.stop() }
+        httpServers.forEach { $0.stop() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
