@@ -6,9 +6,9 @@ FLIGHTDECK := .build/debug/flightdeck
 
 .PHONY: demo test build deps
 
-## Open the cockpit on the local rehearsal plan (the built-in demo launch replaces it once it exists).
+## Open the cockpit on the built-in demo launch: a whole go-live simulated on loopback.
 demo: build
-	$(FLIGHTDECK) Examples/local.yaml
+	$(FLIGHTDECK) demo
 
 ## Build and run every test.
 test: deps

@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
                       readOnly: readOnly, alert: alert).run()
     }
 
-    private static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {
+    static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {
         switch result {
         case .success(let value): return value
         case .failure(let error):

@@ -1,0 +1,63 @@
+import ArgumentParser
+import FlightdeckCore
+import FlightdeckDemo
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "A whole simulated go-live on loopback, then the cockpit on it: nothing to set up.",
+        discussion: """
+            Starts, inside this process, the launch's web servers (with certificates made now), \
+            the parent zone, the old and new DNS providers, five caching resolvers and an \
+            Alertmanager, all on 127.0.0.0/8. The cutover propagates over about three minutes \
+            while an endpoint flaps, latency breaches its budget and an alert fires, then all \
+            clears and the go/no-go poll can end in GO. Everything is removed on exit.
+            """)
+
+    @Option(help: "Run the story this many times faster (1 to 60).")
+    var speed: Double = 1
+
+    @Flag(help: "No terminal: print each change of the verdict, checks, alarms and poll, one line each.")
+    var headless = false
+
+    @Option(help: "The theme: default, light, high-contrast, monochrome, colourblind, or one of yours.")
+    var theme = "default"
+
+    func run() async throws {
+        if !headless, isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1 {
+            Console.error("flightdeck: the cockpit needs a terminal; use `flightdeck demo --headless` without one")
+            throw ExitCode.usageOrPlanError
+        }
+        let world: DemoWorld
+        do { world = try DemoWorld(speed: speed) } catch {
+            Console.error("flightdeck: the demo could not start: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+        defer { world.stop() }
+        let planArgument = try PlanArgument.parse([world.planPath])
+        let plan = try planArgument.load()
+        Console.line(introduction(world))
+        if headless {
+            await LaunchWatch(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory).run()
+            return
+        }
+        let loadedTheme = try RunCommand.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
+        let keymap = try RunCommand.unwrap(CockpitFiles.load("Keymaps", name: "default", reader: { Keymap.load(text: $0, file: $1) }))
+        let pins = DemoWorld.approvers.map { "\($0.name.split(separator: " ")[0]) \($0.pin)" }.joined(separator: " · ")
+        await Cockpit(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory, theme: loadedTheme, keymap: keymap,
+                      readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps").run()
+        Console.line(introduction(world))
+    }
+
+    private func introduction(_ world: DemoWorld) -> String {
+        let approvers = DemoWorld.approvers.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.role.padding(toLength: 16, withPad: " ", startingAt: 0)) PIN \($0.pin)" }
+        return """
+            Flightdeck demo: the DirectFanz go-live, simulated on loopback at \(world.clock.speed.formatted())x speed.
+            Plan: \(world.planPath) (removed on exit; other commands work on it meanwhile, e.g.
+              flightdeck vote \(world.planPath) --role infrastructure go --approver "Dana Whitfield")
+            Approvers:
+            \(approvers.joined(separator: "\n"))
+            """
+    }
+}
