@@ -1,0 +1,144 @@
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+/// `flightdeck demo` running in a process of its own, its output in a file the test reads
+/// as it grows.
+private final class DemoProcess {
+    let process = Process()
+    let output: String
+
+    init(arguments: [String], directory: TestDirectory) throws {
+        output = directory.file("demo.out")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = FileHandle(forWritingAtPath: output)
+        process.executableURL = FlightdeckProcess.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = FlightdeckProcess.packageRoot
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    var lines: [String] {
+        ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Waits until the output satisfies `condition`; returns the lines seen last.
+    @discardableResult
+    func wait(for what: String, seconds: Double, _ condition: ([String]) -> Bool) -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(lines) { return lines }
+            usleep(100_000)
+        }
+        Issue.record("gave up waiting for \(what); the output was:\n\(lines.joined(separator: "\n"))")
+        return lines
+    }
+}
+
+@Suite("The built-in demo launch", .serialized)
+struct DemoTests {
+    static let pins = ["Dana Whitfield": "1001", "Miguel Soto": "2002", "Priya Raman": "3003", "Sam Okafor": "4004", "Alex Moreau": "5005"]
+
+    @Test("headless at 10x: the story as the real probes tell it, then a full poll that ends in GO")
+    func headlessStory() throws {
+        let directory = try TestDirectory("demo-headless")
+        let demo = try DemoProcess(arguments: ["demo", "--headless", "--speed", "10"], directory: directory)
+        defer { demo.stop() }
+        let planLine = demo.wait(for: "the plan's path", seconds: 30) { $0.contains { $0.hasPrefix("Plan: ") } }
+            .first { $0.hasPrefix("Plan: ") } ?? ""
+        let plan = String(planLine.dropFirst("Plan: ".count).prefix { $0 != " " })
+        #expect(plan.hasSuffix("/demo.yaml"))
+        for (name, pin) in Self.pins { #expect(planLine.isEmpty || demo.lines.contains { $0.contains(name) && $0.hasSuffix("PIN \(pin)") }) }
+
+        // The story takes 210 world seconds: 21 s at 10x, more on a busy machine.
+        let story = demo.wait(for: "propagation to finish and every alarm to clear", seconds: 90) { lines in
+            lines.contains { $0.contains("check dns-apex PASS: converged: all 5 resolvers") }
+                && lines.contains { $0.contains("alarm RESOLVED critical alertmanager/CheckoutErrorRate") }
+                && lines.contains { $0.contains("alarm RESOLVED warning rule/flapping/api-health") }
+                && lines.contains { $0.contains("alarm RESOLVED warning rule/latency/web-home") }
+                && lines.last { $0.contains(" verdict ") }?.contains("verdict GO: all 16 blockers pass") == true
+        }
+
+        // Propagation from 0% to 100%, with the ETA shown before it was done, never going back.
+        let apex = story.filter { $0.contains(" check dns-apex ") }
+        #expect(apex.first?.contains("converging: 0 of 5 resolvers see the new value, 5 still old") == true)
+        let etaShown = apex.firstIndex { $0.contains("stale caches expire by") }
+        let converged = apex.firstIndex { $0.contains("PASS: converged: all 5 resolvers see the new value") }
+        #expect(etaShown != nil && converged != nil && etaShown! < converged!)
+        let fresh = apex.compactMap { line in line.range(of: "converging: ").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) } }
+        #expect(fresh == fresh.sorted(), "resolvers seeing the new value: \(fresh)")
+
+        // The flapping endpoint raises one alarm, the flapping one, and no storm.
+        let apiAlarms = story.filter { $0.contains(" alarm ") && $0.contains("api-health") }
+        #expect(Set(apiAlarms.compactMap { $0.split(separator: " ").dropFirst(4).first }) == ["rule/flapping/api-health:"])
+        #expect(apiAlarms.filter { $0.contains("alarm FIRING") }.count == 1)
+        #expect(apiAlarms.first?.contains("api-health is flapping: ") == true)
+
+        // The near-expiry certificate is a warning; the wildcard does not cover the apex until the apex's own is deployed.
+        #expect(story.contains { $0.contains("check tls-stream WARN: leaf stream.directfanz.test expires in 12 days") })
+        #expect(story.contains { $0.contains("alarm FIRING warning rule/certificate/tls-stream") })
+        let tlsApex = story.filter { $0.contains(" check tls-apex ") }
+        #expect(tlsApex.first?.contains("FAIL: does not cover directfanz.test (certificate names: *.directfanz.test)") == true)
+        #expect(tlsApex.last?.contains("PASS: valid") == true)
+
+        // Latency breaches the budget and recovers; the external alert fires and clears.
+        #expect(story.contains { $0.contains("alarm FIRING warning rule/latency/web-home") })
+        #expect(story.contains { $0.contains("verdict NO-GO: critical alarm on a blocker: CheckoutErrorRate") })
+
+        // The whole poll, from the command line, against the running demo.
+        func act(_ arguments: [String], as approver: String) throws {
+            let result = try FlightdeckProcess.run(arguments + ["--approver", approver], stdin: Self.pins[approver]! + "\n")
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        try act(["poll", "open", plan], as: "Dana Whitfield")
+        for (role, approver) in [("infrastructure", "Dana Whitfield"), ("application", "Miguel Soto"),
+                                 ("security", "Priya Raman"), ("business", "Sam Okafor")] {
+            try act(["vote", plan, "--role", role, "go"], as: approver)
+        }
+        try act(["checklist", plan, "rollback", "done"], as: "Dana Whitfield")
+        try act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
+        try act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
+        let poll = demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
+        #expect(poll.contains { $0.contains("journal #8 Alex Moreau: launch-director GO") })
+
+        demo.stop()
+        #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: plan).deletingLastPathComponent().path),
+                "the demo's directory is removed on exit")
+    }
+
+    @Test("`make demo` from the README opens the cockpit with every pane populated within 10 s")
+    func readmeCommandInTmux() throws {
+        let readme = try String(contentsOf: FlightdeckProcess.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = readme.components(separatedBy: "## Start here")[1].components(separatedBy: "```")[1]
+        let command = start.split(separator: "\n").dropFirst().first.map { String($0.prefix { $0 != "#" }).trimmingCharacters(in: .whitespaces) }
+        #expect(command == "make demo")
+        // `swift test` has just built everything and holds the build lock: skip make's build step.
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        let started = Date()
+        try tmux.start(width: 120, height: 40, command: "cd '\(FlightdeckProcess.packageRoot.path)' && \(command ?? "false") -o build")
+        for (key, pane, populated) in [("1", "Checklist", "Rollback rehearsed on staging"), ("2", "Health", "stream-live"),
+                                       ("3", "DNS", "dns-apex"), ("4", "Certificates", "tls-stream"),
+                                       ("5", "Alarms", "tls-stream: a certificate expires in"), ("6", "Go/no-go", "Alex Moreau")] {
+            let left = max(0.5, 10 - Date().timeIntervalSince(started))
+            try tmux.wait(for: "the cockpit", seconds: left) { $0.first?.contains("DirectFanz go-live (demo)") == true }
+            try tmux.keys(key)
+            try tmux.wait(for: "the \(pane) pane populated", seconds: max(0.5, 10 - Date().timeIntervalSince(started))) { screen in
+                screen.contains { $0.contains(" \(pane) (") } && screen.contains { $0.contains(populated) }
+                    && !screen.contains { $0.contains("waiting for the first result") }
+            }
+        }
+        try tmux.keys("q")
+    }
+}
