@@ -87,8 +87,13 @@ public final class TerminalScreen {
         var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
         _ = poll(&descriptors, 2, milliseconds)
+        if descriptors[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { hungUp = true }
         return descriptors[0].revents != 0
     }
+
+    /// The terminal went away (the SSH session or the tmux server died) without a SIGHUP
+    /// reaching this process, as happens under a parent that catches it, such as make.
+    public private(set) var hungUp = false
 
     /// Whether the window changed size since the last look, without waiting: the SIGWINCH
     /// may have gone to another thread, so the terminal thread asks ncurses itself.

@@ -49,6 +49,10 @@ struct Cockpit {
                 let wait: Int32 = redraw && sinceDraw < Self.frameInterval
                     ? Int32((Self.frameInterval - sinceDraw).components.attoseconds / 1_000_000_000_000_000) + 1 : 1000
                 if screen.waitForInput(wake: frames.wakeDescriptor, milliseconds: wait) {
+                    if screen.hungUp {
+                        emit.yield(.action(.quit))
+                        break
+                    }
                     while let input = screen.readInput() {
                         switch input {
                         case .resize: redraw = true
