@@ -61,7 +61,7 @@ struct DemoResponse: Sendable {
 /// An HTTP/1.1 server on one loopback address and a free port, plain or TLS, one thread per
 /// connection and one request per connection. For TLS, `certificate` picks the context by
 /// the name the client sent (SNI).
-final class DemoHTTPServer: @unchecked Sendable {
+final class DemoHTTPServer: Sendable {
     let ip: String
     let port: UInt16
     private let listener: Int32

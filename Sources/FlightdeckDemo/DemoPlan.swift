@@ -27,8 +27,11 @@ struct DemoPlan {
     let zone: String
     let speed: Double
     let caFile: String
-    let dns: [DemoDNSServer]
-    let http: [DemoHTTPServer]
+    /// Each DNS server's address with its port, by IP.
+    let dnsAddresses: [String: String]
+    let httpsPort: UInt16
+    let httpPort: UInt16
+    let alertmanager: String
     let approvers: [(DemoWorld.Approver, pinHash: String)]
 
     /// A world duration at the demo's speed, as the plan writes durations.
@@ -37,11 +40,11 @@ struct DemoPlan {
     }
 
     private func dnsAddress(_ ip: String) -> String {
-        dns.first { $0.ip == ip }.map(\.address) ?? ip
+        dnsAddresses[ip] ?? ip
     }
 
     var text: String {
-        let https = http[0].port, plain = http[1].port, alertmanager = http[2].address
+        let https = httpsPort, plain = httpPort
         let t0 = Date().addingTimeInterval(45 * 60 / speed).formatted(.iso8601)
         let resolvers = DemoWorld.resolvers.map { resolver in
             "  - { name: \(resolver.name), address: \"\(dnsAddress(resolver.ip))\"\(resolver.transport.map { ", transport: \($0)" } ?? "") }"

@@ -93,10 +93,14 @@ public final class DemoWorld: Sendable {
             let site = DemoSite(zone: zone, clock: clock)
             let https = try DemoHTTPServer(ip: Address.web, tls: choice, route: site.https)
             httpServers.append(https)
-            httpServers.append(try DemoHTTPServer(ip: Address.web) { site.plain($0, httpsPort: https.port) })
-            httpServers.append(try DemoHTTPServer(ip: Address.alertmanager, route: site.alertmanager))
+            let plain = try DemoHTTPServer(ip: Address.web) { site.plain($0, httpsPort: https.port) }
+            httpServers.append(plain)
+            let alertmanager = try DemoHTTPServer(ip: Address.alertmanager, route: site.alertmanager)
+            httpServers.append(alertmanager)
 
-            let plan = DemoPlan(zone: zone, speed: speed, caFile: certificates.caFile, dns: dnsServers, http: httpServers,
+            let plan = DemoPlan(zone: zone, speed: speed, caFile: certificates.caFile,
+                                dnsAddresses: Dictionary(uniqueKeysWithValues: dnsServers.map { ($0.ip, $0.address) }),
+                                httpsPort: https.port, httpPort: plain.port, alertmanager: alertmanager.address,
                                 approvers: Self.approvers.map { ($0, Crypto.hashPIN($0.pin)) })
             try plan.text.write(toFile: planPath, atomically: true, encoding: .utf8)
         } catch {

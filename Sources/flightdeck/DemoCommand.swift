@@ -29,6 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
             Console.error("flightdeck: the cockpit needs a terminal; use `flightdeck demo --headless` without one")
             throw ExitCode.usageOrPlanError
         }
+        let loadedTheme = try RunCommand.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
+        let keymap = try RunCommand.unwrap(CockpitFiles.load("Keymaps", name: "default", reader: { Keymap.load(text: $0, file: $1) }))
         let world: DemoWorld
         do { world = try DemoWorld(speed: speed) } catch {
             Console.error("flightdeck: the demo could not start: \(error)")
@@ -42,12 +44,10 @@ struct DemoCommand: AsyncParsableCommand {
             await LaunchWatch(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory).run()
             return
         }
-        let loadedTheme = try RunCommand.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
-        let keymap = try RunCommand.unwrap(CockpitFiles.load("Keymaps", name: "default", reader: { Keymap.load(text: $0, file: $1) }))
         let pins = DemoWorld.approvers.map { "\($0.name.split(separator: " ")[0]) \($0.pin)" }.joined(separator: " · ")
         await Cockpit(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory, theme: loadedTheme, keymap: keymap,
                       readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps").run()
-        Console.line(introduction(world))
+        Console.line("The demo has ended: its servers are stopped and \(world.directory) is removed.")
     }
 
     private func introduction(_ world: DemoWorld) -> String {

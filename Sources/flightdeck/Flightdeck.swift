@@ -47,13 +47,26 @@ enum Main {
 /// Where the commands write. Output goes to stdout; diagnostics and errors to stderr.
 enum Console {
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        _ = write(STDERR_FILENO, text + "\n")
     }
 
     /// A line on stdout at once, unbuffered even into a pipe: for output that follows a
-    /// running launch.
-    static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    /// running launch. False when nobody reads it any more (the pipe was closed).
+    @discardableResult
+    static func line(_ text: String) -> Bool {
+        write(STDOUT_FILENO, text + "\n")
+    }
+
+    private static func write(_ descriptor: Int32, _ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            sent += count
+        }
+        return true
     }
 }
 

@@ -18,7 +18,7 @@ struct WatchCommand: AsyncParsableCommand {
 }
 
 /// Polls a plan as the cockpit does and prints what changes, a line at a time, until
-/// SIGINT, SIGTERM or SIGHUP.
+/// SIGINT, SIGTERM or SIGHUP, or until stdout is closed.
 struct LaunchWatch {
     let plan: LaunchPlan
     let planPath: String
@@ -39,8 +39,8 @@ struct LaunchWatch {
         var log = WatchLog()
         for await event in events {
             state.reduce(event)
-            if state.quitting { break }
-            log.lines(for: state).forEach(Console.line)
+            // Interrupted, or whoever read the lines has gone (`| head`).
+            if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }
         }
         feeds.stop()
         sources.forEach { $0.cancel() }

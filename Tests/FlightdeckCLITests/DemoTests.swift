@@ -127,6 +127,8 @@ struct DemoTests {
         // `swift test` has just built everything and holds the build lock: skip make's build step.
         let tmux = Tmux()
         defer { tmux.kill() }
+        let demoDirectories = { Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("flightdeck-demo-") } }
+        let before = demoDirectories()
         let started = Date()
         try tmux.start(width: 120, height: 40, command: "cd '\(FlightdeckProcess.packageRoot.path)' && \(command ?? "false") -o build")
         for (key, pane, populated) in [("1", "Checklist", "Rollback rehearsed on staging"), ("2", "Health", "stream-live"),
@@ -140,6 +142,13 @@ struct DemoTests {
                     && !screen.contains { $0.contains("waiting for the first result") }
             }
         }
-        try tmux.keys("q")
+        #expect(demoDirectories().count == before.count + 1)
+
+        // The terminal goes away under make, which takes the SIGHUP: the cockpit sees the
+        // hang-up, ends, and the demo removes what it made.
+        tmux.kill()
+        let deadline = Date().addingTimeInterval(10)
+        while demoDirectories() != before, Date() < deadline { usleep(100_000) }
+        #expect(demoDirectories() == before)
     }
 }
