@@ -97,9 +97,11 @@ struct DNSCutoverTests {
         }
 
         // The cutover.
+        let cached = now()
         try parent.update(zone: "test", parentZone(serial: 2, delegatedToNew: true))
         let cutoverAt = now()
         let after = await delegation.run(at: now())
+        let timeline = "old values cached by \(cached), cutover at \(cutoverAt), delegation seen at \(now())"
         #expect(after.status == .warn)
         #expect(after.detail.contains("parent delegates directfanz.test to new nameservers"), "\(after.detail)")
         #expect(after.detail.contains("old delegation may stay cached until"))
@@ -111,7 +113,7 @@ struct DNSCutoverTests {
             guard case .dnsRecord(let grid) = outcome.evidence else { continue }
             let timing = await (probe as! DNSRecordProbe).servers.delegation
             predicted[probe.checkID] = grid.eta(delegation: timing) ?? now()
-            #expect(outcome.detail.contains("stale caches expire by"), "\(outcome.detail)")
+            #expect(outcome.detail.contains("stale caches expire by"), "\(outcome.detail) (\(timeline), now \(now()))")
         }
         // Old delegation (NS TTL 4 s) plus the old record's TTL (6 s), from the cutover. TTLs
         // of a few seconds keep the test short; the old record's outlives a reload on a busy machine.
