@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 
 FLIGHTDECK := .build/debug/flightdeck
 
-.PHONY: demo test build deps
+.PHONY: demo test build deps build-deps
 
 ## Open the cockpit on the built-in demo launch: a whole go-live simulated on loopback.
 demo: build
@@ -15,8 +15,12 @@ test: deps
 	swift build --build-tests
 	swift test
 
-build: deps
+build: build-deps
 	swift build
+
+## What building needs; `deps` adds the servers and tools the tests run.
+build-deps:
+	@scripts/install-deps --build
 
 deps:
 	@scripts/install-deps
