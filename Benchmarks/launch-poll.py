@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-launch poll benchmark: one full poll of a realistic launch (the built-in demo's 17
+"""Whole-launch poll benchmark: one full poll of a realistic launch (the built-in demo's 18
 checks and its alarm source) with `flightdeck check`, beside the same checks scripted with
 the tools a team reaches for instead: dig, curl and openssl s_client.
 

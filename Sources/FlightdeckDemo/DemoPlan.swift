@@ -102,6 +102,14 @@ struct DemoPlan {
                   headers:
                     strict-transport-security: { present: true }
                   latency_budget: 200ms
+              - id: web-www
+                name: www goes to the apex
+                url: https://www.\(zone):\(https)/
+                connect_to: "\(web):\(https)"
+                ca_file: \(caFile)
+                expect:
+                  status: 301
+                  redirect_to: https://\(zone):\(https)/
               - id: web-http-redirect
                 name: HTTP goes to HTTPS
                 url: http://\(zone):\(plain)/
@@ -167,7 +175,7 @@ struct DemoPlan {
               - { id: dns-zone, phase: DNS migration, title: New provider serves every record, owner: infrastructure, checks: [dns-apex, dns-www, dns-api, dns-ws, dns-stream, dns-mx, dns-spf, dns-caa] }
               - { id: dns-cutover, phase: DNS migration, title: Registrar points at the new nameservers, owner: infrastructure, checks: [dns-delegation] }
               - { id: certs, phase: SSL certificates, title: Every hostname gets a covering certificate, owner: security, checks: [tls-apex, tls-api, tls-stream] }
-              - { id: https-only, phase: Security validation, title: HTTPS everywhere with HSTS, owner: security, checks: [web-home, web-http-redirect] }
+              - { id: https-only, phase: Security validation, title: HTTPS everywhere with HSTS, owner: security, checks: [web-home, web-www, web-http-redirect] }
               - { id: services, phase: Infrastructure deployment, title: "Web, API, WebSocket and stream healthy", owner: application, checks: [web-home, api-health, ws-upgrade, stream-live] }
               - { id: rollback, phase: Backup and recovery, title: Rollback rehearsed on staging, owner: infrastructure, mode: read-do }
               - { id: support-ready, phase: Launch readiness, title: Status page and support macros ready, owner: business }
