@@ -30,12 +30,14 @@ final class DemoDNSServer: Sendable {
         DemoSocket.shut(tcp)
     }
 
-    private static func respond(to bytes: [UInt8], answer: (DNSMessage) -> DNSMessage, limit: Int) -> [UInt8]? {
+    /// The answer's bytes; over UDP at most what the client said it takes (512 bytes
+    /// without EDNS), else truncated so it asks again over TCP.
+    private static func respond(to bytes: [UInt8], answer: (DNSMessage) -> DNSMessage, overUDP: Bool) -> [UInt8]? {
         guard let query = try? DNSMessage(wire: bytes), !query.flags.isResponse, query.questions.count == 1 else { return nil }
         var response = answer(query)
         guard let wire = try? response.wire() else { return nil }
+        let limit = overUDP ? query.edns.map { max(512, Int($0.udpPayloadSize)) } ?? 512 : 65535
         guard wire.count > limit else { return wire }
-        // Too big for a datagram: say so, and the client asks again over TCP.
         response.flags.truncated = true
         response.answers = []
         response.authority = []
@@ -52,7 +54,7 @@ final class DemoDNSServer: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, &buffer, buffer.count, 0, $0, &length) }
             }
             guard count > 0 else { continue }
-            guard let reply = Self.respond(to: Array(buffer[0..<count]), answer: answer, limit: 1232) else { continue }
+            guard let reply = Self.respond(to: Array(buffer[0..<count]), answer: answer, overUDP: true) else { continue }
             _ = withUnsafePointer(to: &from) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, reply, reply.count, 0, $0, length) }
             }
@@ -62,13 +64,16 @@ final class DemoDNSServer: Sendable {
     private func serveTCP(_ answer: @escaping @Sendable (DNSMessage) -> DNSMessage) {
         while !stopped.load(ordering: .relaxed) {
             let client = accept(tcp, nil, nil)
-            guard client >= 0 else { continue }
+            guard client >= 0 else {
+                usleep(10_000)  // out of descriptors, or stopping: do not spin
+                continue
+            }
             Thread {
                 DemoSocket.setTimeouts(client, seconds: 5)
                 // One connection may carry several queries, each framed by its length.
                 while let header = DemoSocket.receiveExactly(client, 2),
                       let query = DemoSocket.receiveExactly(client, Int(header[0]) << 8 | Int(header[1])),
-                      let reply = Self.respond(to: query, answer: answer, limit: 65535) {
+                      let reply = Self.respond(to: query, answer: answer, overUDP: false) {
                     DemoSocket.sendAll(client, [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply)
                 }
                 close(client)

@@ -50,7 +50,8 @@ struct DemoResponse: Sendable {
     }
 
     var wire: [UInt8] {
-        let reasons = [101: "Switching Protocols", 200: "OK", 301: "Moved Permanently", 404: "Not Found", 503: "Service Unavailable"]
+        let reasons = [101: "Switching Protocols", 200: "OK", 301: "Moved Permanently", 400: "Bad Request", 404: "Not Found",
+                       426: "Upgrade Required", 503: "Service Unavailable"]
         var head = "HTTP/1.1 \(status) \(reasons[status] ?? "Status")\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if status != 101 { head += "Content-Length: \(body.count)\r\nConnection: close\r\n" }
@@ -59,8 +60,8 @@ struct DemoResponse: Sendable {
 }
 
 /// An HTTP/1.1 server on one loopback address and a free port, plain or TLS, one thread per
-/// connection and one request per connection. For TLS, `certificate` picks the context by
-/// the name the client sent (SNI).
+/// connection and one request per connection. For TLS, `tls` picks the certificate by the
+/// name the client sent (SNI).
 final class DemoHTTPServer: Sendable {
     let ip: String
     let port: UInt16
@@ -96,7 +97,10 @@ final class DemoHTTPServer: Sendable {
     private func acceptLoop() {
         while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
+            guard client >= 0 else {
+                usleep(10_000)  // out of descriptors, or stopping: do not spin
+                continue
+            }
             Thread { [self] in serve(client) }.start()
         }
     }
