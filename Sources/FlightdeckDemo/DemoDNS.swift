@@ -34,7 +34,13 @@ final class DemoDNSServer: Sendable {
     /// without EDNS), else truncated so it asks again over TCP.
     private static func respond(to bytes: [UInt8], answer: (DNSMessage) -> DNSMessage, overUDP: Bool) -> [UInt8]? {
         guard let query = try? DNSMessage(wire: bytes), !query.flags.isResponse, query.questions.count == 1 else { return nil }
-        var response = answer(query)
+        var response: DNSMessage
+        if query.flags.opcode == 0 {
+            response = answer(query)
+        } else {
+            response = .response(to: query)
+            response.flags.responseCode = UInt8(DNSResponseCode.notImplemented.rawValue)
+        }
         guard let wire = try? response.wire() else { return nil }
         let limit = overUDP ? query.edns.map { max(512, Int($0.udpPayloadSize)) } ?? 512 : 65535
         guard wire.count > limit else { return wire }
@@ -170,6 +176,7 @@ final class DemoResolver: Sendable {
     /// Real seconds; nil: keep records for their whole TTL.
     let maxTTL: UInt32?
     private let cache = Mutex(Cache())
+    static let cacheLimit = 4096
 
     init(zone: DNSName, parent: String, ports: [String: UInt16], maxTTL: UInt32?) {
         self.zone = zone
@@ -190,7 +197,12 @@ final class DemoResolver: Sendable {
         let now = ContinuousClock.now
         var found = cache.withLock { cache in cache.answers[key].flatMap { $0.expires > now ? $0 : nil } }
         if found == nil, let fetched = resolve(question, now: now) {
-            cache.withLock { $0.answers[key] = fetched }
+            cache.withLock { cache in
+                // Anyone on loopback may ask for names that do not exist: keep the cache bounded.
+                if cache.answers.count >= Self.cacheLimit { cache.answers = cache.answers.filter { $0.value.expires > now } }
+                if cache.answers.count >= Self.cacheLimit { cache.answers = [:] }
+                cache.answers[key] = fetched
+            }
             found = fetched
         }
         var response = DNSMessage.response(to: query)
