@@ -211,8 +211,7 @@ final class DemoResolver: Sendable {
             response.flags.responseCode = UInt8(DNSResponseCode.serverFailure.rawValue)
             return response
         }
-        let remaining = now.duration(to: found.expires)
-        let left = UInt32(max(1, (Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18).rounded(.up)))
+        let left = UInt32(max(1, now.duration(to: found.expires).timeInterval.rounded(.up)))
         response.flags.responseCode = found.response.flags.responseCode
         response.answers = found.response.answers.map { Self.withTTL($0, left) }
         response.authority = found.response.authority.filter { $0.type == .soa }.map { Self.withTTL($0, left) }
