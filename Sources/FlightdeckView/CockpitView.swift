@@ -80,7 +80,7 @@ public struct CockpitView: Sendable {
             }
             x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: "status.\(phaseStatus.rawValue)") + 1
         }
-        let status: CheckStatus = verdict.isGo ? .pass : (reds > 0 ? .fail : .unknown)
+        let status: CheckStatus = verdict.isGo ? .pass : (verdict.isUndecided ? .unknown : .fail)
         x = grid.write(" \(theme.glyph(status)) checks \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
         grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)

@@ -127,6 +127,25 @@ struct CockpitViewTests {
         #expect(LaunchState.clock(200_000) == "T-2d 07:33:20")
     }
 
+    @Test("the verdict's glyph: ? while blockers are only not yet known; ✘ for a critical alarm on a blocker, nothing red")
+    func verdictGlyph() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        let now = try Date("2026-12-01T13:15:30Z", strategy: .iso8601)
+        var state = CockpitState(plan: try sampleState().plan, now: now)
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks NO-GO   red: 0"))
+        for check in state.plan.checks {
+            state.reduce(.outcome(ProbeOutcome(checkID: check.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
+        }
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ✔ checks GO   red: 0"))
+        state.reduce(.externalAlarms(source: "alertmanager-local", alarms: [
+            Alarm(id: "alertmanager-local/CheckoutErrorRate/1", severity: .critical, source: "alertmanager-local", since: .seconds(1),
+                  reason: "CheckoutErrorRate: checkout 5xx rate 4.2%", checkID: "web-home"),
+        ]))
+        let lines = view.render(state, width: 120, height: 40).lines
+        #expect(lines[0].contains(" ✘ checks NO-GO   red: 0"))
+        #expect(lines[1].contains("critical alarm on a blocker: CheckoutErrorRate: checkout 5xx rate 4.2%"))
+    }
+
     @Test("remote text arrives inert: no escape character reaches the grid; wide characters keep the layout")
     func remoteText() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))

@@ -108,6 +108,8 @@ extension [CheckReport] {
 /// critical alarm stands on a blocker.
 public struct CheckVerdict: Sendable, Equatable {
     public var isGo: Bool
+    /// NO-GO only because some blocker is not known to pass yet: nothing is known to be wrong.
+    public var isUndecided: Bool
     public var reason: String
 
     public init(reports: [CheckReport], alarms: [Alarm] = []) {
@@ -118,6 +120,7 @@ public struct CheckVerdict: Sendable, Equatable {
         let blockerIDs = critical.isEmpty ? [] : Set(blockers.map(\.check.id))
         let alarmed = critical.filter { $0.checkID.map(blockerIDs.contains) == true }
         isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty
+        isUndecided = failed.isEmpty && alarmed.isEmpty && !unknown.isEmpty
         if let alarm = alarmed.first {
             reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
         } else if !failed.isEmpty {
