@@ -49,15 +49,14 @@ public struct WatchLog: Sendable {
                 lines.append("launch \(launch.phaseName)")
             }
         }
+        guard !lines.isEmpty else { return [] }
         let time = Self.time(state.now)
         return lines.map { RemoteText.sanitize("\(time) \($0)", limit: 1000) }
     }
 
+    /// HH:MM:SS in UTC.
     private static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
+        let second = (Int(date.timeIntervalSince1970.rounded(.down)) % 86_400 + 86_400) % 86_400
+        return String(format: "%02d:%02d:%02d", second / 3600, second / 60 % 60, second % 60)
     }
 }
