@@ -31,6 +31,9 @@ struct Cockpit {
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
+        // An SSH drop (SIGHUP), Ctrl-C and kill end the cockpit the same way as `q`; from
+        // before the terminal is taken over, so it is always given back.
+        TerminationSignals.onReceive { emit.yield(.action(.quit)) }
         let view = CockpitView(theme: theme, keymap: keymap)
         let frames = PollInbox<CockpitState>()
         let stop = Atomic<Bool>(false)
@@ -85,16 +88,6 @@ struct Cockpit {
         terminal.name = "flightdeck-terminal"
         terminal.start()
 
-        // An SSH drop (SIGHUP), Ctrl-C and kill end the cockpit the same way as `q`.
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { emit.yield(.action(.quit)) }
-            source.resume()
-            sources.append(source)
-        }
-
         let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
         let identity = LaunchActor.current()
         let workflow = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
@@ -123,7 +116,7 @@ struct Cockpit {
             frames.submit(state)
         }
         feeds.stop()
-        sources.forEach { $0.cancel() }
+        TerminationSignals.onReceive(nil)
         stop.store(true, ordering: .relaxed)
         frames.submit(state)
         finished.wait()

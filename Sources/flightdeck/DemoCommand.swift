@@ -31,12 +31,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let loadedTheme = try RunCommand.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
         let keymap = try RunCommand.unwrap(CockpitFiles.load("Keymaps", name: "default", reader: { Keymap.load(text: $0, file: $1) }))
+        // Before the world's threads start: a Ctrl-C while it starts still cleans up.
+        TerminationSignals.install()
         let world: DemoWorld
         do { world = try DemoWorld(speed: speed) } catch {
             Console.error("flightdeck: the demo could not start: \(error)")
             throw ExitCode.usageOrPlanError
         }
         defer { world.stop() }
+        if TerminationSignals.received { return }
         let planArgument = try PlanArgument.parse([world.planPath])
         let plan = try planArgument.load()
         Console.line(introduction(world))

@@ -26,14 +26,7 @@ struct LaunchWatch {
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { emit.yield(.action(.quit)) }
-            source.resume()
-            sources.append(source)
-        }
+        TerminationSignals.onReceive { emit.yield(.action(.quit)) }
         let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
         var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true)
         var log = WatchLog()
@@ -43,6 +36,6 @@ struct LaunchWatch {
             if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }
         }
         feeds.stop()
-        sources.forEach { $0.cancel() }
+        TerminationSignals.onReceive(nil)
     }
 }

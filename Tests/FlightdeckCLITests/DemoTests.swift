@@ -118,6 +118,38 @@ struct DemoTests {
                 "the demo's directory is removed on exit")
     }
 
+    @Test("SIGTERM the instant the demo is up (while the watch sets up): it exits 0 and leaves nothing behind")
+    func interruptedEarly() throws {
+        let demoDirectories = { Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("flightdeck-demo-") } }
+        let before = demoDirectories()
+        for _ in 0..<5 {
+            let process = Process()
+            let output = Pipe()
+            process.executableURL = FlightdeckProcess.binary
+            process.arguments = ["demo", "--headless"]
+            process.standardOutput = output
+            try process.run()
+            // Read as the bytes come, and signal the moment the plan's line is there.
+            var seen = ""
+            while !seen.contains("Plan: ") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            process.terminate()
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline { usleep(50_000) }
+            guard !process.isRunning else {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                Issue.record("the demo did not end on SIGTERM within 10 s")
+                continue
+            }
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(seen)")
+            #expect(demoDirectories() == before)
+        }
+    }
+
     @Test("`make demo` from the README opens the cockpit with every pane populated within 10 s")
     func readmeCommandInTmux() throws {
         let readme = try String(contentsOf: FlightdeckProcess.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
