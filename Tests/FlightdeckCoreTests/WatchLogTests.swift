@@ -50,6 +50,10 @@ struct WatchLogTests {
             #expect(log.lines(for: state) == (news ? ["00:00:00 check dns-apex WARN: \(detail)"] : []), "\(detail)")
         }
 
+        state.reduce(.launchUnavailable("the journal is locked"))
+        #expect(log.lines(for: state) == ["00:00:00 launch state unavailable: the journal is locked"])
+        #expect(log.lines(for: state).isEmpty)
+
         poll("web-home", .fail, "\u{1B}]0;pwned\u{07}\u{1B}[2Jgotcha")
         poll("web-home", .fail, "\u{1B}]0;pwned\u{07}\u{1B}[2Jgotcha")
         let hostile = log.lines(for: state)

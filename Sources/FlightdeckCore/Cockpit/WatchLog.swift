@@ -9,6 +9,7 @@ public struct WatchLog: Sendable {
     private var alarms: [String: AlarmBoard.State] = [:]
     private var seenSeq = 0
     private var phase: String?
+    private var launchProblem: String?
 
     public init() {}
 
@@ -38,6 +39,10 @@ public struct WatchLog: Sendable {
         if verdictKey != self.verdictKey, self.verdictKey != nil || !blockers.contains(where: { $0.status == .unknown }) {
             self.verdictKey = verdictKey
             lines.append("verdict \(verdict.isGo ? "GO" : "NO-GO"): \(verdict.reason)")
+        }
+        if state.launchProblem != launchProblem {
+            launchProblem = state.launchProblem
+            if let problem = state.launchProblem { lines.append("launch state unavailable: \(problem)") }
         }
         if let launch = state.launch {
             for record in launch.history where record.seq > seenSeq {
