@@ -41,7 +41,7 @@ public enum DemoScript {
     public static let apiFlapping = 50.0..<110.0
     /// The home page answers 350 ms late: over its 200 ms budget.
     public static let homeSlow = 70.0..<130.0
-    public static let homeDelay = Duration.milliseconds(350)
+    public static let homeSlowBy = Duration.milliseconds(350)
     /// The checkout error-rate alert fires in the external alerting system, then clears.
     public static let checkoutAlert = 120.0..<160.0
     /// By then every cache holds the new records and every alarm has cleared.
@@ -57,7 +57,7 @@ public enum DemoScript {
     public static func apiFails(at time: Double) -> Bool {
         apiFlapping.contains(time) && (time - apiFlapping.lowerBound).truncatingRemainder(dividingBy: 10) < 3
     }
-    public static func homeDelay(at time: Double) -> Duration { homeSlow.contains(time) ? homeDelay : .zero }
+    public static func homeDelay(at time: Double) -> Duration { homeSlow.contains(time) ? homeSlowBy : .zero }
     public static func checkoutAlertFiring(at time: Double) -> Bool { checkoutAlert.contains(time) }
     /// The live stream's media sequence: one 2-second segment after another.
     public static func mediaSequence(at time: Double) -> Int { 1000 + Int(time / 2) }

@@ -54,8 +54,8 @@ struct DemoZones: Sendable {
         oldProvider = DemoZone(origin: apex, records: try records(ttl: DemoScript.oldRecordTTL, web: DemoWorld.Address.oldWeb,
                                                                   www: "parking.olddns.test", mail: "mx.olddns.test",
                                                                   nameservers: [Self.oldNameserver], serial: 2025061501))
-        questions = DemoPlan.records.map { record in
-            DNSQuestion(name: record.name == "@" ? apex : (try? name("\(record.name).\(zone)")) ?? apex, type: record.type)
+        questions = try DemoPlan.records.map { record in
+            DNSQuestion(name: record.name == "@" ? apex : try name("\(record.name).\(zone)"), type: record.type)
         }
     }
 }

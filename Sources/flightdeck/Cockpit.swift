@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import FlightdeckCore
 import FlightdeckProbes
@@ -211,6 +212,24 @@ final class LaunchDesk: Sendable {
 /// Themes and keymaps: the shipped ones beside the binary's package (Themes/, Keymaps/),
 /// overridden or added to by the user's in $XDG_CONFIG_HOME/flightdeck/.
 enum CockpitFiles {
+    /// The theme or keymap named; a missing or broken one is an error naming the file (exit 2).
+    static func theme(named name: String) throws -> Theme {
+        try orExit(load("Themes", name: name, reader: { Theme.load(text: $0, file: $1) }))
+    }
+
+    static func keymap(named name: String) throws -> Keymap {
+        try orExit(load("Keymaps", name: name, reader: { Keymap.load(text: $0, file: $1) }))
+    }
+
+    private static func orExit<T>(_ result: Result<T, PlanLoadError>) throws -> T {
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            Console.error(error.description)
+            throw ExitCode.usageOrPlanError
+        }
+    }
+
     static func load<T>(_ kind: String, name: String, reader: (String, String) -> Result<T, PlanLoadError>) -> Result<T, PlanLoadError> {
         let file = "\(name).yaml"
         let environment = ProcessInfo.processInfo.environment

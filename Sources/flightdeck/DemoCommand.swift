@@ -29,8 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
             Console.error("flightdeck: the cockpit needs a terminal; use `flightdeck demo --headless` without one")
             throw ExitCode.usageOrPlanError
         }
-        let loadedTheme = try RunCommand.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
-        let keymap = try RunCommand.unwrap(CockpitFiles.load("Keymaps", name: "default", reader: { Keymap.load(text: $0, file: $1) }))
+        let loadedTheme = try CockpitFiles.theme(named: theme)
+        let keymap = try CockpitFiles.keymap(named: "default")
         // Before the world's threads start: a Ctrl-C while it starts still cleans up.
         TerminationSignals.install()
         let world: DemoWorld

@@ -12,8 +12,8 @@ struct Flightdeck: AsyncParsableCommand {
             refused (the go/no-go workflow said no, and why), 2 a usage or plan error.
             """,
         version: FlightdeckVersion.current,
-        subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, VoteCommand.self, ChecklistCommand.self,
-                      HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
+        subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, VoteCommand.self,
+                      ChecklistCommand.self, HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
                       AuditCommand.self, ApproverCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -23,8 +23,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try plan.load()
-        let theme = try Self.unwrap(CockpitFiles.load("Themes", name: theme, reader: { Theme.load(text: $0, file: $1) }))
-        let keymap = try Self.unwrap(CockpitFiles.load("Keymaps", name: keymap, reader: { Keymap.load(text: $0, file: $1) }))
+        let theme = try CockpitFiles.theme(named: theme)
+        let keymap = try CockpitFiles.keymap(named: keymap)
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
             Console.error("flightdeck: the cockpit needs a terminal; for scripts and CI use `flightdeck check \(plan.path)`")
             throw ExitCode.usageOrPlanError
@@ -33,14 +33,6 @@ struct RunCommand: AsyncParsableCommand {
                       readOnly: readOnly, alert: alert).run()
     }
 
-    static func unwrap<T>(_ result: Result<T, PlanLoadError>) throws -> T {
-        switch result {
-        case .success(let value): return value
-        case .failure(let error):
-            Console.error(error.description)
-            throw ExitCode.usageOrPlanError
-        }
-    }
 }
 
 extension Cockpit.AlertStyle: ExpressibleByArgument {}

@@ -48,6 +48,11 @@ private final class DemoProcess {
 
 @Suite("The built-in demo launch", .serialized)
 struct DemoTests {
+    /// The demos' temporary directories: each demo makes one and removes it on the way out.
+    static func demoDirectories() -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("flightdeck-demo-") }
+    }
+
     static let pins = ["Dana Whitfield": "1001", "Miguel Soto": "2002", "Priya Raman": "3003", "Sam Okafor": "4004", "Alex Moreau": "5005"]
 
     @Test("headless at 10x: the story as the real probes tell it, then a full poll that ends in GO")
@@ -120,8 +125,7 @@ struct DemoTests {
 
     @Test("SIGTERM the instant the demo is up (while the watch sets up): it exits 0 and leaves nothing behind")
     func interruptedEarly() throws {
-        let demoDirectories = { Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("flightdeck-demo-") } }
-        let before = demoDirectories()
+        let before = Self.demoDirectories()
         for _ in 0..<5 {
             let process = Process()
             let output = Pipe()
@@ -146,7 +150,7 @@ struct DemoTests {
                 continue
             }
             #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(seen)")
-            #expect(demoDirectories() == before)
+            #expect(Self.demoDirectories() == before)
         }
     }
 
@@ -159,8 +163,7 @@ struct DemoTests {
         // `swift test` has just built everything and holds the build lock: skip make's build step.
         let tmux = Tmux()
         defer { tmux.kill() }
-        let demoDirectories = { Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("flightdeck-demo-") } }
-        let before = demoDirectories()
+        let before = Self.demoDirectories()
         let started = Date()
         try tmux.start(width: 120, height: 40, command: "cd '\(FlightdeckProcess.packageRoot.path)' && \(command ?? "false") -o build")
         for (key, pane, populated) in [("1", "Checklist", "Rollback rehearsed on staging"), ("2", "Health", "stream-live"),
@@ -174,13 +177,13 @@ struct DemoTests {
                     && !screen.contains { $0.contains("waiting for the first result") }
             }
         }
-        #expect(demoDirectories().count == before.count + 1)
+        #expect(Self.demoDirectories().count == before.count + 1)
 
         // The terminal goes away under make, which takes the SIGHUP: the cockpit sees the
         // hang-up, ends, and the demo removes what it made.
         tmux.kill()
         let deadline = Date().addingTimeInterval(10)
-        while demoDirectories() != before, Date() < deadline { usleep(100_000) }
-        #expect(demoDirectories() == before)
+        while Self.demoDirectories() != before, Date() < deadline { usleep(100_000) }
+        #expect(Self.demoDirectories() == before)
     }
 }
