@@ -169,6 +169,8 @@ final class DemoResolver: Sendable {
     }
 
     let zone: DNSName
+    /// The resolver's own address, which its queries come from.
+    let ip: String
     /// The parent zone's server: the resolver's one hint.
     let parent: String
     /// Where each in-world server's IP listens; glue gives addresses, not ports.
@@ -178,8 +180,9 @@ final class DemoResolver: Sendable {
     private let cache = Mutex(Cache())
     static let cacheLimit = 4096
 
-    init(zone: DNSName, parent: String, ports: [String: UInt16], maxTTL: UInt32?) {
+    init(zone: DNSName, ip: String, parent: String, ports: [String: UInt16], maxTTL: UInt32?) {
         self.zone = zone
+        self.ip = ip
         self.parent = parent
         self.ports = ports
         self.maxTTL = maxTTL
@@ -237,7 +240,7 @@ final class DemoResolver: Sendable {
     private func resolve(_ question: DNSQuestion, now: ContinuousClock.Instant) -> Cached? {
         guard let servers = delegation(now: now) else { return nil }
         for server in servers {
-            guard let response = Self.ask(server, question), response.flags.authoritative else { continue }
+            guard let response = ask(server, question), response.flags.authoritative else { continue }
             let ttls = response.answers.isEmpty
                 ? response.authority.compactMap { record -> UInt32? in
                     if case .soa(let soa) = record.data { return min(record.ttl, soa.minimum) }
@@ -251,7 +254,7 @@ final class DemoResolver: Sendable {
 
     private func delegation(now: ContinuousClock.Instant) -> [String]? {
         if let cached = cache.withLock({ $0.delegation }), cached.expires > now { return cached.addresses }
-        guard let referral = Self.ask(parent, DNSQuestion(name: zone, type: .ns)) else { return nil }
+        guard let referral = ask(parent, DNSQuestion(name: zone, type: .ns)) else { return nil }
         let nameservers = referral.authority.filter { $0.name == zone && $0.type == .ns }
         let addresses = referral.additional.compactMap { record -> String? in
             guard case .a(let bytes) = record.data, bytes.count == 4 else { return nil }
@@ -272,12 +275,12 @@ final class DemoResolver: Sendable {
         return record
     }
 
-    /// One non-recursive query over UDP, waiting at most a second.
-    static func ask(_ server: String, _ question: DNSQuestion) -> DNSMessage? {
+    /// One non-recursive query over UDP, waiting at most a second. It goes out from the
+    /// resolver's own address, so its ports never clash with other servers on loopback.
+    private func ask(_ server: String, _ question: DNSQuestion) -> DNSMessage? {
         let parts = server.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]), var address = try? DemoSocket.address(String(parts[0]), port: port) else { return nil }
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
+        guard parts.count == 2, let port = UInt16(parts[1]), var address = try? DemoSocket.address(String(parts[0]), port: port),
+              let descriptor = try? DemoSocket.bound(Int32(SOCK_DGRAM.rawValue), ip: ip, port: 0).descriptor else { return nil }
         defer { close(descriptor) }
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -82,7 +82,7 @@ public final class DemoWorld: Sendable {
             dnsServers.append(try DemoDNSServer(ip: Address.oldProvider) { zones.oldProvider.answer($0, clock: clock) })
             let ports = Dictionary(uniqueKeysWithValues: dnsServers.map { ($0.ip, $0.port) })
             for resolver in Self.resolvers {
-                let cache = DemoResolver(zone: zones.origin, parent: parent.address, ports: ports,
+                let cache = DemoResolver(zone: zones.origin, ip: resolver.ip, parent: parent.address, ports: ports,
                                          maxTTL: resolver.maxTTL.map(clock.wireTTL))
                 cache.prime(zones.questions, age: clock.real(resolver.age))
                 dnsServers.append(try DemoDNSServer(ip: resolver.ip, answer: cache.answer))
