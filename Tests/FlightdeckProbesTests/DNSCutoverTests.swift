@@ -101,7 +101,8 @@ struct DNSCutoverTests {
         try parent.update(zone: "test", parentZone(serial: 2, delegatedToNew: true))
         let cutoverAt = now()
         let after = await delegation.run(at: now())
-        let timeline = "old values cached by \(cached), cutover at \(cutoverAt), delegation seen at \(now())"
+        let delegationSeenAt = now()
+        let timeline = "old values cached by \(cached), cutover at \(cutoverAt), delegation seen at \(delegationSeenAt)"
         #expect(after.status == .warn)
         #expect(after.detail.contains("parent delegates directfanz.test to new nameservers"), "\(after.detail)")
         #expect(after.detail.contains("old delegation may stay cached until"))
@@ -138,8 +139,10 @@ struct DNSCutoverTests {
             // The poll that sees it runs at most 250 ms and one round of queries after.
             #expect(at <= eta + .seconds(1), "\(id) converged \(at - eta) after its ETA")
         }
-        // And once the old delegation has expired everywhere, the delegation is green.
-        try await Task.sleep(for: .seconds(2))
+        // And once the old delegation (NS TTL 6 s from when the new one was first seen) has
+        // expired everywhere, the delegation is green.
+        let oldDelegationGone = delegationSeenAt + .seconds(6) + .milliseconds(500)
+        if now() < oldDelegationGone { try await Task.sleep(for: oldDelegationGone - now()) }
         let settled = await delegation.run(at: now())
         #expect(settled.status == .pass, "\(settled.detail)")
         _ = resolvers
