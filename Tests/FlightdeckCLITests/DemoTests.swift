@@ -126,7 +126,7 @@ struct DemoTests {
     @Test("SIGTERM the instant the demo is up (while the watch sets up): it exits 0 and leaves nothing behind")
     func interruptedEarly() throws {
         let before = Self.demoDirectories()
-        for _ in 0..<5 {
+        for _ in 0..<3 {
             let process = Process()
             let output = Pipe()
             process.executableURL = FlightdeckProcess.binary
