@@ -50,11 +50,11 @@ struct PaneRows {
                 + "p95 \(health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"), p99 \(health.window.p99.map { HTTPEvaluation.milliseconds($0) } ?? "-")")
         }
         for (key, value) in report.observed.sorted(by: { $0.key < $1.key }) {
-            switch value {
-            case .text(let text): lines.append("\(key): \(text)")
-            case .number(let number): lines.append("\(key): \(number)")
-            case .flag(let flag): lines.append("\(key): \(flag)")
-            case .list(let items): lines.append("\(key):"); lines += items.map { "  \($0)" }
+            if case .list(let items) = value {
+                lines.append("\(key):")
+                lines += items.map { "  \($0)" }
+            } else {
+                lines.append("\(key): \(value.display)")
             }
         }
         return lines
@@ -78,6 +78,7 @@ struct PaneRows {
         case .previous: "OLD"
         case .other: "oth"
         case .nxdomain: "NX"
+        case .alias: "CN"
         case .nodata: "ND"
         case .servfail: "SF"
         case .refused: "RF"
@@ -139,14 +140,14 @@ struct PaneRows {
         var rows = [PaneRow([("Coverage: host x endpoint and address", "title")])]
         let inconsistent = Set(grid.inconsistentHosts)
         for cell in grid.cells {
-            let cellStatus: CheckStatus = cell.failure != nil ? .fail : (cell.covered == true ? .pass : .fail)
-            let word = cell.failure ?? (cell.covered == true ? "covered" : "NOT covered")
+            let cellStatus = cell.status
+            let word = cell.summary
             let days = cell.daysLeft.map { "\($0)d" } ?? "-"
             let fingerprint = cell.fingerprint.map { String($0.prefix(16)) } ?? ""
             rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padded(to: 28), "text"),
                                  ("\(cell.endpoint) \(cell.address)".padded(to: 32), "muted"),
                                  ("\(days.padded(to: 6)) \(fingerprint) ", "muted"),
-                                 (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .fail ? "status.fail" : "text")],
+                                 (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .pass ? "text" : "status.\(cellStatus.rawValue)")],
                                 status: cellStatus, detail: { ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
                                                                "SHA-256 \(cell.fingerprint ?? "-")"] }))
         }

@@ -48,7 +48,9 @@ struct CockpitEndToEndTests {
         // Another pane: the certificate the nginx serves.
         try tmux.keys("4")
         try tmux.wait(for: "the certificates pane") { screen in
-            screen.contains { $0.contains("Certificates (") } && screen.contains { $0.contains("tls-api") && $0.contains("PASS") }
+            // The test certificate has 29 days left: a warning, on the check and on its coverage row.
+            screen.contains { $0.contains("Certificates (") } && screen.contains { $0.contains("tls-api") && $0.contains("WARN") }
+                && screen.contains { $0.contains("api.directfanz.test") && $0.contains("covered, but") }
         }
 
         // The filter.

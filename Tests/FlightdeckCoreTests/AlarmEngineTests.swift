@@ -106,9 +106,14 @@ struct AlarmEngineTests {
         engine.observe(served(daysLeft: 45.5, at: 0))
         #expect(engine.evaluate(at: .seconds(1)).isEmpty)
         engine.observe(served(daysLeft: 20.5, at: 10))
-        #expect(engine.evaluate(at: .seconds(11)).map { "\($0.severity): \($0.reason)" } == ["warning: tls-api: a certificate expires in 20 days (warning at 30)"])
+        #expect(engine.evaluate(at: .seconds(11)).map { "\($0.severity): \($0.reason)" } == ["warning: tls-api: a certificate expires in 20 days (warning under 30 days)"])
         engine.observe(served(daysLeft: 9.5, at: 20))
-        #expect(engine.evaluate(at: .seconds(21)).map(\.severity) == [.critical])
+        #expect(engine.evaluate(at: .seconds(21)).map { "\($0.severity): \($0.reason)" } == ["critical: tls-api: a certificate expires in 9 days (critical under 14 days)"])
+        // The same lines as the check's: 14 days left is no longer under 14.
+        engine.observe(served(daysLeft: 14.5, at: 30))
+        #expect(engine.evaluate(at: .seconds(31)).map(\.severity) == [.warning])
+        engine.observe(served(daysLeft: -29.5, at: 40))
+        #expect(engine.evaluate(at: .seconds(41)).map { "\($0.severity): \($0.reason)" } == ["critical: tls-api: a certificate expired 30 days ago (critical under 14 days)"])
     }
 
     static func propagation(_ plan: LaunchPlan, resolvers: [[UInt8]], newAuthority: [UInt8], at second: Int) -> ProbeOutcome {

@@ -46,7 +46,7 @@ struct PropagationTests {
         #expect(grid.converged == 1.0 / 8)
     }
 
-    @Test("the ETA is the latest stale answer's expiry, or the old record's full TTL for one not yet fresh")
+    @Test("the ETA is the latest stale answer's expiry; failing resolvers do not move it")
     func eta() {
         let grid = RecordPropagation(record: record(), observations: [
             DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(100)),
@@ -58,7 +58,7 @@ struct PropagationTests {
         let withTimeout = RecordPropagation(record: record(), observations: grid.cellsAsObservations + [
             DNSObservation(server: resolver("dddd"), outcome: .timeout, at: .seconds(105)),
         ])
-        #expect(withTimeout.eta() == .seconds(105 + 3600), "a resolver not seen fresh may hold the old record for its full TTL")
+        #expect(withTimeout.eta() == .seconds(220), "a resolver that does not answer has no cache to wait for")
     }
 
     @Test("until the parent delegates to the new servers, no ETA; after, the old delegation's expiry bounds it")
@@ -67,11 +67,11 @@ struct PropagationTests {
             DNSObservation(server: resolver("bb"), outcome: answer([stale], ttl: 20), at: .seconds(100)),
             DNSObservation(server: oldNS, outcome: answer([stale], ttl: 60, authoritative: true), at: .seconds(100)),
         ])
-        #expect(grid.eta(delegation: DelegationTiming(oldDelegationExpires: nil)) == nil)
+        #expect(grid.eta(delegation: DelegationTiming(parentDelegatesToNew: false, oldDelegationExpires: nil)) == nil)
         // The old delegation may be cached until 150 s, and a resolver may fetch the old
         // record (TTL 60) from the old servers until then.
-        #expect(grid.eta(delegation: DelegationTiming(oldDelegationExpires: .seconds(150))) == .seconds(210))
-        #expect(grid.eta(delegation: DelegationTiming(oldDelegationExpires: .seconds(10))) == .seconds(120))
+        #expect(grid.eta(delegation: DelegationTiming(parentDelegatesToNew: true, oldDelegationExpires: .seconds(150))) == .seconds(210))
+        #expect(grid.eta(delegation: DelegationTiming(parentDelegatesToNew: true, oldDelegationExpires: .seconds(10))) == .seconds(120))
     }
 
     @Test("verdict: red when a new nameserver disagrees, yellow while converging, green when converged")
@@ -108,6 +108,98 @@ struct PropagationTests {
         let silent = RecordPropagation(record: record(), observations: [DNSObservation(server: newNS, outcome: .timeout, at: .seconds(1))])
         #expect(DNSRecordVerdict(silent, now: .seconds(1), describeTime: describe).detail
                 == "new nameserver ns-1234.awsdns-12.org (205.251.196.210) did not answer in time")
+    }
+
+    @Test("no nameserver of the plan confirms the value: NXDOMAIN at the only resolver is red, never converging")
+    func unconfirmed() {
+        let describe: (Duration) -> String = { "t+\($0.components.seconds)s" }
+        let nobody = RecordPropagation(record: record(), observations: [
+            DNSObservation(server: resolver("a"), outcome: answer([], ttl: 0, rcode: 3), at: .seconds(1)),
+        ])
+        let verdict = DNSRecordVerdict(nobody, now: .seconds(1), describeTime: describe)
+        #expect(verdict.status == .fail)
+        #expect(verdict.detail == "no nameserver of the plan confirms 203.0.113.10: 0 of 1 resolvers see it (a: NXDOMAIN)")
+        let some = RecordPropagation(record: record(), observations: [
+            DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(1)),
+            DNSObservation(server: resolver("bb"), outcome: answer([stale], ttl: 300), at: .seconds(1)),
+        ])
+        #expect(DNSRecordVerdict(some, now: .seconds(1), describeTime: describe).status == .unknown)
+        let all = RecordPropagation(record: record(), observations: [
+            DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(1)),
+        ])
+        #expect(DNSRecordVerdict(all, now: .seconds(1), describeTime: describe).status == .pass, "every resolver agrees: nothing left to confirm")
+    }
+
+    @Test("dead resolvers are named, not waited for; the ETA stays put from poll to poll")
+    func deadResolvers() {
+        let describe: (Duration) -> String = { "t+\($0.components.seconds)s" }
+        func poll(at second: Int) -> RecordPropagation {
+            RecordPropagation(record: record(), observations: [
+                DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(second)),
+                DNSObservation(server: resolver("bb"), outcome: answer([stale], ttl: UInt32(max(0, 100 - second))), at: .seconds(second)),
+                DNSObservation(server: resolver("ccc"), outcome: answer([fresh], ttl: 300), at: .seconds(second)),
+                DNSObservation(server: resolver("res5"), outcome: answer([], ttl: 0, rcode: 2), at: .seconds(second)),
+                DNSObservation(server: resolver("res6"), outcome: .timeout, at: .seconds(second)),
+                DNSObservation(server: newNS, outcome: answer([fresh], ttl: 300, authoritative: true), at: .seconds(second)),
+            ])
+        }
+        let since = [resolver("res6"): Duration.seconds(2)]
+        let early = DNSRecordVerdict(poll(at: 10), failingSince: since, now: .seconds(10), describeTime: describe)
+        let later = DNSRecordVerdict(poll(at: 40), failingSince: since, now: .seconds(40), describeTime: describe)
+        #expect(early.status == .warn)
+        #expect(early.detail == "converging: 2 of 3 answering resolvers see the new value, 1 still old; stale caches expire by t+100s (in 1m 30s); failing: res5 SERVFAIL, res6 silent since t+2s")
+        #expect(later.detail.contains("stale caches expire by t+100s (in 1m 0s)"), "\(later.detail)")
+        // Once the stale cache expires, one broken public resolver does not hold the launch.
+        let done = RecordPropagation(record: record(), observations: [
+            DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(100)),
+            DNSObservation(server: resolver("bb"), outcome: answer([fresh], ttl: 300), at: .seconds(100)),
+            DNSObservation(server: resolver("ccc"), outcome: answer([fresh], ttl: 300), at: .seconds(100)),
+            DNSObservation(server: resolver("res5"), outcome: answer([], ttl: 0, rcode: 2), at: .seconds(100)),
+            DNSObservation(server: resolver("res6"), outcome: .timeout, at: .seconds(100)),
+            DNSObservation(server: newNS, outcome: answer([fresh], ttl: 300, authoritative: true), at: .seconds(100)),
+        ])
+        let green = DNSRecordVerdict(done, failingSince: since, now: .seconds(100), describeTime: describe)
+        #expect(green.status == .pass)
+        #expect(green.detail == "converged (all answering): 3 of 5 resolvers see the new value; failing: res5 SERVFAIL, res6 silent since t+2s")
+        // The plan may ask for every resolver, or a share of them.
+        #expect(DNSRecordVerdict(done, quorum: .allResolvers, now: .seconds(100), describeTime: describe).status == .warn)
+        #expect(DNSRecordVerdict(done, quorum: .atLeast(0.6), now: .seconds(100), describeTime: describe).status == .pass)
+        #expect(DNSRecordVerdict(done, quorum: .atLeast(0.9), now: .seconds(100), describeTime: describe).status == .warn)
+        // Most resolvers failing is not a launch converging: too few to judge.
+        let mostlyDead = RecordPropagation(record: record(), observations: [
+            DNSObservation(server: resolver("a"), outcome: answer([fresh], ttl: 300), at: .seconds(1)),
+            DNSObservation(server: resolver("res5"), outcome: answer([], ttl: 0, rcode: 2), at: .seconds(1)),
+            DNSObservation(server: resolver("res6"), outcome: .timeout, at: .seconds(1)),
+            DNSObservation(server: newNS, outcome: answer([fresh], ttl: 300, authoritative: true), at: .seconds(1)),
+        ])
+        let unknown = DNSRecordVerdict(mostlyDead, now: .seconds(1), describeTime: describe)
+        #expect(unknown.status == .unknown)
+        #expect(unknown.detail == "only 1 of 3 resolvers answer, too few to judge; failing: res5 SERVFAIL, res6 silent")
+    }
+
+    @Test("a new nameserver's CNAME out of its zone is reported as such and judged at the chain's end")
+    func danglingCNAME() {
+        var flags = DNSFlags()
+        flags.isResponse = true
+        flags.authoritative = true
+        let edge = name("edge.cdn.example")
+        let message = DNSMessage(id: 1, flags: flags, questions: [DNSQuestion(name: zone, type: .a)], answers: [
+            DNSRecord(name: zone, ttl: 60, data: .cname(edge)),
+        ])
+        let observation = DNSObservation(server: newNS, outcome: .response(message), at: .seconds(1))
+        #expect(PropagationCell.danglingAlias(message, name: zone, type: .a) == edge)
+        let unresolved = RecordPropagation(record: record(), observations: [observation])
+        #expect(unresolved.cells.map(\.state) == [.alias])
+        let verdict = DNSRecordVerdict(unresolved, now: .seconds(1), describeTime: { _ in "" })
+        #expect(verdict.detail == "new nameserver ns-1234.awsdns-12.org (205.251.196.210) answers CNAME edge.cdn.example., which does not resolve to A: the plan expects an A of 203.0.113.10 where the zone has a CNAME")
+        let followed = RecordPropagation(record: record(), observations: [observation],
+                                         aliases: [edge: [DNSRecord(name: edge, ttl: 20, data: .a(fresh))]])
+        #expect(followed.cells.map(\.state) == [.match])
+        #expect(followed.cells[0].values == ["CNAME edge.cdn.example. → 203.0.113.10"])
+        let elsewhere = RecordPropagation(record: record(), observations: [observation],
+                                          aliases: [edge: [DNSRecord(name: edge, ttl: 20, data: .a([192, 0, 2, 1]))]])
+        #expect(DNSRecordVerdict(elsewhere, now: .seconds(1), describeTime: { _ in "" }).detail
+                == "new nameserver ns-1234.awsdns-12.org (205.251.196.210) answers CNAME edge.cdn.example. → 192.0.2.1, expected 203.0.113.10")
     }
 
     @Test("answers through a CNAME chain count for the record at its end")

@@ -71,6 +71,35 @@ struct DNSClientHostileTests {
         #expect(!message.flags.truncated)
     }
 
+    @Test("over TCP, an answer with the right question but another id is refused")
+    func tcpWrongID() async throws {
+        let server = try HostileDNSServer(udp: { [answer(to: $0, records: [], truncated: true)] },
+                                          tcp: { query in
+                                              let id = UInt16(query[0]) << 8 | UInt16(query[1])
+                                              return [answer(to: query, records: good, id: id &+ 1)]
+                                          })
+        #expect(await ask(server) == .failure("127.0.0.1:\(server.port) answered another question over TCP"))
+    }
+
+    @Test("a port nobody listens on is refused at once over UDP, not a timeout")
+    func udpRefused() async throws {
+        let port = try FreePort.tcp()
+        let result = await DNSClient.query(apex, .a, target: .udp(try SocketAddress.parse("127.0.0.1:\(port)").get()),
+                                           recursive: false, timeout: .seconds(2))
+        #expect(result == .failure("refused: nothing answers DNS at 127.0.0.1:\(port)"), "not .timeout")
+    }
+
+    @Test("a TTL with the top bit set is read as 0 and flagged (RFC 2181 section 8)")
+    func topBitTTL() async throws {
+        let server = try HostileDNSServer(udp: { [answer(to: $0, records: [DNSRecord(name: apex, ttl: 0x8000_0005, data: .a([127, 0, 0, 80]))])] })
+        guard case .response(let message, _) = await ask(server) else {
+            Issue.record("no answer")
+            return
+        }
+        #expect(message.answers.map(\.ttl) == [0])
+        #expect(message.answers.map(\.wireTTL) == [0x8000_0005])
+    }
+
     enum Malformed: String, CaseIterable, Sendable {
         case compressionLoop, nameOver255, countsThatLie
 
@@ -123,7 +152,9 @@ struct DNSClientHostileTests {
             """, file: "t.yaml").get()
         let probe = DNSRecordProbe(record: plan.dns.records[0], polling: plan.polling, servers: DNSServers(plan: plan, planDirectory: nil))
         let outcome = await probe.run(at: .zero)
-        #expect(outcome.status == .warn)
+        // The plan names no nameserver to confirm the value, and the only resolver disagrees.
+        #expect(outcome.status == .fail)
+        #expect(outcome.detail == "no nameserver of the plan confirms v=spf1 ~all: 0 of 1 resolvers see it (hostile: \"v=spf1 \u{FFFD}[2J\u{FFFD}]0;owned\u{FFFD} ~all\")")
         guard case .list(let cells) = outcome.observed["cells"], case .dnsRecord(let grid) = outcome.evidence else {
             Issue.record("no cells")
             return

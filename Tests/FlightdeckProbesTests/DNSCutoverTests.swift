@@ -103,9 +103,18 @@ struct DNSCutoverTests {
         let after = await delegation.run(at: now())
         let delegationSeenAt = now()
         let timeline = "old values cached by \(cached), cutover at \(cutoverAt), delegation seen at \(delegationSeenAt)"
-        #expect(after.status == .warn)
         #expect(after.detail.contains("parent delegates directfanz.test to new nameservers"), "\(after.detail)")
-        #expect(after.detail.contains("old delegation may stay cached until"))
+        // Observed, not inferred: a resolver that still holds the old NS set says for how long
+        // (unbound answers from the copy it cached before the cutover, TTL 6 s). On a loaded
+        // machine the copies may have expired already, and then the check is green.
+        guard case .delegation(let report) = after.evidence else { Issue.record("no delegation evidence"); return }
+        if report.oldDelegationCached.isEmpty {
+            #expect(after.status == .pass, "\(after.detail)")
+            #expect(report.resolverViews.allSatisfy { $0.delegation == .expected }, "\(report.resolverViews)")
+        } else {
+            #expect(after.status == .warn)
+            #expect(after.detail.contains("still has the old delegation cached"), "\(after.detail)")
+        }
 
         // The prediction, right after the cutover.
         var predicted: [String: Duration] = [:]
@@ -145,6 +154,12 @@ struct DNSCutoverTests {
         if now() < oldDelegationGone { try await Task.sleep(for: oldDelegationGone - now()) }
         let settled = await delegation.run(at: now())
         #expect(settled.status == .pass, "\(settled.detail)")
+        // A one-shot run (`flightdeck check` in CI) did not see the change happen: it must not
+        // invent the moment and hold the check yellow for another NS TTL.
+        let oneShot = try #require(PlanProbes.make(for: plan, planDirectory: nil).first { $0.checkID == DelegationCheck.id })
+        let fresh = await oneShot.run(at: .zero)
+        #expect(fresh.status == .pass, "\(fresh.detail)")
+        #expect(fresh.detail == "parent delegates directfanz.test to new nameservers (NS TTL 6 s)")
         _ = resolvers
     }
 

@@ -26,9 +26,11 @@ struct HostileServerTests {
 
     @Test("a 10 GB body is read up to the cap, then dropped")
     func tenGigabyteBody() async throws {
-        let server = try HostileServer(.hugeBody(declared: 10_000_000_000))
+        let server = try HostileServer(.hugeBody(declared: 10_737_418_240))
         let outcome = try await probe(#"{ id: c, url: "\#(server.url)", timeout: 10s }"#)
         #expect(outcome.status == .pass, "\(outcome.detail)")
+        #expect(outcome.detail.hasSuffix("; body cut at the 1 MiB cap, of 10 GiB declared; what was read was checked"), "\(outcome.detail)")
+        #expect(outcome.observed["content_length"] == .text("10737418240"))
         let exchange = try #require(outcome.exchange)
         #expect(exchange.bodyTruncated)
         #expect(exchange.body.count == 1 << 20)

@@ -76,6 +76,8 @@ struct TLSProbeTests {
         let critical = try await inspect(.ecdsa, endpoint: ", warning_days: 200, critical_days: 100")
         #expect(critical.status == .fail)
         #expect(critical.detail.hasPrefix("leaf zoo.test expires in 89 days ("))
+        #expect(critical.detail.hasSuffix("); red under 100 days (the plan's)"), "\(critical.detail)")
+        #expect(warned.detail.hasSuffix("); a warning under 100 days (the plan's)"), "\(warned.detail)")
     }
 
     @Test("each flaw is named in one line", arguments: [
@@ -127,6 +129,23 @@ struct TLSProbeTests {
         #expect(grid.cells[..<2].allSatisfy { $0.daysLeft == 89 })
         #expect(grid.cells[2...].allSatisfy { ($0.daysLeft ?? 0) < 0 }, "the stale load balancer's certificate has expired")
         #expect(grid.inconsistentHosts == ["api.zoo.test", "zoo.test"])
+        #expect(grid.cells[..<2].allSatisfy { $0.status == .pass && $0.summary == "covered" })
+        #expect(grid.cells[2...].allSatisfy { $0.status == .fail && $0.summary == "covered, but leaf zoo.test expired on 2025-01-01" })
+    }
+
+    @Test("a name covered by an expired, self-signed or untrusted certificate is no pass in the grid", arguments: [
+        (CertificateZoo.Leaf.expired, true, "covered, but leaf zoo.test expired on 2025-01-01"),
+        (.selfSigned, true, "covered, but self-signed certificate (zoo.test): nobody vouches for it"),
+        (.valid, false, "covered, but untrusted: unable to get local issuer certificate"),
+        (.wrongHost, true, "NOT covered"),
+    ])
+    func coverageOfBadCertificates(leaf: CertificateZoo.Leaf, trust: Bool, summary: String) async throws {
+        let outcome = try await inspect(leaf, trust: trust)
+        guard case .tls(let results) = outcome.evidence else { Issue.record("no evidence"); return }
+        let probe = try endpointProbe("{ id: t, host: api.zoo.test, port: 1, address: 127.0.0.1 }", zoo: zoo)
+        let grid = CoverageGrid(endpoints: [probe.endpoint], results: ["t": results])
+        #expect(grid.cells.map(\.status) == [.fail])
+        #expect(grid.cells.map(\.summary) == [summary])
     }
 
     @Test("a wildcard covers one label: not the apex, not two levels")
@@ -151,15 +170,58 @@ struct TLSProbeTests {
         #expect(only12.detail == "TLSv1.2 negotiated, the plan requires TLS 1.3 or later")
     }
 
-    @Test("stapled OCSP: good, revoked, or missing when the plan requires it")
+    @Test("the staple is always read: revoked is red under any settings; the plan only decides about a missing one")
     func stapling() async throws {
-        let good = try await inspect(.valid, options: ["-status_file", zoo.ocspResponse(.valid)], endpoint: ", ocsp_stapling: true")
+        let revoked = try await inspect(.revoked, options: ["-status_file", zoo.ocspResponse(.revoked)])
+        #expect(revoked.status == .fail)
+        #expect(revoked.detail == "stapled OCSP says the certificate is revoked")
+        #expect(revoked.observed["ocsp"] == .text("revoked"))
+        let good = try await inspect(.valid, options: ["-status_file", zoo.ocspResponse(.valid)])
         #expect(good.status == .pass, "\(good.detail)")
         #expect(good.observed["ocsp"] == .text("good"))
-        let revoked = try await inspect(.revoked, options: ["-status_file", zoo.ocspResponse(.revoked)], endpoint: ", ocsp_stapling: true")
-        #expect(revoked.detail == "stapled OCSP says the certificate is revoked")
+        let required = try await inspect(.valid, options: ["-status_file", zoo.ocspResponse(.valid)], endpoint: ", ocsp_stapling: true")
+        #expect(required.status == .pass, "\(required.detail)")
+        let revokedRequired = try await inspect(.revoked, options: ["-status_file", zoo.ocspResponse(.revoked)], endpoint: ", ocsp_stapling: true")
+        #expect(revokedRequired.detail == "stapled OCSP says the certificate is revoked")
         let none = try await inspect(.valid, endpoint: ", ocsp_stapling: true")
         #expect(none.detail == "no stapled OCSP response")
+        let noneOptional = try await inspect(.valid)
+        #expect(noneOptional.status == .pass)
+        #expect(noneOptional.observed["ocsp"] == .text("none"))
+        // A "good" about another certificate says nothing about this one.
+        let foreign = try await inspect(.ecdsa, options: ["-status_file", zoo.ocspResponse(.valid)])
+        #expect(foreign.status == .warn)
+        #expect(foreign.detail == "stapled OCSP response is for another certificate")
+        let foreignRequired = try await inspect(.ecdsa, options: ["-status_file", zoo.ocspResponse(.valid)], endpoint: ", ocsp_stapling: true")
+        #expect(foreignRequired.status == .fail)
+    }
+
+    @Test("the staple's status agrees with openssl s_client -status")
+    func staplingAgreesWithOpenSSL() async throws {
+        for leaf in [CertificateZoo.Leaf.valid, .revoked] {
+            let server = try OpenSSLServer(certificate: zoo.certificate(leaf), key: zoo.key(leaf), extras: zoo.issuer(leaf),
+                                           options: ["-status_file", zoo.ocspResponse(leaf)])
+            defer { server.stop() }
+            let probe = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: \"\(zoo.rootCA)\" }", zoo: zoo)
+            let ours = await probe.run(at: .zero).observed["ocsp"]
+            let reference = try runCommand("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "api.zoo.test",
+                                                                "-status", "-CAfile", zoo.rootCA], in: zoo.directory)
+            let status = reference.split(separator: "\n").first { $0.contains("Cert Status:") }?
+                .split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+            #expect(status != nil, "openssl printed no Cert Status")
+            #expect(ours == .text(status ?? "?"), "openssl says \(status ?? "nothing")")
+        }
+    }
+
+    @Test("expiry counts the earliest notAfter in the chain: an intermediate that expires before the leaf")
+    func intermediateExpiresFirst() async throws {
+        let outcome = try await inspect(.shortIntermediate, endpoint: ", warning_days: 30, critical_days: 7")
+        #expect(outcome.status == .warn)
+        #expect(outcome.detail.hasPrefix("intermediate Zoo Short Intermediate expires in 20 days ("), "\(outcome.detail)")
+        #expect(outcome.observed["days_left"] == .number(20))
+        // Under the defaults, the line says whose threshold made it yellow.
+        let defaults = try await inspect(.shortIntermediate)
+        #expect(defaults.detail.hasSuffix("); a warning under 30 days (Flightdeck's default)"), "\(defaults.detail)")
     }
 
     @Test("a server that never speaks, or stalls mid-handshake, is a timeout; a closed port is refused")

@@ -10,6 +10,8 @@ public struct CertificateZoo: Sendable {
     public enum Leaf: String, CaseIterable, Sendable {
         case valid, ecdsa, expired, notYetValid, expiredIntermediate, wrongHost, wildcard, selfSigned
         case rsa1024, sha1, revoked
+        /// Issued by an intermediate that expires (in 20 days) long before the leaf (89 days).
+        case shortIntermediate
     }
 
     public var rootCA: String { "\(directory)/root.pem" }
@@ -19,7 +21,13 @@ public struct CertificateZoo: Sendable {
     /// Extra certificates in the wrong order: the root before the intermediate.
     public var misorderedExtras: String { "\(directory)/misordered.extras.pem" }
     /// The certificate that issued `leaf`, as a server sends it after the leaf.
-    public func issuer(_ leaf: Leaf) -> String { "\(directory)/\(leaf == .expiredIntermediate ? "oldinter" : "inter").pem" }
+    public func issuer(_ leaf: Leaf) -> String {
+        switch leaf {
+        case .expiredIntermediate: "\(directory)/oldinter.pem"
+        case .shortIntermediate: "\(directory)/shortinter.pem"
+        default: "\(directory)/inter.pem"
+        }
+    }
     public func ocspResponse(_ leaf: Leaf) -> String { "\(directory)/\(leaf.rawValue).ocsp.der" }
 
     public static let names = ["zoo.test", "api.zoo.test"]
@@ -32,7 +40,7 @@ public struct CertificateZoo: Sendable {
         func write(_ text: String, _ name: String) throws { try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) }
 
         // Two CA databases: the root signs intermediates, the intermediates sign leaves.
-        for ca in ["root", "inter", "oldinter"] {
+        for ca in ["root", "inter", "oldinter", "shortinter"] {
             try write("", "\(ca).index")
             try write("1000\n", "\(ca).serial")
             try write("""
@@ -68,10 +76,12 @@ public struct CertificateZoo: Sendable {
             if let start, let end { arguments += ["-startdate", start, "-enddate", end] } else { arguments += ["-days", String(days)] }
             try openssl(arguments)
         }
-        // The intermediates: a good one, and one that expired a year ago.
-        for (name, subject, start, end) in [("inter", "Zoo Intermediate", nil, nil), ("oldinter", "Zoo Old Intermediate", "20240101000000Z", "20250101000000Z")] as [(String, String, String?, String?)] {
+        // The intermediates: a good one, one that expired a year ago, and one with 20 days left.
+        for (name, subject, start, end, days) in [("inter", "Zoo Intermediate", nil, nil, 365),
+                                                  ("oldinter", "Zoo Old Intermediate", "20240101000000Z", "20250101000000Z", 365),
+                                                  ("shortinter", "Zoo Short Intermediate", nil, nil, 21)] as [(String, String, String?, String?, Int)] {
             try openssl(["req"] + ec + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(subject)"])
-            try sign("root", csr: "\(name).csr", out: "\(name).pem", extensions: "ca_ext", start: start, end: end, days: 365)
+            try sign("root", csr: "\(name).csr", out: "\(name).pem", extensions: "ca_ext", start: start, end: end, days: days)
         }
 
         func leaf(_ leaf: Leaf, names: [String], keyOptions: [String] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
@@ -93,6 +103,7 @@ public struct CertificateZoo: Sendable {
         try leaf(.rsa1024, names: Self.names, keyOptions: ["-newkey", "rsa:1024", "-nodes"])
         try leaf(.sha1, names: Self.names, digest: "sha1")
         try leaf(.revoked, names: Self.names)
+        try leaf(.shortIntermediate, names: Self.names, issuer: "shortinter")
         try openssl(["req", "-x509"] + ec + ["-keyout", "selfSigned.key", "-out", "selfSigned.pem", "-days", "90", "-subj", "/CN=zoo.test",
                      "-addext", "subjectAltName=DNS:zoo.test,DNS:api.zoo.test"])
         try fm.copyItem(atPath: "\(directory)/selfSigned.pem", toPath: "\(directory)/selfSigned.chain.pem")

@@ -120,12 +120,13 @@ public struct AlarmEngine: Sendable {
             }
 
             if let certificate = track.certificate, let days = certificateDays[id] {
-                if certificate.days <= days.critical {
-                    raise("certificate", .critical, since: certificate.since,
-                          "\(id): a certificate expires in \(certificate.days) days (critical at \(days.critical))")
-                } else if certificate.days <= days.warning {
-                    raise("certificate", .warning, since: certificate.since,
-                          "\(id): a certificate expires in \(certificate.days) days (warning at \(days.warning))")
+                // The same lines as the TLS check's: red (critical) under the critical days.
+                let left = certificate.days
+                let when = left < 0 ? "expired \(TLSEvaluation.days(-left)) ago" : (left == 0 ? "expires today" : "expires in \(TLSEvaluation.days(left))")
+                if left < days.critical {
+                    raise("certificate", .critical, since: certificate.since, "\(id): a certificate \(when) (critical under \(days.critical) days)")
+                } else if left < days.warning {
+                    raise("certificate", .warning, since: certificate.since, "\(id): a certificate \(when) (warning under \(days.warning) days)")
                 }
             }
 

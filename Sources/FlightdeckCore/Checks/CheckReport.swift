@@ -62,10 +62,25 @@ public enum ObservedValue: Sendable, Equatable, Encodable {
         var container = encoder.singleValueContainer()
         switch self {
         case .text(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
+        case .number(let value):
+            if let whole = Self.whole(value) { try container.encode(whole) } else { try container.encode(value) }
         case .flag(let value): try container.encode(value)
         case .list(let value): try container.encode(value)
         }
+    }
+
+    /// The value as a person reads it: `200`, not `200.0`; `12.5`; `yes`; a list one per line.
+    public var display: String {
+        switch self {
+        case .text(let text): text
+        case .number(let number): Self.whole(number).map(String.init) ?? String(number)
+        case .flag(let flag): flag ? "yes" : "no"
+        case .list(let items): items.joined(separator: "\n")
+        }
+    }
+
+    private static func whole(_ value: Double) -> Int? {
+        value.rounded() == value && abs(value) < 1e15 ? Int(value) : nil
     }
 }
 

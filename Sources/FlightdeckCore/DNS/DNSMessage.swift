@@ -117,15 +117,25 @@ public struct DNSQuestion: Sendable, Equatable {
 public struct DNSRecord: Sendable, Equatable {
     public var name: DNSName
     public var recordClass: UInt16
-    public var ttl: UInt32
+    /// The TTL exactly as sent.
+    public var wireTTL: UInt32
+    /// The TTL to use: the one sent, except that one with the top bit set counts as 0
+    /// (RFC 2181 section 8).
+    public var ttl: UInt32 {
+        get { ttlOutOfRange ? 0 : wireTTL }
+        set { wireTTL = newValue }
+    }
     public var data: RecordData
 
     public var type: DNSRecordType { data.type }
 
+    /// Whether the sent TTL had its top bit set (and so counts as 0).
+    public var ttlOutOfRange: Bool { wireTTL > UInt32(Int32.max) }
+
     public init(name: DNSName, ttl: UInt32, data: RecordData, recordClass: UInt16 = 1) {
         self.name = name
         self.recordClass = recordClass
-        self.ttl = ttl
+        wireTTL = ttl
         self.data = data
     }
 }

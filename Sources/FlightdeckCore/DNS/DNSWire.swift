@@ -274,7 +274,7 @@ struct WireWriter {
         try name(record.name)
         uint16(record.type.code)
         uint16(record.recordClass)
-        uint32(record.ttl)
+        uint32(record.wireTTL)
         let lengthAt = bytes.count
         uint16(0)
         switch record.data {

@@ -6,12 +6,16 @@ public struct DelegationReport: Sendable, Equatable {
         case expected = "new nameservers", previous = "old nameservers", mixed = "a mix", other = "other nameservers", unknown
     }
 
+    /// A parent server's referral, or a resolver's cached NS set for the zone.
     public struct ParentView: Sendable, Equatable {
         public var server: DNSServerRef
         public var nameservers: [DNSName]
         public var ttl: UInt32?
         public var delegation: Delegation
         public var note: String?
+        /// The parent zone's SOA serial on this server (the registry's side of the change).
+        public var serial: UInt32?
+        public var at: Duration = .zero
     }
 
     public struct AuthorityView: Sendable, Equatable {
@@ -27,6 +31,8 @@ public struct DelegationReport: Sendable, Equatable {
 
     public var zone: DNSName
     public var parents: [ParentView]
+    /// What each of the plan's resolvers has cached for the zone's NS set.
+    public var resolverViews: [ParentView]
     public var authorities: [AuthorityView]
     public var expected: [DNSName]
     public var previous: [DNSName]
@@ -35,25 +41,22 @@ public struct DelegationReport: Sendable, Equatable {
     ///   - referrals: each parent server's answer to `zone NS`, asked non-recursively.
     ///   - apex: each authoritative server's answer to `zone NS`.
     ///   - soa: each authoritative server's answer to `zone SOA`.
+    ///   - parentSOA: each parent server's answer to the parent zone's SOA.
+    ///   - cached: each resolver's answer to `zone NS`, asked recursively.
     public init(zone: DNSName, expected: [DNSName], previous: [DNSName], referrals: [DNSObservation],
-                apex: [DNSObservation], soa: [DNSObservation]) {
+                apex: [DNSObservation], soa: [DNSObservation], parentSOA: [DNSObservation] = [], cached: [DNSObservation] = []) {
         self.zone = zone
         self.expected = expected
         self.previous = previous
-        parents = referrals.map { observation in
-            guard case .response(let message) = observation.outcome else {
-                return ParentView(server: observation.server, nameservers: [], ttl: nil, delegation: .unknown,
-                                  note: Self.describe(observation.outcome))
-            }
-            let records = (message.authority + message.answers).filter { $0.name == zone && $0.type == .ns }
-            let names = records.compactMap { record -> DNSName? in
-                if case .ns(let name) = record.data { return name }
-                return nil
-            }
-            return ParentView(server: observation.server, nameservers: names.sorted(), ttl: records.map(\.ttl).min(),
-                              delegation: Self.classify(names, expected: expected, previous: previous),
-                              note: names.isEmpty ? "no referral (\(message.responseCode))" : nil)
+        var parents = Self.views(referrals, zone: zone, expected: expected, previous: previous)
+        for index in parents.indices {
+            let server = parents[index].server
+            guard let answer = parentSOA.first(where: { $0.server == server }), case .response(let message) = answer.outcome,
+                  let record = message.answers.first(where: { $0.type == .soa }), case .soa(let fields) = record.data else { continue }
+            parents[index].serial = fields.serial
         }
+        self.parents = parents
+        resolverViews = Self.views(cached, zone: zone, expected: expected, previous: previous)
         authorities = apex.map { observation in
             var view = AuthorityView(server: observation.server, apexNameservers: [], nsTTL: nil, serial: nil, lame: false, note: nil)
             switch observation.outcome {
@@ -76,6 +79,32 @@ public struct DelegationReport: Sendable, Equatable {
                 view.serial = fields.serial
             }
             return view
+        }
+    }
+
+    private static func views(_ observations: [DNSObservation], zone: DNSName, expected: [DNSName], previous: [DNSName]) -> [ParentView] {
+        observations.map { observation in
+            guard case .response(let message) = observation.outcome else {
+                return ParentView(server: observation.server, nameservers: [], ttl: nil, delegation: .unknown,
+                                  note: Self.describe(observation.outcome), at: observation.at)
+            }
+            let records = (message.authority + message.answers).filter { $0.name == zone && $0.type == .ns }
+            let names = records.compactMap { record -> DNSName? in
+                if case .ns(let name) = record.data { return name }
+                return nil
+            }
+            return ParentView(server: observation.server, nameservers: names.sorted(), ttl: records.map(\.ttl).min(),
+                              delegation: Self.classify(names, expected: expected, previous: previous),
+                              note: names.isEmpty ? "no referral (\(message.responseCode))" : nil, at: observation.at)
+        }
+    }
+
+    /// Resolvers that still answer with an NS set other than the new one, and until when
+    /// their cached copy lasts (when they said how long it has left).
+    public var oldDelegationCached: [(server: DNSServerRef, until: Duration)] {
+        resolverViews.compactMap { view in
+            guard !view.nameservers.isEmpty, view.delegation != .expected, let ttl = view.ttl else { return nil }
+            return (view.server, view.at + .seconds(Int(ttl)))
         }
     }
 

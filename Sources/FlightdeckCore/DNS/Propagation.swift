@@ -46,22 +46,35 @@ public struct DNSObservation: Sendable, Equatable {
 public struct PropagationCell: Sendable, Equatable {
     public enum State: String, Sendable, Equatable, CaseIterable {
         case match, previous = "still old", other, nxdomain = "NXDOMAIN", nodata = "NODATA"
+        /// A CNAME whose chain could not be followed to a record of the type asked.
+        case alias = "CNAME"
         case servfail = "SERVFAIL", refused = "REFUSED", timeout, error
+
+        /// The server gave an answer about the record (right or wrong), rather than failing.
+        public var answered: Bool {
+            switch self {
+            case .match, .previous, .other, .nxdomain, .nodata, .alias: true
+            case .servfail, .refused, .timeout, .error: false
+            }
+        }
     }
 
     public var server: DNSServerRef
     public var state: State
-    /// The values seen, for people (sanitised).
+    /// The values seen, for people (sanitised); a CNAME chain shows as `CNAME target → value`.
     public var values: [String]
-    /// The TTL the answer carried (for a resolver: what its cache has left).
+    /// The TTL the answer carried (for a resolver: what its cache has left); for NXDOMAIN and
+    /// NODATA, the negative-caching TTL from the SOA (RFC 2308).
     public var ttl: UInt32?
     public var authoritative: Bool
     public var at: Duration
-    /// For errors: why.
+    /// For errors: why. For a TTL with its top bit set: that it was read as 0.
     public var note: String?
 
-    /// Classifies `observation` for a record of `type` named `name`.
-    public init(observation: DNSObservation, name: DNSName, type: DNSRecordType, expected: Set<String>, previous: Set<String>) {
+    /// Classifies `observation` for a record of `type` named `name`. `aliases` holds the
+    /// records found (through a resolver) at the end of CNAME chains that left the answer.
+    public init(observation: DNSObservation, name: DNSName, type: DNSRecordType, expected: Set<String>, previous: Set<String>,
+                aliases: [DNSName: [DNSRecord]] = [:]) {
         server = observation.server
         at = observation.at
         values = []
@@ -72,14 +85,18 @@ public struct PropagationCell: Sendable, Equatable {
         case .timeout:
             state = .timeout
         case .failure(let reason):
-            state = .error
+            state = reason.hasPrefix("refused") ? .refused : .error
             note = reason
         case .response(let message):
             authoritative = message.flags.authoritative
+            if message.answers.contains(where: \.ttlOutOfRange) || message.authority.contains(where: \.ttlOutOfRange) {
+                note = "a TTL had its top bit set (\(message.answers.first(where: \.ttlOutOfRange)?.wireTTL ?? 0)): read as 0 (RFC 2181 section 8)"
+            }
             switch message.responseCode {
             case .noError: break
             case .nameError:
                 state = .nxdomain
+                ttl = Self.negativeTTL(message)
                 return
             case .serverFailure:
                 state = .servfail
@@ -92,15 +109,27 @@ public struct PropagationCell: Sendable, Equatable {
                 note = "answered \(message.responseCode)"
                 return
             }
-            let records = Self.answerRecords(message, name: name, type: type)
+            var records = Self.answerRecords(message, name: name, type: type)
+            var chain: String?
+            if records.isEmpty, let target = Self.danglingAlias(message, name: name, type: type) {
+                chain = "CNAME \(target.text)."
+                records = aliases[target] ?? []
+                guard !records.isEmpty else {
+                    state = .alias
+                    values = [chain!]
+                    ttl = message.answers.filter { $0.type == .cname }.map(\.ttl).min()
+                    return
+                }
+            }
             guard !records.isEmpty else {
                 // No answer and no authority: a referral or a lame server, not an empty record set.
                 state = message.answers.isEmpty && !message.flags.authoritative && observation.server.role != .resolver
                     ? .error : .nodata
-                if state == .error { note = "not authoritative for the zone (lame)" }
+                if state == .error { note = "not authoritative for the zone (lame)" } else { ttl = Self.negativeTTL(message) }
                 return
             }
-            values = records.map(\.data.display)
+            let prefix = chain.map { "\($0) → " } ?? ""
+            values = records.map { prefix + $0.data.display }
             ttl = records.map(\.ttl).min()
             let seen = Set(records.map(\.data.comparable))
             if seen == expected {
@@ -127,8 +156,50 @@ public struct PropagationCell: Sendable, Equatable {
         return []
     }
 
+    /// Where a CNAME chain in the answer leads when the answer stops before a record of
+    /// `type` (an authoritative server hands out a CNAME to a name outside its zone and stops
+    /// there): the name a resolver would go on to ask.
+    public static func danglingAlias(_ message: DNSMessage, name: DNSName, type: DNSRecordType) -> DNSName? {
+        guard type != .cname else { return nil }
+        var owner = name
+        var followed = false
+        for _ in 0..<16 {
+            if message.answers.contains(where: { $0.name == owner && $0.type == type }) { return nil }
+            guard let alias = message.answers.first(where: { $0.name == owner && $0.type == .cname }),
+                  case .cname(let target) = alias.data else { return followed ? owner : nil }
+            owner = target
+            followed = true
+        }
+        return nil
+    }
+
+    /// RFC 2308: a negative answer is cached for the lesser of the SOA's TTL and its minimum.
+    private static func negativeTTL(_ message: DNSMessage) -> UInt32? {
+        guard let soa = message.authority.first(where: { $0.type == .soa }), case .soa(let fields) = soa.data else { return nil }
+        return min(soa.ttl, fields.minimum)
+    }
+
     /// Whether a resolver showing this may still hand out a stale answer.
     var isFresh: Bool { state == .match }
+}
+
+/// When a record counts as propagated: the plan's `dns.converged_when`.
+public enum ConvergenceQuorum: Sendable, Equatable, CustomStringConvertible {
+    /// Every resolver that answers sees the new value, and more than half of them answer: a
+    /// broken public resolver is named, not waited for.
+    case allAnswering
+    /// Every resolver sees the new value; one that fails holds the record yellow.
+    case allResolvers
+    /// At least this share (0 to 1) of all resolvers sees the new value.
+    case atLeast(Double)
+
+    public var description: String {
+        switch self {
+        case .allAnswering: "all answering"
+        case .allResolvers: "all resolvers"
+        case .atLeast(let share): "at least \(Int((share * 100).rounded()))%"
+        }
+    }
 }
 
 /// The grid for one record: every server's cell, what convergence means, and when the last
@@ -139,12 +210,13 @@ public struct RecordPropagation: Sendable, Equatable {
     /// The previous record's TTL as the old provider serves it, if known.
     public var previousTTL: UInt32?
 
-    public init(record: DNSRecordExpectation, observations: [DNSObservation], previousTTL: UInt32? = nil) {
+    public init(record: DNSRecordExpectation, observations: [DNSObservation], previousTTL: UInt32? = nil,
+                aliases: [DNSName: [DNSRecord]] = [:]) {
         self.record = record
         let expected = Set(record.expected.map { RecordValue.normalize($0, type: record.type) })
         let previous = Set(record.previous.map { RecordValue.normalize($0, type: record.type) })
         cells = observations.map {
-            PropagationCell(observation: $0, name: record.name, type: record.type, expected: expected, previous: previous)
+            PropagationCell(observation: $0, name: record.name, type: record.type, expected: expected, previous: previous, aliases: aliases)
         }
         // The old provider's own answer tells how long caches may keep the old value.
         self.previousTTL = previousTTL ?? cells.filter { $0.server.role == .previousAuthority && $0.state != .match }
@@ -153,6 +225,10 @@ public struct RecordPropagation: Sendable, Equatable {
 
     public var resolverCells: [PropagationCell] { cells.filter { $0.server.role == .resolver } }
     public var newAuthorityCells: [PropagationCell] { cells.filter { $0.server.role == .expectedAuthority } }
+    /// Resolvers that answered about the record, rightly or wrongly.
+    public var answeringResolvers: [PropagationCell] { resolverCells.filter(\.state.answered) }
+    /// Resolvers that failed: SERVFAIL, REFUSED, silence, errors. Named, never counted as stale.
+    public var failingResolvers: [PropagationCell] { resolverCells.filter { !$0.state.answered } }
 
     /// The share of public resolvers that see exactly the expected values, 0 to 1.
     public var converged: Double {
@@ -161,29 +237,40 @@ public struct RecordPropagation: Sendable, Equatable {
         return Double(resolvers.filter(\.isFresh).count) / Double(resolvers.count)
     }
 
-    /// The latest moment a resolver may still answer with something other than the expected
-    /// values. A stale answer lasts its remaining TTL; a resolver not yet seen fresh may hold
-    /// the previous record for its full TTL. And until the old delegation has expired from
-    /// every cache (`delegation`), a resolver may fetch the old record again from the old
-    /// servers, so nothing is certain before that moment plus the previous record's TTL.
-    /// Nil when converged, or when it cannot be known yet (the parent still delegates to the
-    /// old servers, or no TTL is known for the old value).
+    /// Whether the resolvers have converged by `quorum`.
+    public func isConverged(_ quorum: ConvergenceQuorum) -> Bool {
+        let resolvers = resolverCells
+        let fresh = resolvers.filter(\.isFresh).count
+        switch quorum {
+        case .allAnswering:
+            let answering = answeringResolvers.count
+            return answering * 2 > resolvers.count && fresh == answering
+        case .allResolvers:
+            return fresh == resolvers.count
+        case .atLeast(let share):
+            return Double(fresh) >= (share * Double(resolvers.count)).rounded(.up) - 1e-9
+        }
+    }
+
+    /// The latest moment an answering resolver may still answer with something other than
+    /// the expected values: each stale answer lasts the TTL it was given (negative answers
+    /// their negative TTL), a moment that stays put from poll to poll. Until the old
+    /// delegation has expired from every cache (`delegation`), a resolver may fetch the old
+    /// record again from the old servers, so nothing is certain before that moment plus the
+    /// previous record's TTL. Failing resolvers have no cache to wait for and do not count.
+    /// Nil when converged, or when it cannot be known (the parent still delegates to the old
+    /// servers, or a stale answer came without a TTL).
     public func eta(delegation: DelegationTiming? = nil) -> Duration? {
         var latest: Duration?
-        for cell in resolverCells where !cell.isFresh {
-            var until: Duration?
-            switch cell.state {
-            case .previous, .other:
-                until = cell.ttl.map { cell.at + .seconds(Int($0)) }
-            default:
-                until = previousTTL.map { cell.at + .seconds(Int($0)) }
-            }
+        for cell in answeringResolvers where !cell.isFresh {
+            guard var until = cell.ttl.map({ cell.at + .seconds(Int($0)) }) else { return nil }
             if let delegation {
-                guard let oldDelegationExpires = delegation.oldDelegationExpires else { return nil }
-                let refetched = previousTTL.map { oldDelegationExpires + .seconds(Int($0)) } ?? oldDelegationExpires
-                until = max(until ?? refetched, refetched)
+                guard delegation.parentDelegatesToNew else { return nil }
+                if let oldDelegationExpires = delegation.oldDelegationExpires {
+                    let refetched = previousTTL.map { oldDelegationExpires + .seconds(Int($0)) } ?? oldDelegationExpires
+                    until = max(until, refetched)
+                }
             }
-            guard let until else { return nil }
             latest = max(latest ?? until, until)
         }
         return latest
@@ -196,27 +283,35 @@ public struct RecordPropagation: Sendable, Equatable {
 }
 
 /// How a DNS record check reads: red when a new authoritative server disagrees with the
-/// plan, yellow while public resolvers converge, green when all see the expected values.
+/// plan, or when nothing of the plan vouches for the value; yellow while public resolvers
+/// converge on a value the new nameservers serve; green when they have converged.
 public struct DNSRecordVerdict: Sendable, Equatable {
     public var status: CheckStatus
     public var detail: String
 
-    /// - Parameter wallClock: turns the poller's clock into a time people read, for the ETA.
-    public init(_ propagation: RecordPropagation, delegation: DelegationTiming? = nil, now: Duration,
-                describeTime: (Duration) -> String) {
+    /// - Parameters:
+    ///   - failingSince: when each failing resolver started failing, on the poller's clock.
+    ///   - describeTime: turns the poller's clock into a time people read, for the ETA.
+    public init(_ propagation: RecordPropagation, delegation: DelegationTiming? = nil, quorum: ConvergenceQuorum = .allAnswering,
+                failingSince: [DNSServerRef: Duration] = [:], now: Duration, describeTime: (Duration) -> String) {
         guard !propagation.cells.isEmpty else {
             status = .unknown
             detail = "nobody to ask: the plan names no resolvers and no nameserver addresses"
             return
         }
+        let expected = propagation.record.expected.joined(separator: ", ")
         if let first = propagation.disagreeingAuthorities.first {
             status = .fail
-            let expected = propagation.record.expected.joined(separator: ", ")
             switch first.state {
             case .timeout:
                 detail = "new nameserver \(first.server) did not answer in time"
             case .error:
                 detail = "new nameserver \(first.server): \(first.note ?? "no usable answer")"
+            case .refused where first.note != nil:
+                detail = "new nameserver \(first.server): \(first.note ?? "no usable answer")"
+            case .alias:
+                detail = "new nameserver \(first.server) answers \(first.values.joined(separator: ", ")), which does not resolve to "
+                    + "\(propagation.record.type): the plan expects an \(propagation.record.type) of \(expected) where the zone has a CNAME"
             default:
                 let seen = first.values.isEmpty ? first.state.rawValue : first.values.joined(separator: ", ")
                 detail = "new nameserver \(first.server) answers \(seen), expected \(expected)"
@@ -227,33 +322,65 @@ public struct DNSRecordVerdict: Sendable, Equatable {
         }
         let resolvers = propagation.resolverCells
         let fresh = resolvers.filter(\.isFresh).count
-        guard fresh < resolvers.count else {
+        let failing = propagation.failingResolvers
+        let failingText = failing.prefix(3).map { cell in
+            let word = cell.state == .timeout ? "silent" : cell.state.rawValue
+            return "\(cell.server.name) \(word)" + (failingSince[cell.server].map { " since \(describeTime($0))" } ?? "")
+        }.joined(separator: ", ") + (failing.count > 3 ? " and \(failing.count - 3) more" : "")
+        let failingNote = failing.isEmpty ? "" : "; failing: \(failingText)"
+        // Only a new nameserver of the plan vouches for the value: without one, resolvers that
+        // disagree are not "catching up", they may be right.
+        let confirmed = !propagation.newAuthorityCells.isEmpty
+        if resolvers.isEmpty {
+            status = confirmed ? .pass : .unknown
+            detail = confirmed ? "the new nameservers serve the expected values" : "nobody to ask about \(propagation.record.name)"
+            return
+        }
+        if propagation.isConverged(quorum) {
             status = .pass
-            detail = resolvers.isEmpty ? "the new nameservers serve the expected values" : "converged: all \(resolvers.count) resolvers see the new value"
+            detail = fresh == resolvers.count
+                ? "converged: all \(resolvers.count) resolvers see the new value"
+                : "converged (\(quorum)): \(fresh) of \(resolvers.count) resolvers see the new value\(failingNote)"
+            return
+        }
+        let answering = propagation.answeringResolvers.count
+        guard confirmed else {
+            let seen = propagation.answeringResolvers.first { !$0.isFresh }.map { " (\($0.server.name): \($0.values.isEmpty ? $0.state.rawValue : $0.values.joined(separator: ", ")))" } ?? ""
+            status = fresh == 0 ? .fail : .unknown
+            detail = "no nameserver of the plan confirms \(expected): \(fresh) of \(resolvers.count) resolvers see it\(seen)\(failingNote)"
+            return
+        }
+        if quorum == .allAnswering, answering * 2 <= resolvers.count {
+            status = .unknown
+            detail = "only \(answering) of \(resolvers.count) resolvers answer, too few to judge\(failingNote)"
             return
         }
         status = .warn
         let stale = resolvers.filter { $0.state == .previous }.count
-        var text = "converging: \(fresh) of \(resolvers.count) resolvers see the new value"
+        var text = "converging: \(fresh) of \(quorum == .allAnswering && !failing.isEmpty ? answering : resolvers.count)"
+            + "\(quorum == .allAnswering && !failing.isEmpty ? " answering" : "") resolvers see the new value"
         if stale > 0 { text += ", \(stale) still old" }
         if let eta = propagation.eta(delegation: delegation) {
             text += "; stale caches expire by \(describeTime(eta))"
             if eta > now { text += " (in \(formatSpan(eta - now)))" }
-        } else if delegation != nil, delegation?.oldDelegationExpires == nil {
+        } else if let delegation, !delegation.parentDelegatesToNew {
             text += "; ETA unknown until the parent delegates to the new nameservers"
         } else {
-            text += "; ETA unknown (no TTL for the old value yet)"
+            text += "; ETA unknown (a stale answer came without a TTL)"
         }
-        detail = text
+        detail = text + failingNote
     }
 }
 
-/// What the delegation tells record ETAs: when the last cached copy of the old delegation
-/// expires (nil while the parent still delegates to the old servers).
+/// What the delegation tells record ETAs: whether the parent points at the new servers,
+/// and when the last cached copy of the old delegation expires, when that is known.
 public struct DelegationTiming: Sendable, Equatable {
+    public var parentDelegatesToNew: Bool
+    /// Nil when nothing observed says an old delegation is still cached.
     public var oldDelegationExpires: Duration?
 
-    public init(oldDelegationExpires: Duration?) {
+    public init(parentDelegatesToNew: Bool, oldDelegationExpires: Duration?) {
+        self.parentDelegatesToNew = parentDelegatesToNew
         self.oldDelegationExpires = oldDelegationExpires
     }
 }

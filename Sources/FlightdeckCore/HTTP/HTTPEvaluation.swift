@@ -38,6 +38,7 @@ public struct HTTPEvaluation: Sendable, Equatable {
             return
         }
         var summary = "\(code) in \(Self.milliseconds(exchange.timings.total))"
+        if let cut = Self.truncation(exchange) { summary += "; \(cut)" }
         if check.mode == .hls {
             let judged = Self.judgePlaylist(check: check, exchange: playlist ?? exchange, previous: previousLive, now: now)
             liveState = judged.state
@@ -90,21 +91,21 @@ public struct HTTPEvaluation: Sendable, Equatable {
         for header in expect.headers {
             if let problem = headerProblem(header, in: exchange) { return problem }
         }
-        let needsBody = !expect.bodyContains.isEmpty || expect.bodyMatches != nil || !expect.json.isEmpty
-        if needsBody, exchange.bodyTruncated {
-            return "body longer than the \(exchange.body.count)-byte cap; its content was not checked"
-        }
+        // A body cut at the cap is judged on what was read, and says so.
+        let which = exchange.bodyTruncated ? "the first \(byteCount(exchange.body.count)) of the body" : "body"
         let body = String(decoding: exchange.body, as: UTF8.self)
         for needle in expect.bodyContains where !body.contains(needle) {
-            return "body does not contain \"\(needle)\"; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+            return "\(which) does not contain \"\(needle)\"; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
         }
         if let pattern = expect.bodyMatches, let regex = try? NSRegularExpression(pattern: pattern),
            regex.firstMatch(in: body, range: NSRange(body.startIndex..., in: body)) == nil {
-            return "body does not match /\(pattern)/; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+            return "\(which) does not match /\(pattern)/; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
         }
         if !expect.json.isEmpty {
             guard let document = try? JSONSerialization.jsonObject(with: Data(exchange.body), options: [.fragmentsAllowed]) else {
-                return "body is not JSON; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+                return exchange.bodyTruncated
+                    ? "\(which) is not a whole JSON document (the body was cut at the cap)"
+                    : "body is not JSON; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
             }
             for assertion in expect.json {
                 let value = JSONPath.value(at: assertion.path, in: document)
@@ -188,11 +189,33 @@ public struct HTTPEvaluation: Sendable, Equatable {
             if let value { observed[key] = .number(milliseconds(value, fractionDigits: 3)) }
         }
         observed["bytes"] = .number(Double(exchange.bytesReceived))
+        if exchange.bodyTruncated {
+            observed["body_truncated"] = .flag(true)
+            if let declared = exchange.header("Content-Length") { observed["content_length"] = .text(RemoteText.sanitize(declared, limit: 30)) }
+        }
         if let address = exchange.remoteAddress { observed["address"] = .text(address) }
         if let version = exchange.httpVersion { observed["http_version"] = .text(version) }
         if exchange.redirects > 0 { observed["redirects"] = .number(Double(exchange.redirects)) }
         if !exchange.body.isEmpty { observed["body_excerpt"] = .text(RemoteText.sanitize(exchange.body, limit: 200)) }
         return observed
+    }
+
+    /// `body cut at the 1 MiB cap, of 10 GiB declared`, when the body was cut.
+    static func truncation(_ exchange: HTTPExchange) -> String? {
+        guard exchange.bodyTruncated else { return nil }
+        let declared = exchange.header("Content-Length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        return "body cut at the \(byteCount(exchange.body.count)) cap" + (declared.map { ", of \(byteCount(Int($0))) declared" } ?? "")
+            + "; what was read was checked"
+    }
+
+    /// `1 MiB`, `10 GiB`, `512 bytes`.
+    static func byteCount(_ count: Int) -> String {
+        let units = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, unit) in units where count >= size {
+            let value = Double(count) / Double(size)
+            return value.rounded() == value ? "\(Int(value)) \(unit)" : String(format: "%.1f %@", value, unit)
+        }
+        return count == 1 ? "1 byte" : "\(count) bytes"
     }
 
     static func describe(_ ranges: [ClosedRange<Int>]) -> String {

@@ -111,6 +111,8 @@ public struct DNSExpectations: Sendable, Equatable {
     /// The parent zone's servers; empty means "find them from the root".
     public var parentServers: [Nameserver]
     public var records: [DNSRecordExpectation]
+    /// When a record counts as propagated (`converged_when`).
+    public var quorum: ConvergenceQuorum = .allAnswering
 
     public static let empty = DNSExpectations(
         expectedNameservers: [], previousNameservers: [], parentServers: [], records: [])
@@ -245,6 +247,9 @@ public struct TLSEndpoint: Sendable, Equatable {
     public var covers: [DNSName]
     public var warningDays: Int
     public var criticalDays: Int
+    /// Whether the plan set `warning_days` or `critical_days`: the detail line says so, so
+    /// nobody has to guess why 5 days left is red.
+    public var expiryDaysFromPlan: Bool
     public var ipVersion: HTTPCheck.IPVersion
     public var caFile: String?
     /// Require a stapled OCSP response.

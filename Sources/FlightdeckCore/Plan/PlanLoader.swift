@@ -301,7 +301,7 @@ private struct PlanReading {
     // MARK: DNS
 
     private mutating func dnsSection(_ node: YAMLNode) -> DNSExpectations? {
-        guard let map = node.mapping(keys: ["nameservers", "parent", "records"]) else { return nil }
+        guard let map = node.mapping(keys: ["nameservers", "parent", "records", "converged_when"]) else { return nil }
         var expectations = DNSExpectations.empty
         if let nameservers = map["nameservers"]?.mapping(keys: ["expected", "previous"]) {
             expectations.expectedNameservers = nameservers.required("expected")?.list(nameserver) ?? []
@@ -309,7 +309,25 @@ private struct PlanReading {
         }
         expectations.parentServers = map["parent"]?.list(nameserver) ?? []
         expectations.records = map["records"]?.list { record($0) } ?? []
+        if let quorumNode = map["converged_when"] {
+            guard let quorum = Self.quorum(quorumNode.scalarText() ?? "") else {
+                quorumNode.report("`\(quorumNode.scalarText() ?? "")` is not a convergence rule",
+                                  hint: "`all answering` (the default: resolvers that fail are named, not waited for), `all resolvers`, or a share such as `90%`")
+                return expectations
+            }
+            expectations.quorum = quorum
+        }
         return expectations
+    }
+
+    private static func quorum(_ text: String) -> ConvergenceQuorum? {
+        switch text.lowercased() {
+        case "all answering": return .allAnswering
+        case "all resolvers", "all": return .allResolvers
+        default:
+            guard text.hasSuffix("%"), let percent = Double(text.dropLast()), percent > 0, percent <= 100 else { return nil }
+            return .atLeast(percent / 100)
+        }
     }
 
     /// A nameserver as a bare name, or `{name, addresses}`.
@@ -608,6 +626,10 @@ private struct PlanReading {
         let host = map.required("host")?.dnsName()
         let port = map["port"].map { $0.int(in: 1...65535) } ?? 443
         let address = map["address"]?.address()
+        if let address, let addressPort = address.port, let portNode = map["port"] {
+            portNode.report("port is given twice: `port` and the port in `address` (\(addressPort))",
+                            hint: "give it once: `address: \(address.host)` with `port`, or the address with its port alone")
+        }
         let covers = map["covers"].map { $0.list { $0.dnsName(allowWildcard: true) } } ?? host.map { [$0] }
         let warningDays = map["warning_days"].map { $0.int(in: 0...3650) } ?? TLSEndpoint.defaultWarningDays
         let criticalDays = map["critical_days"].map { $0.int(in: 0...3650) } ?? TLSEndpoint.defaultCriticalDays
@@ -624,8 +646,8 @@ private struct PlanReading {
         guard let id, let host, let port, let covers, let warningDays, let criticalDays, criticalDays <= warningDays,
               let ipVersion, let stapling, let minimumVersion, let severity else { return nil }
         return TLSEndpoint(
-            id: id, host: host, port: UInt16(port), address: address, covers: covers, warningDays: warningDays,
-            criticalDays: criticalDays, ipVersion: ipVersion, caFile: caFile, requireStapling: stapling,
+            id: id, host: host, port: UInt16(address?.port ?? UInt16(port)), address: address, covers: covers, warningDays: warningDays,
+            criticalDays: criticalDays, expiryDaysFromPlan: map["warning_days"] != nil || map["critical_days"] != nil, ipVersion: ipVersion, caFile: caFile, requireStapling: stapling,
             minimumVersion: minimumVersion, severity: severity, timing: timing(map))
     }
 

@@ -29,6 +29,25 @@ public struct CoverageGrid: Sendable, Equatable {
         public var fingerprint: String?
         /// Why there is no certificate to judge.
         public var failure: String?
+        /// The served certificate's own verdict (expired, self-signed, untrusted...), beside
+        /// the coverage fact: a name covered by a bad certificate is not a pass.
+        public var certificate: CheckStatus?
+        public var certificateDetail: String?
+
+        /// The worse of coverage and the certificate's own state.
+        public var status: CheckStatus {
+            if failure != nil || covered != true { return .fail }
+            return certificate ?? .unknown
+        }
+
+        /// `covered`, `NOT covered`, or why there was nothing to judge; with the
+        /// certificate's problem when it has one.
+        public var summary: String {
+            if let failure { return failure }
+            let coverage = covered == true ? "covered" : "NOT covered"
+            guard let certificate, certificate != .pass, let certificateDetail else { return coverage }
+            return "\(coverage), but \(certificateDetail)"
+        }
     }
 
     public var cells: [Cell]
@@ -42,7 +61,8 @@ public struct CoverageGrid: Sendable, Equatable {
                     return Cell(host: host.text, endpoint: endpoint.id, address: result.address,
                                 covered: leaf.map { HostnameCoverage.coveringName($0.dnsNames, host.text) != nil },
                                 daysLeft: result.evaluation?.daysLeft, fingerprint: leaf?.fingerprint,
-                                failure: result.failure)
+                                failure: result.failure, certificate: result.evaluation?.certificateStatus,
+                                certificateDetail: result.evaluation?.certificateProblem)
                 }
             }
         }

@@ -17,6 +17,11 @@ public struct TLSEvaluation: Sendable, Equatable {
     /// Every problem found, red ones first.
     public var findings: [String]
     public var coverage: [Coverage]
+    /// The certificate's own state, leaving out which names it covers: what the coverage
+    /// grid shows beside each name.
+    public var certificateStatus: CheckStatus
+    /// Its worst problem, when it has one.
+    public var certificateProblem: String?
     /// Days until the earliest expiry in the chain (negative when expired).
     public var daysLeft: Int?
     public var observed: [String: ObservedValue]
@@ -54,10 +59,12 @@ public struct TLSEvaluation: Sendable, Equatable {
         }
 
         // Names, keys, signatures, protocol, stapling.
+        var uncovered: [String] = []
         for item in coverage where item.coveredBy == nil {
             let names = chain.first?.dnsNames.joined(separator: ", ") ?? "none"
-            red.append("does not cover \(item.host) (certificate names: \(names.isEmpty ? "none" : names))")
+            uncovered.append("does not cover \(item.host) (certificate names: \(names.isEmpty ? "none" : names))")
         }
+        red += uncovered
         for (index, element) in chain.enumerated() {
             if element.keyType == "RSA", element.keyBits < 2048 {
                 red.append("weak key: RSA \(element.keyBits) bits (\(Self.role(index, in: chain)))")
@@ -69,32 +76,49 @@ public struct TLSEvaluation: Sendable, Equatable {
         if Self.versionRank(inspection.protocolVersion) < Self.versionRank("TLSv" + endpoint.minimumVersion.rawValue) {
             red.append("\(inspection.protocolVersion) negotiated, the plan requires TLS \(endpoint.minimumVersion.rawValue) or later")
         }
-        if endpoint.requireStapling {
-            switch inspection.ocsp {
-            case .good: break
-            case .none: red.append("no stapled OCSP response")
-            case .revoked: red.append("stapled OCSP says the certificate is revoked")
-            case .unknown: red.append("stapled OCSP status is unknown")
-            case .malformed: red.append("stapled OCSP response is malformed")
-            }
+        // The staple is always read: "revoked" is red whatever the plan says; the plan's
+        // `ocsp_stapling: true` decides whether a missing or unusable staple is red or a warning.
+        let unusable: String?
+        switch inspection.ocsp {
+        case .good: unusable = nil
+        case .revoked:
+            red.append("stapled OCSP says the certificate is revoked")
+            unusable = nil
+        case .none: unusable = endpoint.requireStapling ? "no stapled OCSP response" : nil
+        case .unknown: unusable = "stapled OCSP status is unknown"
+        case .malformed: unusable = "stapled OCSP response is malformed"
+        case .otherCertificate: unusable = "stapled OCSP response is for another certificate"
+        case .stale: unusable = "stapled OCSP response is out of date"
+        }
+        if let unusable {
+            if endpoint.requireStapling { red.append(unusable) } else { yellow.append(unusable) }
         }
 
-        // Expiry: the earliest in the chain, not just the leaf.
+        // Expiry: the earliest in the chain, not just the leaf. (An expired one is red above.)
         let earliest = chain.enumerated().min { $0.element.notAfter < $1.element.notAfter }
         if let earliest {
             let days = Int((earliest.element.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
             daysLeft = days
-            let what = "\(Self.role(earliest.offset, in: chain)) expires in \(days) day\(days == 1 ? "" : "s") (\(Self.day(earliest.element.notAfter)))"
+            let what = "\(Self.role(earliest.offset, in: chain)) expires in \(Self.days(days)) (\(Self.day(earliest.element.notAfter)))"
+            let whose = endpoint.expiryDaysFromPlan ? "the plan's" : "Flightdeck's default"
             if days >= 0, days < endpoint.criticalDays {
-                red.append(what)
+                red.append("\(what); red under \(endpoint.criticalDays) days (\(whose))")
             } else if days >= 0, days < endpoint.warningDays {
-                yellow.append(what)
+                yellow.append("\(what); a warning under \(endpoint.warningDays) days (\(whose))")
             }
         } else {
             daysLeft = nil
         }
 
         findings = red + yellow
+        let otherRed = red.filter { !uncovered.contains($0) }
+        if let first = otherRed.first {
+            certificateStatus = .fail
+            certificateProblem = first
+        } else {
+            certificateStatus = yellow.isEmpty ? .pass : .warn
+            certificateProblem = yellow.first
+        }
         if let first = red.first {
             status = .fail
             detail = first
@@ -130,6 +154,9 @@ public struct TLSEvaluation: Sendable, Equatable {
         if findings.count > 1 { observed["findings"] = .list(findings) }
         self.observed = observed
     }
+
+    /// `1 day`, `20 days`.
+    static func days(_ count: Int) -> String { count == 1 ? "1 day" : "\(count) days" }
 
     /// `leaf`, `intermediate`, `intermediate 2`, `root`, each with its common name.
     static func role(_ index: Int, in chain: [CertificateInfo]) -> String {

@@ -40,8 +40,14 @@ public struct CertificateInfo: Sendable, Equatable {
 
 /// What a TLS handshake with an endpoint showed.
 public struct TLSInspection: Sendable, Equatable {
+    /// What the stapled OCSP response says about the leaf. Always asked for: a server that
+    /// staples "revoked" is telling every client so.
     public enum StapledOCSP: String, Sendable, Equatable {
         case good, revoked, unknown, none, malformed
+        /// A response about some other certificate.
+        case otherCertificate = "for another certificate"
+        /// Outside its thisUpdate..nextUpdate window.
+        case stale = "out of date"
     }
 
     /// `TLSv1.3`.

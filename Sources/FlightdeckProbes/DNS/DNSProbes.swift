@@ -9,23 +9,41 @@ public final class DNSRecordProbe: Probe {
     public let interval: Duration
     public let timeout: Duration
     let servers: DNSServers
+    let quorum: ConvergenceQuorum
+    /// When each resolver that fails now began failing, so the line says "silent since".
+    private let failingSince = Mutex<[DNSServerRef: Duration]>([:])
 
     public var checkID: String { record.id }
 
-    public init(record: DNSRecordExpectation, polling: PollingSettings, servers: DNSServers) {
+    public init(record: DNSRecordExpectation, polling: PollingSettings, quorum: ConvergenceQuorum = .allAnswering, servers: DNSServers) {
         self.record = record
         interval = record.timing.interval ?? polling.interval
         timeout = record.timing.timeout ?? polling.timeout
+        self.quorum = quorum
         self.servers = servers
     }
 
     public func run(at now: Duration) async -> ProbeOutcome {
         let entries = await servers.resolvers() + servers.authorities()
-        let observations = await DNSFanOut.ask(entries, record.name, record.type, at: now)
-        let propagation = RecordPropagation(record: record, observations: observations)
+        let observations = await DNSFanOut.ask(entries, record.name, record.type, at: now, timeout: record.timing.timeout)
+        // A nameserver that answers with a CNAME out of its zone stops there; follow the
+        // chain through a resolver, as clients will.
+        var aliases: [DNSName: [DNSRecord]] = [:]
+        for observation in observations where observation.server.role != .resolver {
+            guard case .response(let message) = observation.outcome,
+                  let target = PropagationCell.danglingAlias(message, name: record.name, type: record.type),
+                  aliases[target] == nil else { continue }
+            aliases[target] = await servers.follow(target, record.type)
+        }
+        let propagation = RecordPropagation(record: record, observations: observations, aliases: aliases)
         let finished = observations.map(\.at).max() ?? now
+        let failing = failingSince.withLock { since -> [DNSServerRef: Duration] in
+            let failingNow = Dictionary(propagation.failingResolvers.map { ($0.server, $0.at) }, uniquingKeysWith: { first, _ in first })
+            since = failingNow.merging(since.filter { failingNow[$0.key] != nil }) { _, earlier in earlier }
+            return since
+        }
         let delegation = await servers.delegation
-        let verdict = DNSRecordVerdict(propagation, delegation: delegation, now: finished,
+        let verdict = DNSRecordVerdict(propagation, delegation: delegation, quorum: quorum, failingSince: failing, now: finished,
                                        describeTime: { WallClock.describe($0, now: finished) })
         var observed: [String: ObservedValue] = [
             "converged_percent": .number((propagation.converged * 1000).rounded() / 10),
@@ -33,6 +51,7 @@ public final class DNSRecordProbe: Probe {
                 "\(cell.server.role.rawValue) \(cell.server): \(cell.state.rawValue)"
                     + (cell.values.isEmpty ? "" : " \(cell.values.joined(separator: ", "))")
                     + (cell.ttl.map { " ttl \($0)" } ?? "")
+                    + (cell.note.map { " (\($0))" } ?? "")
             }),
         ]
         if let eta = propagation.eta(delegation: delegation) { observed["eta"] = .text(WallClock.iso(eta, now: finished)) }
@@ -53,8 +72,16 @@ public final class DelegationProbe: Probe {
     public let interval: Duration
     public let timeout: Duration
     private let servers: DNSServers
-    /// When the parent was first seen delegating to the new nameservers.
-    private let delegatedSince = Mutex<Duration?>(nil)
+    /// The delegation the last run saw, and when the parent was seen changing to the new
+    /// nameservers (nil unless this process saw the change).
+    private let memory = Mutex<(last: DelegationReport.Delegation?, since: Duration?)>((nil, nil))
+
+    /// The zone above the launch zone, whose SOA serial the parent's servers show.
+    private var parentZone: DNSName? {
+        let labels = zone.labels
+        guard labels.count > 1, case .success(let parent) = DNSName.parse(labels.dropFirst().joined(separator: ".")) else { return nil }
+        return parent
+    }
 
     public static let checkID = DelegationCheck.id
     public var checkID: String { Self.checkID }
@@ -69,26 +96,51 @@ public final class DelegationProbe: Probe {
     }
 
     public func run(at now: Duration) async -> ProbeOutcome {
-        async let referrals = DNSFanOut.ask(await servers.parents(), zone, .ns, at: now)
+        let parents = await servers.parents()
+        async let referrals = DNSFanOut.ask(parents, zone, .ns, at: now)
+        let parentZone = parentZone
+        async let parentSOA = parentZone == nil ? [] : DNSFanOut.ask(parents, parentZone!, .soa, at: now)
         let authorities = await servers.authorities()
         async let apex = DNSFanOut.ask(authorities, zone, .ns, at: now)
         async let soa = DNSFanOut.ask(authorities, zone, .soa, at: now)
+        // What the plan's resolvers have cached of the zone's NS set, and for how long more.
+        async let cached = DNSFanOut.ask(await servers.resolvers(), zone, .ns, at: now)
         let report = DelegationReport(zone: zone, expected: expected, previous: previous,
-                                      referrals: await referrals, apex: await apex, soa: await soa)
-        let since = delegatedSince.withLock { since -> Duration? in
-            if report.delegation == .expected { since = since ?? now } else { since = nil }
-            return since
+                                      referrals: await referrals, apex: await apex, soa: await soa,
+                                      parentSOA: await parentSOA, cached: await cached)
+        // The moment the parent changed is known only to a process that saw it change; a
+        // one-shot run does not invent one.
+        let since = memory.withLock { memory -> Duration? in
+            if report.delegation == .expected {
+                if memory.since == nil, let last = memory.last, last != .expected { memory.since = now }
+            } else {
+                memory.since = nil
+            }
+            memory.last = report.delegation
+            return memory.since
         }
-        let oldDelegationExpires = since.flatMap { since in report.oldDelegationTTL.map { since + .seconds(Int($0)) } }
-        await servers.record(DelegationTiming(oldDelegationExpires: report.delegation == .expected ? oldDelegationExpires ?? since : nil))
+        let inferred = since.flatMap { since in report.oldDelegationTTL.map { since + .seconds(Int($0)) } }
+        let stillCached = report.oldDelegationCached
+        let oldDelegationExpires = [inferred, stillCached.map(\.until).max()].compactMap { $0 }.max()
+        await servers.record(DelegationTiming(parentDelegatesToNew: report.delegation == .expected,
+                                              oldDelegationExpires: report.delegation == .expected ? oldDelegationExpires : nil))
         var observed: [String: ObservedValue] = [
             "delegation": .text(report.delegation.rawValue),
-            "parents": .list(report.parents.map { "\($0.server): \($0.nameservers.map(\.text).joined(separator: " "))\($0.note.map { " (\($0))" } ?? "")" }),
+            "parents": .list(report.parents.map { view in
+                "\(view.server): \(view.nameservers.map(\.text).joined(separator: " "))"
+                    + (view.serial.map { ", parent zone serial \($0)" } ?? "") + (view.note.map { " (\($0))" } ?? "")
+            }),
             "authorities": .list(report.authorities.map { view in
                 "\(view.server.role.rawValue) \(view.server): serial \(view.serial.map(String.init) ?? "?")"
                     + (view.note.map { ", \($0)" } ?? ", NS \(view.apexNameservers.map(\.text).joined(separator: " "))")
             }),
         ]
+        if !report.resolverViews.isEmpty {
+            observed["resolvers"] = .list(report.resolverViews.map { view in
+                "\(view.server): \(view.nameservers.isEmpty ? (view.note ?? "no NS") : view.nameservers.map(\.text).joined(separator: " "))"
+                    + (view.ttl.map { " ttl \($0)" } ?? "")
+            })
+        }
         if let ttl = report.parentTTL { observed["parent_ns_ttl"] = .number(Double(ttl)) }
         let status: CheckStatus
         var detail = report.summary
@@ -97,13 +149,21 @@ public final class DelegationProbe: Probe {
             if report.parents.isEmpty { detail = "no parent server for \(zone) could be found or asked" }
         } else if report.delegation != .expected {
             status = .warn
-        } else if let until = oldDelegationExpires, now < until {
+        } else if let first = stillCached.first, let until = stillCached.map(\.until).max(), now < until {
+            status = .warn
+            let more = stillCached.count > 1 ? " (and \(stillCached.count - 1) more)" : ""
+            detail += "; \(first.server.name) still has the old delegation cached\(more), until \(WallClock.describe(until, now: now))"
+            observed["eta"] = .text(WallClock.iso(until, now: now))
+        } else if let until = inferred, now < until, report.resolverViews.isEmpty {
             // Resolvers that cached the old referral just before the change keep it this long.
             status = .warn
             detail += "; old delegation may stay cached until \(WallClock.describe(until, now: now))"
             observed["eta"] = .text(WallClock.iso(until, now: now))
         } else {
             status = .pass
+            if since == nil, report.resolverViews.isEmpty, let ttl = report.oldDelegationTTL {
+                observed["old_delegation"] = .text("when the parent changed is not known here: resolvers elsewhere may keep the old delegation up to \(ttl) s after it")
+            }
         }
         return ProbeOutcome(checkID: Self.checkID, finishedAt: now, status: status, detail: detail, latency: nil,
                             observed: observed, evidence: .delegation(report))

@@ -104,6 +104,17 @@ public actor DNSServers {
         return addresses
     }
 
+    /// The records of `type` at `name` (the end of a CNAME chain) through the plan's first
+    /// UDP or TCP resolver; empty when it has none or they do not resolve.
+    func follow(_ name: DNSName, _ type: DNSRecordType) async -> [DNSRecord] {
+        guard let resolver = resolvers().first(where: {
+            switch $0.target { case .udp, .tcp: true; default: false }
+        }), case .response(let answer, _) = await DNSClient.query(name, type, target: resolver.target, recursive: true, timeout: timeout) else {
+            return []
+        }
+        return PropagationCell.answerRecords(answer, name: name, type: type)
+    }
+
     private func resolve(_ path: String) -> String {
         guard !path.hasPrefix("/"), let planDirectory else { return path }
         return "\(planDirectory)/\(path)"
@@ -112,16 +123,21 @@ public actor DNSServers {
 
 /// Asks every entry one question at once and returns what each said.
 enum DNSFanOut {
-    static func ask(_ entries: [DNSServers.Entry], _ name: DNSName, _ type: DNSRecordType, at now: Duration) async -> [DNSObservation] {
+    /// - Parameter timeout: the check's own timeout, when it has one, for every server.
+    static func ask(_ entries: [DNSServers.Entry], _ name: DNSName, _ type: DNSRecordType, at now: Duration,
+                    timeout: Duration? = nil) async -> [DNSObservation] {
         let start = ContinuousClock.now
         return await withTaskGroup(of: (Int, DNSObservation).self) { group in
             for (index, entry) in entries.enumerated() {
                 group.addTask {
-                    let result = await DNSClient.query(name, type, target: entry.target, recursive: entry.recursive, timeout: entry.timeout)
+                    let result = await DNSClient.query(name, type, target: entry.target, recursive: entry.recursive, timeout: timeout ?? entry.timeout)
                     let at = now + start.duration(to: .now)
                     switch result {
                     case .response(let message, let roundTrip):
-                        return (index, DNSObservation(server: entry.server, outcome: .response(message), at: at, roundTrip: roundTrip))
+                        // When the answer came, not when this task got to run again: a TTL
+                        // left counts from then, and on a busy machine the two are seconds apart.
+                        return (index, DNSObservation(server: entry.server, outcome: .response(message), at: min(at, now + roundTrip),
+                                                      roundTrip: roundTrip))
                     case .timeout:
                         return (index, DNSObservation(server: entry.server, outcome: .timeout, at: at))
                     case .failure(let reason):

@@ -114,6 +114,7 @@ private struct EngineLoop {
                 if entry.fd == inbox.wakeDescriptor {
                     inbox.drainWake()
                 } else if let socket = udp.first(where: { $0.descriptor == entry.fd }) {
+                    if entry.revents & Int16(POLLERR) != 0 { receiveErrors(on: socket) }
                     receiveUDP(on: socket)
                 } else if tcp[entry.fd] != nil {
                     progressTCP(entry.fd, events: entry.revents)
@@ -173,6 +174,14 @@ private struct EngineLoop {
             if descriptor >= 0 {
                 var size: Int32 = 1 << 20
                 setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                // ICMP errors (port unreachable: nothing listens there) queue on the socket, so a
+                // refused query says so at once instead of timing out.
+                var on: Int32 = 1
+                if family == .ipv4 {
+                    setsockopt(descriptor, Int32(IPPROTO_IP), IP_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size))
+                } else {
+                    setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size))
+                }
                 let socket = UDPSocket(descriptor: descriptor, family: family)
                 udp.append(socket)
                 return socket
@@ -219,6 +228,45 @@ private struct EngineLoop {
                 continue
             }
             finish(key, .response(message, roundTrip: entry.started.duration(to: clock.now)))
+        }
+    }
+
+    /// Reads the ICMP errors queued on a socket (IP_RECVERR) and ends the queries sent to the
+    /// address each names: port unreachable is "refused", as dig says.
+    private mutating func receiveErrors(on socket: UDPSocket) {
+        var control = [UInt8](repeating: 0, count: 512)
+        var scratch = [UInt8](repeating: 0, count: 512)
+        while true {
+            var destination = sockaddr_storage()
+            let received: Int = withUnsafeMutablePointer(to: &destination) { name in
+                scratch.withUnsafeMutableBytes { data in
+                    control.withUnsafeMutableBytes { control in
+                        var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                        return withUnsafeMutablePointer(to: &vector) { vector in
+                            var header = msghdr(msg_name: UnsafeMutableRawPointer(name), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
+                                                msg_iov: vector, msg_iovlen: 1, msg_control: control.baseAddress,
+                                                msg_controllen: control.count, msg_flags: 0)
+                            return recvmsg(socket.descriptor, &header, Int32(MSG_ERRQUEUE) | Int32(MSG_DONTWAIT))
+                        }
+                    }
+                }
+            }
+            guard received >= 0 else { return }
+            // struct cmsghdr { size_t len; int level; int type; } then struct sock_extended_err,
+            // whose first field is the errno.
+            let level = control.withUnsafeBytes { $0.load(fromByteOffset: 8, as: Int32.self) }
+            let type = control.withUnsafeBytes { $0.load(fromByteOffset: 12, as: Int32.self) }
+            guard (level == Int32(IPPROTO_IP) && type == IP_RECVERR) || (level == Int32(IPPROTO_IPV6) && type == IPV6_RECVERR) else { continue }
+            let code = Int32(bitPattern: control.withUnsafeBytes { $0.load(fromByteOffset: 16, as: UInt32.self) })
+            for (key, entry) in pending where key.socket == socket.descriptor && SocketAddressCodec.matches(destination, entry.query.server) {
+                let server = entry.query.server
+                let reason = switch code {
+                case ECONNREFUSED: "refused: nothing answers DNS at \(server)"
+                case EHOSTUNREACH, ENETUNREACH: "no route to \(server)"
+                default: "\(server): \(String(cString: strerror(code)))"
+                }
+                finish(key, .failure(reason))
+            }
         }
     }
 

@@ -39,7 +39,10 @@ public struct Poller<C: Clock>: Sendable where C.Duration == Duration {
                                      jitter: jitter)
         let start = clock.now
         let (signals, signal) = AsyncStream<Signal>.makeStream()
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group frees each probe run when it ends; a plain task group keeps every
+        // finished child until its result is awaited, which this loop never does: that grew
+        // by every poll of every check, all day.
+        await withDiscardingTaskGroup { group in
             var timer: Task<Void, Never>?
             func dispatch() {
                 let now = start.duration(to: clock.now)

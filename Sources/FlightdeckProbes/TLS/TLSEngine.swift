@@ -12,7 +12,6 @@ struct TLSRequest: Sendable {
     /// Sent as SNI.
     var serverName: String
     var caFile: String?
-    var requestOCSP: Bool
     /// For the connection, and again for the handshake.
     var timeout: Duration
 }
@@ -155,7 +154,7 @@ private struct HandshakeLoop {
             }
             SSL_set_fd(ssl, descriptor)
             _ = fd_ssl_set_tlsext_host_name(ssl, request.serverName)
-            if request.requestOCSP { _ = fd_ssl_request_ocsp(ssl) }
+            _ = fd_ssl_request_ocsp(ssl)
             handshake.ssl = ssl
         }
         guard let ssl = handshake.ssl else { return }
@@ -310,6 +309,8 @@ enum CertificateReader {
         return result
     }
 
+    /// What the stapled OCSP response says about the leaf. A response about another
+    /// certificate, or outside its validity period, says nothing about this one.
     private static func ocspStatus(_ ssl: OpaquePointer) -> TLSInspection.StapledOCSP {
         var data: UnsafePointer<UInt8>?
         let length = fd_ssl_get_ocsp_response(ssl, &data)
@@ -319,9 +320,22 @@ enum CertificateReader {
         guard OCSP_response_status(response) == OCSP_RESPONSE_STATUS_SUCCESSFUL,
               let basic = OCSP_response_get1_basic(response) else { return .malformed }
         defer { OCSP_BASICRESP_free(basic) }
-        guard OCSP_resp_count(basic) > 0, let single = OCSP_resp_get0(basic, 0) else { return .malformed }
+        var status: Int32 = -1
         var reason: Int32 = 0
-        switch OCSP_single_get0_status(single, &reason, nil, nil, nil) {
+        var thisUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?
+        var nextUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?
+        if let leaf = SSL_get0_peer_certificate(ssl), let stack = SSL_get_peer_cert_chain(ssl), fd_sk_x509_num(stack) > 1,
+           let issuer = fd_sk_x509_value(stack, 1) {
+            guard let id = OCSP_cert_to_id(nil, leaf, issuer) else { return .malformed }
+            defer { OCSP_CERTID_free(id) }
+            guard OCSP_resp_find_status(basic, id, &status, &reason, nil, &thisUpdate, &nextUpdate) == 1 else { return .otherCertificate }
+        } else {
+            // No issuer to name the leaf by: the response's first (usually only) entry.
+            guard OCSP_resp_count(basic) > 0, let single = OCSP_resp_get0(basic, 0) else { return .malformed }
+            status = OCSP_single_get0_status(single, &reason, nil, &thisUpdate, &nextUpdate)
+        }
+        if let thisUpdate, OCSP_check_validity(thisUpdate, nextUpdate, 300, -1) != 1 { return .stale }
+        switch status {
         case V_OCSP_CERTSTATUS_GOOD: return .good
         case V_OCSP_CERTSTATUS_REVOKED: return .revoked
         default: return .unknown

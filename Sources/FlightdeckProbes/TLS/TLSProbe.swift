@@ -33,7 +33,7 @@ public final class TLSProbe: Probe {
             for (index, address) in addresses.enumerated() {
                 group.addTask {
                     (index, await TLSEngine.shared.inspect(TLSRequest(address: address, serverName: self.endpoint.host.text, caFile: caFile,
-                                                                     requestOCSP: self.endpoint.requireStapling, timeout: self.timeout)))
+                                                                     timeout: self.timeout)))
                 }
             }
             var results = [Result<TLSInspection, TransportError>?](repeating: nil, count: addresses.count)

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Memory over a launch day, in accelerated time: `flightdeck demo --headless --speed 60`
+serves the demo launch, and `flightdeck watch` on its plan (a process of its own, so the
+demo's servers are not counted) polls its 18 checks and its alarm source every 100 ms
+(2 s at 1x), with the whole live loop a user runs (probes, check board, alarm rules,
+journal, watch output). Reads the watch's anonymous memory and RSS from
+/proc/PID/smaps_rollup, and its open descriptors, after warm-up and every --every polls up
+to --polls, and prints the growth per 1,000 polls. 10,000 polls of the demo is about 5.5
+hours of a real launch at its 2 s interval.
+
+    python3 Benchmarks/memory.py [--polls 10000] [--every 1000] [--binary PATH]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from benchlib import ROOT
+
+# The demo plan's interval at --speed 60 (2 s world time, floored at 100 ms).
+POLL_SECONDS = 0.1
+WARM_UP_POLLS = 300
+
+
+def reading(pid):
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            fields = line.split()
+            if fields[0] in ("Rss:", "Anonymous:"):
+                values[fields[0].rstrip(":").lower()] = int(fields[1])
+    values["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return values
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--polls", type=int, default=10000)
+    parser.add_argument("--every", type=int, default=1000)
+    parser.add_argument("--binary", default=None, help="a flightdeck binary (default: build release)")
+    options = parser.parse_args()
+    binary = options.binary
+    if binary is None:
+        print("building flightdeck (release)...", flush=True)
+        subprocess.run(["swift", "build", "-c", "release", "--product", "flightdeck"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        binary = os.path.join(ROOT, ".build", "release", "flightdeck")
+    demo = subprocess.Popen([binary, "demo", "--headless", "--speed", "60"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    watch = None
+    try:
+        plan = None
+        while plan is None:
+            line = demo.stdout.readline()
+            if not line:
+                sys.exit("the demo printed no plan")
+            if line.startswith("Plan: "):
+                plan = line.split()[1]
+        # Keep reading the demo's output so it never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in demo.stdout], daemon=True).start()
+        watch = subprocess.Popen([binary, "watch", plan], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
+
+        def wait_until(polls):
+            time.sleep(max(0, started + polls * POLL_SECONDS - time.monotonic()))
+            for process in (demo, watch):
+                if process.poll() is not None:
+                    sys.exit(f"{process.args[1]} exited ({process.returncode})")
+            return reading(watch.pid)
+
+        base = wait_until(WARM_UP_POLLS)
+        print(f"{'polls':>7} {'anonymous KiB':>14} {'RSS KiB':>9} {'fds':>4}")
+        print(f"{WARM_UP_POLLS:>7} {base['anonymous']:>14} {base['rss']:>9} {base['fds']:>4}  (after warm-up)", flush=True)
+        last = base
+        for polls in range(options.every, options.polls + 1, options.every):
+            if polls <= WARM_UP_POLLS:
+                continue
+            last = wait_until(polls)
+            print(f"{polls:>7} {last['anonymous']:>14} {last['rss']:>9} {last['fds']:>4}", flush=True)
+        per_thousand = (last["anonymous"] - base["anonymous"]) * 1000 / max(1, options.polls - WARM_UP_POLLS)
+        print(f"anonymous memory growth after warm-up: {last['anonymous'] - base['anonymous']} KiB over "
+              f"{options.polls - WARM_UP_POLLS} polls ({per_thousand:.0f} KiB per 1,000 polls); "
+              f"descriptors {base['fds']} -> {last['fds']}")
+    finally:
+        for process in (watch, demo):
+            if process:
+                process.terminate()
+                process.wait()
+
+
+if __name__ == "__main__":
+    main()
