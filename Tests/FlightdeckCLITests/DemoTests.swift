@@ -2,14 +2,14 @@ import FlightdeckTestSupport
 import Foundation
 import Testing
 
-/// `flightdeck demo` running in a process of its own, its output in a file the test reads
+/// `flightdeck` (the demo, or a watch on its plan) running in a process of its own, its output in a file the test reads
 /// as it grows.
-private final class DemoProcess {
+final class DemoProcess {
     let process = Process()
     let output: String
 
-    init(arguments: [String], directory: TestDirectory) throws {
-        output = directory.file("demo.out")
+    init(arguments: [String], directory: TestDirectory, output name: String = "demo.out") throws {
+        output = directory.file(name)
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         let handle = FileHandle(forWritingAtPath: output)
         process.executableURL = FlightdeckProcess.binary
