@@ -81,8 +81,16 @@ public struct CockpitView: Sendable {
             x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: "status.\(phaseStatus.rawValue)") + 1
         }
         let status: CheckStatus = verdict.isGo ? .pass : (verdict.isUndecided ? .unknown : .fail)
-        x = grid.write(" \(theme.glyph(status)) checks \(verdict.isGo ? "GO" : "NO-GO") ", x: x, y: 0, role: "status.\(status.rawValue)")
-        grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+        // Nothing is known to be wrong yet: say so, rather than NO-GO with nothing red.
+        let firstPoll = state.board.health.values.allSatisfy { $0.latest == nil }
+        let word = verdict.isGo ? "GO" : (verdict.isUndecided ? "unknown\(firstPoll ? " (first poll)" : "")" : "NO-GO")
+        x = grid.write(" \(theme.glyph(status)) checks \(word) ", x: x, y: 0, role: "status.\(status.rawValue)")
+        let unknown = reports.filter { $0.status == .unknown }.count
+        if verdict.isUndecided, reds == 0 {
+            grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: "bar")
+        } else {
+            grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+        }
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         var reason = verdict.reason
         if let launch = state.launch, let hold = launch.hold {

@@ -43,7 +43,7 @@ struct PaneRows {
 
     /// The evidence behind a check, line by line, for the detail view.
     private static func detail(_ report: CheckReport, state: CockpitState) -> [String] {
-        var lines = ["\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
+        var lines = ["\(report.check.title.map { "\($0): " } ?? "")\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
         if let health = state.board.health[report.check.id] {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
                 + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "

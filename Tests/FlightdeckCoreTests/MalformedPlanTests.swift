@@ -189,6 +189,31 @@ private let cases: [MalformedPlan] = [
         headline: "plan.yaml:17:22: dns.records[0].name: `www.example.org.` is outside the zone example.test",
         hint: nil),
     MalformedPlan(
+        name: "a relative record name that looks like a full one",
+        yaml: appending("dns:\n  records:\n    - { id: r, name: www.other.test, type: A, expected: [192.0.2.1] }\n"),
+        headline: "plan.yaml:17:22: dns.records[0].name: `www.other.test` looks like a full name, but names without a final dot are relative to the zone: it would mean www.other.test.example.test",
+        hint: "end it with a dot (`www.other.test.`)"),
+    MalformedPlan(
+        name: "a TXT record of two strings written as two YAML items without a comma",
+        yaml: appending("dns:\n  records:\n    - { id: r, name: \"@\", type: TXT, expected: [\"v=DKIM1; \" \"p=abc\"] }\n"),
+        headline: "plan.yaml:17:61: YAML syntax: did not find expected ',' or ']'",
+        hint: "a TXT record of several strings (DKIM) is one value"),
+    MalformedPlan(
+        name: "an unknown convergence rule",
+        yaml: appending("dns:\n  converged_when: most\n"),
+        headline: "plan.yaml:16:19: dns.converged_when: `most` is not a convergence rule",
+        hint: "all answering"),
+    MalformedPlan(
+        name: "a WebSocket check on an http:// URL",
+        yaml: appending("http:\n  - { id: w, mode: websocket, url: \"https://ws.example.test/socket\" }\n"),
+        headline: "plan.yaml:16:36: http[0].url: a WebSocket check's URL is ws:// or wss://, not https://",
+        hint: "wss://"),
+    MalformedPlan(
+        name: "a TLS port given twice",
+        yaml: appending("tls:\n  - { id: t, host: example.test, address: \"127.0.0.1:8443\", port: 443 }\n"),
+        headline: "plan.yaml:16:67: tls[0].port: port is given twice: `port` and the port in `address` (8443)",
+        hint: "give it once"),
+    MalformedPlan(
         name: "unknown time zone",
         yaml: replacing("timezone: UTC", with: "timezone: Europe/Londn"),
         headline: "plan.yaml:5:13: launch.timezone: `Europe/Londn` is not a time zone",

@@ -60,4 +60,30 @@ struct WatchLogTests {
         #expect(hostile.count == 2)
         #expect(hostile.allSatisfy { line in line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F } })
     }
+
+    @Test("a flap under a standing critical alarm prints no repeated verdict lines")
+    func noRepeatedVerdicts() throws {
+        let plan = try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get()
+        var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 0))
+        var log = WatchLog()
+        var clock = 0
+        func poll(_ id: String, _ status: CheckStatus) {
+            clock += 1
+            state.reduce(.outcome(ProbeOutcome(checkID: id, finishedAt: .seconds(clock), status: status, detail: "\(status)", latency: nil)))
+        }
+        plan.checks.forEach { poll($0.id, .pass) }
+        state.reduce(.externalAlarms(source: "am", alarms: [Alarm(id: "am/Checkout", severity: .critical, source: "am", since: .seconds(clock),
+                                                                 reason: "CheckoutErrorRate", checkID: "web-home")]))
+        state.reduce(.tick(Date(timeIntervalSince1970: Double(clock))))
+        let verdicts = { log.lines(for: state).filter { $0.contains(" verdict ") } }
+        #expect(verdicts().map { $0.dropFirst(9) } == ["verdict NO-GO: critical alarm on a blocker: CheckoutErrorRate"])
+        // api-health flaps red and green underneath: the verdict line would read the same.
+        for _ in 0..<3 {
+            poll("api-health", .fail)
+            poll("api-health", .fail)
+            #expect(verdicts().isEmpty)
+            poll("api-health", .pass)
+            #expect(verdicts().isEmpty)
+        }
+    }
 }

@@ -132,7 +132,10 @@ struct CockpitViewTests {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
         let now = try Date("2026-12-01T13:15:30Z", strategy: .iso8601)
         var state = CockpitState(plan: try sampleState().plan, now: now)
-        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks NO-GO   red: 0"))
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown (first poll)   unknown: 17 "))
+        let first = try #require(state.plan.checks.first)
+        state.reduce(.outcome(ProbeOutcome(checkID: first.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown   unknown: 16 "))
         for check in state.plan.checks {
             state.reduce(.outcome(ProbeOutcome(checkID: check.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
         }

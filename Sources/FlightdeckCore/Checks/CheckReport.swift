@@ -16,12 +16,15 @@ public struct CheckDescriptor: Sendable, Equatable {
     /// Never holds a resolved secret.
     public var target: String
     public var severity: Severity
+    /// What the plan calls it (`name:`), for people.
+    public var title: String?
 
-    public init(id: String, kind: CheckKind, target: String, severity: Severity) {
+    public init(id: String, kind: CheckKind, target: String, severity: Severity, title: String? = nil) {
         self.id = id
         self.kind = kind
         self.target = target
         self.severity = severity
+        self.title = title
     }
 
     init(_ record: DNSRecordExpectation) {
@@ -36,7 +39,7 @@ public struct CheckDescriptor: Sendable, Equatable {
         var target = check.url.template
         if check.mode != .request { target = "\(check.mode.rawValue) \(target)" }
         if let connectTo = check.connectTo { target += " via \(connectTo)" }
-        self.init(id: check.id, kind: .http, target: target, severity: check.severity)
+        self.init(id: check.id, kind: .http, target: target, severity: check.severity, title: check.name)
     }
 
     init(_ endpoint: TLSEndpoint) {

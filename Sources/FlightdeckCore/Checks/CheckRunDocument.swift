@@ -5,6 +5,8 @@ import Foundation
 public struct CheckRunDocument: Encodable, Sendable {
     public struct Check: Encodable, Sendable {
         public var id: String
+        /// The plan's `name`, when it gives one.
+        public var name: String?
         public var kind: CheckKind
         public var target: String
         public var severity: String
@@ -59,7 +61,7 @@ public struct CheckRunDocument: Encodable, Sendable {
         }
         self.counts = counts
         checks = reports.map {
-            Check(id: $0.check.id, kind: $0.check.kind, target: $0.check.target, severity: $0.check.severity.rawValue,
+            Check(id: $0.check.id, name: $0.check.title, kind: $0.check.kind, target: $0.check.target, severity: $0.check.severity.rawValue,
                   status: $0.status, detail: $0.detail, observed: $0.observed)
         }
         self.alarms = alarms.map { AlarmEntry(id: $0.id, severity: $0.severity, source: $0.source, check: $0.checkID, reason: $0.reason) }

@@ -5,6 +5,7 @@ import Foundation
 /// propagation), an alarm, the shared journal and the launch phase.
 public struct WatchLog: Sendable {
     private var verdictKey: String?
+    private var lastVerdictLine: String?
     private var checks: [String: String] = [:]
     private var alarms: [String: AlarmBoard.State] = [:]
     private var seenSeq = 0
@@ -38,7 +39,13 @@ public struct WatchLog: Sendable {
         let verdictKey = "\(verdict.isGo) \(obstacles.sorted())"
         if verdictKey != self.verdictKey, self.verdictKey != nil || !blockers.contains(where: { $0.status == .unknown }) {
             self.verdictKey = verdictKey
-            lines.append("verdict \(verdict.isGo ? "GO" : "NO-GO"): \(verdict.reason)")
+            // What stands in the way can change under a line that reads the same (a flap
+            // under a standing alarm): a line is printed only when it says something new.
+            let line = "verdict \(verdict.isGo ? "GO" : "NO-GO"): \(verdict.reason)"
+            if line != lastVerdictLine {
+                lastVerdictLine = line
+                lines.append(line)
+            }
         }
         if state.launchProblem != launchProblem {
             launchProblem = state.launchProblem

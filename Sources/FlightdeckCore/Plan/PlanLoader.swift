@@ -372,6 +372,13 @@ private struct PlanReading {
         } else if text.hasSuffix(".") || text.lowercased() == zone.text || text.lowercased().hasSuffix("." + zone.text) {
             absolute = text
         } else {
+            // `www.other.test` would silently become `www.other.test.<zone>`.
+            if let last = text.split(separator: ".").last.map({ $0.lowercased() }), text.contains("."),
+               last == zone.labels.last?.lowercased() || Self.commonTopLevelDomains.contains(last) {
+                node.report("`\(text)` looks like a full name, but names without a final dot are relative to the zone: it would mean \(text).\(zone.text)",
+                            hint: "end it with a dot (`\(text).`) if that is the name, or write it as a name inside \(zone.text)")
+                return nil
+            }
             absolute = "\(text).\(zone.text)"
         }
         switch DNSName.parse(absolute, allowWildcard: true) {
@@ -386,6 +393,11 @@ private struct PlanReading {
             return nil
         }
     }
+
+    /// Last labels that mark a relative record name as probably meant to be a full one.
+    private static let commonTopLevelDomains: Set<String> = [
+        "com", "net", "org", "io", "dev", "app", "co", "uk", "de", "fr", "eu", "us", "info", "biz", "cloud", "test", "example",
+    ]
 
     private func recordValues(_ node: YAMLNode, type: DNSRecordType?) -> [String]? {
         node.list { valueNode in
@@ -416,7 +428,13 @@ private struct PlanReading {
         let mode = map["mode"].map { $0.choice(HTTPCheck.Mode.self, named: "check mode") } ?? .request
         let severity = severityOrDefault(map)
         let method = map["method"].map(httpMethod) ?? "GET"
-        let schemes = mode == .websocket ? ["http", "https", "ws", "wss"] : ["http", "https"]
+        let schemes = mode == .websocket ? ["ws", "wss"] : ["http", "https"]
+        if mode == .websocket, let urlNode = map["url"], let text = urlNode.scalarText()?.lowercased(),
+           text.hasPrefix("http://") || text.hasPrefix("https://") {
+            urlNode.report("a WebSocket check's URL is ws:// or wss://, not \(text.hasPrefix("https") ? "https" : "http")://",
+                           hint: "write wss:// for a WebSocket over TLS (what https:// would be), ws:// for one without")
+            return nil
+        }
         let url = map.required("url").flatMap { secretURL($0, schemes: schemes) }
         let headers = map["headers"].map(requestHeaders) ?? []
         let body = map["body"]?.secretText(environment: environment)

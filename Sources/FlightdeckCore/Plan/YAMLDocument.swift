@@ -82,6 +82,8 @@ public final class YAMLDocument {
             ("found undefined tag handle", "remove the `!` tag or quote the value"),
             ("found character that cannot start any token", "quote a value that starts with `@` or a backquote"),
             ("found unexpected end of stream", "a quoted value is not closed"),
+            ("did not find expected ',' or ']'",
+             "items of a [list] are separated by commas; a TXT record of several strings (DKIM) is one value: '\"first part\" \"second part\"'"),
         ]
         let hint = hints.first { problem.contains($0.0) }?.1
         return ValueError("YAML syntax: \(problem)", hint: hint)
