@@ -72,7 +72,7 @@ public struct CockpitView: Sendable {
         var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
         x = grid.write(" \(LaunchState.clock(tMinus)) ", x: x, y: 0, role: "bar")
-        if let launch = state.launch {
+        if let launch = state.launch, state.plan.hasPoll {
             let phaseStatus: CheckStatus = switch launch.phase {
             case .go, .countdown, .launched: .pass
             case .hold, .scrubbed: .fail

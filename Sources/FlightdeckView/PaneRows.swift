@@ -218,6 +218,9 @@ struct PaneRows {
     /// The poll: where the launch stands, each role in poll order with its vote, the final
     /// GO, overrides, built-in holds, and the newest journal entries.
     private func poll(_ state: CockpitState) -> [PaneRow] {
+        guard state.plan.hasPoll else {
+            return [PaneRow([("The plan has no go/no-go poll: its checks alone give the verdict.", "muted")])]
+        }
         guard let launch = state.launch else {
             return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", "status.fail")], status: .fail)]
         }

@@ -135,6 +135,24 @@ struct DNSClientHostileTests {
         #expect(message.hasPrefix("malformed answer from 127.0.0.1:\(server.port)"))
     }
 
+    @Test("a record's own timeout applies to every server it asks, not the plan's")
+    func perRecordTimeout() async throws {
+        let silent = try HostileDNSServer(udp: { _ in [] })
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: T, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            polling: { timeout: 8s }
+            resolvers: [{ name: silent, address: "127.0.0.1:\(silent.port)" }]
+            dns:
+              records: [{ id: apex, name: "@", type: A, expected: [127.0.0.80], timeout: 300ms }]
+            """, file: "t.yaml").get()
+        let probe = DNSRecordProbe(record: plan.dns.records[0], polling: plan.polling, servers: DNSServers(plan: plan, planDirectory: nil))
+        let started = ContinuousClock.now
+        let outcome = await probe.run(at: .zero)
+        #expect(ContinuousClock.now - started < .seconds(4), "the plan's 8 s applied, not the record's 300 ms")
+        guard case .dnsRecord(let grid) = outcome.evidence else { Issue.record("no grid"); return }
+        #expect(grid.cells.map(\.state) == [.timeout])
+    }
+
     @Test("a TXT record full of terminal escapes arrives defanged in the grid and the JSON")
     func hostileTXT() async throws {
         let text = "v=spf1 \u{1B}[2J\u{1B}]0;owned\u{07} ~all"

@@ -31,6 +31,9 @@ extension LaunchState {
         default:
             break
         }
+        guard plan.hasPoll else {
+            return LaunchRefusal("this plan has no go/no-go poll, only checks (add roles, approvers and a poll to run one)")
+        }
         if isFinished, !event.isAboutAlarms {
             return LaunchRefusal("the launch is \(phaseName); nothing more can change it")
         }

@@ -29,6 +29,9 @@ public struct LaunchPlan: Sendable, Equatable {
 
     /// Every automated check the plan declares, in plan order: the delegation (when the plan
     /// names the new nameservers), DNS records, then HTTP checks, then TLS endpoints.
+    /// Whether the plan runs a go/no-go poll; a plan of checks only does not.
+    public var hasPoll: Bool { !poll.order.isEmpty }
+
     public var checks: [CheckDescriptor] {
         (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self)])
             + dns.records.map(CheckDescriptor.init)
@@ -364,6 +367,9 @@ public struct PollRules: Sendable, Equatable {
     public var director: String
     /// Whether an approver may be the second approver of their own override.
     public var allowSelfApproval: Bool
+
+    /// A plan of checks only: no roles vote, nothing is signed off.
+    public static let none = PollRules(order: [], director: "", allowSelfApproval: false)
 }
 
 /// A built-in hold: at `T-start` the clock stops until someone resumes or scrubs.

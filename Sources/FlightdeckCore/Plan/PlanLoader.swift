@@ -131,8 +131,11 @@ private struct PlanReading {
         if let version = map["version"], let number = version.int(in: 1...Int.max), number != 1 {
             version.report("this Flightdeck reads plan format version 1, not \(number)")
         }
+        // A plan of checks only (no checklist, holds, roles or poll) has no go/no-go workflow;
+        // once it has any of them, it needs them all.
+        let workflow = ["checklist", "holds", "roles", "approvers", "poll"].contains { map[$0] != nil }
         // Roles first, so references to them can be checked wherever they appear.
-        let roles = map.required("roles")?.list { role($0) }
+        let roles = workflow ? map.required("roles")?.list { role($0) } : []
         let launch = map.required("launch").flatMap { launchSection($0) }
         // A section that fails to read falls back to its default here; its problems are
         // already reported, so no plan comes out of this read anyway.
@@ -149,8 +152,8 @@ private struct PlanReading {
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
         let notifications = map["notifications"]?.list { notificationTarget($0) } ?? []
         let checklist = map["checklist"]?.list { checklistItem($0) } ?? []
-        let approvers = map.required("approvers")?.list { approver($0) }
-        let poll = map.required("poll").flatMap { pollRules($0) }
+        let approvers = workflow ? map.required("approvers")?.list { approver($0) } : []
+        let poll = workflow ? map.required("poll").flatMap { pollRules($0) } : PollRules.none
         let holds = map["holds"]?.list { hold($0) } ?? []
 
         guard let launch, let roles, let approvers, let poll else { return nil }
