@@ -336,21 +336,25 @@ public struct DNSRecordVerdict: Sendable, Equatable {
             detail = confirmed ? "the new nameservers serve the expected values" : "nobody to ask about \(propagation.record.name)"
             return
         }
-        if propagation.isConverged(quorum) {
+        let answering = propagation.answeringResolvers.count
+        // Without a nameserver of the plan, agreement is the only evidence: every resolver
+        // that answers must see the value, and most of them must answer.
+        let converged = confirmed ? propagation.isConverged(quorum)
+            : answering * 2 > resolvers.count && fresh == answering
+        if converged {
             status = .pass
             detail = fresh == resolvers.count
                 ? "converged: all \(resolvers.count) resolvers see the new value"
                 : "converged (\(quorum)): \(fresh) of \(resolvers.count) resolvers see the new value\(failingNote)"
             return
         }
-        let answering = propagation.answeringResolvers.count
         guard confirmed else {
             let seen = propagation.answeringResolvers.first { !$0.isFresh }.map { " (\($0.server.name): \($0.values.isEmpty ? $0.state.rawValue : $0.values.joined(separator: ", ")))" } ?? ""
             status = fresh == 0 ? .fail : .unknown
             detail = "no nameserver of the plan confirms \(expected): \(fresh) of \(resolvers.count) resolvers see it\(seen)\(failingNote)"
             return
         }
-        if quorum == .allAnswering, answering * 2 <= resolvers.count {
+        if answering == 0 || (quorum == .allAnswering && answering * 2 <= resolvers.count) {
             status = .unknown
             detail = "only \(answering) of \(resolvers.count) resolvers answer, too few to judge\(failingNote)"
             return
