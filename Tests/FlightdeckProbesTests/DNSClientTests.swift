@@ -140,7 +140,7 @@ struct DNSClientHostileTests {
         let silent = try HostileDNSServer(udp: { _ in [] })
         let plan = try PlanLoader(environment: [:]).load(text: """
             launch: { name: T, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
-            polling: { timeout: 8s }
+            polling: { timeout: 30s }
             resolvers: [{ name: silent, address: "127.0.0.1:\(silent.port)" }]
             dns:
               records: [{ id: apex, name: "@", type: A, expected: [127.0.0.80], timeout: 300ms }]
@@ -148,7 +148,8 @@ struct DNSClientHostileTests {
         let probe = DNSRecordProbe(record: plan.dns.records[0], polling: plan.polling, servers: DNSServers(plan: plan, planDirectory: nil))
         let started = ContinuousClock.now
         let outcome = await probe.run(at: .zero)
-        #expect(ContinuousClock.now - started < .seconds(4), "the plan's 8 s applied, not the record's 300 ms")
+        // Far under the plan's 30 s even on a machine busy with every other suite.
+        #expect(ContinuousClock.now - started < .seconds(15), "the plan's 30 s applied, not the record's 300 ms")
         guard case .dnsRecord(let grid) = outcome.evidence else { Issue.record("no grid"); return }
         #expect(grid.cells.map(\.state) == [.timeout])
     }

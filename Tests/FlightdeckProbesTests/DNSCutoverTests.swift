@@ -87,7 +87,7 @@ struct DNSCutoverTests {
 
         // Before: the parent points at the old provider; both resolvers serve the old values.
         let before = await delegation.run(at: now())
-        #expect(before.status == .warn)
+        #expect(before.status == .fail, "the new nameservers are in effect for nobody yet")
         #expect(before.detail.hasPrefix("parent delegates directfanz.test to old nameservers (NS TTL 6 s)"), "\(before.detail)")
         for probe in records {
             let outcome = await probe.run(at: now())

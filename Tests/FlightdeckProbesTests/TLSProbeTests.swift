@@ -170,6 +170,37 @@ struct TLSProbeTests {
         #expect(only12.detail == "TLSv1.2 negotiated, the plan requires TLS 1.3 or later")
     }
 
+    @Test("which of TLS 1.0 to 1.3 the endpoint accepts, as openssl s_client finds; min_version judges the lowest accepted")
+    func acceptedVersions() async throws {
+        let legacy = ["-cipher", "DEFAULT:@SECLEVEL=0", "-min_protocol", "TLSv1"]
+        for (options, expected) in [(legacy, ["TLS 1.0 accepted", "TLS 1.1 accepted", "TLS 1.2 accepted", "TLS 1.3 accepted"]),
+                                    (["-tls1_2"], ["TLS 1.0 refused", "TLS 1.1 refused", "TLS 1.2 accepted", "TLS 1.3 refused"])] {
+            let server = try OpenSSLServer(certificate: zoo.certificate(.ecdsa), key: zoo.key(.ecdsa), extras: zoo.issuer(.ecdsa), options: options)
+            defer { server.stop() }
+            let probe = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: \"\(zoo.rootCA)\" }", zoo: zoo)
+            let outcome = await probe.run(at: .zero)
+            #expect(outcome.observed["versions"] == .list(expected), "\(outcome.observed)")
+            var reference: [String] = []
+            for (flag, name) in [("-tls1", "TLS 1.0"), ("-tls1_1", "TLS 1.1"), ("-tls1_2", "TLS 1.2"), ("-tls1_3", "TLS 1.3")] {
+                let result = try runProcess("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "api.zoo.test",
+                                                                 flag, "-cipher", "DEFAULT:@SECLEVEL=0"], in: zoo.directory)
+                // `New, TLSv1.2, Cipher is ...` after a handshake; `New, (NONE), Cipher is (NONE)` when refused.
+                let accepted = result.stdout.contains("Cipher is ") && !result.stdout.contains("Cipher is (NONE)")
+                reference.append("\(name) \(accepted ? "accepted" : "refused")")
+            }
+            #expect(reference == expected, "openssl s_client found \(reference)")
+            if options == legacy {
+                #expect(outcome.status == .fail)
+                #expect(outcome.detail == "still accepts TLS 1.0, the plan requires TLS 1.2 or later")
+            } else {
+                #expect(outcome.status == .pass, "\(outcome.detail)")
+                // Asked once per scan interval, not every poll: a second poll right after does not ask again.
+                let again = await probe.run(at: .seconds(5))
+                #expect(again.observed["versions"] == .list(expected))
+            }
+        }
+    }
+
     @Test("the staple is always read: revoked is red under any settings; the plan only decides about a missing one")
     func stapling() async throws {
         let revoked = try await inspect(.revoked, options: ["-status_file", zoo.ocspResponse(.revoked)])

@@ -73,8 +73,14 @@ public struct TLSEvaluation: Sendable, Equatable {
                 red.append("SHA-1 signature (\(Self.role(index, in: chain)))")
             }
         }
-        if Self.versionRank(inspection.protocolVersion) < Self.versionRank("TLSv" + endpoint.minimumVersion.rawValue) {
+        let minimum = Self.versionRank("TLSv" + endpoint.minimumVersion.rawValue)
+        if Self.versionRank(inspection.protocolVersion) < minimum {
             red.append("\(inspection.protocolVersion) negotiated, the plan requires TLS \(endpoint.minimumVersion.rawValue) or later")
+        } else if let lowest = inspection.acceptedVersions?.filter(\.value).map(\.key).min(by: { Self.versionRank($0) < Self.versionRank($1) }),
+                  Self.versionRank(lowest) < minimum {
+            // The lowest version accepted is what an attacker can get; the negotiated one is
+            // only what a modern client gets.
+            red.append("still accepts \(Self.versionName(lowest)), the plan requires TLS \(endpoint.minimumVersion.rawValue) or later")
         }
         // The staple is always read: "revoked" is red whatever the plan says; the plan's
         // `ocsp_stapling: true` decides whether a missing or unusable staple is red or a warning.
@@ -152,6 +158,10 @@ public struct TLSEvaluation: Sendable, Equatable {
             observed["not_after"] = .text(Self.timestamp(leaf.notAfter))
         }
         if findings.count > 1 { observed["findings"] = .list(findings) }
+        if let accepted = inspection.acceptedVersions {
+            observed["versions"] = .list(accepted.sorted { Self.versionRank($0.key) < Self.versionRank($1.key) }
+                .map { "\(Self.versionName($0.key)) \($0.value ? "accepted" : "refused")" })
+        }
         self.observed = observed
     }
 
@@ -195,6 +205,11 @@ public struct TLSEvaluation: Sendable, Equatable {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return parts
+    }
+
+    /// `TLSv1` → `TLS 1.0`, `TLSv1.3` → `TLS 1.3`.
+    static func versionName(_ version: String) -> String {
+        version == "TLSv1" ? "TLS 1.0" : version.replacingOccurrences(of: "TLSv", with: "TLS ")
     }
 
     static func versionRank(_ version: String) -> Int {

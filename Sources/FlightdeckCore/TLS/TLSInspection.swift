@@ -63,6 +63,9 @@ public struct TLSInspection: Sendable, Equatable {
     /// Signed certificate timestamps embedded in the leaf.
     public var embeddedSCTs: Int
     public var remoteAddress: String
+    /// Which protocol versions the server accepts when offered alone (`TLSv1` ... `TLSv1.3`),
+    /// when they were tried.
+    public var acceptedVersions: [String: Bool]?
     public var connected: Duration
     public var handshakeDone: Duration
 

@@ -147,7 +147,14 @@ public final class DelegationProbe: Probe {
         if !report.problems.isEmpty || report.parents.isEmpty {
             status = .fail
             if report.parents.isEmpty { detail = "no parent server for \(zone) could be found or asked" }
-        } else if report.delegation != .expected {
+        } else if report.delegation == .unknown {
+            // Not seeing the parent proves nothing either way.
+            status = .unknown
+        } else if report.delegation == .previous || report.delegation == .other {
+            // The new nameservers are not in effect for anyone: not a launch that is catching up.
+            status = .fail
+        } else if report.delegation == .mixed {
+            // The parent's servers disagree while the registry's change spreads.
             status = .warn
         } else if let first = stillCached.first, let until = stillCached.map(\.until).max(), now < until {
             status = .warn

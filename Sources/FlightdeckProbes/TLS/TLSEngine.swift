@@ -12,6 +12,9 @@ struct TLSRequest: Sendable {
     /// Sent as SNI.
     var serverName: String
     var caFile: String?
+    /// Offer only this protocol version (`TLS1_VERSION`...), to learn whether the server
+    /// accepts it; nil offers every version.
+    var onlyVersion: Int32? = nil
     /// For the connection, and again for the handshake.
     var timeout: Duration
 }
@@ -148,7 +151,7 @@ private struct HandshakeLoop {
             let now = clock.now
             handshake.connectedAt = now
             handshake.deadline = now + request.timeout
-            guard let context = context(for: request.caFile), let ssl = SSL_new(context) else {
+            guard let context = context(for: request.caFile, version: request.onlyVersion), let ssl = SSL_new(context) else {
                 finish(descriptor, .failure(TransportError(.tls, "TLS: OpenSSL could not set up (CA file \(request.caFile ?? "system"))")))
                 return
             }
@@ -193,13 +196,14 @@ private struct HandshakeLoop {
         handshake.job.continuation.resume(returning: result)
     }
 
-    private mutating func context(for caFile: String?) -> OpaquePointer? {
-        let key = caFile ?? ""
+    private mutating func context(for caFile: String?, version: Int32?) -> OpaquePointer? {
+        let key = "\(caFile ?? "")|\(version.map(String.init) ?? "")"
         if let existing = contexts[key] { return existing }
         guard let context = SSL_CTX_new(TLS_client_method()) else { return nil }
         // Inspect whatever the server has, however weak: Flightdeck judges it, OpenSSL must not refuse it.
         SSL_CTX_set_security_level(context, 0)
-        _ = fd_ssl_ctx_set_min_proto_version(context, TLS1_VERSION)
+        _ = fd_ssl_ctx_set_min_proto_version(context, version ?? TLS1_VERSION)
+        if let version { _ = fd_ssl_ctx_set_max_proto_version(context, version) }
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         let loaded = caFile.map { SSL_CTX_load_verify_locations(context, $0, nil) } ?? SSL_CTX_set_default_verify_paths(context)
         guard loaded == 1 else {

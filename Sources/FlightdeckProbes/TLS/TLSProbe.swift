@@ -1,5 +1,7 @@
+import COpenSSL
 import FlightdeckCore
 import Foundation
+import Synchronization
 
 /// Inspects the certificate an endpoint serves: at its pinned address, or at every address
 /// its host resolves to (through the plan's resolvers), so a stale certificate behind one
@@ -10,6 +12,13 @@ public final class TLSProbe: Probe {
     public let timeout: Duration
     private let planDirectory: String?
     private let servers: DNSServers
+    /// Which protocol versions each address accepted, and when that was last asked: a
+    /// handshake per version, once per `versionScanInterval`, not every poll.
+    private let versionScans = Mutex<[SocketAddress: (at: Duration, accepted: [String: Bool])]>([:])
+    static let versionScanInterval = Duration.seconds(600)
+    static let versions: [(name: String, code: Int32)] = [
+        ("TLSv1", TLS1_VERSION), ("TLSv1.1", TLS1_1_VERSION), ("TLSv1.2", TLS1_2_VERSION), ("TLSv1.3", TLS1_3_VERSION),
+    ]
 
     public var checkID: String { endpoint.id }
 
@@ -40,11 +49,13 @@ public final class TLSProbe: Probe {
             for await (index, result) in group { results[index] = result }
             return results.compactMap { $0 }
         }
+        let accepted = await acceptedVersions(addresses, caFile: caFile, at: now)
         let wallClock = Date()
         let judged: [(address: SocketAddress, status: CheckStatus, detail: String, observed: [String: ObservedValue],
                       inspection: TLSInspection?, evaluation: TLSEvaluation?)] = zip(addresses, results).map { address, result in
             switch result {
-            case .success(let inspection):
+            case .success(var inspection):
+                inspection.acceptedVersions = accepted[address]
                 let evaluation = TLSEvaluation(endpoint: endpoint, inspection: inspection, now: wallClock)
                 return (address, evaluation.status, evaluation.detail, evaluation.observed, inspection, evaluation)
             case .failure(let error):
@@ -64,6 +75,39 @@ public final class TLSProbe: Probe {
                             evidence: .tls(judged.map { TLSAddressResult(address: $0.address.description, inspection: $0.inspection,
                                                                          evaluation: $0.evaluation,
                                                                          failure: $0.inspection == nil ? $0.detail : nil) }))
+    }
+
+    /// Each address's accepted versions: remembered, or asked again when due.
+    private func acceptedVersions(_ addresses: [SocketAddress], caFile: String?, at now: Duration) async -> [SocketAddress: [String: Bool]] {
+        let due = versionScans.withLock { scans in
+            addresses.filter { address in scans[address].map { now - $0.at >= Self.versionScanInterval } ?? true }
+        }
+        if !due.isEmpty {
+            let found = await withTaskGroup(of: (SocketAddress, String, Bool?).self) { group in
+                for address in due {
+                    for version in Self.versions {
+                        group.addTask {
+                            let request = TLSRequest(address: address, serverName: self.endpoint.host.text, caFile: caFile,
+                                                     onlyVersion: version.code, timeout: self.timeout)
+                            switch await TLSEngine.shared.inspect(request) {
+                            case .success: return (address, version.name, true)
+                            case .failure(let error) where error.kind == .tls || error.kind == .connection: return (address, version.name, false)
+                            case .failure: return (address, version.name, nil)
+                            }
+                        }
+                    }
+                }
+                var found: [SocketAddress: [String: Bool]] = [:]
+                for await (address, version, accepted) in group {
+                    if let accepted { found[address, default: [:]][version] = accepted }
+                }
+                return found
+            }
+            versionScans.withLock { scans in
+                for (address, accepted) in found where accepted.count == Self.versions.count { scans[address] = (now, accepted) }
+            }
+        }
+        return versionScans.withLock { scans in scans.filter { addresses.contains($0.key) }.mapValues(\.accepted) }
     }
 
     private func targetAddresses() async -> [SocketAddress] {
