@@ -51,3 +51,18 @@ struct ChecksOnlyPlanTests {
         #expect(error.diagnostics.contains { $0.message.contains("roles") })
     }
 }
+
+@Suite("Observed values as people and scripts read them")
+struct ObservedValueTests {
+    @Test("whole numbers print without a fraction, in the detail view and in JSON")
+    func wholeNumbers() throws {
+        #expect(ObservedValue.number(200).display == "200")
+        #expect(ObservedValue.number(30).display == "30")
+        #expect(ObservedValue.number(12.5).display == "12.5")
+        #expect(ObservedValue.flag(true).display == "yes")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(["status_code": ObservedValue.number(200), "total_ms": .number(4.1)]), as: UTF8.self)
+        #expect(json == #"{"status_code":200,"total_ms":4.1}"#)
+    }
+}

@@ -104,6 +104,9 @@ struct DNSCutoverTests {
         let delegationSeenAt = now()
         let timeline = "old values cached by \(cached), cutover at \(cutoverAt), delegation seen at \(delegationSeenAt)"
         #expect(after.detail.contains("parent delegates directfanz.test to new nameservers"), "\(after.detail)")
+        // The registry's side beside the providers': the parent zone's SOA serial.
+        #expect(after.observed["parents"] == .list(["ns.parent.test (\(prefix).1): ns1.newdns.test ns2.newdns.test, parent zone serial 2"]),
+                "\(after.observed)")
         // Observed, not inferred: a resolver that still holds the old NS set says for how long
         // (unbound answers from the copy it cached before the cutover, TTL 6 s). On a loaded
         // machine the copies may have expired already, and then the check is green.

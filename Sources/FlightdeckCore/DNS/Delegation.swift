@@ -120,7 +120,7 @@ public struct DelegationReport: Sendable, Equatable {
     private static func describe(_ outcome: DNSObservation.Outcome) -> String {
         switch outcome {
         case .timeout: "timed out"
-        case .failure(let reason): reason
+        case .failure(let reason), .refused(let reason): reason
         case .response(let message): "answered \(message.responseCode)"
         }
     }

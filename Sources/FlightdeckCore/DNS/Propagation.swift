@@ -24,6 +24,8 @@ public struct DNSObservation: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
         case response(DNSMessage)
         case timeout
+        /// Nothing listens there: one line.
+        case refused(String)
         /// Could not ask, or the answer was not a DNS message: one line why.
         case failure(String)
     }
@@ -84,8 +86,11 @@ public struct PropagationCell: Sendable, Equatable {
         switch observation.outcome {
         case .timeout:
             state = .timeout
+        case .refused(let reason):
+            state = .refused
+            note = reason
         case .failure(let reason):
-            state = reason.hasPrefix("refused") ? .refused : .error
+            state = .error
             note = reason
         case .response(let message):
             authoritative = message.flags.authoritative

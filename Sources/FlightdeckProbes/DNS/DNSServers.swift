@@ -140,6 +140,8 @@ enum DNSFanOut {
                                                       roundTrip: roundTrip))
                     case .timeout:
                         return (index, DNSObservation(server: entry.server, outcome: .timeout, at: at))
+                    case .refused(let reason):
+                        return (index, DNSObservation(server: entry.server, outcome: .refused(reason), at: at))
                     case .failure(let reason):
                         return (index, DNSObservation(server: entry.server, outcome: .failure(reason), at: at))
                     }

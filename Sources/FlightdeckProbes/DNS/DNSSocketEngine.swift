@@ -9,6 +9,8 @@ import Glibc
 public enum DNSQueryResult: Sendable, Equatable {
     case response(DNSMessage, roundTrip: Duration)
     case timeout
+    /// Nothing listens there (ICMP port unreachable, or a TCP connection refused): one line.
+    case refused(String)
     /// Could not send, or what came back was not a DNS message: one line why.
     case failure(String)
 }
@@ -260,12 +262,12 @@ private struct EngineLoop {
             let code = Int32(bitPattern: control.withUnsafeBytes { $0.load(fromByteOffset: 16, as: UInt32.self) })
             for (key, entry) in pending where key.socket == socket.descriptor && SocketAddressCodec.matches(destination, entry.query.server) {
                 let server = entry.query.server
-                let reason = switch code {
-                case ECONNREFUSED: "refused: nothing answers DNS at \(server)"
-                case EHOSTUNREACH, ENETUNREACH: "no route to \(server)"
-                default: "\(server): \(String(cString: strerror(code)))"
+                let result: DNSQueryResult = switch code {
+                case ECONNREFUSED: .refused("refused: nothing answers DNS at \(server)")
+                case EHOSTUNREACH, ENETUNREACH: .failure("no route to \(server)")
+                default: .failure("\(server): \(String(cString: strerror(code)))")
                 }
-                finish(key, .failure(reason))
+                finish(key, result)
             }
         }
     }
@@ -341,7 +343,8 @@ private struct EngineLoop {
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
-            closeTCP(descriptor, .failure("TCP to \(exchange.query.server): \(String(cString: strerror(error == 0 ? ECONNRESET : error)))"))
+            let reason = "TCP to \(exchange.query.server): \(String(cString: strerror(error == 0 ? ECONNRESET : error)))"
+            closeTCP(descriptor, error == ECONNREFUSED ? .refused(reason) : .failure(reason))
             return
         }
         exchange.connected = true
