@@ -68,6 +68,12 @@ struct PropagationTests {
             DNSObservation(server: oldNS, outcome: answer([stale], ttl: 60, authoritative: true), at: .seconds(100)),
         ])
         #expect(grid.eta(delegation: DelegationTiming(parentDelegatesToNew: false, oldDelegationExpires: nil)) == nil)
+        #expect(grid.eta(delegation: .unread) == nil)
+        let confirmed = RecordPropagation(record: record(), observations: grid.cellsAsObservations + [
+            DNSObservation(server: newNS, outcome: answer([fresh], ttl: 300, authoritative: true), at: .seconds(100)),
+        ])
+        #expect(DNSRecordVerdict(confirmed, delegation: .unread, now: .seconds(100), describeTime: { _ in "" }).detail
+                .hasSuffix("; ETA unknown until the delegation has been read"), "no ETA that the delegation may prove wrong")
         // The old delegation may be cached until 150 s, and a resolver may fetch the old
         // record (TTL 60) from the old servers until then.
         #expect(grid.eta(delegation: DelegationTiming(parentDelegatesToNew: true, oldDelegationExpires: .seconds(150))) == .seconds(210))

@@ -372,6 +372,8 @@ public struct DNSRecordVerdict: Sendable, Equatable {
         if let eta = propagation.eta(delegation: delegation) {
             text += "; stale caches expire by \(describeTime(eta))"
             if eta > now { text += " (in \(formatSpan(eta - now)))" }
+        } else if let delegation, !delegation.read {
+            text += "; ETA unknown until the delegation has been read"
         } else if let delegation, !delegation.parentDelegatesToNew {
             text += "; ETA unknown until the parent delegates to the new nameservers"
         } else {
@@ -387,11 +389,20 @@ public struct DelegationTiming: Sendable, Equatable {
     public var parentDelegatesToNew: Bool
     /// Nil when nothing observed says an old delegation is still cached.
     public var oldDelegationExpires: Duration?
+    /// False until the delegation check has run once: nothing is known of it yet.
+    public var read = true
 
     public init(parentDelegatesToNew: Bool, oldDelegationExpires: Duration?) {
         self.parentDelegatesToNew = parentDelegatesToNew
         self.oldDelegationExpires = oldDelegationExpires
     }
+
+    /// Before the delegation check's first result: no ETA can be given yet.
+    public static let unread: DelegationTiming = {
+        var timing = DelegationTiming(parentDelegatesToNew: false, oldDelegationExpires: nil)
+        timing.read = false
+        return timing
+    }()
 }
 
 /// `4m 10s`, `2h 5m`, `45s`.

@@ -42,7 +42,9 @@ public final class DNSRecordProbe: Probe {
             since = failingNow.merging(since.filter { failingNow[$0.key] != nil }) { _, earlier in earlier }
             return since
         }
-        let delegation = await servers.delegation
+        // A plan that names the new nameservers has a delegation check; until it has run, the
+        // ETA cannot be known.
+        let delegation = await servers.delegation ?? (servers.checksDelegation ? .unread : nil)
         let verdict = DNSRecordVerdict(propagation, delegation: delegation, quorum: quorum, failingSince: failing, now: finished,
                                        describeTime: { WallClock.describe($0, now: finished) })
         var observed: [String: ObservedValue] = [

@@ -18,6 +18,9 @@ public actor DNSServers {
     /// when the plan names no new nameservers.
     public private(set) var delegation: DelegationTiming?
 
+    /// Whether the plan has a delegation check (it names the new nameservers).
+    public nonisolated var checksDelegation: Bool { !plan.dns.expectedNameservers.isEmpty }
+
     public func record(_ timing: DelegationTiming) {
         delegation = timing
     }
