@@ -135,6 +135,34 @@ struct DNSClientHostileTests {
         #expect(message.hasPrefix("malformed answer from 127.0.0.1:\(server.port)"))
     }
 
+    @Test("a new nameserver's CNAME out of its zone is followed through a resolver and judged at the end of the chain")
+    func cnameOutOfZone() async throws {
+        let edge = dnsName("edge.cdn.example")
+        let alias = DNSRecord(name: apex, ttl: 60, data: .cname(edge))
+        let nameserver = try HostileDNSServer(udp: { [answer(to: $0, records: [alias])] })
+        // A resolver follows the chain itself: asked for the apex it answers the whole chain,
+        // asked for the target the address.
+        let resolver = try HostileDNSServer(udp: { query in
+            let asked = try! DNSMessage(wire: query).questions.first?.name
+            let address = DNSRecord(name: edge, ttl: 20, data: .a([127, 0, 0, 80]))
+            return [answer(to: query, records: asked == edge ? [address] : [alias, address])]
+        })
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: T, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            resolvers: [{ name: r, address: "127.0.0.1:\(resolver.port)" }]
+            dns:
+              nameservers: { expected: [{ name: ns1.directfanz.test, addresses: ["127.0.0.1:\(nameserver.port)"] }] }
+              records: [{ id: apex, name: "@", type: A, expected: [127.0.0.80] }]
+            """, file: "t.yaml").get()
+        let probe = DNSRecordProbe(record: plan.dns.records[0], polling: plan.polling, servers: DNSServers(plan: plan, planDirectory: nil))
+        let outcome = await probe.run(at: .zero)
+        #expect(outcome.status == .pass, "\(outcome.detail)")
+        #expect(outcome.observed["cells"] == .list([
+            "resolver r (127.0.0.1:\(resolver.port)): match 127.0.0.80 ttl 20",
+            "new ns1.directfanz.test (127.0.0.1:\(nameserver.port)): match CNAME edge.cdn.example. → 127.0.0.80 ttl 20",
+        ]))
+    }
+
     @Test("a record's own timeout applies to every server it asks, not the plan's")
     func perRecordTimeout() async throws {
         let silent = try HostileDNSServer(udp: { _ in [] })

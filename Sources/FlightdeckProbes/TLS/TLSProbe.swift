@@ -104,6 +104,9 @@ public final class TLSProbe: Probe {
                 return found
             }
             versionScans.withLock { scans in
+                // Addresses a name stopped resolving to are forgotten, so a day of rotating
+                // load balancer addresses does not pile up.
+                scans = scans.filter { now - $0.value.at < Self.versionScanInterval * 2 }
                 for (address, accepted) in found where accepted.count == Self.versions.count { scans[address] = (now, accepted) }
             }
         }
