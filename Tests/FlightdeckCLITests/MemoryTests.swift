@@ -5,9 +5,9 @@ import Testing
 /// A launch day is 8 to 12 hours: what the live loop holds must stop growing once it is
 /// warm. The demo at 60x polls its 18 checks and its alarm source every 100 ms (2 s at 1x),
 /// so half a minute here is some 300 polls, a quarter of an hour of a real launch; `watch`
-/// runs in a process of its own so the demo's servers are not counted.
-@Suite("Memory over a launch day, in accelerated time", .serialized)
-struct MemoryTests {
+/// runs in a process of its own so the demo's servers are not counted. Part of the demo's
+/// serialized suite: the demo tests count the demos' directories, so no two run at once.
+extension DemoTests {
     /// Anonymous memory (KiB) and open descriptors of a process.
     static func reading(_ pid: Int32) throws -> (anonymous: Int, descriptors: Int) {
         let rollup = try String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
@@ -17,8 +17,8 @@ struct MemoryTests {
         return (try #require(anonymous), descriptors)
     }
 
-    @Test("the watch's anonymous memory and descriptors stay flat after warm-up")
-    func watchStaysFlat() throws {
+    @Test("memory over a launch day: the watch's anonymous memory and descriptors stay flat after warm-up, at 60x")
+    func watchStaysFlat() async throws {
         let directory = try TestDirectory("memory")
         let demo = try DemoProcess(arguments: ["demo", "--headless", "--speed", "60"], directory: directory, output: "demo.out")
         defer { demo.stop() }
@@ -27,9 +27,10 @@ struct MemoryTests {
         let watch = try DemoProcess(arguments: ["watch", plan], directory: directory, output: "watch.out")
         defer { watch.stop() }
 
-        Thread.sleep(forTimeInterval: 10)
+        // Asleep without holding one of the few threads every async test shares.
+        try await Task.sleep(for: .seconds(10))
         let warm = try Self.reading(watch.process.processIdentifier)
-        Thread.sleep(forTimeInterval: 30)
+        try await Task.sleep(for: .seconds(30))
         let later = try Self.reading(watch.process.processIdentifier)
         #expect(watch.process.isRunning)
         #expect(watch.lines.contains { $0.contains("verdict") }, "the watch followed the launch")
