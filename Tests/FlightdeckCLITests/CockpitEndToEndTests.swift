@@ -7,7 +7,7 @@ import Testing
 @Suite("The cockpit end to end, in tmux", .serialized)
 struct CockpitEndToEndTests {
     @Test("live data, panes, details, filter, resizes, quit with the terminal restored; hostile text inert")
-    func cockpit() throws {
+    func cockpit() async throws {
         let nginx = try NginxServer.shared()
         try Data("\u{1B}]0;pwned\u{7}\u{1B}[2Jgotcha".utf8).write(to: URL(fileURLWithPath: nginx.filesDirectory + "/hostile.txt"))
         let directory = try TestDirectory("e2e")
@@ -29,7 +29,7 @@ struct CockpitEndToEndTests {
         try tmux.start(width: 120, height: 40, command: command)
 
         // Live data arrives: the healthy check passes, the hostile one fails.
-        let live = try tmux.wait(for: "live results") { screen in
+        let live = try await tmux.wait(for: "live results") { screen in
             screen.contains { $0.contains("✔ PASS") && $0.contains("api-health") }
                 && screen.contains { $0.contains("✘ FAIL") && $0.contains("hostile-body") }
         }
@@ -39,7 +39,7 @@ struct CockpitEndToEndTests {
         // The failing check's detail shows the body, inert.
         try tmux.keys("Down")
         try tmux.keys("Enter")
-        let detail = try tmux.wait(for: "the detail view") { $0.contains { $0.contains("body_excerpt:") } }
+        let detail = try await tmux.wait(for: "the detail view") { $0.contains { $0.contains("body_excerpt:") } }
         let excerpt = detail.first { $0.contains("body_excerpt:") } ?? ""
         #expect(excerpt.contains("\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2Jgotcha"))
         #expect(detail[0].contains("Cockpit rehearsal"), "the screen was not cleared by the body")
@@ -47,7 +47,7 @@ struct CockpitEndToEndTests {
 
         // Another pane: the certificate the nginx serves.
         try tmux.keys("4")
-        try tmux.wait(for: "the certificates pane") { screen in
+        try await tmux.wait(for: "the certificates pane") { screen in
             // The test certificate has 29 days left: a warning, on the check and on its coverage row.
             screen.contains { $0.contains("Certificates (") } && screen.contains { $0.contains("tls-api") && $0.contains("WARN") }
                 && screen.contains { $0.contains("api.directfanz.test") && $0.contains("covered, but") }
@@ -56,28 +56,28 @@ struct CockpitEndToEndTests {
         // The filter.
         try tmux.keys("2")
         try tmux.keys("/", "a", "p", "i", "Enter")
-        let filtered = try tmux.wait(for: "the filtered list") { $0.contains { $0.contains("Health (1)") } }
+        let filtered = try await tmux.wait(for: "the filtered list") { $0.contains { $0.contains("Health (1)") } }
         #expect(!filtered.dropFirst(4).contains { $0.contains("hostile-body") }, "the filter leaves only api rows (the launch bar still names the red check)")
 
         // Resize twice: small, then wide enough for two panes side by side.
         try tmux.run(["resize-window", "-t", "cockpit", "-x", "80", "-y", "24"])
-        let small = try tmux.wait(for: "the 80x24 redraw") { screen in
+        let small = try await tmux.wait(for: "the 80x24 redraw") { screen in
             screen.count == 24 && screen[23].contains("q quit") && screen[0].contains("Cockpit rehearsal")
         }
         #expect(small.allSatisfy { $0.count <= 80 })
         try tmux.run(["resize-window", "-t", "cockpit", "-x", "200", "-y", "50"])
-        try tmux.wait(for: "two panes side by side") { screen in
+        try await tmux.wait(for: "two panes side by side") { screen in
             screen.contains { $0.contains("Health (1)") && $0.contains("DNS (") }
         }
 
         // Quit: the cockpit is gone and the shell's screen is back.
         try tmux.keys("q")
-        let after = try tmux.wait(for: "the exit") { $0.contains { $0.contains("EXITED 0") } }
+        let after = try await tmux.wait(for: "the exit") { $0.contains { $0.contains("EXITED 0") } }
         #expect(!after.contains { $0.contains("Cockpit rehearsal") })
     }
 
     @Test("two cockpits on one plan: a vote and an alarm's acknowledgement in one show in the other within a second; PIN sign-off")
-    func twoCockpits() throws {
+    func twoCockpits() async throws {
         let directory = try TestDirectory("e2e-poll")
         let pinHash = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(pinHash.hasPrefix("scrypt$"))
@@ -104,22 +104,22 @@ struct CockpitEndToEndTests {
         try laptop.start(width: 80, height: 24, command: "\(FlightdeckProcess.binary.path) \(plan)")
         for cockpit in [war, laptop] {
             try cockpit.keys("6")
-            try cockpit.wait(for: "the poll pane") { $0.contains { $0.contains("READINESS ·") } }
+            try await cockpit.wait(for: "the poll pane") { $0.contains { $0.contains("READINESS ·") } }
         }
 
         // On the war-room screen Ada (by her login) opens the poll and votes GO for ops.
         try war.keys("a")
-        try war.wait(for: "the actions menu") { $0.contains { $0.contains("1 Open the go/no-go poll") } }
+        try await war.wait(for: "the actions menu") { $0.contains { $0.contains("1 Open the go/no-go poll") } }
         try war.keys("1")
-        try war.wait(for: "the confirmation") { $0.contains { $0.contains("as Ada? y to confirm") } }
+        try await war.wait(for: "the confirmation") { $0.contains { $0.contains("as Ada? y to confirm") } }
         try war.keys("y")
-        try war.wait(for: "the poll open") { $0.contains { $0.contains("recorded #1: opened the go/no-go poll") } }
+        try await war.wait(for: "the poll open") { $0.contains { $0.contains("recorded #1: opened the go/no-go poll") } }
         try war.keys("Down", "a")
-        try war.wait(for: "the vote menu") { $0.contains { $0.contains("1 Vote GO for ops") } }
+        try await war.wait(for: "the vote menu") { $0.contains { $0.contains("1 Vote GO for ops") } }
         try war.keys("1", "y")
-        try war.wait(for: "the vote recorded") { $0.contains { $0.contains("recorded #2: ops GO") } }
+        try await war.wait(for: "the vote recorded") { $0.contains { $0.contains("recorded #2: ops GO") } }
         let recorded = Date()
-        try laptop.wait(for: "the vote on the other cockpit", seconds: 1) { $0.contains { $0.contains("Operations") && $0.contains("GO     Ada") } }
+        try await laptop.wait(for: "the vote on the other cockpit", seconds: 1) { $0.contains { $0.contains("Operations") && $0.contains("GO     Ada") } }
         #expect(Date().timeIntervalSince(recorded) < 1)
 
         // The final GO waits for the checklist; marked from the command line.
@@ -128,31 +128,31 @@ struct CockpitEndToEndTests {
 
         // On the laptop Bo signs the final GO with his PIN: wrong, then right.
         try laptop.keys("Down", "Down", "a")
-        try laptop.wait(for: "the final GO menu") { $0.contains { $0.contains("1 Vote GO for director (final GO)") } }
+        try await laptop.wait(for: "the final GO menu") { $0.contains { $0.contains("1 Vote GO for director (final GO)") } }
         try laptop.keys("1")
-        try laptop.wait(for: "the PIN prompt") { $0.contains { $0.contains("Bo, enter your PIN: _") } }
+        try await laptop.wait(for: "the PIN prompt") { $0.contains { $0.contains("Bo, enter your PIN: _") } }
         try laptop.keys("1", "3", "5", "7")
-        let masked = try laptop.wait(for: "the masked PIN") { $0.contains { $0.contains("Bo, enter your PIN: ••••_") } }
+        let masked = try await laptop.wait(for: "the masked PIN") { $0.contains { $0.contains("Bo, enter your PIN: ••••_") } }
         #expect(!masked.contains { $0.contains("1357") }, "the PIN is never shown")
         try laptop.keys("Enter")
-        try laptop.wait(for: "the wrong PIN") { $0.contains { $0.contains("wrong PIN for Bo (1 of 5") } }
+        try await laptop.wait(for: "the wrong PIN") { $0.contains { $0.contains("wrong PIN for Bo (1 of 5") } }
         try laptop.keys("a", "1", "2", "4", "6", "8", "Enter")
-        try laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #5: director GO") } }
-        try war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
+        try await laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #5: director GO") } }
+        try await war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
 
         // The blog is down: an alarm in both; acknowledged on the war-room screen, it shows so on the laptop.
         for cockpit in [war, laptop] {
             try cockpit.keys("5")
-            try cockpit.wait(for: "the alarm") { $0.contains { $0.contains("WARNING") && $0.contains("blog red for") } }
+            try await cockpit.wait(for: "the alarm") { $0.contains { $0.contains("WARNING") && $0.contains("blog red for") } }
         }
         try war.keys("a")
-        try war.wait(for: "the alarm menu") { $0.contains { $0.contains("1 Acknowledge rule/red/blog") } }
+        try await war.wait(for: "the alarm menu") { $0.contains { $0.contains("1 Acknowledge rule/red/blog") } }
         try war.keys("1")
         try war.keys("-l", "on it: blog host rebooting")
         try war.keys("Enter", "y")
-        try war.wait(for: "the acknowledgement recorded") { $0.contains { $0.contains("recorded #") && $0.contains("alarm rule/red/blog acknowledged") } }
+        try await war.wait(for: "the acknowledgement recorded") { $0.contains { $0.contains("recorded #") && $0.contains("alarm rule/red/blog acknowledged") } }
         let acknowledged = Date()
-        try laptop.wait(for: "the acknowledgement on the other cockpit", seconds: 1) { $0.contains { $0.contains("acknowledged") && $0.contains("blog red for") } }
+        try await laptop.wait(for: "the acknowledgement on the other cockpit", seconds: 1) { $0.contains { $0.contains("acknowledged") && $0.contains("blog red for") } }
         #expect(Date().timeIntervalSince(acknowledged) < 1)
 
         let journal = try FlightdeckProcess.run(["audit", "show", plan]).stdout

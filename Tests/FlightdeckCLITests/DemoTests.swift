@@ -35,11 +35,11 @@ final class DemoProcess {
 
     /// Waits until the output satisfies `condition`; returns the lines seen last.
     @discardableResult
-    func wait(for what: String, seconds: Double, _ condition: ([String]) -> Bool) -> [String] {
+    func wait(for what: String, seconds: Double, _ condition: ([String]) -> Bool) async -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition(lines) { return lines }
-            usleep(100_000)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("gave up waiting for \(what); the output was:\n\(lines.joined(separator: "\n"))")
         return lines
@@ -56,18 +56,18 @@ struct DemoTests {
     static let pins = ["Dana Whitfield": "1001", "Miguel Soto": "2002", "Priya Raman": "3003", "Sam Okafor": "4004", "Alex Moreau": "5005"]
 
     @Test("headless at 10x: the story as the real probes tell it, then a full poll that ends in GO")
-    func headlessStory() throws {
+    func headlessStory() async throws {
         let directory = try TestDirectory("demo-headless")
         let demo = try DemoProcess(arguments: ["demo", "--headless", "--speed", "10"], directory: directory)
         defer { demo.stop() }
-        let planLine = demo.wait(for: "the plan's path", seconds: 30) { $0.contains { $0.hasPrefix("Plan: ") } }
+        let planLine = await demo.wait(for: "the plan's path", seconds: 30) { $0.contains { $0.hasPrefix("Plan: ") } }
             .first { $0.hasPrefix("Plan: ") } ?? ""
         let plan = String(planLine.dropFirst("Plan: ".count).prefix { $0 != " " })
         #expect(plan.hasSuffix("/demo.yaml"))
         for (name, pin) in Self.pins { #expect(planLine.isEmpty || demo.lines.contains { $0.contains(name) && $0.hasSuffix("PIN \(pin)") }) }
 
         // The story takes 210 world seconds: 21 s at 10x, more on a busy machine.
-        let story = demo.wait(for: "propagation to finish and every alarm to clear", seconds: 90) { lines in
+        let story = await demo.wait(for: "propagation to finish and every alarm to clear", seconds: 90) { lines in
             lines.contains { $0.contains("check dns-apex PASS: converged: all 5 resolvers") }
                 && lines.contains { $0.contains("alarm RESOLVED critical alertmanager/CheckoutErrorRate") }
                 && lines.contains { $0.contains("alarm RESOLVED warning rule/flapping/api-health") }
@@ -115,7 +115,7 @@ struct DemoTests {
         try act(["checklist", plan, "rollback", "done"], as: "Dana Whitfield")
         try act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
         try act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
-        let poll = demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
+        let poll = await demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
         #expect(poll.contains { $0.contains("journal #8 Alex Moreau: launch-director GO") })
 
         demo.stop()
@@ -155,7 +155,7 @@ struct DemoTests {
     }
 
     @Test("`make demo` from the README opens the cockpit with every pane populated within 10 s")
-    func readmeCommandInTmux() throws {
+    func readmeCommandInTmux() async throws {
         let readme = try String(contentsOf: FlightdeckProcess.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let start = readme.components(separatedBy: "## Start here")[1].components(separatedBy: "```")[1]
         let command = start.split(separator: "\n").dropFirst().first.map { String($0.prefix { $0 != "#" }).trimmingCharacters(in: .whitespaces) }
@@ -170,9 +170,9 @@ struct DemoTests {
                                        ("3", "DNS", "dns-apex"), ("4", "Certificates", "tls-stream"),
                                        ("5", "Alarms", "tls-stream: a certificate expires in"), ("6", "Go/no-go", "Alex Moreau")] {
             let left = max(0.5, 10 - Date().timeIntervalSince(started))
-            try tmux.wait(for: "the cockpit", seconds: left) { $0.first?.contains("DirectFanz go-live (demo)") == true }
+            try await tmux.wait(for: "the cockpit", seconds: left) { $0.first?.contains("DirectFanz go-live (demo)") == true }
             try tmux.keys(key)
-            try tmux.wait(for: "the \(pane) pane populated", seconds: max(0.5, 10 - Date().timeIntervalSince(started))) { screen in
+            try await tmux.wait(for: "the \(pane) pane populated", seconds: max(0.5, 10 - Date().timeIntervalSince(started))) { screen in
                 screen.contains { $0.contains(" \(pane) (") } && screen.contains { $0.contains(populated) }
                     && !screen.contains { $0.contains("waiting for the first result") }
             }

@@ -22,7 +22,7 @@ extension DemoTests {
         let directory = try TestDirectory("memory")
         let demo = try DemoProcess(arguments: ["demo", "--headless", "--speed", "60"], directory: directory, output: "demo.out")
         defer { demo.stop() }
-        let lines = demo.wait(for: "the plan's path", seconds: 20) { $0.contains { $0.hasPrefix("Plan: ") } }
+        let lines = await demo.wait(for: "the plan's path", seconds: 20) { $0.contains { $0.hasPrefix("Plan: ") } }
         let plan = try #require(lines.first { $0.hasPrefix("Plan: ") }?.split(separator: " ").dropFirst().first.map(String.init))
         let watch = try DemoProcess(arguments: ["watch", plan], directory: directory, output: "watch.out")
         defer { watch.stop() }

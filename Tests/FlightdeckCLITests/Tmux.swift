@@ -29,13 +29,14 @@ struct Tmux {
 
     /// Waits for a screen that satisfies `condition`; returns the last screen seen.
     @discardableResult
-    func wait(for what: String, seconds: Double = 10, _ condition: ([String]) -> Bool) throws -> [String] {
+    /// Asleep between looks without holding one of the few threads every async test shares.
+    func wait(for what: String, seconds: Double = 10, _ condition: ([String]) -> Bool) async throws -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         var last: [String] = []
         while Date() < deadline {
             last = try screen()
             if condition(last) { return last }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("gave up waiting for \(what); the screen was:\n\(last.joined(separator: "\n"))")
         return last
