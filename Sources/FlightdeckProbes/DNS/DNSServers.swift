@@ -93,13 +93,9 @@ public actor DNSServers {
     /// A and AAAA of `name` through the first UDP or TCP resolver of the plan.
     func lookUp(_ name: DNSName) async -> [SocketAddress] {
         if let cached = cache[name], cached.until > .now { return cached.addresses }
-        guard let resolver = resolvers().first(where: {
-            switch $0.target { case .udp, .tcp: true; default: false }
-        }) else { return [] }
         var addresses: [SocketAddress] = []
         for type in [DNSRecordType.a, .aaaa] {
-            guard case .response(let answer, _) = await DNSClient.query(name, type, target: resolver.target, recursive: true, timeout: timeout) else { continue }
-            for record in PropagationCell.answerRecords(answer, name: name, type: type) {
+            for record in await follow(name, type) {
                 if case .success(let address) = SocketAddress.parse(record.data.comparable) { addresses.append(address) }
             }
         }
@@ -107,7 +103,7 @@ public actor DNSServers {
         return addresses
     }
 
-    /// The records of `type` at `name` (the end of a CNAME chain) through the plan's first
+    /// The records of `type` at `name` (following a CNAME chain) through the plan's first
     /// UDP or TCP resolver; empty when it has none or they do not resolve.
     func follow(_ name: DNSName, _ type: DNSRecordType) async -> [DNSRecord] {
         guard let resolver = resolvers().first(where: {
