@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 
 FLIGHTDECK := .build/debug/flightdeck
 
-.PHONY: demo test build deps build-deps
+.PHONY: demo test build deps build-deps fuzz
 
 ## Open the cockpit on the built-in demo launch: a whole go-live simulated on loopback.
 demo: build
@@ -24,3 +24,11 @@ build-deps:
 
 deps:
 	@scripts/install-deps
+
+## Fuzz every reader of outside bytes for FUZZ_SECONDS each (default 60): libFuzzer with
+## the address sanitizer, in a build directory of its own.
+FUZZ_SECONDS ?= 60
+fuzz: build-deps
+	swift build --product flightdeck-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address
+	scripts/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)

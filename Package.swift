@@ -9,7 +9,8 @@ import PackageDescription
 /// - FlightdeckView: widgets that render state into a cell grid;
 /// - FlightdeckTerminal: the only code that talks to ncurses;
 /// - FlightdeckDemo: a simulated launch on loopback for `flightdeck demo`, tests and benchmarks;
-/// - flightdeck: the command line on top.
+/// - flightdeck: the command line on top;
+/// - FlightdeckFuzzing and flightdeck-fuzz: the readers of outside bytes as fuzz targets.
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
@@ -58,13 +59,22 @@ let package = Package(
                           ],
                           swiftSettings: strict),
 
+        // Every reader of outside bytes as a fuzz target: libFuzzer drives them (`make fuzz`),
+        // the tests replay their corpus.
+        .target(name: "FlightdeckFuzzing",
+                dependencies: ["FlightdeckCore"],
+                swiftSettings: strict),
+        .executableTarget(name: "flightdeck-fuzz",
+                          dependencies: ["FlightdeckFuzzing"],
+                          swiftSettings: strict),
+
         .executableTarget(name: "flightdeck-bench",
                           dependencies: ["FlightdeckCore", "FlightdeckProbes", "FlightdeckStore", "FlightdeckView"],
                           path: "Benchmarks/FlightdeckBench",
                           swiftSettings: strict),
 
         .testTarget(name: "FlightdeckCoreTests",
-                    dependencies: ["FlightdeckCore", .product(name: "PropertyBased", package: "swift-property-based")],
+                    dependencies: ["FlightdeckCore", "FlightdeckFuzzing", .product(name: "PropertyBased", package: "swift-property-based")],
                     swiftSettings: strict),
         .target(name: "FlightdeckTestSupport",
                 dependencies: ["COpenSSL"],

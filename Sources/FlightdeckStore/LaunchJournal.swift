@@ -13,7 +13,7 @@ import Synchronization
 public final class LaunchJournal: Sendable {
     public enum JournalError: Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
-        case unreadable(seq: Int, reason: String)
+        case cannotWrite(path: String, reason: String)
         /// The directory holds the journal of another launch.
         case otherLaunch(path: String, launch: String)
 
@@ -22,7 +22,7 @@ public final class LaunchJournal: Sendable {
             case .cannotOpen(let path, let reason): "cannot open the launch journal \(path): \(reason)"
             case .otherLaunch(let path, let launch):
                 "\(path) is the journal of the launch \(launch), not this plan's; give this plan a state_dir of its own"
-            case .unreadable(let seq, let reason): "journal entry \(seq) cannot be read (\(reason)); run `flightdeck audit verify`"
+            case .cannotWrite(let path, let reason): "nothing was recorded in \(path): \(reason)"
             }
         }
     }
@@ -31,150 +31,328 @@ public final class LaunchJournal: Sendable {
     static let genesis = String(repeating: "0", count: 64)
 
     public let path: String
+    public let plan: LaunchPlan
     private let database: DatabasePool
-    private let folded: Mutex<LaunchState>
+    private let folded: Mutex<Folded>
+    private let witness: Witness?
 
-    public init(directory: String, plan: LaunchPlan) throws {
+    /// The state folded so far, and the hash of its last entry: the chain's head as this
+    /// process has checked it.
+    private struct Folded {
+        var state: LaunchState
+        var head: String
+    }
+
+    /// - Parameter witness: the plan's witness file, resolved; each head this process writes
+    ///   is appended to it.
+    public init(directory: String, plan: LaunchPlan, witness: String? = nil) throws {
         path = "\(directory)/\(Self.fileName)"
+        self.plan = plan
+        self.witness = witness.map(Witness.init)
+        try StateDirectory.prepare(directory)
         do {
-            try Self.makeSharedDirectory(directory)
             var configuration = Configuration()
             // Several processes write; each waits its turn rather than failing.
             configuration.busyMode = .timeout(10)
             database = try DatabasePool(path: path, configuration: configuration)
-            try database.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL);
-                    CREATE TABLE IF NOT EXISTS heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-                    CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-                        BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                    CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-                        BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                    CREATE TRIGGER IF NOT EXISTS heads_append_only_update BEFORE UPDATE ON heads
-                        BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                    CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
-                        BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                    CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
-                    """)
+            // A journal already made is only read here, so read-only commands work on a full disk.
+            let made = try database.read { db in
+                try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
+                    && db.columns(in: "events").contains { $0.name == "signature" }
+            }
+            if !made {
+                try database.write { db in
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT);
+                        CREATE TABLE IF NOT EXISTS heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+                        CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                        CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                        CREATE TRIGGER IF NOT EXISTS heads_append_only_update BEFORE UPDATE ON heads
+                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                        CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
+                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                        CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
+                        """)
+                    // Journals from before key signatures gain the column (adding one is not an UPDATE).
+                    if try !db.columns(in: "events").contains(where: { $0.name == "signature" }) {
+                        try db.execute(sql: "ALTER TABLE events ADD COLUMN signature TEXT")
+                    }
+                }
             }
         } catch {
-            throw JournalError.cannotOpen(path: path, reason: "\(error)")
+            throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
         }
         // One journal, one launch: a second plan pointed at the same directory is refused.
         let identity = "\(plan.name) (\(plan.zone))"
         let owner: String
         do {
-            owner = try database.write { db -> String in
-                if let row = try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") {
-                    return "\(row["name"] as String) (\(row["zone"] as String))"
+            let read = try database.read { db in try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") }
+            if let read {
+                owner = "\(Self.text(read, "name") ?? "?") (\(Self.text(read, "zone") ?? "?"))"
+            } else {
+                owner = try database.write { db -> String in
+                    if let row = try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") {
+                        return "\(Self.text(row, "name") ?? "?") (\(Self.text(row, "zone") ?? "?"))"
+                    }
+                    try db.execute(sql: "INSERT INTO launch (name, zone, created) VALUES (?, ?, ?)",
+                                   arguments: [plan.name, plan.zone.description, LaunchRecord.timestamp(Date())])
+                    return identity
                 }
-                try db.execute(sql: "INSERT INTO launch (name, zone, created) VALUES (?, ?, ?)",
-                               arguments: [plan.name, plan.zone.description, LaunchRecord.timestamp(Date())])
-                return identity
             }
         } catch {
-            throw JournalError.cannotOpen(path: path, reason: "\(error)")
+            throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
         }
         guard owner == identity else { throw JournalError.otherLaunch(path: path, launch: owner) }
-        folded = Mutex(LaunchState(plan: plan))
+        folded = Mutex(Folded(state: LaunchState(plan: plan), head: Self.genesis))
     }
 
-    /// The state directory is shared by the team's logins: group-writable, and setgid so the
-    /// files in it keep the directory's group.
-    private static func makeSharedDirectory(_ directory: String) throws {
-        guard !FileManager.default.fileExists(atPath: directory) else { return }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod(directory, 0o2775)
+    /// A column as text, or nil when it holds something else (a blob, bytes that are not
+    /// UTF-8): what is on disk is never trusted to be what was written.
+    static func text(_ row: Row, _ column: String) -> String? {
+        let value: DatabaseValue = row[column]
+        guard case .string(let text) = value.storage else { return nil }
+        return text
+    }
+
+    static func integer(_ row: Row, _ column: String) -> Int? {
+        let value: DatabaseValue = row[column]
+        guard case .int64(let number) = value.storage else { return nil }
+        return Int(exactly: number)
     }
 
     // MARK: Reading
 
-    /// The launch state with every entry written so far, by this process or any other.
+    /// The launch state with every entry written so far, by this process or any other, up
+    /// to where the chain breaks if it does (`journalBreak`).
     public func state() throws -> LaunchState {
         try database.read { db in try catchUp(db) }
     }
 
-    /// The state, if entries were added since `seq`; nil when nothing changed. Cheap enough
-    /// to call several times a second.
+    /// The state, if entries were added since `seq` (or the journal was found broken); nil
+    /// when nothing changed. Cheap enough to call several times a second.
     public func changes(since seq: Int) throws -> LaunchState? {
         let last = try database.read { db in try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        let known = folded.withLock { $0.state }
+        if known.journalBreak != nil { return known.lastSeq == seq ? nil : known }
         return last == seq ? nil : try state()
     }
 
+    /// Folds the entries after the last one folded, checking each link of the chain as it
+    /// goes: a process never acts on an entry that does not follow from the ones before.
     private func catchUp(_ db: Database) throws -> LaunchState {
-        let known = folded.withLock { $0.lastSeq }
-        let rows = try Row.fetchAll(db, sql: "SELECT seq, record FROM events WHERE seq > ? ORDER BY seq", arguments: [known])
-        let records = try rows.map { row -> LaunchRecord in
-            let seq: Int = row["seq"]
-            return try Self.decode(row["record"] as String, seq: seq)
+        let known = folded.withLock { $0 }
+        guard known.state.journalBreak == nil else { return known.state }
+        var state = known.state
+        var previous = known.head
+        var chainBreak: ChainBreak?
+        let seq = state.lastSeq
+        if seq > 0, try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) != previous {
+            chainBreak = ChainBreak(seq: seq, problem: "entry \(seq) is not the entry this process read there: edited, replaced or cut off")
         }
-        return folded.withLock { state in
-            for record in records where record.seq > state.lastSeq { state.apply(record) }
-            return state
+        let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events WHERE seq > ? ORDER BY seq", arguments: [seq])
+        let heads = try Self.heads(db, after: seq)
+        for row in rows where chainBreak == nil {
+            switch Self.link(row, expected: state.lastSeq + 1, previous: previous, heads: heads) {
+            case .success(let (record, hash, stored)):
+                if let forged = attest(record, stored: stored) {
+                    chainBreak = forged
+                    break
+                }
+                state.apply(record)
+                previous = hash
+            case .failure(let problem):
+                chainBreak = problem
+            }
         }
+        if chainBreak == nil, let last = heads.keys.max(), last > state.lastSeq {
+            chainBreak = ChainBreak(seq: state.lastSeq + 1, problem: "entries \(state.lastSeq + 1) to \(last) are missing: truncated")
+        }
+        if let chainBreak { state.markBroken(chainBreak) }
+        return folded.withLock { current in
+            // Another thread may have folded further meanwhile; the furthest fold wins.
+            if state.lastSeq >= current.state.lastSeq {
+                current = Folded(state: state, head: previous)
+            }
+            return current.state
+        }
+    }
+
+    private static func heads(_ db: Database, after seq: Int) throws -> [Int: String] {
+        var heads: [Int: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT seq, hash FROM heads WHERE seq > ?", arguments: [seq]) {
+            guard let seq = integer(row, "seq") else { continue }
+            if heads[seq] == nil { heads[seq] = text(row, "hash") ?? "" }
+        }
+        return heads
+    }
+
+    /// One stored row checked as the next link of the chain: its place, its hash over its
+    /// own text, its link to the entry before, the hash kept apart in `heads`, and that it
+    /// reads as an entry at all.
+    /// The entry comes back with its hash and its text as stored: the bytes its signature,
+    /// if it has one, was made over.
+    private static func link(_ row: Row, expected: Int, previous: String, heads: [Int: String]) -> Result<(LaunchRecord, String, String), ChainBreak> {
+        guard let seq = integer(row, "seq") else {
+            return .failure(ChainBreak(seq: expected, problem: "entry \(expected) has no sequence number"))
+        }
+        if seq != expected { return .failure(ChainBreak(seq: expected, problem: "entry \(expected) is missing: deleted")) }
+        guard let recordText = text(row, "record"), let hash = text(row, "hash") else {
+            return .failure(ChainBreak(seq: seq, problem: "entry \(seq) is not text: its bytes were overwritten"))
+        }
+        if Crypto.sha256Hex(Array(recordText.utf8)) != hash {
+            return .failure(ChainBreak(seq: seq, problem: "entry \(seq) does not match its hash: edited after it was written"))
+        }
+        guard let stored = try? decodeStored(recordText), let at = LaunchRecord.parseTimestamp(stored.at) else {
+            return .failure(ChainBreak(seq: seq, problem: "entry \(seq) is not a journal entry"))
+        }
+        if stored.seq != seq { return .failure(ChainBreak(seq: seq, problem: "entry \(seq) holds entry \(stored.seq): reordered")) }
+        if stored.prev != previous {
+            return .failure(ChainBreak(seq: seq, problem: "entry \(seq) does not follow entry \(seq - 1): the chain is broken"))
+        }
+        guard let kept = heads[seq] else {
+            return .failure(ChainBreak(seq: seq, problem: "entry \(seq) was never recorded as written: inserted"))
+        }
+        if kept != hash { return .failure(ChainBreak(seq: seq, problem: "entry \(seq) is not the entry first written there: replaced")) }
+        var signature: KeySignature?
+        let signatureValue: DatabaseValue = row["signature"]
+        if !signatureValue.isNull {
+            guard let signatureText = text(row, "signature"),
+                  let decoded = try? decoder.decode(KeySignature.self, from: Data(signatureText.utf8)) else {
+                return .failure(ChainBreak(seq: seq, problem: "entry \(seq)'s signature is not a signature: its bytes were overwritten"))
+            }
+            signature = decoded
+        }
+        return .success((LaunchRecord(seq: seq, at: at, actor: stored.actor, event: stored.event, signature: signature), hash, recordText))
     }
 
     // MARK: Appending
 
     /// Appends what `decide` makes of the current state, if the workflow allows all of it,
     /// in one write transaction: another process appending at the same moment is judged
-    /// before or after, never alongside. Returns the entries written, or why not.
+    /// before or after, never alongside. An approver's entries are signed with `signer`'s
+    /// key when one is given; the plan may require it. Returns the entries written, or why not.
     @discardableResult
-    public func append(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus],
+    public func append(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus], signer: (any EntrySigner)? = nil,
                        _ decide: (LaunchState) -> [LaunchEvent]) throws -> Result<[LaunchRecord], LaunchRefusal> {
-        try database.writeWithoutTransaction { db in
-            var outcome: Result<[LaunchRecord], LaunchRefusal> = .success([])
-            try db.inTransaction(.immediate) {
-                var state = try catchUp(db)
-                var previous = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1") ?? Self.genesis
-                var written: [LaunchRecord] = []
-                for event in decide(state) {
-                    if let refusal = state.refusal(for: event, by: actor, at: now, checks: checks) {
-                        outcome = .failure(refusal)
-                        return .rollback
-                    }
-                    let record = LaunchRecord(seq: state.lastSeq + 1, at: now, actor: actor, event: event)
-                    let text = try Self.encode(record, previous: previous)
-                    let hash = Crypto.sha256Hex(Array(text.utf8))
-                    try db.execute(sql: "INSERT INTO events (seq, record, hash) VALUES (?, ?, ?)", arguments: [record.seq, text, hash])
-                    try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [record.seq, hash])
-                    state.apply(record)
-                    written.append(record)
-                    previous = hash
+        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try write { db in
+            var state = try catchUp(db)
+            var previous = folded.withLock { $0.head }
+            var written: [LaunchRecord] = []
+            for event in decide(state) {
+                if let refusal = state.refusal(for: event, by: actor, at: now, checks: checks) { return .failure(refusal) }
+                let keySigner = actor.approver == nil ? nil : signer
+                if keySigner == nil, state.requiresKeySignature(event) {
+                    return .failure(LaunchRefusal("the plan requires \(event.name) to be signed with \(actor.approver ?? "the approver")'s SSH key; "
+                                                  + "act from a session whose ssh-agent holds a key the plan lists for them (a PIN or a login is not enough)"))
                 }
-                outcome = .success(written)
-                return .commit
+                var record = LaunchRecord(seq: state.lastSeq + 1, at: now, actor: actor, event: event)
+                let text = try Self.encode(record, previous: previous)
+                if let keySigner {
+                    do {
+                        record.signature = try keySigner.sign(Array(text.utf8))
+                    } catch {
+                        return .failure(LaunchRefusal("not signed, so not recorded: \(error)"))
+                    }
+                }
+                let hash = Crypto.sha256Hex(Array(text.utf8))
+                let signature = try record.signature.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
+                try db.execute(sql: "INSERT INTO events (seq, record, hash, signature) VALUES (?, ?, ?, ?)",
+                               arguments: [record.seq, text, hash, signature])
+                try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [record.seq, hash])
+                state.apply(record)
+                written.append(record)
+                previous = hash
             }
-            return outcome
+            return .success((written, previous))
+        }
+        if case .success(let (records, head)) = outcome, let last = records.last {
+            // The transaction committed: the new head goes to the witness, out of this file's reach.
+            witness?.record(seq: last.seq, hash: head, at: last.at)
+        }
+        return outcome.map(\.records)
+    }
+
+    /// One immediate write transaction, committed when `body` succeeds and rolled back when
+    /// it refuses; a full disk or a broken file is said in words.
+    private func write<T>(_ body: (Database) throws -> Result<T, LaunchRefusal>) throws -> Result<T, LaunchRefusal> {
+        do {
+            return try database.writeWithoutTransaction { db in
+                var outcome: Result<T, LaunchRefusal>!
+                try db.inTransaction(.immediate) {
+                    outcome = try body(db)
+                    if case .failure = outcome { return .rollback }
+                    return .commit
+                }
+                if case .failure = outcome { _ = try catchUp(db) }
+                return outcome
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError.cannotWrite(path: path, reason: StateDirectory.explain(error, directory: (path as NSString).deletingLastPathComponent))
         }
     }
 
-    /// Appends one event; see `append(by:at:checks:_:)`. A vote's evidence is made here:
-    /// the blockers as they stand the moment it is written.
+    /// Appends one event; see `append(by:at:checks:signer:_:)`. A vote's evidence is made
+    /// here: the blockers as they stand the moment it is written.
     @discardableResult
     public func append(_ event: LaunchEvent, by actor: LaunchActor, at now: Date = Date(),
-                       checks: [String: CheckStatus]) throws -> Result<LaunchRecord, LaunchRefusal> {
-        try append(by: actor, at: now, checks: checks) { state in
+                       checks: [String: CheckStatus], signer: (any EntrySigner)? = nil) throws -> Result<LaunchRecord, LaunchRefusal> {
+        try append(by: actor, at: now, checks: checks, signer: signer) { state in
             [event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
         }.map { $0[0] }
     }
 
-    /// The actor acting as `approver` once their PIN checks out. A wrong PIN is journalled,
-    /// so five in a row lock the approver out in every process; a locked-out approver's PIN
-    /// is not even tried.
-    public func sign(as approver: Approver, pin: String, actor: LaunchActor) throws -> Result<LaunchActor, LaunchRefusal> {
+    /// The actor acting as `approver` once their PIN checks out. Each try is journalled
+    /// before the PIN is even looked at, in one transaction with the lockout count, so five
+    /// tries lock the approver out in every process however many arrive at once, and a try
+    /// that cannot be recorded (a full disk) is not checked. A locked-out approver gets the
+    /// same answer whatever the PIN.
+    public func sign(as approver: Approver, pin: String, actor: LaunchActor, at now: Date = Date()) throws -> Result<LaunchActor, LaunchRefusal> {
         guard let hash = approver.pinHash else {
             return .failure(LaunchRefusal("\(approver.name) has no PIN in the plan; they sign by their login"))
         }
-        if let until = try state().lockedUntil(approver.name, at: Date()) {
-            return .failure(LaunchRefusal("\(approver.name) is locked out after \(LaunchState.pinAttempts) wrong PINs until \(LaunchRecord.timestamp(until))"))
+        let automatic = actor.acting(as: nil, pinUsed: false)
+        let tried = try write { db -> Result<Int, LaunchRefusal> in
+            let state = try catchUp(db)
+            if let until = state.lockedUntil(approver.name, at: now) {
+                return .failure(LaunchRefusal("\(approver.name) is locked out after \(LaunchState.pinAttempts) PIN tries until \(LaunchRecord.timestamp(until))"))
+            }
+            if let refusal = state.refusal(for: .pinTried(approver: approver.name), by: automatic, at: now, checks: [:]) { return .failure(refusal) }
+            let previous = folded.withLock { $0.head }
+            let record = LaunchRecord(seq: state.lastSeq + 1, at: now, actor: automatic, event: .pinTried(approver: approver.name))
+            let text = try Self.encode(record, previous: previous)
+            let hash = Crypto.sha256Hex(Array(text.utf8))
+            try db.execute(sql: "INSERT INTO events (seq, record, hash) VALUES (?, ?, ?)", arguments: [record.seq, text, hash])
+            try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [record.seq, hash])
+            return .success((state.pinFailures[approver.name]?.count ?? 0) + 1)
         }
-        guard Crypto.pinMatches(pin, hash) else {
-            _ = try append(.pinRejected(approver: approver.name), by: actor.acting(as: nil, pinUsed: false), checks: [:])
-            let failures = try state().pinFailures[approver.name]?.count ?? 0
-            return .failure(LaunchRefusal("wrong PIN for \(approver.name) (\(failures) of \(LaunchState.pinAttempts) before a lockout)"))
+        switch tried {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let tries):
+            guard Crypto.pinMatches(pin, hash) else {
+                return .failure(LaunchRefusal("wrong PIN for \(approver.name) (\(tries) of \(LaunchState.pinAttempts) tries before a lockout)"))
+            }
+            return try append(.pinAccepted(approver: approver.name), by: automatic, at: now, checks: [:])
+                .map { _ in actor.acting(as: approver.name, pinUsed: true) }
         }
-        return .success(actor.acting(as: approver.name, pinUsed: true))
+    }
+
+    /// Moves a broken journal's files aside (`launch.sqlite.broken-TIME`), so the next open
+    /// starts a new one; returns where the old one went. Other processes that have the old
+    /// one open see it broken and refuse to record until they are restarted.
+    public func setAside(at now: Date = Date()) throws -> String {
+        guard try state().journalBreak != nil else { throw JournalError.cannotWrite(path: path, reason: "the journal is not broken") }
+        try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let aside = "\(path).broken-\(LaunchRecord.timestamp(now).replacingOccurrences(of: ":", with: ""))"
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            guard rename(path + suffix, aside + suffix) == 0 else {
+                throw JournalError.cannotWrite(path: path, reason: "cannot move \(path + suffix) aside: \(String(cString: strerror(errno)))")
+            }
+        }
+        return aside
     }
 
     /// Appends whatever the clock and the checks have made due (stale votes, built-in holds).
@@ -229,7 +407,8 @@ public final class LaunchJournal: Sendable {
     }
 
     static func encode(_ record: LaunchRecord, previous: String) throws -> String {
-        let stored = StoredRecord(seq: record.seq, at: LaunchRecord.timestamp(record.at), actor: record.actor, event: record.event, prev: previous)
+        let stored = StoredRecord(seq: record.seq, at: LaunchRecord.timestamp(record.at), actor: record.actor, event: record.event,
+                                  prev: previous)
         return String(decoding: try encoder.encode(stored), as: UTF8.self)
     }
 
@@ -237,16 +416,22 @@ public final class LaunchJournal: Sendable {
         try decoder.decode(StoredRecord.self, from: Data(text.utf8))
     }
 
-    static func decode(_ text: String, seq: Int) throws -> LaunchRecord {
-        do {
-            let stored = try decodeStored(text)
-            guard let at = LaunchRecord.parseTimestamp(stored.at) else { throw JournalError.unreadable(seq: seq, reason: "bad time \(stored.at)") }
-            return LaunchRecord(seq: stored.seq, at: at, actor: stored.actor, event: stored.event)
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError.unreadable(seq: seq, reason: "not a journal entry")
+    /// Whether an entry proves its author as the plan demands: a signature, where there is
+    /// one, is a good one over the entry's stored text by a key the plan lists for that
+    /// approver; an entry the plan lets only a key record carries one. The signature is kept
+    /// beside the text, in its own column, so the bytes signed are the bytes stored.
+    private func attest(_ record: LaunchRecord, stored: String) -> ChainBreak? {
+        let who = record.actor.approver ?? record.actor.login
+        guard let signature = record.signature else {
+            guard record.actor.approver != nil, LaunchState(plan: plan).requiresKeySignature(record.event) else { return nil }
+            return ChainBreak(seq: record.seq, problem: "entry \(record.seq) (\(record.event.name) by \(who)) is not signed, "
+                              + "though the plan lets only a key signature record it: written around Flightdeck")
         }
+        let keys = plan.approvers.first { $0.name == record.actor.approver }?.keys ?? []
+        guard SSHSignatures.verify(Array(stored.utf8), signature, allowed: keys) else {
+            return ChainBreak(seq: record.seq, problem: "entry \(record.seq)'s signature is not a good signature by a key of \(who)'s: forged")
+        }
+        return nil
     }
 
     // MARK: Verifying
@@ -259,41 +444,111 @@ public final class LaunchJournal: Sendable {
         /// The first bad sequence number, and what is wrong with it.
         public var firstBad: Int?
         public var problem: String?
+        /// How the good entries prove who made them.
+        public var signedByKey = 0
+        public var pinAttested = 0
+        public var loginAttested = 0
+        /// Anchors found in the journal where they were taken.
+        public var anchorsHeld = 0
 
         public var passed: Bool { firstBad == nil }
     }
 
-    /// Recomputes the chain from the first entry: each entry's hash over its own text, its
-    /// place in the sequence, its link to the one before, and the hashes kept apart in
-    /// `heads`. Names the first sequence number that does not hold.
-    public func verify() throws -> Verification {
-        try database.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash FROM events ORDER BY seq")
-            let heads = Dictionary(try Row.fetchAll(db, sql: "SELECT seq, hash FROM heads").map { ($0["seq"] as Int, $0["hash"] as String) },
-                                   uniquingKeysWith: { first, _ in first })
-            var expected = 1
-            var previous = Self.genesis
-            func bad(_ seq: Int, _ problem: String) -> Verification {
-                Verification(entries: expected - 1, head: previous, firstBad: seq, problem: problem)
+    /// A head of the journal noted somewhere else: a notification, the report, the witness.
+    public struct Anchor: Sendable, Equatable {
+        public var seq: Int?
+        public var hash: String
+
+        public init(seq: Int?, hash: String) {
+            self.seq = seq
+            self.hash = hash
+        }
+
+        /// `HASH`, `SEQ HASH` or `#SEQ HASH`, with anything after it (a witness line's time).
+        public static func parse(_ line: String) -> Anchor? {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            func isHash(_ text: String) -> Bool { text.count == 64 && text.allSatisfy(\.isHexDigit) }
+            if let first = fields.first, isHash(first) { return Anchor(seq: nil, hash: first.lowercased()) }
+            guard fields.count >= 2, let seq = Int(fields[0].hasPrefix("#") ? String(fields[0].dropFirst()) : fields[0]), isHash(fields[1]) else {
+                return nil
+            }
+            return Anchor(seq: seq, hash: fields[1].lowercased())
+        }
+    }
+
+    /// Recomputes the chain from the first entry (each entry's hash over its own text, its
+    /// place in the sequence, its link to the one before, the hashes kept apart in `heads`),
+    /// checks every signature and every entry the plan lets only a key record, then that
+    /// each anchor (and each line of the plan's witness) is still in the chain where it was
+    /// taken. Names the first thing that does not hold.
+    public func verify(anchors: [Anchor] = []) throws -> Verification {
+        let witnessed = witness?.anchors()
+        let anchors = anchors + (witnessed ?? [])
+        return try database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events ORDER BY seq")
+            let heads = try Self.heads(db, after: 0)
+            var result = Verification(entries: 0, head: Self.genesis)
+            var hashes: [Int: String] = [:]
+            func bad(_ chainBreak: ChainBreak) -> Verification {
+                var failed = result
+                failed.firstBad = chainBreak.seq
+                failed.problem = chainBreak.problem
+                return failed
             }
             for row in rows {
-                let seq: Int = row["seq"]
-                let text: String = row["record"]
-                let hash: String = row["hash"]
-                if seq != expected { return bad(expected, "entry \(expected) is missing: deleted") }
-                if Crypto.sha256Hex(Array(text.utf8)) != hash { return bad(seq, "entry \(seq) does not match its hash: edited after it was written") }
-                guard let stored = try? Self.decodeStored(text) else { return bad(seq, "entry \(seq) is not a journal entry") }
-                if stored.seq != seq { return bad(seq, "entry \(seq) holds entry \(stored.seq): reordered") }
-                if stored.prev != previous { return bad(seq, "entry \(seq) does not follow entry \(seq - 1): the chain is broken") }
-                if let kept = heads[seq], kept != hash { return bad(seq, "entry \(seq) is not the entry first written there: replaced") }
-                if heads[seq] == nil { return bad(seq, "entry \(seq) was never recorded as written: inserted") }
-                previous = hash
-                expected += 1
+                switch Self.link(row, expected: result.entries + 1, previous: result.head, heads: heads) {
+                case .failure(let chainBreak):
+                    return bad(chainBreak)
+                case .success(let (record, hash, stored)):
+                    if let forged = attest(record, stored: stored) { return bad(forged) }
+                    if record.signature != nil {
+                        result.signedByKey += 1
+                    } else if record.actor.approver != nil {
+                        if record.actor.pinUsed { result.pinAttested += 1 } else { result.loginAttested += 1 }
+                    }
+                    result.entries += 1
+                    result.head = hash
+                    hashes[record.seq] = hash
+                }
             }
-            if let last = heads.keys.max(), last >= expected {
-                return bad(expected, "entries \(expected) to \(last) are missing: truncated")
+            if let last = heads.keys.max(), last > result.entries {
+                return bad(ChainBreak(seq: result.entries + 1, problem: "entries \(result.entries + 1) to \(last) are missing: truncated"))
             }
-            return Verification(entries: expected - 1, head: previous, firstBad: nil, problem: nil)
+            if let witness, witnessed == nil, result.entries > 0 {
+                return bad(ChainBreak(seq: result.entries, problem: "the plan's witness \(witness.path) cannot be read: removed, or never written"))
+            }
+            let bySeq = Dictionary(hashes.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+            for anchor in anchors {
+                let held = anchor.seq.map { hashes[$0] == anchor.hash } ?? (bySeq[anchor.hash] != nil)
+                guard held else {
+                    let place = anchor.seq.map { "entry \($0)'s" } ?? "a"
+                    return bad(ChainBreak(seq: anchor.seq ?? result.entries + 1,
+                                          problem: "\(place) anchored head \(anchor.hash.prefix(16))… is not in the journal: history was rewritten or cut off behind it"))
+                }
+                result.anchorsHeld += 1
+            }
+            return result
         }
+    }
+}
+
+/// The plan's witness: an append-only file outside the state directory, one line per head
+/// this process wrote (`SEQ HASH TIME`), read back by `audit verify` as anchors.
+struct Witness: Sendable {
+    let path: String
+
+    func record(seq: Int, hash: String, at: Date) {
+        let line = Array("\(seq) \(hash) \(LaunchRecord.timestamp(at))\n".utf8)
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o664)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+    }
+
+    /// The anchors in the file; nil when it cannot be read.
+    func anchors() -> [LaunchJournal.Anchor]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { LaunchJournal.Anchor.parse(String($0)) }
     }
 }

@@ -247,11 +247,13 @@ struct PaneRows {
             let voteStatus: CheckStatus = vote.staleBecause != nil ? .warn : (vote.choice == .go ? .pass : .fail)
             var text = "\(vote.choice.rawValue.padded(to: 6)) \(vote.approver) \(CockpitView.timeOfDay(vote.at, offset: 0))"
             if let stale = vote.staleBecause { text += " · STALE: \(stale.joined(separator: ", ")) turned red, vote again" }
+            if let earlier = vote.supersedes { text += " · supersedes #\(earlier)" }
             if let reason = vote.reason { text += " · \(reason)" }
             let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
             rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
                                 status: voteStatus == .warn ? .fail : voteStatus, key: "role:\(role)",
-                                detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq))",
+                                detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq)"
+                                           + "\(vote.supersedes.map { ", superseding #\($0)" } ?? ""))",
                                            vote.reason.map { "reason: \($0)" } ?? "no reason given",
                                            vote.staleBecause.map { "STALE: \($0.joined(separator: ", ")) turned red since" } ?? "current",
                                            "evidence \(vote.evidence.digest), the blockers as the voter saw them:"] + evidence }))

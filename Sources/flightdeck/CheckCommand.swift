@@ -33,9 +33,9 @@ struct CheckCommand: AsyncParsableCommand {
             .sorted { ($0.severity, $0.id) < ($1.severity, $1.id) }
         let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, alarms: alarms, checkedAt: Date())
         if json {
-            print(document.encoded())
+            Console.json(document.encoded())
         } else {
-            print(CheckTable(document: document).text)
+            Console.out(CheckTable(document: document).text)
         }
         if document.verdict != "go" { throw ExitCode.noGo }
     }

@@ -198,7 +198,7 @@ final class LaunchDesk: Sendable {
                     case .failure(let refusal): return self.report(refusal.message)
                     }
                 }
-                switch try self.journal.append(request.event, by: signer, checks: checks) {
+                switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {
                 case .success(let record): self.report("recorded #\(record.seq): \(record.event.summary)")
                 case .failure(let refusal): self.report("refused: \(refusal)")
                 }

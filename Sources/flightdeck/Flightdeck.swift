@@ -35,7 +35,7 @@ enum Main {
         } catch {
             let message = Flightdeck.fullMessage(for: error)
             if Flightdeck.exitCode(for: error) == .success {
-                print(message)
+                Console.out(message)
                 exit(0)
             }
             Console.error(message)
@@ -44,17 +44,30 @@ enum Main {
     }
 }
 
-/// Where the commands write. Output goes to stdout; diagnostics and errors to stderr.
+/// Where the commands write, and the only way they do: output to stdout, diagnostics and
+/// errors to stderr. Everything goes out inert (a plan can arrive in a pull request, an
+/// argument or a journal entry can hold anything): no control, escape or bidi character
+/// reaches the terminal as itself.
 enum Console {
     static func error(_ text: String) {
-        _ = write(STDERR_FILENO, text + "\n")
+        _ = write(STDERR_FILENO, RemoteText.inert(text) + "\n")
+    }
+
+    /// Text on stdout, with a line feed after it unless `terminator` says otherwise.
+    static func out(_ text: String, terminator: String = "\n") {
+        _ = write(STDOUT_FILENO, RemoteText.inert(text) + terminator)
+    }
+
+    /// A JSON document on stdout, its strings' unsafe characters escaped.
+    static func json(_ text: String) {
+        _ = write(STDOUT_FILENO, RemoteText.inertJSON(text) + "\n")
     }
 
     /// A line on stdout at once, unbuffered even into a pipe: for output that follows a
     /// running launch. False when nobody reads it any more (the pipe was closed).
     @discardableResult
     static func line(_ text: String) -> Bool {
-        write(STDOUT_FILENO, text + "\n")
+        write(STDOUT_FILENO, RemoteText.inert(text) + "\n")
     }
 
     private static func write(_ descriptor: Int32, _ text: String) -> Bool {

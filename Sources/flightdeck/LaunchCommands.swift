@@ -153,7 +153,7 @@ struct ReportCommand: AsyncParsableCommand {
         let verification = try session.journal.verify()
         let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,
                                   journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" })
-        print(format == .json ? report.json() : report.markdown(), terminator: "")
+        if format == .json { Console.json(report.json()) } else { Console.out(report.markdown(), terminator: "") }
     }
 }
 
@@ -161,23 +161,52 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check or print the launch journal.",
-        subcommands: [Verify.self, Show.self])
+        subcommands: [Verify.self, Show.self, Restart.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the journal's hash chain; exit 1 naming the first bad entry.")
+            abstract: "Recompute the journal's hash chain and check its signatures and anchors; exit 1 naming the first bad entry.",
+            discussion: """
+                An anchor is a head hash noted outside the state directory: from a notification, a report, \
+                or the plan's witness file (read every time). Give it as HASH, SEQ:HASH, or a FILE of such \
+                lines; verify fails if the journal no longer holds it where it was taken.
+                """)
 
         @OptionGroup var plan: PlanArgument
+        @Option(help: "A head the journal must still hold: HASH, SEQ:HASH, or a file of them. Repeat for several.")
+        var anchor: [String] = []
 
         func run() async throws {
             let session = try LaunchSession.open(plan)
-            let verification = try session.journal.verify()
+            var anchors: [LaunchJournal.Anchor] = []
+            for given in anchor {
+                if let parsed = LaunchJournal.Anchor.parse(given.replacingOccurrences(of: ":", with: " ")) {
+                    anchors.append(parsed)
+                } else if let data = FileManager.default.contents(atPath: given) {
+                    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { LaunchJournal.Anchor.parse(String($0)) }
+                    guard !lines.isEmpty else {
+                        Console.error("flightdeck: \(given) holds no anchors (lines of HASH or SEQ HASH)")
+                        throw ExitCode.usageOrPlanError
+                    }
+                    anchors += lines
+                } else {
+                    Console.error("flightdeck: --anchor \(given) is neither a 64-digit hash, SEQ:HASH, nor a readable file")
+                    throw ExitCode.usageOrPlanError
+                }
+            }
+            let verification: LaunchJournal.Verification
+            do { verification = try session.journal.verify(anchors: anchors) } catch {
+                Console.error("flightdeck: \(error)")
+                throw ExitCode.usageOrPlanError
+            }
             if let bad = verification.firstBad {
-                print("FAILED at entry \(bad): \(verification.problem ?? "")")
-                print("entries 1 to \(verification.entries) check out; the last good hash is \(verification.head)")
+                Console.out("FAILED at entry \(bad): \(verification.problem ?? "")")
+                Console.out("entries 1 to \(verification.entries) check out; the last good hash is \(verification.head)")
                 throw ExitCode.noGo
             }
-            print("OK: \(verification.entries) entries, chain intact; head \(verification.head)")
+            let anchored = verification.anchorsHeld == 0 ? "no anchors given" : "\(verification.anchorsHeld) anchors held"
+            Console.out("OK: \(verification.entries) entries, chain intact; head \(verification.head)")
+            Console.out("signed by key \(verification.signedByKey), by PIN \(verification.pinAttested), by login \(verification.loginAttested); \(anchored)")
         }
     }
 
@@ -188,12 +217,52 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try LaunchSession.open(plan)
-            // Entries hold text people typed and environments they ran in: inert before it
-            // reaches a terminal.
-            for record in try session.journalState().history {
-                print(RemoteText.sanitize("#\(record.seq)  \(LaunchRecord.timestamp(record.at))  \(record.actor.summary) pid \(record.actor.pid)  \(record.event.summary)",
-                                          limit: 4096))
+            let state = try session.journalState()
+            for record in state.history {
+                Console.out(RemoteText.sanitize("#\(record.seq)  \(LaunchRecord.timestamp(record.at))  \(record.actor.summary) pid \(record.actor.pid)  "
+                                                + "[\(record.attestation)]  \(record.event.summary)", limit: 4096))
             }
+            if let broken = state.journalBreak {
+                Console.out("BROKEN: \(broken); run `flightdeck audit verify`")
+                throw ExitCode.noGo
+            }
+        }
+    }
+
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a broken journal aside and start a new one (the director).",
+            discussion: """
+                Only when the chain is broken: the old file is kept beside the new one as \
+                launch.sqlite.broken-TIME (export it with `audit show` first), and the new journal's \
+                first entry says where the old one broke, its last good head, and why it was restarted.
+                """)
+
+        @OptionGroup var plan: PlanArgument
+        @Option(help: "Why the journal is restarted.") var reason: String
+        @OptionGroup var signer: SignerOptions
+
+        func run() async throws {
+            let session = try LaunchSession.open(plan)
+            guard let broken = try session.journalState().journalBreak else {
+                Console.error("flightdeck: refused: the journal holds together (`flightdeck audit verify`); only a broken one is restarted")
+                throw ExitCode.noGo
+            }
+            let signed = try session.signer(signer)
+            guard session.plan.approvers.first(where: { $0.name == signed.approver })?.role == session.plan.poll.director else {
+                Console.error("flightdeck: refused: only the \(session.plan.poll.director) restarts the journal")
+                throw ExitCode.noGo
+            }
+            let head = try session.journal.verify().head
+            let aside: String
+            do { aside = try session.journal.setAside() } catch {
+                Console.error("flightdeck: \(error)")
+                throw ExitCode.usageOrPlanError
+            }
+            let fresh = try LaunchSession.open(plan)
+            try fresh.record(.journalRestarted(brokenAt: broken.seq, problem: broken.problem, lastGoodHead: head, reason: reason),
+                             by: signed)
+            Console.out("the broken journal is kept as \(aside)")
         }
     }
 }
@@ -220,7 +289,7 @@ struct ApproverCommand: ParsableCommand {
                 Console.error("flightdeck: the two PINs differ")
                 throw ExitCode.usageOrPlanError
             }
-            print(Crypto.hashPIN(pin))
+            Console.out(Crypto.hashPIN(pin))
         }
     }
 }

@@ -38,7 +38,8 @@ final class LaunchFeeds: Sendable {
             })
         }
         do {
-            journal = try LaunchJournal(directory: StateDirectory(planPath: planPath, plan: plan).path, plan: plan)
+            let state = StateDirectory(planPath: planPath, plan: plan)
+            journal = try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
         } catch {
             journal = nil
             emit(.launchUnavailable("\(error)"))

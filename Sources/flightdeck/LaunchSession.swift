@@ -20,10 +20,10 @@ struct LaunchSession {
 
     static func open(_ planArgument: PlanArgument) throws -> LaunchSession {
         let plan = try planArgument.load()
-        let directory = StateDirectory(planPath: planArgument.path, plan: plan).path
+        let state = StateDirectory(planPath: planArgument.path, plan: plan)
         do {
             return LaunchSession(plan: plan, planArgument: planArgument,
-                                 journal: try LaunchJournal(directory: directory, plan: plan), actor: .current())
+                                 journal: try LaunchJournal(directory: state.path, plan: plan, witness: state.witness), actor: .current())
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError
@@ -38,7 +38,7 @@ struct LaunchSession {
     }
 
     /// The actor signing an action: the named approver after their PIN checks out, or the
-    /// approver the login belongs to. A wrong PIN is journalled (five lock the approver out).
+    /// approver the login belongs to. Every PIN try is journalled (five lock the approver out).
     func signer(_ options: SignerOptions, role: String? = nil) throws -> LaunchActor {
         guard let name = options.approver else {
             guard let approver = actor.approverByLogin(in: plan, role: role) ?? actor.approverByLogin(in: plan) else {
@@ -73,12 +73,14 @@ struct LaunchSession {
     }
 
     /// Appends one event and says what happened: `recorded #12: ...`, or why it was refused
-    /// (exit 1).
+    /// (exit 1). The entry is signed with the approver's SSH key when the session's
+    /// ssh-agent holds one the plan lists for them.
     func record(_ event: LaunchEvent, by signer: LaunchActor, checks: [String: CheckStatus] = [:]) throws {
         let result: Result<LaunchRecord, LaunchRefusal>
+        let approver = plan.approvers.first { $0.name == signer.approver }
         do {
             try journal.appendDue(by: actor, checks: checks)
-            result = try journal.append(event, by: signer, checks: checks)
+            result = try journal.append(event, by: signer, checks: checks, signer: approver.flatMap { SSHAgentSigner.find(for: $0) })
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError
@@ -86,7 +88,8 @@ struct LaunchSession {
         switch result {
         case .success(let record):
             let state = try journalState()
-            print(RemoteText.sanitize("recorded #\(record.seq): \(record.event.summary) — launch is \(state.phaseName)", limit: 4096))
+            let signed = record.signature.map { " (signed with \($0.key.prefix(11))… key)" } ?? ""
+            Console.out("recorded #\(record.seq)\(signed): \(record.event.summary) — launch is \(state.phaseName)")
         case .failure(let refusal):
             Console.error("flightdeck: refused: \(refusal)")
             throw ExitCode.noGo

@@ -16,7 +16,7 @@ struct PlanCommand: AsyncParsableCommand {
 
         func run() async throws {
             let loaded = try plan.load()
-            print("\(plan.path): valid: \(loaded.summary)")
+            Console.out("\(plan.path): valid: \(loaded.summary)")
         }
     }
 }

@@ -9,7 +9,7 @@ struct VersionCommand: AsyncParsableCommand {
         abstract: "Print Flightdeck's version and the libraries it runs on.")
 
     func run() async throws {
-        print("""
+        Console.out("""
             flightdeck \(FlightdeckVersion.current)
             libcurl \(LinkedLibraries.curl)
             \(LinkedLibraries.openSSL)

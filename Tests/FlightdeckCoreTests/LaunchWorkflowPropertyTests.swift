@@ -35,7 +35,7 @@ struct LaunchWorkflowPropertyTests {
         case 11: world.act(.countdownStarted, by: who)
         case 12: world.act(.launched, by: who)
         case 13: if detail % 5 == 0 { world.act(.scrubbed(reason: reason ?? ""), by: who) }
-        case 14: world.act(.pinRejected(approver: who), by: nil)
+        case 14: world.act(.pinTried(approver: who), by: nil)
         default: world.tick(TimeInterval(60 * (1 + detail % 5)))
         }
     }

@@ -232,9 +232,9 @@ struct LaunchWorkflowTests {
     @Test("five wrong PINs lock an approver out for five minutes; a right PIN resets the count")
     func pinLockout() throws {
         var world = try WorkflowWorld()
-        for _ in 0..<4 { world.act(.pinRejected(approver: "Dana"), by: nil) }
+        for _ in 0..<4 { world.act(.pinTried(approver: "Dana"), by: nil) }
         #expect(world.state.lockedUntil("Dana", at: world.now) == nil)
-        world.act(.pinRejected(approver: "Dana"), by: nil)
+        world.act(.pinTried(approver: "Dana"), by: nil)
         #expect(world.state.lockedUntil("Dana", at: world.now) == world.now.addingTimeInterval(300))
         var withPIN = world.actor("Dana")
         withPIN.pinUsed = true
@@ -242,7 +242,7 @@ struct LaunchWorkflowTests {
         world.now = world.now.addingTimeInterval(301)
         #expect(world.state.refusal(for: .pollOpened, by: withPIN, at: world.now, checks: [:]) == nil)
         world.state.apply(LaunchRecord(seq: world.state.lastSeq + 1, at: world.now, actor: withPIN, event: .pollOpened))
-        world.act(.pinRejected(approver: "Dana"), by: nil)
+        world.act(.pinTried(approver: "Dana"), by: nil)
         #expect(world.state.pinFailures["Dana"]?.count == 1)
     }
 

@@ -11,18 +11,24 @@ struct JournalFixture {
     let planPath: String
     let plan: LaunchPlan
 
-    init(extra: String = "") throws {
+    /// - Parameters:
+    ///   - launch: more keys of the `launch` section (`witness: ...`).
+    ///   - approvers: the approvers' lines, replacing Olga's and Dana's.
+    init(extra: String = "", launch: String = "", approvers: String? = nil, poll: String = "") throws {
         directory = try TestDirectory("journal")
         planPath = directory.file("launch.yaml")
+        let people = approvers ?? """
+              - { name: Olga, role: ops, users: [olga] }
+              - { name: Dana, role: director, users: [dana] }
+            """
         try directory.write("""
-            launch: { name: Journal test, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC }
+            launch: { name: Journal test, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC\(launch) }
             checklist:
               - { id: legal, phase: Go-live, title: Legal signed off, owner: ops }
             roles: [{ id: ops }, { id: director }]
             approvers:
-              - { name: Olga, role: ops, users: [olga] }
-              - { name: Dana, role: director, users: [dana] }
-            poll: { order: [ops], director: director }
+            \(people)
+            poll: { order: [ops], director: director\(poll) }
             \(extra)
             """, to: "launch.yaml")
         plan = try PlanLoader.load(path: planPath, environment: [:]).get()
@@ -31,7 +37,8 @@ struct JournalFixture {
     var stateDirectory: String { StateDirectory(planPath: planPath, plan: plan).path }
 
     func journal() throws -> LaunchJournal {
-        try LaunchJournal(directory: stateDirectory, plan: plan)
+        let state = StateDirectory(planPath: planPath, plan: plan)
+        return try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
     }
 
     func actor(_ login: String, _ approver: String) -> LaunchActor {
@@ -112,7 +119,7 @@ struct LaunchJournalTests {
             UPDATE events SET seq = -1 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 6; UPDATE events SET seq = 6 WHERE seq = -1
             """, 5, "reordered"),
         ("truncated", "DELETE FROM events WHERE seq > 7", 8, "truncated"),
-        ("inserted", "INSERT INTO events SELECT 11, record, hash FROM events WHERE seq = 10", 11, "holds entry 10"),
+        ("inserted", "INSERT INTO events SELECT 11, record, hash, signature FROM events WHERE seq = 10", 11, "holds entry 10"),
     ])
     func tamper(kind: String, sql: String, firstBad: Int, problem: String) throws {
         let fixture = try JournalFixture()
@@ -138,16 +145,18 @@ struct LaunchJournalTests {
         #expect(verification.problem == "entry 3 is not the entry first written there: replaced")
     }
 
-    @Test("an unreadable entry is an error that names it, not a crash or a silent gap")
+    @Test("an unreadable entry breaks the chain there, by name, not a crash or a silent gap")
     func unreadable() throws {
         let fixture = try JournalFixture()
         try fixture.fill(2)
         try fixture.tamper("UPDATE events SET record = '{\"not\":\"an entry\"}' WHERE seq = 2")
-        #expect(throws: LaunchJournal.JournalError.self) { try fixture.journal().state() }
+        let state = try fixture.journal().state()
+        #expect(state.lastSeq == 1)
+        #expect(state.journalBreak == ChainBreak(seq: 2, problem: "entry 2 does not match its hash: edited after it was written"))
         #expect(try fixture.journal().verify().firstBad == 2)
     }
 
-    @Test("PIN sign-off: a wrong PIN is journalled; after five, even the right one is refused until the lockout ends")
+    @Test("PIN sign-off: every try is journalled before it is checked; after five wrong, even the right one is refused until the lockout ends")
     func pinLockout() throws {
         let fixture = try JournalFixture()
         let journal = try fixture.journal()
@@ -156,12 +165,14 @@ struct LaunchJournalTests {
         let terminal = fixture.actor("warroom", "Dana").acting(as: nil, pinUsed: false)
         #expect(try journal.sign(as: dana, pin: "2468", actor: terminal).get() == terminal.acting(as: "Dana", pinUsed: true))
         for attempt in 1...5 {
-            #expect(throws: LaunchRefusal("wrong PIN for Dana (\(attempt) of 5 before a lockout)")) { try journal.sign(as: dana, pin: "1357", actor: terminal).get() }
+            #expect(throws: LaunchRefusal("wrong PIN for Dana (\(attempt) of 5 tries before a lockout)")) { try journal.sign(as: dana, pin: "1357", actor: terminal).get() }
         }
         let locked = try journal.sign(as: dana, pin: "2468", actor: terminal)
         #expect(throws: LaunchRefusal.self) { try locked.get() }
-        if case .failure(let refusal) = locked { #expect(refusal.message.hasPrefix("Dana is locked out after 5 wrong PINs until ")) }
-        #expect(try fixture.journal().state().history.filter { $0.event == .pinRejected(approver: "Dana") }.count == 5)
+        if case .failure(let refusal) = locked { #expect(refusal.message.hasPrefix("Dana is locked out after 5 PIN tries until ")) }
+        let events = try fixture.journal().state().history.map(\.event)
+        #expect(events.filter { $0 == .pinTried(approver: "Dana") }.count == 6, "the right PIN's try, then five wrong")
+        #expect(events.filter { $0 == .pinAccepted(approver: "Dana") }.count == 1)
     }
 
     @Test("due events are written one by one: a stale vote and a built-in hold falling due together both count")

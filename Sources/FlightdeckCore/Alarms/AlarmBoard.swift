@@ -81,13 +81,21 @@ public struct AlarmBoard: Sendable {
         standing = entries.filter { $0.resolvedAt == nil }.map(\.alarm)
     }
 
-    /// The launch itself can need the room: a built-in hold past its time waits for a decision.
+    /// The launch itself can need the room: a built-in hold past its time waits for a
+    /// decision; a journal that no longer holds together records nothing more.
     private static func launchAlarms(_ launch: LaunchState?, clock: Duration, now: Date) -> [Alarm] {
-        guard let launch, launch.holdExpired(at: now), let hold = launch.hold, let expiry = hold.expiresAt,
-              case .builtIn(let name, _) = hold.kind else { return [] }
-        return [Alarm(id: "launch/hold-expired/\(hold.seq)", severity: .critical, source: "launch",
-                      since: clock - .seconds(max(0, now.timeIntervalSince(expiry))),
-                      reason: "\(name) has run its time: the director resumes or scrubs")]
+        guard let launch else { return [] }
+        var alarms: [Alarm] = []
+        if let broken = launch.journalBreak {
+            alarms.append(Alarm(id: "launch/journal-broken/\(broken.seq)", severity: .critical, source: "launch", since: clock,
+                                reason: "\(broken): nothing more is recorded; the director restarts it (`flightdeck audit restart`)"))
+        }
+        if launch.holdExpired(at: now), let hold = launch.hold, let expiry = hold.expiresAt, case .builtIn(let name, _) = hold.kind {
+            alarms.append(Alarm(id: "launch/hold-expired/\(hold.seq)", severity: .critical, source: "launch",
+                                since: clock - .seconds(max(0, now.timeIntervalSince(expiry))),
+                                reason: "\(name) has run its time: the director resumes or scrubs"))
+        }
+        return alarms
     }
 
     private static func judged(_ entry: Entry, launch: LaunchState?, now: Date) -> Entry {

@@ -120,13 +120,19 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     case scrubbed(reason: String)
     case alarmAcknowledged(alarm: String, reason: String)
     case alarmSilenced(alarm: String, until: Date?, reason: String)
-    /// A wrong PIN: five in a row lock the approver out for a while.
-    case pinRejected(approver: String)
+    /// Someone tried an approver's PIN. It is written before the PIN is checked, so every
+    /// try counts whatever becomes of it: five without a `pinAccepted` lock the approver out.
+    case pinTried(approver: String)
+    /// The PIN tried last was the approver's.
+    case pinAccepted(approver: String)
     /// One process takes on telling the notification targets about `key`, so that several
     /// cockpits on the plan send it once.
     case notificationClaimed(key: String)
     /// What became of one delivery.
     case notificationSent(key: String, target: String, delivered: Bool, outcome: String)
+    /// The first entry of a journal started because the one before broke: where it broke,
+    /// its last good head, and why the director restarted it.
+    case journalRestarted(brokenAt: Int, problem: String, lastGoodHead: String, reason: String)
 
     /// A vote with the evidence replaced; any other event as it is.
     public func withEvidence(_ evidence: VoteEvidence) -> LaunchEvent {
@@ -150,9 +156,11 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
         case .scrubbed: "scrubbed"
         case .alarmAcknowledged: "alarm-ack"
         case .alarmSilenced: "alarm-silence"
-        case .pinRejected: "pin-rejected"
+        case .pinTried: "pin-tried"
+        case .pinAccepted: "pin-accepted"
         case .notificationClaimed: "notification-claimed"
         case .notificationSent: "notification-sent"
+        case .journalRestarted: "journal-restarted"
         }
     }
 
@@ -190,14 +198,37 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
             "alarm \(alarm) acknowledged: \(reason)"
         case .alarmSilenced(let alarm, let until, let reason):
             "alarm \(alarm) silenced \(until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(reason)"
-        case .pinRejected(let approver):
-            "wrong PIN for \(approver)"
+        case .pinTried(let approver):
+            "PIN tried for \(approver)"
+        case .pinAccepted(let approver):
+            "PIN accepted for \(approver)"
         case .notificationClaimed(let key):
             "notifying about \(key)"
         case .notificationSent(let key, let target, let delivered, let outcome):
             "\(key) to \(target): \(delivered ? "delivered" : "NOT delivered"), \(outcome)"
+        case .journalRestarted(let brokenAt, let problem, let lastGoodHead, let reason):
+            "journal restarted: the one before broke at entry \(brokenAt) (\(problem)), last good head \(lastGoodHead.prefix(16))…: \(reason)"
         }
     }
+}
+
+/// An approver's SSH signature over a journal entry (`ssh-keygen -Y sign -n flightdeck`),
+/// made with a key the plan lists for them: proof of who decided that a login or a PIN
+/// cannot give, since anyone who can write the state directory can write those.
+public struct KeySignature: Sendable, Equatable, Codable {
+    /// The public key, `ssh-ed25519 AAAA...`, as the plan lists it.
+    public var key: String
+    /// The armored `-----BEGIN SSH SIGNATURE-----` block.
+    public var signature: String
+
+    public init(key: String, signature: String) {
+        self.key = key
+        self.signature = signature
+    }
+
+    /// The namespace every Flightdeck signature is made in, so a signature made for
+    /// anything else (a git commit, a file) is never accepted as a vote.
+    public static let namespace = "flightdeck"
 }
 
 /// One entry of the journal: its place in the chain, when, who, and what.
@@ -206,12 +237,21 @@ public struct LaunchRecord: Sendable, Equatable {
     public var at: Date
     public var actor: LaunchActor
     public var event: LaunchEvent
+    /// The approver's key signature, where they signed with one.
+    public var signature: KeySignature?
 
-    public init(seq: Int, at: Date, actor: LaunchActor, event: LaunchEvent) {
+    public init(seq: Int, at: Date, actor: LaunchActor, event: LaunchEvent, signature: KeySignature? = nil) {
         self.seq = seq
         self.at = at
         self.actor = actor
         self.event = event
+        self.signature = signature
+    }
+
+    /// How the entry proves who made it: `key`, `PIN` or `login`.
+    public var attestation: String {
+        if signature != nil { return "key" }
+        return actor.pinUsed ? "PIN" : "login"
     }
 
     /// UTC with milliseconds, `2026-12-01T13:59:02.125Z`: how the journal writes times.

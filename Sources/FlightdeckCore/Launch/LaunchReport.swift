@@ -13,6 +13,10 @@ public struct LaunchReport: Sendable, Encodable {
         public var reason: String?
         public var at: String
         public var current: Bool
+        /// How the voter proved who they are: `key` (an SSH signature), `PIN` or `login`.
+        public var attestation: String
+        /// The earlier vote for the role this one replaced.
+        public var supersedes: Int?
         public var evidenceDigest: String
         public var evidence: [EvidenceItem]
     }
@@ -80,12 +84,15 @@ public struct LaunchReport: Sendable, Encodable {
         self.state = state.phaseName
         // Every vote ever cast, so a vote that was replaced or went stale still shows.
         var votes: [Vote] = []
+        var standing: [String: Int] = [:]
         for record in state.history {
             guard case .voteCast(let role, let choice, let reason, let evidence) = record.event else { continue }
             votes.append(Vote(seq: record.seq, role: role, approver: record.actor.approver ?? record.actor.login,
                               actor: record.actor.summary, choice: choice.rawValue, reason: reason,
                               at: LaunchRecord.timestamp(record.at), current: state.votes[role]?.seq == record.seq && state.votes[role]?.staleBecause == nil,
+                              attestation: record.attestation, supersedes: standing[role],
                               evidenceDigest: evidence.digest, evidence: evidence.items))
+            standing[role] = record.seq
         }
         self.votes = votes
         finalGo = votes.last { $0.role == plan.poll.director && $0.choice == VoteChoice.go.rawValue }
@@ -149,11 +156,14 @@ public struct LaunchReport: Sendable, Encodable {
                      + (journalVerified ? "verified" : "**FAILED VERIFICATION: \(journalProblem ?? "")**"))
         lines += ["", "## Votes", ""]
         if votes.isEmpty { lines.append("No votes were cast.") } else {
-            lines += ["| # | Role | Vote | Who | When | Reason | Evidence | Counts |", "|---|---|---|---|---|---|---|---|"]
+            lines += ["| # | Role | Vote | Who | Signed by | When | Reason | Evidence | Counts |", "|---|---|---|---|---|---|---|---|---|"]
             for vote in votes {
                 let red = vote.evidence.filter { $0.status != .pass && $0.status != .warn }.map { "\($0.id) \($0.status.rawValue)" }
                 let evidence = "`\(vote.evidenceDigest.prefix(16))` " + (red.isEmpty ? "all \(vote.evidence.count) blockers green" : red.joined(separator: ", "))
-                lines.append("| \(vote.seq) | \(cell(vote.role)) | \(vote.choice) | \(cell(vote.actor)) | \(vote.at) | \(cell(vote.reason ?? "")) | \(cell(evidence)) | \(vote.current ? "yes" : "no") |")
+                let counts = vote.current ? "yes" : "no"
+                let supersedes = vote.supersedes.map { " (supersedes #\($0))" } ?? ""
+                lines.append("| \(vote.seq) | \(cell(vote.role)) | \(vote.choice)\(supersedes) | \(cell(vote.actor)) | \(vote.attestation) | \(vote.at) "
+                             + "| \(cell(vote.reason ?? "")) | \(cell(evidence)) | \(counts) |")
             }
         }
         lines += ["", "## Overrides (break-glass)", ""]

@@ -15,11 +15,14 @@ extension LaunchState {
     /// Whether `event` may be appended now, by `actor`, with the checks as they stand; nil
     /// when it may. Every rule of the go/no-go workflow is here.
     public func refusal(for event: LaunchEvent, by actor: LaunchActor, at now: Date, checks: [String: CheckStatus]) -> LaunchRefusal? {
+        if let journalBreak {
+            return LaunchRefusal("\(journalBreak); nothing more is recorded in it. The director exports it (`flightdeck audit show`) and starts a new journal (`flightdeck audit restart`)")
+        }
         switch event {
         case .voteStale, .holdStarted(kind: .builtIn, _):
             // Automatic events are due or not; nobody's authority is involved.
             return dueEvents(at: now, checks: checks).contains(event) ? nil : LaunchRefusal("\(event.name) is not due")
-        case .pinRejected(let name):
+        case .pinTried(let name), .pinAccepted(let name):
             return plan.approvers.contains { $0.name == name } ? nil : LaunchRefusal("no approver is named \(name)")
         case .notificationClaimed(let key):
             guard let claimed = notificationClaims[key] else { return nil }
@@ -63,6 +66,9 @@ extension LaunchState {
             guard approver.role == role else { return LaunchRefusal("\(approver.name) votes for \(approver.role), not \(role)") }
             if let other = votes.values.first(where: { $0.approver == approver.name && $0.role != role }) {
                 return LaunchRefusal("\(approver.name) already voted for \(other.role): one person, one vote")
+            }
+            if let standing = votes[role], standing.approver == approver.name, standing.choice == choice, standing.staleBecause == nil {
+                return LaunchRefusal("\(approver.name) already voted \(choice.rawValue) for \(role) (#\(standing.seq)); a vote stands until it goes stale or is changed")
             }
             guard evidence.items == blockers(checks: checks) else {
                 return LaunchRefusal("the vote's evidence is not the blockers' state now; look again and vote")
@@ -125,6 +131,11 @@ extension LaunchState {
             let remaining = tMinus(at: now)
             return remaining > 0 ? LaunchRefusal("\(Self.clock(remaining)) remains on the clock") : nil
 
+        case .journalRestarted(_, _, _, let reason):
+            guard lastSeq == 0 else { return LaunchRefusal("a journal is restarted only as its first entry") }
+            guard approver.role == plan.poll.director else { return LaunchRefusal("only the \(plan.poll.director) restarts the journal") }
+            return reason.isBlank ? LaunchRefusal("restarting the journal needs a reason") : nil
+
         case .scrubbed(let reason):
             guard approver.role == plan.poll.director else { return LaunchRefusal("only the \(plan.poll.director) scrubs") }
             return reason.isBlank ? LaunchRefusal("a scrub needs a reason") : nil
@@ -132,8 +143,24 @@ extension LaunchState {
         case .alarmAcknowledged(_, let reason), .alarmSilenced(_, _, let reason):
             return reason.isBlank ? LaunchRefusal("acknowledging or silencing an alarm needs a reason") : nil
 
-        case .voteStale, .pinRejected, .notificationClaimed, .notificationSent:
+        case .voteStale, .pinTried, .pinAccepted, .notificationClaimed, .notificationSent:
             return nil
+        }
+    }
+
+    /// Whether the plan lets only an SSH key signature record `event` (`poll.require_signatures`).
+    public func requiresKeySignature(_ event: LaunchEvent) -> Bool {
+        let required = plan.poll.requireSignatures
+        guard !required.isEmpty else { return false }
+        switch event {
+        case .voteCast(let role, _, _, _):
+            return required.contains(.all) || required.contains(.votes) || (role == plan.poll.director && required.contains(.finalGo))
+        case .overrideRequested, .overrideApproved:
+            return required.contains(.all) || required.contains(.overrides)
+        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .notificationClaimed, .notificationSent:
+            return false
+        default:
+            return required.contains(.all)
         }
     }
 
@@ -148,7 +175,7 @@ extension LaunchState {
         }
         if actor.pinUsed {
             if let until = lockedUntil(name, at: now) {
-                return .failure(LaunchRefusal("\(name) is locked out after \(Self.pinAttempts) wrong PINs until \(LaunchRecord.timestamp(until))"))
+                return .failure(LaunchRefusal("\(name) is locked out after \(Self.pinAttempts) PIN tries until \(LaunchRecord.timestamp(until))"))
             }
         } else if !approver.users.contains(actor.login) {
             return .failure(LaunchRefusal("\(actor.login) is not \(name)'s login; sign with \(name)'s PIN instead"))

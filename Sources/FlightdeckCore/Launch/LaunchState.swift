@@ -33,6 +33,8 @@ public struct LaunchState: Sendable {
         public var seq: Int
         /// The blockers that turned red under this vote; non-nil means it no longer counts.
         public var staleBecause: [String]?
+        /// The entry of the role's vote this one replaced.
+        public var supersedes: Int?
 
         public var isCurrentGo: Bool { choice == .go && staleBecause == nil }
     }
@@ -90,6 +92,9 @@ public struct LaunchState: Sendable {
     public private(set) var notificationClaims: [String: Date] = [:]
     public private(set) var deliveries: [String: [Delivery]] = [:]
     public private(set) var lastSeq = 0
+    /// Where the journal stops holding together, if it does: nothing at or after that entry
+    /// is folded, and nothing more may be recorded.
+    public private(set) var journalBreak: ChainBreak?
     public private(set) var history: [LaunchRecord] = []
 
     public static let pinAttempts = 5
@@ -231,7 +236,8 @@ public struct LaunchState: Sendable {
             phase = .pollOpen
             pollOpenedBy = record.actor.approver
         case .voteCast(let role, let choice, let reason, let evidence):
-            votes[role] = RoleVote(role: role, approver: who, choice: choice, reason: reason, evidence: evidence, at: record.at, seq: record.seq)
+            votes[role] = RoleVote(role: role, approver: who, choice: choice, reason: reason, evidence: evidence, at: record.at, seq: record.seq,
+                                   supersedes: votes[role]?.seq)
             if choice == .noGo {
                 if role == plan.poll.director { finalGo = nil }
                 startHold(kind: .noGo(role: role), reason: reason ?? "", record: record)
@@ -292,13 +298,22 @@ public struct LaunchState: Sendable {
             alarmAcks[alarm] = AlarmMark(by: who, reason: reason, at: record.at)
         case .alarmSilenced(let alarm, let until, let reason):
             alarmSilences[alarm] = AlarmMark(by: who, reason: reason, at: record.at, until: until)
-        case .pinRejected(let approver):
+        case .pinTried(let approver):
             pinFailures[approver, default: []].append(record.at)
+        case .pinAccepted(let approver):
+            pinFailures[approver] = nil
         case .notificationClaimed(let key):
             notificationClaims[key] = record.at
         case .notificationSent(let key, let target, let delivered, let outcome):
             deliveries[key, default: []].append(Delivery(target: target, delivered: delivered, outcome: outcome, at: record.at))
+        case .journalRestarted:
+            break
         }
+    }
+
+    /// The journal stops holding together at `chainBreak`: folding ends, recording too.
+    public mutating func markBroken(_ chainBreak: ChainBreak) {
+        if journalBreak == nil { journalBreak = chainBreak }
     }
 
     private mutating func startHold(kind: HoldKind, reason: String, record: LaunchRecord, since: Date? = nil) {
@@ -306,4 +321,18 @@ public struct LaunchState: Sendable {
         hold = ActiveHold(kind: kind, reason: reason, since: since ?? record.at, seq: record.seq, resumeTo: phase)
         phase = .hold
     }
+}
+
+/// Where and why a journal stops holding together: an entry edited, missing, inserted,
+/// unreadable, or out of its chain.
+public struct ChainBreak: Error, Sendable, Equatable, CustomStringConvertible {
+    public var seq: Int
+    public var problem: String
+
+    public init(seq: Int, problem: String) {
+        self.seq = seq
+        self.problem = problem
+    }
+
+    public var description: String { "the launch journal is broken at entry \(seq): \(problem)" }
 }

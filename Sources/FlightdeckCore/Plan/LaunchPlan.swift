@@ -13,6 +13,9 @@ public struct LaunchPlan: Sendable, Equatable {
     public var timeZone: TimeZone
     /// Where the shared launch state lives; relative paths are relative to the plan file.
     public var stateDirectory: String?
+    /// An append-only file, on another path or host, that every process appends each new
+    /// journal head to: an anchor outside the state directory. Relative to the plan file.
+    public var witness: String?
     public var polling: PollingSettings
     public var resolvers: [Resolver]
     public var dns: DNSExpectations
@@ -357,6 +360,40 @@ public struct Approver: Sendable, Equatable {
     public var users: [String]
     /// Salted PIN hash for the shared terminal; never shown.
     public var pinHash: PINHash?
+    /// The SSH public keys this person signs with, as lines of an `allowed_signers` file
+    /// list them.
+    public var keys: [SSHPublicKey] = []
+}
+
+/// An SSH public key as the plan writes it: `ssh-ed25519 AAAAC3Nza... dana@laptop`.
+public struct SSHPublicKey: Sendable, Equatable, Hashable {
+    public static let types = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
+                               "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"]
+    /// `ssh-ed25519`.
+    public var type: String
+    /// The base64 blob.
+    public var blob: String
+
+    /// The key without its comment, as signatures and agents name it.
+    public var text: String { "\(type) \(blob)" }
+
+    public static func parse(_ line: String) -> Result<SSHPublicKey, ValueError> {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard fields.count >= 2, types.contains(fields[0]) else {
+            return .failure(ValueError("`\(line.prefix(40))` is not an SSH public key",
+                                       hint: "paste the line from ~/.ssh/id_ed25519.pub: ssh-ed25519 AAAA... name"))
+        }
+        guard let data = Data(base64Encoded: fields[1]), data.count > 16 else {
+            return .failure(ValueError("the key's base64 part does not decode", hint: "paste the whole line from the .pub file"))
+        }
+        // The blob begins with its own type name; a key pasted under the wrong type is refused.
+        let length = data.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        guard length == fields[0].utf8.count, data.count >= 4 + length,
+              String(decoding: data.dropFirst(4).prefix(length), as: UTF8.self) == fields[0] else {
+            return .failure(ValueError("the key's base64 part is not a \(fields[0]) key", hint: "paste the whole line from the .pub file"))
+        }
+        return .success(SSHPublicKey(type: fields[0], blob: fields[1]))
+    }
 }
 
 /// How the go/no-go poll runs.
@@ -367,9 +404,24 @@ public struct PollRules: Sendable, Equatable {
     public var director: String
     /// Whether an approver may be the second approver of their own override.
     public var allowSelfApproval: Bool
+    /// Decisions that only an approver's SSH key signature may record; a PIN or a login is
+    /// not enough for them.
+    public var requireSignatures: Set<SignedDecision> = []
 
     /// A plan of checks only: no roles vote, nothing is signed off.
     public static let none = PollRules(order: [], director: "", allowSelfApproval: false)
+}
+
+/// The decisions a plan can require key signatures for (`poll.require_signatures`).
+public enum SignedDecision: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// The director's final GO (and their NO-GO).
+    case finalGo = "final_go"
+    /// Every role's vote.
+    case votes
+    /// Override requests and approvals.
+    case overrides
+    /// Every action an approver takes.
+    case all
 }
 
 /// A built-in hold: at `T-start` the clock stops until someone resumes or scrubs.

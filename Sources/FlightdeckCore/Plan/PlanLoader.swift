@@ -155,28 +155,40 @@ struct PlanReading {
         let approvers = workflow ? map.required("approvers")?.list { approver($0) } : []
         let poll = workflow ? map.required("poll").flatMap { pollRules($0) } : PollRules.none
         let holds = map["holds"]?.list { hold($0) } ?? []
+        if let poll, let approvers, let pollNode = map["poll"] {
+            for decision in poll.requireSignatures.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let roles = decision == .finalGo ? [poll.director] : poll.order + [poll.director]
+                let unsigned = roles.filter { role in !approvers.contains { $0.role == role && !$0.keys.isEmpty } }
+                if let role = unsigned.first, decision == .finalGo || decision == .all || decision == .votes {
+                    pollNode.report("the plan requires signatures for \(decision.rawValue), but no approver of `\(role)` lists `ssh_keys`",
+                                    hint: "add each approver's public key (the line from ~/.ssh/id_ed25519.pub) under ssh_keys")
+                    break
+                }
+            }
+        }
 
         guard let launch, let roles, let approvers, let poll else { return nil }
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
-            stateDirectory: launch.stateDirectory, polling: polling, resolvers: resolvers, dns: dns,
+            stateDirectory: launch.stateDirectory, witness: launch.witness, polling: polling, resolvers: resolvers, dns: dns,
             httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 
     struct LaunchSection {
-        var name: String, zone: DNSName, t0: Date, timeZone: TimeZone, stateDirectory: String?
+        var name: String, zone: DNSName, t0: Date, timeZone: TimeZone, stateDirectory: String?, witness: String?
     }
 
     mutating func launchSection(_ node: YAMLNode) -> LaunchSection? {
-        guard let map = node.mapping(keys: ["name", "zone", "t0", "timezone", "state_dir"]) else { return nil }
+        guard let map = node.mapping(keys: ["name", "zone", "t0", "timezone", "state_dir", "witness"]) else { return nil }
         let name = map.required("name")?.word()
         zone = map.required("zone")?.dnsName()
         let timeZone = map.required("timezone").flatMap(timeZone)
         let t0 = map.required("t0").flatMap { t0Node in timeZone.flatMap { launchTime(t0Node, in: $0) } }
         let stateDirectory = map["state_dir"]?.word()
+        let witness = map["witness"]?.word()
         guard let name, let zone, let timeZone, let t0 else { return nil }
-        return LaunchSection(name: name, zone: zone, t0: t0, timeZone: timeZone, stateDirectory: stateDirectory)
+        return LaunchSection(name: name, zone: zone, t0: t0, timeZone: timeZone, stateDirectory: stateDirectory, witness: witness)
     }
 
     func timeZone(_ node: YAMLNode) -> TimeZone? {

@@ -30,7 +30,7 @@ extension PlanReading {
     }
 
     mutating func approver(_ node: YAMLNode) -> Approver? {
-        guard let map = node.mapping(keys: ["name", "role", "users", "pin_hash"]) else { return nil }
+        guard let map = node.mapping(keys: ["name", "role", "users", "pin_hash", "ssh_keys"]) else { return nil }
         let name = declare(map.required("name"), in: .approver)
         let role = reference(map.required("role"), to: .role)
         if let role { staffedRoles.insert(role) }
@@ -58,15 +58,23 @@ extension PlanReading {
                 }
             }
         }
+        var keys: [SSHPublicKey] = []
+        for keyNode in map["ssh_keys"]?.list() ?? [] {
+            guard let line = keyNode.string() else { continue }
+            switch SSHPublicKey.parse(line) {
+            case .success(let key): keys.append(key)
+            case .failure(let error): keyNode.report(error)
+            }
+        }
         if map["users"] == nil, map["pin_hash"] == nil {
             node.report("approver has neither `users` nor `pin_hash`", hint: "without one of them nobody can vote as this approver")
         }
         guard let name, let role else { return nil }
-        return Approver(name: name, role: role, users: users, pinHash: pinHash)
+        return Approver(name: name, role: role, users: users, pinHash: pinHash, keys: keys)
     }
 
     mutating func pollRules(_ node: YAMLNode) -> PollRules? {
-        guard let map = node.mapping(keys: ["order", "director", "allow_self_approval"]) else { return nil }
+        guard let map = node.mapping(keys: ["order", "director", "allow_self_approval", "require_signatures"]) else { return nil }
         var order: [String] = []
         if let orderNode = map.required("order") {
             for element in orderNode.list() ?? [] {
@@ -85,8 +93,12 @@ extension PlanReading {
             reportRoleWithoutApprover(director, at: directorNode)
         }
         let allowSelfApproval = map["allow_self_approval"].map { $0.bool() } ?? false
+        var requireSignatures: Set<SignedDecision> = []
+        for element in map["require_signatures"]?.list() ?? [] {
+            if let decision = element.choice(SignedDecision.self, named: "signed decision") { requireSignatures.insert(decision) }
+        }
         guard let director, let allowSelfApproval, !order.isEmpty else { return nil }
-        return PollRules(order: order, director: director, allowSelfApproval: allowSelfApproval)
+        return PollRules(order: order, director: director, allowSelfApproval: allowSelfApproval, requireSignatures: requireSignatures)
     }
 
     func reportRoleWithoutApprover(_ role: String, at node: YAMLNode) {

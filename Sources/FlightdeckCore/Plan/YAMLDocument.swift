@@ -10,7 +10,9 @@ public final class YAMLDocument {
     public let file: String
     public private(set) var diagnostics: [PlanDiagnostic] = []
     /// The root node, or nil when the text is not YAML (the problem is already reported).
-    public private(set) var root: YAMLNode?
+    /// Made on demand: a node holds its document, so the document must not hold a node.
+    public var root: YAMLNode? { composed.map { YAMLNode(node: $0, path: "", document: self) } }
+    private var composed: Node?
 
     /// Beyond this many nodes a file is refused: no plan is this big, but a few lines of
     /// nested aliases can expand to billions.
@@ -30,7 +32,7 @@ public final class YAMLDocument {
                     hint: "look for aliases (*name) that refer to each other"))
                 return
             }
-            root = YAMLNode(node: node, path: "", document: self)
+            composed = node
         } catch let error as YamlError {
             reportSyntaxError(error, in: text)
         } catch {
