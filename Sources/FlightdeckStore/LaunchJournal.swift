@@ -32,7 +32,7 @@ public final class LaunchJournal: Sendable {
 
     public let path: String
     public let plan: LaunchPlan
-    private let database: DatabasePool
+    private let database: any DatabaseWriter
     private let folded: Mutex<Folded>
     private let witness: Witness?
 
@@ -51,38 +51,21 @@ public final class LaunchJournal: Sendable {
         self.witness = witness.map(Witness.init)
         try StateDirectory.prepare(directory)
         do {
-            var configuration = Configuration()
-            // Several processes write; each waits its turn rather than failing.
-            configuration.busyMode = .timeout(10)
-            database = try DatabasePool(path: path, configuration: configuration)
-            // A journal already made is only read here, so read-only commands work on a full disk.
-            let made = try database.read { db in
-                try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
-                    && db.columns(in: "events").contains { $0.name == "signature" }
-            }
-            if !made {
-                try database.write { db in
-                    try db.execute(sql: """
-                        CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT);
-                        CREATE TABLE IF NOT EXISTS heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-                        CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                        CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                        CREATE TRIGGER IF NOT EXISTS heads_append_only_update BEFORE UPDATE ON heads
-                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                        CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
-                            BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                        CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
-                        """)
-                    // Journals from before key signatures gain the column (adding one is not an UPDATE).
-                    if try !db.columns(in: "events").contains(where: { $0.name == "signature" }) {
-                        try db.execute(sql: "ALTER TABLE events ADD COLUMN signature TEXT")
-                    }
-                }
-            }
+            database = try Self.open(path)
         } catch {
-            throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
+            // A full disk leaves the journal readable: read-only commands go on from the
+            // main file (with nothing to write, nothing was left in the write-ahead log).
+            guard StateDirectory.diskIsFull(directory), FileManager.default.fileExists(atPath: path) else {
+                throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
+            }
+            var configuration = Configuration()
+            configuration.readonly = true
+            do {
+                database = try DatabaseQueue(path: "file:\(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)?immutable=1",
+                                             configuration: configuration)
+            } catch {
+                throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
+            }
         }
         // One journal, one launch: a second plan pointed at the same directory is refused.
         let identity = "\(plan.name) (\(plan.zone))"
@@ -106,6 +89,40 @@ public final class LaunchJournal: Sendable {
         }
         guard owner == identity else { throw JournalError.otherLaunch(path: path, launch: owner) }
         folded = Mutex(Folded(state: LaunchState(plan: plan), head: Self.genesis))
+    }
+
+    /// The journal's database, its tables made if they are not there yet. Made ones are only
+    /// read here.
+    private static func open(_ path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        // Several processes write; each waits its turn rather than failing.
+        configuration.busyMode = .timeout(10)
+        let database = try DatabasePool(path: path, configuration: configuration)
+        let made = try database.read { db in
+            try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
+                && db.columns(in: "events").contains { $0.name == "signature" }
+        }
+        guard !made else { return database }
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT);
+                CREATE TABLE IF NOT EXISTS heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+                CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS heads_append_only_update BEFORE UPDATE ON heads
+                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
+                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
+                CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
+                """)
+            // Journals from before key signatures gain the column (adding one is not an UPDATE).
+            if try !db.columns(in: "events").contains(where: { $0.name == "signature" }) {
+                try db.execute(sql: "ALTER TABLE events ADD COLUMN signature TEXT")
+            }
+        }
+        return database
     }
 
     /// A column as text, or nil when it holds something else (a blob, bytes that are not

@@ -104,11 +104,15 @@ extension StateDirectory {
         return String(cString: name)
     }
 
+    static func diskIsFull(_ directory: String) -> Bool {
+        var space = statvfs()
+        return statvfs(directory, &space) == 0 && space.f_bavail == 0
+    }
+
     /// An error from opening or writing the journal, in words: a full disk says so whatever
     /// SQLite called it.
     static func explain(_ error: any Error, directory: String) -> String {
-        var space = statvfs()
-        if statvfs(directory, &space) == 0, space.f_bavail == 0 {
+        if diskIsFull(directory) {
             return "the disk holding \(directory) is full; free space there (or point state_dir at another disk) and try again"
         }
         if let error = error as? UnsafeDirectory { return error.message }

@@ -139,7 +139,7 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "The launch decision as a report: every vote with its evidence, overrides, the checklist, every check.",
-        discussion: "Checks are polled once for the report; the journal is verified and its head hash printed.")
+        discussion: "Checks are polled once for the report; the journal is verified and its head hash printed (exit 1 when it fails verification).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case md, json }
 
@@ -154,6 +154,8 @@ struct ReportCommand: AsyncParsableCommand {
         let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,
                                   journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" })
         if format == .json { Console.json(report.json()) } else { Console.out(report.markdown(), terminator: "") }
+        // The report is printed either way; a journal that fails verification fails the command.
+        if !verification.passed { throw ExitCode.noGo }
     }
 }
 
@@ -231,16 +233,16 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Restart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a broken journal aside and start a new one (the director).",
+            abstract: "Set a broken journal aside and start a new one (the director, by their own login).",
             discussion: """
                 Only when the chain is broken: the old file is kept beside the new one as \
                 launch.sqlite.broken-TIME (export it with `audit show` first), and the new journal's \
-                first entry says where the old one broke, its last good head, and why it was restarted.
+                first entry says where the old one broke, its last good head, and why it was restarted. \
+                A PIN is not accepted here: a broken journal cannot record the try, so it is not checked.
                 """)
 
         @OptionGroup var plan: PlanArgument
         @Option(help: "Why the journal is restarted.") var reason: String
-        @OptionGroup var signer: SignerOptions
 
         func run() async throws {
             let session = try LaunchSession.open(plan)
@@ -248,20 +250,24 @@ struct AuditCommand: AsyncParsableCommand {
                 Console.error("flightdeck: refused: the journal holds together (`flightdeck audit verify`); only a broken one is restarted")
                 throw ExitCode.noGo
             }
-            let signed = try session.signer(signer)
-            guard session.plan.approvers.first(where: { $0.name == signed.approver })?.role == session.plan.poll.director else {
-                Console.error("flightdeck: refused: only the \(session.plan.poll.director) restarts the journal")
+            let director = session.plan.poll.director
+            guard let approver = session.actor.approverByLogin(in: session.plan, role: director) else {
+                Console.error("flightdeck: refused: only the \(director) restarts the journal, from their own login")
                 throw ExitCode.noGo
             }
-            let head = try session.journal.verify().head
             let aside: String
-            do { aside = try session.journal.setAside() } catch {
+            do {
+                let head = try session.journal.verify().head
+                aside = try session.journal.setAside()
+                let fresh = try LaunchSession.open(plan)
+                try fresh.record(.journalRestarted(brokenAt: broken.seq, problem: broken.problem, lastGoodHead: head, reason: reason),
+                                 by: fresh.actor.acting(as: approver.name, pinUsed: false))
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
                 Console.error("flightdeck: \(error)")
                 throw ExitCode.usageOrPlanError
             }
-            let fresh = try LaunchSession.open(plan)
-            try fresh.record(.journalRestarted(brokenAt: broken.seq, problem: broken.problem, lastGoodHead: head, reason: reason),
-                             by: signed)
             Console.out("the broken journal is kept as \(aside)")
         }
     }

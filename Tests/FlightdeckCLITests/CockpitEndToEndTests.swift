@@ -137,7 +137,7 @@ struct CockpitEndToEndTests {
         try laptop.keys("Enter")
         try await laptop.wait(for: "the wrong PIN") { $0.contains { $0.contains("wrong PIN for Bo (1 of 5") } }
         try laptop.keys("a", "1", "2", "4", "6", "8", "Enter")
-        try await laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #5: director GO") } }
+        try await laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #7: director GO") } }
         try await war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
 
         // The blog is down: an alarm in both; acknowledged on the war-room screen, it shows so on the laptop.
@@ -156,7 +156,7 @@ struct CockpitEndToEndTests {
         #expect(Date().timeIntervalSince(acknowledged) < 1)
 
         let journal = try FlightdeckProcess.run(["audit", "show", plan]).stdout
-        #expect(journal.contains("(Bo, PIN)") && journal.contains("wrong PIN for Bo"))
+        #expect(journal.contains("(Bo, PIN)") && journal.contains("PIN tried for Bo") && journal.contains("PIN accepted for Bo"))
         #expect(try FlightdeckProcess.run(["audit", "verify", plan]).status == 0)
         for cockpit in [war, laptop] { try cockpit.keys("q") }
     }

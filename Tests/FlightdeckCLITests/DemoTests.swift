@@ -116,7 +116,8 @@ struct DemoTests {
         try act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
         try act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
         let poll = await demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
-        #expect(poll.contains { $0.contains("journal #8 Alex Moreau: launch-director GO") })
+        // Each PIN sign-off journals its try and its acceptance before the action: the final GO is entry 24.
+        #expect(poll.contains { $0.contains("journal #24 Alex Moreau: launch-director GO") })
 
         demo.stop()
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: plan).deletingLastPathComponent().path),

@@ -47,27 +47,29 @@ struct LaunchCommandTests {
         #expect(blocked.stderr == "flightdeck: refused: blockers stand: dead red\n")
         let wrong = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "1111")
         #expect(wrong.status == 1)
-        #expect(wrong.stderr == "flightdeck: wrong PIN for Bo (1 of 5 before a lockout)\n")
+        #expect(wrong.stderr == "flightdeck: wrong PIN for Bo (1 of 5 tries before a lockout)\n")
 
-        #expect(try run(["override", plan, "--waive", "dead", "--reason", "legacy health URL, replaced by api-v2"]).stdout.hasPrefix("recorded #5: override requested"))
-        let selfApproved = try run(["override", plan, "--approve", "5"])
+        // Entries 4 to 6 are Bo's PIN tries: the right one (accepted), then the wrong one.
+        #expect(try run(["override", plan, "--waive", "dead", "--reason", "legacy health URL, replaced by api-v2"]).stdout.hasPrefix("recorded #7: override requested"))
+        let selfApproved = try run(["override", plan, "--approve", "7"])
         #expect(selfApproved.stderr == "flightdeck: refused: an override needs a second, different approver; Ada asked for it\n")
-        #expect(try run(["override", plan, "--approve", "5", "--approver", "Bo"], pin: "2468").status == 0)
+        #expect(try run(["override", plan, "--approve", "7", "--approver", "Bo"], pin: "2468").status == 0)
         let finalGo = try run(["vote", plan, "--role", "director", "go", "--approver", "Bo"], pin: "2468")
         #expect(finalGo.status == 0, "\(finalGo.stderr)")
         #expect(finalGo.stdout.contains("director GO") && finalGo.stdout.hasSuffix("launch is GO\n"))
 
         let journal = try run(["audit", "show", plan])
-        #expect(journal.stdout.split(separator: "\n").count == 7)
-        #expect(journal.stdout.contains("(Bo, PIN)") && journal.stdout.contains("wrong PIN for Bo"))
+        #expect(journal.stdout.split(separator: "\n").count == 13)
+        #expect(journal.stdout.contains("(Bo, PIN)") && journal.stdout.contains("PIN tried for Bo") && journal.stdout.contains("PIN accepted for Bo"))
         let verified = try run(["audit", "verify", plan])
         #expect(verified.status == 0)
-        #expect(verified.stdout.hasPrefix("OK: 7 entries, chain intact; head "))
+        #expect(verified.stdout.hasPrefix("OK: 13 entries, chain intact; head "))
+        #expect(verified.stdout.hasSuffix("signed by key 0, by PIN 2, by login 4; no anchors given\n"))
 
         let markdown = try run(["report", plan]).stdout
         #expect(markdown.contains("- State: **GO**"))
         #expect(markdown.contains("- Final GO: Bo at "))
-        #expect(markdown.contains("**BREAK-GLASS** #5"))
+        #expect(markdown.contains("**BREAK-GLASS** #7"))
         #expect(markdown.contains("waived dead; asked by Ada, approved by Bo; reason: legacy health URL, replaced by api-v2"))
         #expect(markdown.contains("| `dead` | http | blocker | FAIL |"))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["report", plan, "--format", "json"]).stdout.utf8)) as? [String: Any]

@@ -83,6 +83,12 @@ public func runCommand(_ executable: String, _ arguments: [String], in directory
 }
 
 public struct CommandFailure: Error, CustomStringConvertible {
+    public init(command: String, status: Int32, stderr: String) {
+        self.command = command
+        self.status = status
+        self.stderr = stderr
+    }
+
     public var command: String
     public var status: Int32
     public var stderr: String
