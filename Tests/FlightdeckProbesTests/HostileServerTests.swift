@@ -6,6 +6,44 @@ import Testing
 
 @Suite("HTTP probe against hostile servers")
 struct HostileServerTests {
+    /// Every piece of text a probe outcome shows: the detail, the observations, the evidence.
+    static func shownText(_ outcome: ProbeOutcome) -> String {
+        let observed = outcome.observed.values.compactMap { value -> String? in
+            if case .text(let text) = value { return text }
+            return nil
+        }
+        let exchange = outcome.exchange.map { exchange in
+            exchange.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + String(decoding: exchange.body, as: UTF8.self)
+        } ?? ""
+        return ([outcome.detail] + observed + [exchange]).joined(separator: "\n")
+    }
+
+    @Test("a server that echoes a secret: masked before anything is cut, in every form it comes back in", arguments: [
+        ("plain, cut at the detail's edge", String(repeating: "P", count: 44) + "ZqSecretAlpha778", ""),
+        ("at the body cap's edge", String(repeating: "P", count: 44) + "ZqSecretAl", ""),
+        ("base64 in a Basic header", "", "echo: Basic " + Data("ops:ZqSecretAlpha778".utf8).base64EncodedString()),
+        ("percent-encoded", "token=ZqSecret%2BAlpha778", ""),
+        ("JSON-escaped", #"{"token":"Zq\/Secret\"Alpha778"}"#, ""),
+    ])
+    func echoedSecret(kind: String, body: String, header: String) async throws {
+        // Secrets with characters that percent-encoding and JSON escaping change.
+        let secret = kind == "percent-encoded" ? "ZqSecret+Alpha778" : kind == "JSON-escaped" ? #"Zq/Secret"Alpha778"# : "ZqSecretAlpha778"
+        let headerLine = header.isEmpty ? "" : "X-Echo: \(header)\r\n"
+        let server = try HostileServer(.raw("HTTP/1.1 200 OK\r\n\(headerLine)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+        let outcome = try await probe(#"{ id: c, url: "\#(server.url)", headers: { Authorization: "Bearer ${TOKEN}" }, expect: { body_contains: nope } }"#,
+                                      environment: ["TOKEN": secret])
+        let shown = Self.shownText(outcome)
+        let encodings = [secret, Data(secret.utf8).base64EncodedString(), secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!]
+            + SecretMask.base64Forms(Array(secret.utf8))
+        for encoding in encodings {
+            for start in 0...(encoding.count - 6) {
+                let fragment = String(Array(encoding)[start..<(start + 6)])
+                #expect(!shown.contains(fragment), "\(kind): \"\(fragment)\" of the secret shows in: \(shown)")
+            }
+        }
+        #expect(shown.contains("${TOKEN}"), "\(kind): \(shown)")
+    }
+
     @Test("a server that accepts and never answers: a timeout naming the phase")
     func neverAnswers() async throws {
         let server = try HostileServer(.neverAnswer)

@@ -16,9 +16,13 @@ public struct HTTPEvaluation: Sendable, Equatable {
     ///     from `exchange` (a master playlist's first variant).
     ///   - previousLive: for live hls checks, what the previous poll saw.
     ///   - now: the poller's clock, for live hls checks.
+    ///   - mask: the plan's secrets the request carried. The exchange is judged as it came;
+    ///     everything shown from it is masked first, before it is cut to length.
     public init(check: HTTPCheck, exchange: HTTPExchange, expectedWebSocketAccept: String? = nil,
-                playlist: HTTPExchange? = nil, previousLive: HLSLiveState? = nil, now: Duration = .zero) {
-        observed = Self.observations(of: exchange)
+                playlist: HTTPExchange? = nil, previousLive: HLSLiveState? = nil, now: Duration = .zero,
+                mask: SecretMask = SecretMask([])) {
+        let shown = Self.masked(exchange, mask)
+        observed = Self.observations(of: shown)
         liveState = previousLive
         if let error = exchange.transportError {
             status = .fail
@@ -31,7 +35,8 @@ public struct HTTPEvaluation: Sendable, Equatable {
             detail = "no HTTP response"
             return
         }
-        if let problem = Self.problem(check: check, exchange: exchange, code: code, expectedWebSocketAccept: expectedWebSocketAccept) {
+        if let problem = Self.problem(check: check, exchange: exchange, shown: shown, mask: mask, code: code,
+                                      expectedWebSocketAccept: expectedWebSocketAccept) {
             status = .fail
             detail = problem
             observed["error_class"] = .text(code == 0 || check.expect.statuses.contains(where: { $0.contains(code) }) ? "assertion" : "status")
@@ -66,7 +71,19 @@ public struct HTTPEvaluation: Sendable, Equatable {
 
     // MARK: Assertions
 
-    private static func problem(check: HTTPCheck, exchange: HTTPExchange, code: Int, expectedWebSocketAccept: String?) -> String? {
+    /// The exchange as it may be shown: the plan's secrets masked in its headers and body.
+    public static func masked(_ exchange: HTTPExchange, _ mask: SecretMask) -> HTTPExchange {
+        guard !mask.isEmpty else { return exchange }
+        var shown = exchange
+        shown.headers = exchange.headers.map { ($0.name, mask.apply($0.value)) }
+        let body = String(decoding: exchange.body, as: UTF8.self)
+        let masked = mask.apply(body)
+        if masked != body { shown.body = Array(masked.utf8) }
+        return shown
+    }
+
+    private static func problem(check: HTTPCheck, exchange: HTTPExchange, shown: HTTPExchange, mask: SecretMask, code: Int,
+                                expectedWebSocketAccept: String?) -> String? {
         let expect = check.expect
         guard expect.statuses.contains(where: { $0.contains(code) }) else {
             return "HTTP \(code), expected \(describe(expect.statuses))"
@@ -77,7 +94,7 @@ public struct HTTPEvaluation: Sendable, Equatable {
             }
             let resolved = URL(string: location, relativeTo: URL(string: check.url.value))?.absoluteString ?? location
             guard resolved == target else {
-                return "redirects to \(RemoteText.sanitize(resolved, limit: 120)), expected \(target)"
+                return "redirects to \(RemoteText.sanitize(mask.apply(resolved), limit: 120)), expected \(target)"
             }
         }
         if check.mode == .websocket, let expectedWebSocketAccept {
@@ -89,37 +106,37 @@ public struct HTTPEvaluation: Sendable, Equatable {
             }
         }
         for header in expect.headers {
-            if let problem = headerProblem(header, in: exchange) { return problem }
+            if let problem = headerProblem(header, in: exchange, shown: shown) { return problem }
         }
         // A body cut at the cap is judged on what was read, and says so.
         let which = exchange.bodyTruncated ? "the first \(byteCount(exchange.body.count)) of the body" : "body"
         let body = String(decoding: exchange.body, as: UTF8.self)
         for needle in expect.bodyContains where !body.contains(needle) {
-            return "\(which) does not contain \"\(needle)\"; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+            return "\(which) does not contain \"\(needle)\"; it starts \"\(RemoteText.sanitize(shown.body, limit: 60))\""
         }
         if let pattern = expect.bodyMatches, let regex = try? NSRegularExpression(pattern: pattern),
            regex.firstMatch(in: body, range: NSRange(body.startIndex..., in: body)) == nil {
-            return "\(which) does not match /\(pattern)/; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+            return "\(which) does not match /\(pattern)/; it starts \"\(RemoteText.sanitize(shown.body, limit: 60))\""
         }
         if !expect.json.isEmpty {
             guard let document = try? JSONSerialization.jsonObject(with: Data(exchange.body), options: [.fragmentsAllowed]) else {
                 return exchange.bodyTruncated
                     ? "\(which) is not a whole JSON document (the body was cut at the cap)"
-                    : "body is not JSON; it starts \"\(RemoteText.sanitize(exchange.body, limit: 60))\""
+                    : "body is not JSON; it starts \"\(RemoteText.sanitize(shown.body, limit: 60))\""
             }
             for assertion in expect.json {
                 let value = JSONPath.value(at: assertion.path, in: document)
                 guard JSONPath.matches(value, expected: assertion.equals) else {
-                    return "JSON \(assertion.path): expected \(assertion.equals), got \(JSONPath.describe(value))"
+                    return "JSON \(assertion.path): expected \(assertion.equals), got \(JSONPath.describe(value, mask: mask))"
                 }
             }
         }
         return nil
     }
 
-    private static func headerProblem(_ expectation: HeaderExpectation, in exchange: HTTPExchange) -> String? {
+    private static func headerProblem(_ expectation: HeaderExpectation, in exchange: HTTPExchange, shown exchangeShown: HTTPExchange) -> String? {
         let value = exchange.header(expectation.name)
-        let shown = value.map { RemoteText.sanitize($0, limit: 80) }
+        let shown = exchangeShown.header(expectation.name).map { RemoteText.sanitize($0, limit: 80) }
         switch expectation.condition {
         case .present:
             return value == nil ? "header \(expectation.name) is missing" : nil
@@ -279,10 +296,10 @@ enum JSONPath {
         }
     }
 
-    static func describe(_ value: Any?) -> String {
+    static func describe(_ value: Any?, mask: SecretMask = SecretMask([])) -> String {
         switch value {
         case nil: return "nothing (no such path)"
-        case let string as String: return "\"\(RemoteText.sanitize(string, limit: 60))\""
+        case let string as String: return "\"\(RemoteText.sanitize(mask.apply(string), limit: 60))\""
         case let number as NSNumber:
             if isBoolean(number) { return number.boolValue ? "true" : "false" }
             return "\(number)"

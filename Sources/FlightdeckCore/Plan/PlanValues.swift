@@ -228,6 +228,80 @@ public enum PlanDuration {
 
 // MARK: - Secrets
 
+/// What hides the plan's secrets in text that came back from a target: each secret as it
+/// was sent and as a server commonly echoes it (base64 at any alignment, as inside a Basic
+/// `user:password`; percent-encoded; JSON-escaped), and a secret cut off at the end of the
+/// text. Apply it before the text is cut for display, so no fragment is left to show.
+public struct SecretMask: Sendable {
+    /// Every form of every secret, the longest first, with the `${NAME}` it shows as.
+    private let forms: [(text: String, name: String)]
+
+    /// Fragments shorter than this at the edge of a text are left alone: too short to give
+    /// a secret away, and too likely to match by chance.
+    static let shortestFragment = 4
+
+    public init(_ values: [SecretText]) {
+        var forms: [(String, String)] = []
+        for value in values {
+            for (name, secret) in value.secretValues where !secret.isEmpty {
+                let shown = "${\(name)}"
+                var encodings = [secret]
+                encodings += Self.base64Forms(Array(secret.utf8))
+                if let percent = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { encodings.append(percent) }
+                if let json = try? JSONEncoder().encode(secret) {
+                    let escaped = String(decoding: json.dropFirst().dropLast(), as: UTF8.self)
+                    encodings += [escaped, escaped.replacingOccurrences(of: "/", with: "\\/")]
+                }
+                forms += Set(encodings).filter { $0.count >= Self.shortestFragment || $0 == secret }.map { ($0, shown) }
+            }
+        }
+        self.forms = forms.sorted { $0.0.count > $1.0.count }
+    }
+
+    public var isEmpty: Bool { forms.isEmpty }
+
+    /// The base64 characters that depend on the secret's bytes alone, at each of the three
+    /// alignments it can have inside a longer encoded text.
+    public static func base64Forms(_ bytes: [UInt8]) -> [String] {
+        (0..<3).compactMap { offset -> String? in
+            let encoded = Array(Data(repeating: 0, count: offset) + Data(bytes)).base64Encoded()
+            let start = (8 * offset + 5) / 6
+            let end = 8 * (offset + bytes.count) / 6
+            guard end - start >= shortestFragment else { return nil }
+            return String(encoded[start..<end])
+        }
+    }
+
+    public func apply(_ text: String) -> String {
+        guard !forms.isEmpty else { return text }
+        var result = text
+        for form in forms where result.contains(form.text) {
+            result = result.replacingOccurrences(of: form.text, with: form.name)
+        }
+        // A secret cut off at either end of the text still gives most of itself away.
+        for form in forms where form.text.count > Self.shortestFragment {
+            for length in stride(from: form.text.count - 1, through: Self.shortestFragment, by: -1) {
+                if result.hasSuffix(form.text.prefix(length)) {
+                    result = String(result.dropLast(length)) + form.name
+                    break
+                }
+                if result.hasPrefix(form.text.suffix(length)) {
+                    result = form.name + String(result.dropFirst(length))
+                    break
+                }
+            }
+        }
+        return result
+    }
+}
+
+private extension Array where Element == UInt8 {
+    func base64Encoded() -> [Character] {
+        let text = Data(self).base64EncodedString()
+        return [Character](text)
+    }
+}
+
 /// Text that may hold `${ENV_NAME}` references to secrets.
 ///
 /// `template` is the text as written in the plan, safe to show anywhere; `value` has the
@@ -252,10 +326,11 @@ public struct SecretText: Sendable, Equatable, CustomStringConvertible, CustomDe
     /// `text` with every secret this value references replaced by its `${NAME}`: for text
     /// that came back from a target, which may echo what it was sent.
     public func redacting(_ text: String) -> String {
-        secrets.sorted { $0.value.count > $1.value.count }.reduce(text) { result, secret in
-            secret.value.isEmpty ? result : result.replacingOccurrences(of: secret.value, with: "${\(secret.key)}")
-        }
+        SecretMask([self]).apply(text)
     }
+
+    /// The referenced variables' values, by name.
+    var secretValues: [String: String] { secrets }
 
     public var referencesSecrets: Bool { !Self.references(in: template).isEmpty }
     public var description: String { template }

@@ -64,7 +64,7 @@ public final class AlarmSourceProbe: Sendable {
         case .json(let url, let headers, _): [url] + headers.map(\.value)
         case .cloudwatch: []
         }
-        return secrets.reduce(text) { $1.redacting($0) }
+        return SecretMask(secrets).apply(text)
     }
 
     /// DescribeAlarms through the Query API, signed with SigV4 by libcurl, page by page.

@@ -44,7 +44,7 @@ public final class HTTPProbe: Probe {
         }
         let previous = liveState.withLock { $0 }
         let evaluation = HTTPEvaluation(check: check, exchange: exchange, expectedWebSocketAccept: websocketAccept,
-                                        playlist: playlist, previousLive: previous, now: now)
+                                        playlist: playlist, previousLive: previous, now: now, mask: mask)
         if check.mode == .hls { liveState.withLock { $0 = evaluation.liveState } }
         let observed = evaluation.observed.mapValues { value -> ObservedValue in
             if case .text(let text) = value { return .text(redact(text)) }
@@ -56,19 +56,17 @@ public final class HTTPProbe: Probe {
     }
 
     private func redact(_ exchange: HTTPExchange) -> HTTPExchange {
-        var redacted = exchange
-        redacted.headers = exchange.headers.map { ($0.name, redact($0.value)) }
-        let body = String(decoding: exchange.body, as: UTF8.self)
-        let scrubbed = redact(body)
-        if scrubbed != body { redacted.body = Array(scrubbed.utf8) }
-        return redacted
+        HTTPEvaluation.masked(exchange, mask)
     }
 
     /// A target may echo what it was sent (a header, a token in the URL): what it says is
     /// shown with the plan's secrets replaced by their `${NAME}`.
+    private var mask: SecretMask {
+        SecretMask([check.url] + check.headers.map(\.value) + [check.body, check.proxy].compactMap { $0 })
+    }
+
     private func redact(_ text: String) -> String {
-        let secrets = [check.url] + check.headers.map(\.value) + [check.body, check.proxy].compactMap { $0 }
-        return secrets.reduce(text) { $1.redacting($0) }
+        mask.apply(text)
     }
 
     private func baseRequest(url: String) -> CurlRequest {

@@ -35,7 +35,7 @@ public struct NotificationSender: Sendable {
         case .webhook(let url), .email(let url, _, _): [url]
         case .sns: []
         }
-        return (false, "failed \(backoff.count + 1) times, last: \(secrets.reduce(problem) { $1.redacting($0) })")
+        return (false, "failed \(backoff.count + 1) times, last: \(SecretMask(secrets).apply(problem))")
     }
 
     private func send(_ notice: LaunchNotice, to target: NotificationTarget) async -> Result<String, RemoteProblem> {
