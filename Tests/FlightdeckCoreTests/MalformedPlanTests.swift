@@ -392,3 +392,39 @@ struct MalformedPlanTests {
         #expect(!error.description.contains("hunter2"))
     }
 }
+
+/// Inputs built to cost: each must be judged quickly, whatever is in it.
+@Suite("Plans that cost too much")
+struct CostlyPlanTests {
+    static func judge(_ text: String) -> (ContinuousClock.Duration, [PlanDiagnostic]) {
+        let clock = ContinuousClock()
+        var diagnostics: [PlanDiagnostic] = []
+        let elapsed = clock.measure {
+            if case .failure(let error) = PlanLoader(environment: [:]).load(text: text, file: "costly.yaml") { diagnostics = error.diagnostics }
+        }
+        return (elapsed, diagnostics)
+    }
+
+    @Test("a 1 MB value is refused at once, by its length", arguments: [100_000, 1_000_000])
+    func longValue(length: Int) {
+        let (elapsed, diagnostics) = Self.judge("launch: { name: x, zone: example.test, t0: 2030-01-01T00:00Z, timezone: \(String(repeating: "A", count: length)) }")
+        #expect(diagnostics.first?.message == "a value of \(length) characters: no value in a plan is longer than 16384")
+        #expect(elapsed < .seconds(1), "\(elapsed)")
+    }
+
+    @Test("8,000 checklist items each naming an unknown check among 8,000 checks: the search is bounded, the cost linear")
+    func manyUnknownReferences() {
+        var text = "launch: { name: x, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }\nhttp:\n"
+        for index in 0..<8000 { text += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\" }\n" }
+        text += "checklist:\n"
+        for index in 0..<8000 { text += "  - { id: item-\(index), phase: p, title: t, owner: ops, checks: [chekc-\(index)] }\n" }
+        text += "roles: [{ id: ops }]\napprovers: [{ name: A, role: ops, users: [a] }]\npoll: { order: [ops], director: ops }\n"
+        #expect(text.utf8.count < 4 << 20)
+        let (elapsed, diagnostics) = Self.judge(text)
+        #expect(diagnostics.count == 8000)
+        #expect(diagnostics.first?.hint == "did you mean `check-0`?")
+        // Linear work takes about 4 s in a debug build (under 1 s released); the unbounded
+        // search took 34 s released.
+        #expect(elapsed < .seconds(12), "\(elapsed)")
+    }
+}

@@ -60,33 +60,57 @@ public struct PlanLoadError: Error, Sendable, CustomStringConvertible {
 
 /// The known word closest to `word`, when it is close enough to be a likely typo.
 public func closestMatch(to word: String, among candidates: [String]) -> String? {
-    func folded(_ text: String) -> [Character] {
-        Array(text.lowercased().filter { $0 != "_" && $0 != "-" })
-    }
-    let target = folded(word)
-    var best: (candidate: String, distance: Int)?
-    for candidate in candidates {
-        let distance = editDistance(target, folded(candidate))
-        if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
-    }
-    guard let best else { return nil }
-    let tolerance = max(1, min(3, target.count / 3))
-    return best.distance <= tolerance ? best.candidate : nil
+    ClosestMatch(candidates).match(word)
 }
 
-/// Levenshtein distance between two strings of characters.
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
+/// A did-you-mean search over a fixed list of words, made once and asked many times. Its
+/// cost is bounded whatever the input: only words of about the same length are compared,
+/// each comparison stops once it cannot beat the best so far, and a word longer than any
+/// identifier is not searched at all.
+public struct ClosestMatch {
+    private let candidates: [(word: String, folded: [Character])]
+
+    static let longestWord = 80
+
+    public init(_ candidates: [String]) {
+        self.candidates = candidates.map { ($0, Self.folded($0)) }
+    }
+
+    static func folded(_ text: String) -> [Character] {
+        Array(text.lowercased().filter { $0 != "_" && $0 != "-" })
+    }
+
+    public func match(_ word: String) -> String? {
+        guard word.count <= Self.longestWord else { return nil }
+        let target = Self.folded(word)
+        let tolerance = max(1, min(3, target.count / 3))
+        var best: (word: String, distance: Int)?
+        for candidate in candidates where abs(candidate.folded.count - target.count) <= tolerance {
+            let limit = min(tolerance, (best?.distance ?? Int.max) - 1)
+            guard limit >= 0, let distance = editDistance(target, candidate.folded, atMost: limit) else { continue }
+            best = (candidate.word, distance)
+            if distance == 0 { break }
+        }
+        return best?.word
+    }
+}
+
+/// Levenshtein distance between two strings of characters, or nil once it must exceed `limit`.
+func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int? {
+    if a.isEmpty { return b.count <= limit ? b.count : nil }
+    if b.isEmpty { return a.count <= limit ? a.count : nil }
     var previous = Array(0...b.count)
     var current = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
         current[0] = i
+        var rowBest = current[0]
         for j in 1...b.count {
             let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
             current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            rowBest = min(rowBest, current[j])
         }
+        if rowBest > limit { return nil }
         swap(&previous, &current)
     }
-    return previous[b.count]
+    return previous[b.count] <= limit ? previous[b.count] : nil
 }

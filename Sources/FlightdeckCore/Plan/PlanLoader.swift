@@ -112,14 +112,25 @@ struct PlanReading {
     }
 
     func resolveReferences() {
+        var known: [Namespace: (sorted: [String], search: ClosestMatch)] = [:]
+        var searched = 0
         for (namespace, id, node) in references where declared[namespace]?[id] == nil {
-            let known = Array(declared[namespace, default: [:]].keys).sorted()
-            let hint = closestMatch(to: id, among: known).map { "did you mean `\($0)`?" }
-                ?? (known.isEmpty ? "the plan declares no \(namespace.rawValue)s"
-                    : "declared: \(known.prefix(12).joined(separator: ", "))")
+            if known[namespace] == nil {
+                let ids = Array(declared[namespace, default: [:]].keys).sorted()
+                known[namespace] = (ids, ClosestMatch(ids))
+            }
+            let (ids, search) = known[namespace]!
+            // A plan wrong everywhere gets its first suggestions, not a search per mistake.
+            searched += 1
+            let guess = searched <= Self.suggestionLimit ? search.match(id) : nil
+            let hint = guess.map { "did you mean `\($0)`?" }
+                ?? (ids.isEmpty ? "the plan declares no \(namespace.rawValue)s"
+                    : "declared: \(ids.prefix(12).joined(separator: ", "))")
             node.report("no \(namespace.rawValue) has the id `\(id)`", hint: hint)
         }
     }
+
+    static let suggestionLimit = 50
 
     // MARK: The plan
 

@@ -32,6 +32,15 @@ public final class YAMLDocument {
                     hint: "look for aliases (*name) that refer to each other"))
                 return
             }
+            // Checked before anything reads a value: every later step (a time zone's lookup,
+            // a did-you-mean search) is then bounded by this length.
+            if let long = Self.firstLongScalar(node) {
+                let location = long.mark.map { SourceLocation(line: $0.line, column: $0.column) } ?? SourceLocation(line: 1, column: 1)
+                report(at: location, path: "", ValueError(
+                    "a value of \(long.length) characters: no value in a plan is longer than \(Self.scalarLimit)",
+                    hint: "a long text (a request body, a certificate) belongs in a file the plan names"))
+                return
+            }
             composed = node
         } catch let error as YamlError {
             reportSyntaxError(error, in: text)
@@ -120,6 +129,26 @@ public final class YAMLDocument {
         let line = prefix.filter { $0 == 0x0a }.count + 1
         let column = prefix.reversed().prefix { $0 != 0x0a }.count + 1
         return SourceLocation(line: line, column: column)
+    }
+
+    /// The longest value a plan, theme or keymap may hold.
+    static let scalarLimit = 16_384
+
+    private static func firstLongScalar(_ node: Node) -> (length: Int, mark: Mark?)? {
+        var pending = [node]
+        while let next = pending.popLast() {
+            switch next {
+            case .mapping(let mapping):
+                for (key, value) in mapping { pending.append(key); pending.append(value) }
+            case .sequence(let sequence):
+                pending.append(contentsOf: sequence)
+            case .scalar(let scalar):
+                if scalar.string.utf8.count > scalarLimit { return (scalar.string.count, next.mark) }
+            case .alias:
+                break
+            }
+        }
+        return nil
     }
 
     private static func countNodes(_ node: Node, limit: Int) -> Int {
