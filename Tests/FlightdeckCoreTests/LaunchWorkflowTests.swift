@@ -12,7 +12,7 @@ struct WorkflowWorld {
     var now = WorkflowWorld.t0.addingTimeInterval(-3600)
     var checks: [String: CheckStatus] = ["api": .pass, "web": .pass]
 
-    init(allowSelfApproval: Bool = false) throws {
+    init(allowSelfApproval: Bool = false, holds: String = "- { name: Final hold, at: T-10m, duration: 5m }") throws {
         let yaml = """
             launch: { name: Test launch, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC }
             http:
@@ -30,7 +30,7 @@ struct WorkflowWorld {
               - { name: Dirk, role: director, users: [dirk] }
             poll: { order: [ops, app], director: director, allow_self_approval: \(allowSelfApproval) }
             holds:
-              - { name: Final hold, at: T-10m, duration: 5m }
+              \(holds)
             """
         plan = try PlanLoader(environment: [:]).load(text: yaml, file: "test.yaml").get()
         state = LaunchState(plan: plan)
@@ -212,6 +212,31 @@ struct LaunchWorkflowTests {
         #expect(world.state.tMinus(at: world.now) == frozen)
         #expect(world.act(.scrubbed(reason: "weather"), by: "Dirk") == nil)
         #expect(world.state.phaseName == "SCRUBBED")
+    }
+
+    @Test("a plan opened after its holds' times: the first hold not taken stops the clock at its time, its time to decide starts now, and the later holds fire as the clock reaches them")
+    func holdsOpenedLate() throws {
+        var world = try WorkflowWorld(holds: """
+            - { name: Long hold, at: T-30m, duration: 10m }
+              - { name: Final hold, at: T-10m, duration: 5m }
+            """)
+        world.now = WorkflowWorld.t0.addingTimeInterval(3600)
+        world.tick()
+        #expect(world.state.history.map(\.event.name) == ["hold"], "one hold, not one per hold passed")
+        guard case .builtIn("Long hold", _)? = world.state.hold?.kind else { Issue.record("\(String(describing: world.state.hold))"); return }
+        #expect(abs(world.state.tMinus(at: world.now) - 1800) < 0.001, "the clock reads T-30:00: it stopped at the hold's time")
+        #expect(!world.state.holdExpired(at: world.now), "its ten minutes to decide start when it is recorded")
+        world.tick(9 * 60)
+        #expect(!world.state.holdExpired(at: world.now))
+        world.tick(2 * 60)
+        #expect(world.state.holdExpired(at: world.now))
+        #expect(world.act(.resumed(reason: "go on"), by: "Dana") == nil)
+        #expect(abs(world.state.tMinus(at: world.now) - 1800) < 0.001, "the clock goes on from T-30:00")
+        world.tick(19 * 60)
+        #expect(world.state.phase == .readiness)
+        world.tick(61)
+        guard case .builtIn("Final hold", _)? = world.state.hold?.kind else { Issue.record("the later hold did not fire"); return }
+        #expect(abs(world.state.tMinus(at: world.now) - 600) < 0.001, "the clock stopped at T-10:00")
     }
 
     @Test("checklist: linked items are proved by their checks and un-tick when they regress; waiving needs a reason")

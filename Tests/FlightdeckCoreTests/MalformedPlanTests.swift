@@ -229,6 +229,11 @@ private let cases: [MalformedPlan] = [
         headline: "plan.yaml:4:7: launch.t0: `2026-03-29T01:30` does not exist in Europe/London: the clocks skip it (daylight saving)",
         hint: nil),
     MalformedPlan(
+        name: "T-0 at a wall time the clocks pass twice",
+        yaml: replacing("t0: 2026-12-01T14:00Z", with: "t0: 2026-11-01T01:30").replacingOccurrences(of: "timezone: UTC", with: "timezone: America/New_York"),
+        headline: "plan.yaml:4:7: launch.t0: `2026-11-01T01:30` happens twice in America/New_York: the clocks go back (daylight saving ends)",
+        hint: "add the offset: 2026-11-01T01:30-04:00 (the first) or 2026-11-01T01:30-05:00 (the second)"),
+    MalformedPlan(
         name: "secret whose environment variable is unset",
         yaml: appending("http:\n  - id: api\n    url: \"https://api.example.test/\"\n    headers: { Authorization: \"Bearer ${API_TOKEN}\" }\n"),
         headline: "plan.yaml:18:31: http[0].headers.Authorization: the environment variable API_TOKEN is not set",

@@ -11,14 +11,19 @@ public struct LaunchState: Sendable {
     public struct ActiveHold: Sendable, Equatable {
         public var kind: HoldKind
         public var reason: String
+        /// When the launch clock stopped: for a built-in hold, the moment the clock reached
+        /// its time, which may be before anyone noticed.
         public var since: Date
+        /// When the hold was journalled: a built-in hold's time to decide counts from here,
+        /// so a plan opened after its time does not find the hold already run out.
+        public var recordedAt: Date
         public var seq: Int
         /// Where a resume goes back to, if the poll still stands.
         public var resumeTo: Phase
 
         /// A built-in hold's deadline: past it the hold demands resume or scrub.
         public var expiresAt: Date? {
-            if case .builtIn(_, let seconds) = kind { return since.addingTimeInterval(TimeInterval(seconds)) }
+            if case .builtIn(_, let seconds) = kind { return recordedAt.addingTimeInterval(TimeInterval(seconds)) }
             return nil
         }
     }
@@ -318,7 +323,7 @@ public struct LaunchState: Sendable {
 
     private mutating func startHold(kind: HoldKind, reason: String, record: LaunchRecord, since: Date? = nil) {
         guard !isFinished, phase != .hold else { return }
-        hold = ActiveHold(kind: kind, reason: reason, since: since ?? record.at, seq: record.seq, resumeTo: phase)
+        hold = ActiveHold(kind: kind, reason: reason, since: since ?? record.at, recordedAt: record.at, seq: record.seq, resumeTo: phase)
         phase = .hold
     }
 }

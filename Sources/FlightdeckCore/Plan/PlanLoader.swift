@@ -254,6 +254,23 @@ struct PlanReading {
             node.report("`\(text)` does not exist in \(zone.identifier): the clocks skip it (daylight saving)")
             return nil
         }
+        // A wall-clock time the clocks pass twice (a fall-back) is refused as the gap is:
+        // which of the two is T-0 is the plan's to say, not the calendar's first guess.
+        if match.7 == nil {
+            let offsets = Set([zone.secondsFromGMT(for: date.addingTimeInterval(-43_200)), zone.secondsFromGMT(for: date.addingTimeInterval(43_200))])
+            let wall = date.addingTimeInterval(TimeInterval(zone.secondsFromGMT(for: date)))
+            let readings = offsets.map { wall.addingTimeInterval(-TimeInterval($0)) }
+                .filter { zone.secondsFromGMT(for: $0) == Int(wall.timeIntervalSince($0)) }
+            if Set(readings).count > 1 {
+                let choices = readings.sorted().map { reading -> String in
+                    let offset = zone.secondsFromGMT(for: reading)
+                    return "\(text)\(offset < 0 ? "-" : "+")\(String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60))"
+                }
+                node.report("`\(text)` happens twice in \(zone.identifier): the clocks go back (daylight saving ends)",
+                            hint: "add the offset: \(choices.joined(separator: " (the first) or ")) (the second)")
+                return nil
+            }
+        }
         return date
     }
 
