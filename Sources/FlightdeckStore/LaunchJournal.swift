@@ -156,6 +156,11 @@ public final class LaunchJournal: Sendable {
         return last == seq ? nil : try state()
     }
 
+    /// The head as this process last checked it.
+    public var head: JournalHead {
+        folded.withLock { JournalHead(seq: $0.state.lastSeq, hash: $0.head) }
+    }
+
     /// Folds the entries after the last one folded, checking each link of the chain as it
     /// goes: a process never acts on an entry that does not follow from the ones before.
     private func catchUp(_ db: Database) throws -> LaunchState {

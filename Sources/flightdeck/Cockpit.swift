@@ -157,8 +157,12 @@ final class LaunchDesk: Sendable {
         guard !news.isEmpty else { return }
         let automatic = identity.acting(as: nil, pinUsed: false)
         Task.detached {
-            for notice in news {
-                guard case .success? = try? self.journal.append(.notificationClaimed(key: notice.key), by: automatic, checks: [:]) else { continue }
+            for claimed in news {
+                guard case .success? = try? self.journal.append(.notificationClaimed(key: claimed.key), by: automatic, checks: [:]) else { continue }
+                // The head includes the claim: every notice carries an anchor out of the state directory.
+                var anchored = claimed
+                anchored.journalHead = self.journal.head
+                let notice = anchored
                 for target in self.plan.notifications where target.events.contains(notice.event) {
                     Task.detached {
                         let result = await self.sender.deliver(notice, to: target)

@@ -206,7 +206,8 @@ struct AuditCommand: AsyncParsableCommand {
                 Console.out("entries 1 to \(verification.entries) check out; the last good hash is \(verification.head)")
                 throw ExitCode.noGo
             }
-            let anchored = verification.anchorsHeld == 0 ? "no anchors given" : "\(verification.anchorsHeld) anchors held"
+            let held = verification.anchorsHeld
+            let anchored = held == 0 ? "no anchors given" : "\(held) anchor\(held == 1 ? "" : "s") held"
             Console.out("OK: \(verification.entries) entries, chain intact; head \(verification.head)")
             Console.out("signed by key \(verification.signedByKey), by PIN \(verification.pinAttested), by login \(verification.loginAttested); \(anchored)")
         }

@@ -63,6 +63,25 @@ struct TrustCommandTests {
         #expect(try FlightdeckProcess.run(["audit", "restart", plan, "--reason", "again"]).stderr.hasPrefix("flightdeck: refused: the journal holds together"))
     }
 
+    @Test("audit verify --anchor SEQ:HASH, as a notification quotes the head: held until history behind it is rewritten")
+    func anchorFromTheCommandLine() throws {
+        let directory = try TestDirectory("cli-anchor")
+        let plan = try Self.plan(in: directory)
+        for note in ["one", "two", "three"] {
+            #expect(try FlightdeckProcess.run(["checklist", plan, "legal", "failed", "--note", note]).status == 0)
+        }
+        let verified = try FlightdeckProcess.run(["audit", "verify", plan]).stdout
+        let head = String(try #require(verified.split(separator: "\n").first?.split(separator: " ").last))
+        let held = try FlightdeckProcess.run(["audit", "verify", plan, "--anchor", "3:\(head)"])
+        #expect(held.status == 0)
+        #expect(held.stdout.hasSuffix("1 anchor held\n"), "\(held.stdout)")
+        try Self.sqlite(directory.file("plan.flightdeck/\(LaunchJournal.fileName)"), "DELETE FROM events WHERE seq = 3; DELETE FROM heads WHERE seq = 3")
+        let cut = try FlightdeckProcess.run(["audit", "verify", plan, "--anchor", "3:\(head)"])
+        #expect(cut.status == 1)
+        #expect(cut.stdout.hasPrefix("FAILED at entry 3: entry 3's anchored head \(head.prefix(16))… is not in the journal"), "\(cut.stdout)")
+        #expect(try FlightdeckProcess.run(["audit", "verify", plan, "--anchor", "nonsense"]).status == 2)
+    }
+
     @Test("bytes that are not UTF-8 in the database: every command names the bad entry and none crashes", arguments: [
         "UPDATE events SET record = CAST(X'FF00FE' AS TEXT) WHERE seq = 2",
         "UPDATE events SET hash = X'FF00' WHERE seq = 2",

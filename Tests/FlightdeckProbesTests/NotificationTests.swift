@@ -41,6 +41,22 @@ struct NotificationTests {
         #expect(requests.last?.body == #"{"flightdeck":{"alarm":"rule/red/api-health","event":"critical-alarm","key":"alarm/rule/red/api-health","plan":"DirectFanz launch"},"text":"[Flightdeck] DirectFanz launch: CRITICAL alarm: api-health red for 3 polls: HTTP 503"}"#)
     }
 
+    @Test("every notice carries the journal head it went out at: an anchor outside the state directory")
+    func anchoredNotice() async throws {
+        let receiver = try RecordingHTTPServer(statuses: [200])
+        let plan = try plan("  - { id: hook, kind: webhook, url: \"http://127.0.0.1:\(receiver.port)/hook\" }")
+        var anchored = notice
+        let head = String(repeating: "ab", count: 32)
+        anchored.journalHead = JournalHead(seq: 12, hash: head)
+        #expect(await sender(plan).deliver(anchored, to: plan.notifications[0]).delivered)
+        let body = try #require(receiver.requests.first?.body)
+        let payload = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let journal = (payload?["flightdeck"] as? [String: Any])?["journal"] as? [String: Any]
+        #expect(journal?["seq"] as? Int == 12)
+        #expect(journal?["head"] as? String == head)
+        #expect((payload?["text"] as? String)?.hasSuffix("(journal head 12:\(head))") == true)
+    }
+
     @Test("a dead target fails after its retries, says why, and holds nothing up")
     func deadTarget() async throws {
         let port = try FreePort.tcp()

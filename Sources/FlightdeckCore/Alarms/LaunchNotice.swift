@@ -8,6 +8,9 @@ public struct LaunchNotice: Sendable, Equatable {
     /// One line: `NO-GO from security (Priya Raman): pen test finding open`.
     public var text: String
     public var alarmID: String?
+    /// The journal's head when the notice went out: an anchor kept outside the state
+    /// directory (`audit verify --anchor SEQ:HASH`).
+    public var journalHead: JournalHead?
 
     public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil) {
         self.key = key
@@ -16,9 +19,9 @@ public struct LaunchNotice: Sendable, Equatable {
         self.alarmID = alarmID
     }
 
-    /// The line as it goes out, with the launch it is about.
+    /// The line as it goes out, with the launch it is about and the journal head.
     public func message(plan: LaunchPlan) -> String {
-        "[Flightdeck] \(plan.name): \(text)"
+        "[Flightdeck] \(plan.name): \(text)" + (journalHead.map { " (journal head \($0.seq):\($0.hash))" } ?? "")
     }
 
     /// Poll decisions journalled after `since`: NO-GO votes, holds, the final GO, scrubs.
@@ -47,5 +50,16 @@ public struct LaunchNotice: Sendable, Equatable {
         board.entries.filter { $0.state == .firing && $0.alarm.severity == .critical }.map {
             LaunchNotice(key: "alarm/\($0.alarm.id)", event: .criticalAlarm, text: "CRITICAL alarm: \($0.alarm.reason)", alarmID: $0.alarm.id)
         }
+    }
+}
+
+/// The last entry of a journal by number and hash, as an anchor quotes it.
+public struct JournalHead: Sendable, Equatable {
+    public var seq: Int
+    public var hash: String
+
+    public init(seq: Int, hash: String) {
+        self.seq = seq
+        self.hash = hash
     }
 }
