@@ -433,3 +433,17 @@ struct CostlyPlanTests {
         #expect(elapsed < .seconds(12), "\(elapsed)")
     }
 }
+
+@Suite("YAML documents")
+struct YAMLDocumentTests {
+    @Test("a document and its nodes are freed once read (found by the fuzzer: every plan load leaked its whole tree)")
+    func freedAfterReading() {
+        weak var weakDocument: YAMLDocument?
+        do {
+            let document = YAMLDocument(file: "t.yaml", text: "launch: { name: x, zone: example.test }\nlist: [a, b, c]\n")
+            weakDocument = document
+            #expect(document.root?.mapping(keys: ["launch", "list"]) != nil)
+        }
+        #expect(weakDocument == nil, "the document outlived its last use: a reference cycle")
+    }
+}
