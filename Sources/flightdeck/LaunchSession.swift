@@ -88,7 +88,10 @@ struct LaunchSession {
         switch result {
         case .success(let record):
             let state = try journalState()
-            let signed = record.signature.map { " (signed with \($0.key.prefix(11))… key)" } ?? ""
+            let signed = record.signature.map { signature -> String in
+                let key = signature.key.split(separator: " ")
+                return " (signed with \(record.actor.approver ?? "the approver")'s \(key.first ?? "") key …\(key.last?.suffix(8) ?? ""))"
+            } ?? ""
             Console.out("recorded #\(record.seq)\(signed): \(record.event.summary) — launch is \(state.phaseName)")
         case .failure(let refusal):
             Console.error("flightdeck: refused: \(refusal)")
