@@ -8,9 +8,12 @@ private struct LocalBoard {
     var state: CockpitState
     var clock = 0
 
-    init() throws {
+    /// - Parameter launchRead: whether the shared launch state has been read, as it is a
+    ///   moment after a watch starts.
+    init(launchRead: Bool = true) throws {
         state = CockpitState(plan: try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get(),
                              now: Date(timeIntervalSince1970: 0))
+        if launchRead { state.reduce(.launch(LaunchState(plan: state.plan))) }
     }
 
     mutating func poll(_ id: String, _ status: CheckStatus, _ detail: String, observed: [String: ObservedValue] = [:]) {
@@ -29,7 +32,7 @@ struct WatchLogTests {
         var log = WatchLog()
         let ids = plan.checks.map(\.id)
         board.poll(ids[0], .pass, "fine")
-        #expect(log.lines(for: board.state) == ["00:00:00 check \(ids[0]) PASS: fine"])
+        #expect(log.lines(for: board.state) == ["00:00:00 check \(ids[0]) PASS: fine", "00:00:00 launch READINESS"])
 
         ids.dropFirst().forEach { board.poll($0, .pass, "fine") }
         let first = log.lines(for: board.state)
@@ -71,6 +74,19 @@ struct WatchLogTests {
         let hostile = log.lines(for: board.state)
         #expect(hostile.count == 2)
         #expect(hostile.allSatisfy { line in line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F } })
+    }
+
+    @Test("no verdict before the shared launch state is read: a broken journal makes it NO-GO whatever the checks say")
+    func verdictWaitsForTheJournal() throws {
+        var board = try LocalBoard(launchRead: false)
+        var log = WatchLog()
+        board.state.plan.checks.forEach { board.poll($0.id, .pass, "fine") }
+        #expect(!log.lines(for: board.state).contains { $0.contains("verdict") })
+        var broken = LaunchState(plan: board.state.plan)
+        broken.markBroken(ChainBreak(seq: 3, problem: "entry 3 does not match its hash: edited after it was written"))
+        board.state.reduce(.launch(broken))
+        let lines = log.lines(for: board.state)
+        #expect(lines.contains { $0.hasPrefix("00:00:00 verdict NO-GO: the launch journal is broken at entry 3") }, "\(lines)")
     }
 
     @Test("a flap under a standing critical alarm prints no repeated verdict lines")

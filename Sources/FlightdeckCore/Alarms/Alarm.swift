@@ -25,9 +25,12 @@ public struct Alarm: Sendable, Equatable, Identifiable {
     public var checkID: String?
     /// The check keeps changing state: one alarm stands for all of it.
     public var flapping: Bool
+    /// While it stands the verdict is NO-GO whatever the checks say: the launch's own
+    /// record cannot be trusted (a broken journal).
+    public var blocksVerdict: Bool
 
     public init(id: String, severity: AlarmSeverity, source: String, since: Duration, reason: String,
-                checkID: String? = nil, flapping: Bool = false) {
+                checkID: String? = nil, flapping: Bool = false, blocksVerdict: Bool = false) {
         self.id = id
         self.severity = severity
         self.source = source
@@ -35,6 +38,7 @@ public struct Alarm: Sendable, Equatable, Identifiable {
         self.reason = reason
         self.checkID = checkID
         self.flapping = flapping
+        self.blocksVerdict = blocksVerdict
     }
 }
 

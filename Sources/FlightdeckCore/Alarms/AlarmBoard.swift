@@ -88,7 +88,8 @@ public struct AlarmBoard: Sendable {
         var alarms: [Alarm] = []
         if let broken = launch.journalBreak {
             alarms.append(Alarm(id: "launch/journal-broken/\(broken.seq)", severity: .critical, source: "launch", since: clock,
-                                reason: "\(broken): nothing more is recorded; the director restarts it (`flightdeck audit restart`)"))
+                                reason: "\(broken): nothing more is recorded; the director restarts it (`flightdeck audit restart`)",
+                                blocksVerdict: true))
         }
         if launch.holdExpired(at: now), let hold = launch.hold, let expiry = hold.expiresAt, case .builtIn(let name, _) = hold.kind {
             alarms.append(Alarm(id: "launch/hold-expired/\(hold.seq)", severity: .critical, source: "launch",

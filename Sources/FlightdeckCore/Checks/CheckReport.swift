@@ -122,8 +122,8 @@ extension [CheckReport] {
     }
 }
 
-/// The headless verdict: GO only when every blocker has passed (a warning passes) and no
-/// critical alarm stands on a blocker.
+/// The headless verdict: GO only when every blocker has passed (a warning passes), no
+/// critical alarm stands on a blocker, and the launch journal holds together.
 public struct CheckVerdict: Sendable, Equatable {
     public var isGo: Bool
     /// NO-GO only because some blocker is not known to pass yet: nothing is known to be wrong.
@@ -137,9 +137,12 @@ public struct CheckVerdict: Sendable, Equatable {
         let critical = alarms.filter { $0.severity == .critical && $0.checkID != nil }
         let blockerIDs = critical.isEmpty ? [] : Set(blockers.map(\.check.id))
         let alarmed = critical.filter { $0.checkID.map(blockerIDs.contains) == true }
-        isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty
-        isUndecided = failed.isEmpty && alarmed.isEmpty && !unknown.isEmpty
-        if let alarm = alarmed.first {
+        let untrusted = alarms.first(where: \.blocksVerdict)
+        isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty && untrusted == nil
+        isUndecided = failed.isEmpty && alarmed.isEmpty && untrusted == nil && !unknown.isEmpty
+        if let untrusted {
+            reason = untrusted.reason
+        } else if let alarm = alarmed.first {
             reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
         } else if !failed.isEmpty {
             reason = "\(Self.count(failed.count, "blocker")) failing: \(Self.names(failed))"

@@ -31,13 +31,15 @@ public struct WatchLog: Sendable {
             lines.append("alarm \(entry.state.rawValue.uppercased()) \(entry.alarm.severity.rawValue) \(entry.alarm.id): \(entry.alarm.reason)")
         }
         // A new verdict line when the verdict or what stands in its way changes, not when
-        // only a count in the reason does. The first waits until every blocker was heard from.
+        // only a count in the reason does. The first waits until every blocker was heard
+        // from and the shared launch state was read: a broken journal makes it NO-GO.
         let verdict = CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing)
         let blockers = state.board.reports.filter { $0.check.severity == .blocker }
         let obstacles = blockers.filter { $0.status == .fail || $0.status == .unknown }.map(\.check.id)
-            + state.alarms.standing.filter { $0.severity == .critical && $0.checkID != nil }.map(\.id)
+            + state.alarms.standing.filter { ($0.severity == .critical && $0.checkID != nil) || $0.blocksVerdict }.map(\.id)
         let verdictKey = "\(verdict.isGo) \(obstacles.sorted())"
-        if verdictKey != self.verdictKey, self.verdictKey != nil || !blockers.contains(where: { $0.status == .unknown }) {
+        let heardFromAll = !blockers.contains(where: { $0.status == .unknown }) && (state.launch != nil || state.launchProblem != nil)
+        if verdictKey != self.verdictKey, self.verdictKey != nil || heardFromAll {
             self.verdictKey = verdictKey
             // What stands in the way can change under a line that reads the same (a flap
             // under a standing alarm): a line is printed only when it says something new.
