@@ -8,8 +8,11 @@ import Synchronization
 /// state is folded from it; nothing in it is ever updated or deleted.
 ///
 /// Each row keeps the entry's canonical text (JSON with sorted keys: sequence number, time,
-/// actor, event and the previous entry's hash) and the SHA-256 of that text. A second table
-/// keeps every (sequence number, hash) again, so cutting entries off the end shows.
+/// actor, event and the previous entry's hash), the SHA-256 of that text, and the
+/// approver's SSH signature over that text where they signed. A second table keeps every
+/// (sequence number, hash) again, so cutting entries off the end shows. Every read checks
+/// each new entry's link, hash and signature before folding it: a journal that does not
+/// hold together is folded only up to the break and records nothing more.
 public final class LaunchJournal: Sendable {
     public enum JournalError: Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
@@ -307,7 +310,6 @@ public final class LaunchJournal: Sendable {
                     if case .failure = outcome { return .rollback }
                     return .commit
                 }
-                if case .failure = outcome { _ = try catchUp(db) }
                 return outcome
             }
         } catch let error as JournalError {
@@ -337,23 +339,14 @@ public final class LaunchJournal: Sendable {
             return .failure(LaunchRefusal("\(approver.name) has no PIN in the plan; they sign by their login"))
         }
         let automatic = actor.acting(as: nil, pinUsed: false)
-        let tried = try write { db -> Result<Int, LaunchRefusal> in
-            let state = try catchUp(db)
-            if let until = state.lockedUntil(approver.name, at: now) {
-                return .failure(LaunchRefusal("\(approver.name) is locked out after \(LaunchState.pinAttempts) PIN tries until \(LaunchRecord.timestamp(until))"))
-            }
-            if let refusal = state.refusal(for: .pinTried(approver: approver.name), by: automatic, at: now, checks: [:]) { return .failure(refusal) }
-            let previous = folded.withLock { $0.head }
-            let record = LaunchRecord(seq: state.lastSeq + 1, at: now, actor: automatic, event: .pinTried(approver: approver.name))
-            let text = try Self.encode(record, previous: previous)
-            let hash = Crypto.sha256Hex(Array(text.utf8))
-            try db.execute(sql: "INSERT INTO events (seq, record, hash) VALUES (?, ?, ?)", arguments: [record.seq, text, hash])
-            try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [record.seq, hash])
-            return .success((state.pinFailures[approver.name]?.count ?? 0) + 1)
+        var tries = 0
+        let tried = try append(by: automatic, at: now, checks: [:]) { state in
+            tries = (state.pinFailures[approver.name]?.count ?? 0) + 1
+            return [.pinTried(approver: approver.name)]
         }
         switch tried {
         case .failure(let refusal): return .failure(refusal)
-        case .success(let tries):
+        case .success:
             guard Crypto.pinMatches(pin, hash) else {
                 return .failure(LaunchRefusal("wrong PIN for \(approver.name) (\(tries) of \(LaunchState.pinAttempts) tries before a lockout)"))
             }

@@ -22,7 +22,13 @@ extension LaunchState {
         case .voteStale, .holdStarted(kind: .builtIn, _):
             // Automatic events are due or not; nobody's authority is involved.
             return dueEvents(at: now, checks: checks).contains(event) ? nil : LaunchRefusal("\(event.name) is not due")
-        case .pinTried(let name), .pinAccepted(let name):
+        case .pinTried(let name):
+            guard plan.approvers.contains(where: { $0.name == name }) else { return LaunchRefusal("no approver is named \(name)") }
+            // Locked out, a try is not even recorded: the answer is the same whatever the PIN.
+            return lockedUntil(name, at: now).map {
+                LaunchRefusal("\(name) is locked out after \(Self.pinAttempts) PIN tries until \(LaunchRecord.timestamp($0))")
+            }
+        case .pinAccepted(let name):
             return plan.approvers.contains { $0.name == name } ? nil : LaunchRefusal("no approver is named \(name)")
         case .notificationClaimed(let key):
             guard let claimed = notificationClaims[key] else { return nil }
