@@ -29,8 +29,9 @@ struct CockpitEndToEndTests {
         try tmux.start(width: 120, height: 40, command: command)
 
         // Live data arrives: the healthy check passes, the hostile one fails.
-        // Waited for whole: a capture can catch the screen between two frames' halves.
-        let live = try await tmux.wait(for: "live results") { screen in
+        // Waited for whole: a capture can catch the screen between two frames' halves. The
+        // first frame waits on a debug build starting beside the rest of the suite.
+        let live = try await tmux.wait(for: "live results", seconds: 30) { screen in
             screen.contains { $0.contains("✔ PASS") && $0.contains("api-health") }
                 && screen.contains { $0.contains("✘ FAIL") && $0.contains("hostile-body") }
                 && screen.first?.contains("Cockpit rehearsal") == true
