@@ -38,6 +38,7 @@ public final class LaunchJournal: Sendable {
     private let database: any DatabaseWriter
     private let folded: Mutex<Folded>
     private let witness: Witness?
+    private let witnessProblem = Mutex<String?>(nil)
 
     /// The state folded so far, and the hash of its last entry: the chain's head as this
     /// process has checked it.
@@ -158,6 +159,10 @@ public final class LaunchJournal: Sendable {
         if known.journalBreak != nil { return known.lastSeq == seq ? nil : known }
         return last == seq ? nil : try state()
     }
+
+    /// Why the last head this process wrote did not reach the plan's witness, if it did not:
+    /// the entry is recorded, but that anchor is missing.
+    public var lastWitnessProblem: String? { witnessProblem.withLock { $0 } }
 
     /// The head as this process last checked it.
     public var head: JournalHead {
@@ -294,7 +299,10 @@ public final class LaunchJournal: Sendable {
         }
         if case .success(let (records, head)) = outcome, let last = records.last {
             // The transaction committed: the new head goes to the witness, out of this file's reach.
-            witness?.record(seq: last.seq, hash: head, at: last.at)
+            if let witness {
+                let problem = witness.record(seq: last.seq, hash: head, at: last.at)
+                witnessProblem.withLock { $0 = problem }
+            }
         }
         return outcome.map(\.records)
     }
@@ -552,13 +560,17 @@ public final class LaunchJournal: Sendable {
 struct Witness: Sendable {
     let path: String
 
-    func record(seq: Int, hash: String, at: Date) {
+    /// Appends one head; says why not when it cannot.
+    func record(seq: Int, hash: String, at: Date) -> String? {
         let line = Array("\(seq) \(hash) \(LaunchRecord.timestamp(at))\n".utf8)
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o664)
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0 else { return "the witness \(path) cannot be opened: \(String(cString: strerror(errno)))" }
         defer { close(descriptor) }
-        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        fsync(descriptor)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(descriptor) == 0 else {
+            return "the witness \(path) cannot be written: \(String(cString: strerror(errno)))"
+        }
+        return nil
     }
 
     /// The anchors in the file; nil when it cannot be read.

@@ -93,6 +93,7 @@ struct LaunchSession {
                 return " (signed with \(record.actor.approver ?? "the approver")'s \(key.first ?? "") key …\(key.last?.suffix(8) ?? ""))"
             } ?? ""
             Console.out("recorded #\(record.seq)\(signed): \(record.event.summary) — launch is \(state.phaseName)")
+            if let problem = journal.lastWitnessProblem { Console.error("flightdeck: warning: \(problem); this head is not anchored there") }
         case .failure(let refusal):
             Console.error("flightdeck: refused: \(refusal)")
             throw ExitCode.noGo

@@ -82,6 +82,18 @@ struct TrustCommandTests {
         #expect(try FlightdeckProcess.run(["audit", "verify", plan, "--anchor", "nonsense"]).status == 2)
     }
 
+    @Test("a witness that cannot be written is warned about at once, and verify fails until it holds the heads")
+    func unwritableWitness() throws {
+        let directory = try TestDirectory("cli-witness")
+        let plan = try Self.plan(in: directory, launch: ", witness: missing/heads.log")
+        let recorded = try FlightdeckProcess.run(["checklist", plan, "legal", "failed", "--note", "one"])
+        #expect(recorded.status == 0)
+        #expect(recorded.stderr.contains("warning: the witness \(directory.file("missing/heads.log")) cannot be opened"))
+        let verified = try FlightdeckProcess.run(["audit", "verify", plan])
+        #expect(verified.status == 1)
+        #expect(verified.stdout.contains("the plan's witness \(directory.file("missing/heads.log")) cannot be read"))
+    }
+
     @Test("bytes that are not UTF-8 in the database: every command names the bad entry and none crashes", arguments: [
         "UPDATE events SET record = CAST(X'FF00FE' AS TEXT) WHERE seq = 2",
         "UPDATE events SET hash = X'FF00' WHERE seq = 2",
