@@ -130,7 +130,7 @@ struct PlanReading {
         }
     }
 
-    static let suggestionLimit = 50
+    static let suggestionLimit = 20
 
     // MARK: The plan
 
