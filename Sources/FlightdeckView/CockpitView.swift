@@ -6,15 +6,15 @@ import Foundation
 public struct PaneRow: Sendable {
     public var segments: [(text: String, role: String)]
     public var status: CheckStatus?
-    /// What the row is about, for the actions menu: `item:ID`, `role:ID`, `override:SEQ`.
-    public var key: String?
+    /// What the row is about, for the actions menu.
+    public var id: RowID?
     private let detailLines: @Sendable () -> [String]
 
-    public init(_ segments: [(String, String)], status: CheckStatus? = nil, key: String? = nil,
+    public init(_ segments: [(String, String)], status: CheckStatus? = nil, id: RowID? = nil,
                 detail: @escaping @Sendable () -> [String] = { [] }) {
         self.segments = segments.map { (text: $0.0, role: $0.1) }
         self.status = status
-        self.key = key
+        self.id = id
         detailLines = detail
     }
 

@@ -174,7 +174,7 @@ struct PaneRows {
             rows.append(PaneRow([("\(theme.glyph(itemState.status)) \(itemState.mark.rawValue.uppercased())".padded(to: 9), "status.\(itemState.status.rawValue)"),
                                  (" \(item.title)", "text"), (" · \(itemState.why)", itemState.status == .fail ? "status.fail" : "muted"),
                                  (" · \(item.owner), \(item.severity.rawValue), \(mode)", "muted")],
-                                status: itemState.status, key: "item:\(item.id)",
+                                status: itemState.status, id: .checklistItem(item.id),
                                 detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(mode)",
                                            "\(itemState.mark.rawValue): \(itemState.why)\(by)"]
                                           + (itemState.manual?.note.map { ["note: \($0)"] } ?? [])
@@ -211,7 +211,7 @@ struct PaneRows {
             }
             return PaneRow([("\(theme.glyph(status)) \(stateWord)".padded(to: 14), role), (" \(since) ", "muted"),
                             (alarm.flapping ? "FLAPPING " : "", "status.warn"), (alarm.reason, entry.state == .firing ? "text" : "muted")],
-                           status: entry.state == .firing && alarm.severity != .info ? .fail : nil, key: "alarm:\(alarm.id)", detail: detail)
+                           status: entry.state == .firing && alarm.severity != .info ? .fail : nil, id: .alarm(alarm.id), detail: detail)
         }
     }
 
@@ -241,7 +241,7 @@ struct PaneRows {
             guard let vote = launch.votes[role] else {
                 let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
                 rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 28)) ", "text"), ("no vote · \(people)", "muted")],
-                                    status: .unknown, key: "role:\(role)", detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
+                                    status: .unknown, id: .role(role), detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
                 continue
             }
             let voteStatus: CheckStatus = vote.staleBecause != nil ? .warn : (vote.choice == .go ? .pass : .fail)
@@ -251,7 +251,7 @@ struct PaneRows {
             if let reason = vote.reason { text += " · \(reason)" }
             let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
             rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
-                                status: voteStatus == .warn ? .fail : voteStatus, key: "role:\(role)",
+                                status: voteStatus == .warn ? .fail : voteStatus, id: .role(role),
                                 detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq)"
                                            + "\(vote.supersedes.map { ", superseding #\($0)" } ?? ""))",
                                            vote.reason.map { "reason: \($0)" } ?? "no reason given",
@@ -262,7 +262,7 @@ struct PaneRows {
             let approved = override.approvedBy.map { "approved by \($0)" } ?? "awaiting a second approver"
             rows.append(PaneRow([status(override.approvedBy == nil ? .unknown : .warn),
                                  (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", "status.warn")],
-                                key: "override:\(override.seq)"))
+                                id: .override(override.seq)))
         }
         for hold in state.plan.holds {
             let taken = launch.builtInHoldsTaken.contains(hold.name)

@@ -102,7 +102,7 @@ struct Cockpit {
             if case .key(let key) = event {
                 if !promptWasOpen, keymap.action(for: key) == .act {
                     let rows = view.visibleRows(state.focus, state: state)
-                    state.reduce(.openActions(rowKey: rows.isEmpty ? nil : rows[min(state.selectedRow, rows.count - 1)].key))
+                    state.reduce(.openActions(row: rows.isEmpty ? nil : rows[min(state.selectedRow, rows.count - 1)].id))
                 }
                 state.clampSelection(rows: view.visibleRows(state.focus, state: state).count)
             }

@@ -24,7 +24,7 @@ struct CockpitPromptTests {
     @Test("an approver by login: pick the action, confirm with y, and the request carries their name")
     func byLogin() throws {
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(rowKey: "role:ops"))
+        state.reduce(.openActions(row: .role("ops")))
         guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu: \(String(describing: state.prompt))"); return }
         #expect(options.map(\.label) == ["Vote GO for ops", "Vote NO-GO for ops…", "Call a hold…",
                                          "Override a red blocker (break-glass)…", "Scrub the launch…"])
@@ -44,7 +44,7 @@ struct CockpitPromptTests {
     @Test("a NO-GO asks for the reason before anything else, and any key but y cancels")
     func reasonThenCancel() throws {
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(rowKey: "role:ops"))
+        state.reduce(.openActions(row: .role("ops")))
         state.reduce(.key(.character("2")))
         type("DB lagx", into: &state)
         state.reduce(.key(.backspace))
@@ -62,7 +62,7 @@ struct CockpitPromptTests {
     @Test("on a shared terminal the approver types a PIN: digits only, never more than 12, enter needs 4")
     func pin() throws {
         var state = try cockpit(login: "warroom")
-        state.reduce(.openActions(rowKey: "role:director"))
+        state.reduce(.openActions(row: .role("director")))
         state.reduce(.key(.character("2")))
         type("weather", into: &state)
         state.reduce(.key(.enter))
@@ -83,16 +83,16 @@ struct CockpitPromptTests {
     @Test("read-only observers get no menu; esc leaves any prompt")
     func readOnlyAndEscape() throws {
         var observer = try cockpit(login: "olga", readOnly: true)
-        observer.reduce(.openActions(rowKey: "role:ops"))
+        observer.reduce(.openActions(row: .role("ops")))
         #expect(observer.prompt == nil)
         #expect(observer.message?.text == "read-only: observers cannot vote, mark or hold")
 
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(rowKey: "role:ops"))
+        state.reduce(.openActions(row: .role("ops")))
         state.reduce(.key(.escape))
         #expect(state.prompt == nil)
         state.reduce(.action(.pane1))
-        state.reduce(.openActions(rowKey: "item:api-proven"))
+        state.reduce(.openActions(row: .checklistItem("api-proven")))
         guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu"); return }
         #expect(!options.contains { $0.label.hasPrefix("Mark api-proven done") }, "a linked item is proved by its checks")
     }

@@ -10,7 +10,7 @@ extension CockpitState {
         return requests
     }
 
-    mutating func openActions(rowKey: String?) {
+    mutating func openActions(row: RowID?) {
         guard !readOnly else {
             message = ("read-only: observers cannot vote, mark or hold", now)
             return
@@ -19,7 +19,7 @@ extension CockpitState {
             message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
             return
         }
-        let options = focus == .alarms ? alarmActions(rowKey: rowKey) : launch.actions(pane: focus, rowKey: rowKey, checks: checkStatuses)
+        let options = focus == .alarms ? alarmActions(row: row) : launch.actions(pane: focus, row: row, checks: checkStatuses)
         guard !options.isEmpty else {
             message = ([.checklist, .poll, .alarms].contains(focus) ? "nothing can be done to this row now"
                        : "actions are in the checklist, alarms and go/no-go panes", now)
@@ -29,8 +29,8 @@ extension CockpitState {
     }
 
     /// Acknowledge or silence the selected alarm; each needs a reason.
-    private func alarmActions(rowKey: String?) -> [MenuOption] {
-        guard let id = rowKey?.removingPrefix("alarm:"), let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
+    private func alarmActions(row: RowID?) -> [MenuOption] {
+        guard case .alarm(let id)? = row, let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
         var actions: [LaunchAction] = []
         if entry.acknowledgement == nil {
             actions.append(LaunchAction("Acknowledge \(id)…", .alarmAcknowledged(alarm: id, reason: ""), needsReason: true))

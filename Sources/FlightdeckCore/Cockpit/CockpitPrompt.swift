@@ -71,12 +71,12 @@ public struct LaunchRequest: Sendable, Equatable {
 extension LaunchState {
     /// What may be done from a row of the checklist or poll pane, given where the launch
     /// stands. The journal judges again when the action is sent.
-    public func actions(pane: Pane, rowKey: String?, checks: [String: CheckStatus]) -> [MenuOption] {
+    public func actions(pane: Pane, row: RowID?, checks: [String: CheckStatus]) -> [MenuOption] {
         guard !isFinished else { return [] }
         let director = plan.poll.director
         switch pane {
         case .checklist:
-            guard let id = rowKey?.removingPrefix("item:"), let item = plan.checklist.first(where: { $0.id == id }) else { return [] }
+            guard case .checklistItem(let id)? = row, let item = plan.checklist.first(where: { $0.id == id }) else { return [] }
             let owners = [item.owner, director]
             var actions: [LaunchAction] = []
             if item.checks.isEmpty { actions.append(LaunchAction("Mark \(id) done", .checklistMarked(item: id, mark: .done, note: nil), roles: owners)) }
@@ -89,14 +89,14 @@ extension LaunchState {
             func add(_ action: LaunchAction) { actions.append(.action(action)) }
             if phase == .readiness { add(LaunchAction("Open the go/no-go poll", .pollOpened)) }
             let evidence = VoteEvidence(items: blockers(checks: checks), digest: "")
-            if let role = rowKey?.removingPrefix("role:") {
+            if case .role(let role)? = row {
                 let title = role == director ? "\(role) (final GO)" : role
                 if phase == .pollOpen { add(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence), roles: [role])) }
                 if [.pollOpen, .go, .countdown, .hold].contains(phase) {
                     add(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence), needsReason: true, roles: [role]))
                 }
             }
-            if let seq = rowKey?.removingPrefix("override:").flatMap(Int.init), overrides.contains(where: { $0.seq == seq && $0.approvedBy == nil }) {
+            if case .override(let seq)? = row, overrides.contains(where: { $0.seq == seq && $0.approvedBy == nil }) {
                 add(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq)))
             }
             if phase == .go { add(LaunchAction("Start the countdown", .countdownStarted, roles: [director])) }
@@ -117,11 +117,5 @@ extension LaunchState {
         default:
             return []
         }
-    }
-}
-
-extension String {
-    func removingPrefix(_ prefix: String) -> String? {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
     }
 }

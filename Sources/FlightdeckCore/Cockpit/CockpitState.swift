@@ -28,7 +28,7 @@ public enum CockpitEvent: Sendable {
     /// The shared launch state cannot be read; why.
     case launchUnavailable(String)
     /// The actions menu for the selected row, whose key the view knows.
-    case openActions(rowKey: String?)
+    case openActions(row: RowID?)
     /// What became of an action: recorded, or refused and why.
     case message(String)
     /// What an external alarm source reports now.
@@ -105,8 +105,8 @@ public struct CockpitState: Sendable {
             updateAlarms()
         case .launchUnavailable(let problem):
             launchProblem = problem
-        case .openActions(let rowKey):
-            openActions(rowKey: rowKey)
+        case .openActions(let row):
+            openActions(row: row)
         case .message(let text):
             message = (text, now)
         case .key(let key):
@@ -182,4 +182,13 @@ public struct CockpitState: Sendable {
     public mutating func clampSelection(rows: Int) {
         selection[focus] = max(0, min(selectedRow, rows - 1))
     }
+}
+
+/// What a pane's row is about, for the actions menu.
+public enum RowID: Sendable, Hashable {
+    case checklistItem(String)
+    case role(String)
+    /// An override request, by its journal entry.
+    case override(Int)
+    case alarm(String)
 }
