@@ -37,7 +37,7 @@ struct CheckCommand: AsyncParsableCommand {
         } else {
             Console.out(CheckTable(document: document).text)
         }
-        if document.verdict != "go" { throw ExitCode.noGo }
+        if document.verdict != .go { throw ExitCode.noGo }
     }
 }
 
@@ -55,7 +55,7 @@ struct CheckTable {
             (cells.prefix(4).enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [cells[4]])
                 .joined(separator: "  ")
         }
-        let verdict = "\(document.verdict.uppercased()): \(document.reason)"
+        let verdict = "\(document.verdict.rawValue.uppercased()): \(document.reason)"
         let alarms = document.alarms.map { "ALARM \($0.severity.rawValue.uppercased()) \($0.reason)" }
         return ([line(header)] + rows.map(line) + (alarms.isEmpty ? [] : [""] + alarms) + ["", verdict]).joined(separator: "\n")
     }

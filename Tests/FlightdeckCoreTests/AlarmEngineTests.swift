@@ -203,7 +203,7 @@ struct AlarmEngineTests {
         warning.severity = .warning
         #expect(CheckVerdict(reports: reports, alarms: [onMinor, warning]).isGo)
         let document = CheckRunDocument(plan: plan, file: "a.yaml", reports: reports, alarms: [onBlocker], checkedAt: Date())
-        #expect(document.verdict == "no-go")
+        #expect(document.verdict == .noGo)
         #expect(document.encoded().contains(#""id" : "rule/red/api""#))
     }
 }

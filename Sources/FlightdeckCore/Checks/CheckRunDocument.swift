@@ -31,8 +31,12 @@ public struct CheckRunDocument: Encodable, Sendable {
     public var file: String
     /// When the poll finished, ISO 8601 in UTC.
     public var checkedAt: String
-    /// `go` or `no-go`.
-    public var verdict: String
+    public enum Verdict: String, Encodable, Sendable {
+        case go, noGo = "no-go"
+    }
+
+    /// `go` or `no-go` in the JSON.
+    public var verdict: Verdict
     public var reason: String
     public var counts: Counts
     public var checks: [Check]
@@ -48,7 +52,7 @@ public struct CheckRunDocument: Encodable, Sendable {
         self.plan = plan.name
         self.file = file
         self.checkedAt = checkedAt.formatted(.iso8601)
-        self.verdict = verdict.isGo ? "go" : "no-go"
+        self.verdict = verdict.isGo ? .go : .noGo
         self.reason = verdict.reason
         var counts = Counts()
         for report in reports {
