@@ -8,7 +8,7 @@ import Foundation
 public final class TerminalScreen {
     private let theme: Theme
     public let depth: ColourDepth
-    private var attributes: [String: attr_t] = [:]
+    private var attributes: [ThemeRole: attr_t] = [:]
     private var previous: Grid?
     private var active = false
 
@@ -35,7 +35,7 @@ public final class TerminalScreen {
             start_color()
             use_default_colors()
         }
-        for (index, role) in Theme.roles.enumerated() { attributes[role] = attribute(for: role, pair: Int16(index + 1)) }
+        for (index, role) in ThemeRole.allCases.enumerated() { attributes[role] = attribute(for: role, pair: Int16(index + 1)) }
         TerminalScreen.installCrashRestore()
     }
 
@@ -136,7 +136,7 @@ public final class TerminalScreen {
         }
     }
 
-    private func attribute(for role: String, pair: Int16) -> attr_t {
+    private func attribute(for role: ThemeRole, pair: Int16) -> attr_t {
         let style = theme.style(role)
         var value = fd_a_normal()
         let names = depth == .none ? style.mono + style.attributes : style.attributes

@@ -4,13 +4,13 @@ import Foundation
 /// One row of a pane: what it says, how it is coloured, and what Enter shows about it
 /// (worked out only when asked: a pane may have a thousand rows and one detail view).
 public struct PaneRow: Sendable {
-    public var segments: [(text: String, role: String)]
+    public var segments: [(text: String, role: ThemeRole)]
     public var status: CheckStatus?
     /// What the row is about, for the actions menu.
     public var id: RowID?
     private let detailLines: @Sendable () -> [String]
 
-    public init(_ segments: [(String, String)], status: CheckStatus? = nil, id: RowID? = nil,
+    public init(_ segments: [(String, ThemeRole)], status: CheckStatus? = nil, id: RowID? = nil,
                 detail: @escaping @Sendable () -> [String] = { [] }) {
         self.segments = segments.map { (text: $0.0, role: $0.1) }
         self.status = status
@@ -66,45 +66,45 @@ public struct CockpitView: Sendable {
 
     private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid) {
         let width = grid.width
-        grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: "bar")
+        grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: .bar)
         let verdict = CheckVerdict(reports: reports, alarms: state.alarms.standing)
         let reds = reports.filter { $0.status == .fail }.count
-        var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: "bar")
+        var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: .bar)
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
-        x = grid.write(" \(LaunchState.clock(tMinus)) ", x: x, y: 0, role: "bar")
+        x = grid.write(" \(LaunchState.clock(tMinus)) ", x: x, y: 0, role: .bar)
         if let launch = state.launch, state.plan.hasPoll {
             let phaseStatus: CheckStatus = switch launch.phase {
             case .go, .countdown, .launched: .pass
             case .hold, .scrubbed: .fail
             case .readiness, .pollOpen: .unknown
             }
-            x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: "status.\(phaseStatus.rawValue)") + 1
+            x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: .status(phaseStatus)) + 1
         }
         let status: CheckStatus = verdict.isGo ? .pass : (verdict.isUndecided ? .unknown : .fail)
         // Nothing is known to be wrong yet: say so, rather than NO-GO with nothing red.
         let firstPoll = state.board.health.values.allSatisfy { $0.latest == nil }
         let word = verdict.isGo ? "GO" : (verdict.isUndecided ? "unknown\(firstPoll ? " (first poll)" : "")" : "NO-GO")
-        x = grid.write(" \(theme.glyph(status)) checks \(word) ", x: x, y: 0, role: "status.\(status.rawValue)")
+        x = grid.write(" \(theme.glyph(status)) checks \(word) ", x: x, y: 0, role: .status(status))
         let unknown = reports.filter { $0.status == .unknown }.count
         if verdict.isUndecided, reds == 0 {
-            grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: "bar")
+            grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: .bar)
         } else {
-            grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? "status.fail" : "bar")
+            grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? .statusFail : .bar)
         }
         let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
         var reason = verdict.reason
         if let launch = state.launch, let hold = launch.hold {
             reason = launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
         }
-        x = grid.write(" \(clock) ", x: 0, y: 1, role: "bar")
+        x = grid.write(" \(clock) ", x: 0, y: 1, role: .bar)
         // Firing alarms come before the reason, so they show even at 80 columns.
         let firing = state.alarms.entries.filter { $0.state == .firing }
         let critical = firing.filter { $0.alarm.severity == .critical }.count
         if !firing.isEmpty {
             x = grid.write(" alarms: \(critical) critical, \(firing.count - critical) other ", x: x, y: 1,
-                           role: critical > 0 ? "status.fail" : "status.warn")
+                           role: critical > 0 ? .statusFail : .statusWarn)
         }
-        grid.write("| \(reason)", x: x, y: 1, role: state.launch?.hold == nil ? "bar" : "status.fail")
+        grid.write("| \(reason)", x: x, y: 1, role: state.launch?.hold == nil ? .bar : .statusFail)
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
@@ -128,20 +128,20 @@ public struct CockpitView: Sendable {
         var x = 0
         for (index, pane) in Pane.allCases.enumerated() {
             let label = " \(index + 1) \(pane.title) "
-            x = grid.write(label, x: x, y: y, role: pane == state.focus ? "tab.focused" : "tab") + 1
+            x = grid.write(label, x: x, y: y, role: pane == state.focus ? .tabFocused : .tab) + 1
         }
         if state.editingFilter || !state.filter.isEmpty {
-            x = grid.write(" /\(state.filter)\(state.editingFilter ? "_" : "") ", x: x + 1, y: y, role: "selection")
+            x = grid.write(" /\(state.filter)\(state.editingFilter ? "_" : "") ", x: x + 1, y: y, role: .selection)
         }
-        if state.redOnly { grid.write(" only red ", x: x + 1, y: y, role: "status.fail") }
+        if state.redOnly { grid.write(" only red ", x: x + 1, y: y, role: .statusFail) }
     }
 
     private func drawKeyBar(_ state: CockpitState, into grid: inout Grid) {
         let y = grid.height - 1
-        grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: "keybar")
+        grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: .keybar)
         var x = 0
         if let message = state.message, state.now.timeIntervalSince(message.at) < 15 {
-            x = grid.write(" \(message.text) ", x: x, y: y, role: "selection") + 1
+            x = grid.write(" \(message.text) ", x: x, y: y, role: .selection) + 1
         }
         var shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
         if !state.readOnly, !state.editingFilter, [.checklist, .alarms, .poll].contains(state.focus) { shown.insert(.act, at: 1) }
@@ -150,7 +150,7 @@ public struct CockpitView: Sendable {
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"
                 : state.editingFilter && binding.action == .close ? "\(keys) clear filter" : "\(keys) \(binding.help)"
             guard x + Grid.displayWidth(text) + 2 <= grid.width else { break }
-            x = grid.write(" \(text) ", x: x, y: y, role: "keybar") + 1
+            x = grid.write(" \(text) ", x: x, y: y, role: .keybar) + 1
         }
     }
 
@@ -167,15 +167,15 @@ public struct CockpitView: Sendable {
         if pane == .health || pane == .dns || pane == .certificates {
             title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"
         }
-        grid.write(title, x: area.x + 1, y: area.y, role: focused ? "pane.focused" : "title", clip: area)
+        grid.write(title, x: area.x + 1, y: area.y, role: focused ? .paneFocused : .title, clip: area)
         let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
         for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
             let y = content.y + offset
             let isSelected = first + offset == selected
-            if isSelected { grid.fill(Rect(x: content.x, y: y, width: content.width, height: 1), role: "selection") }
+            if isSelected { grid.fill(Rect(x: content.x, y: y, width: content.width, height: 1), role: .selection) }
             var x = content.x
             for segment in row.segments {
-                x = grid.write(segment.text, x: x, y: y, role: isSelected ? "selection" : segment.role, clip: content)
+                x = grid.write(segment.text, x: x, y: y, role: isSelected ? .selection : segment.role, clip: content)
             }
         }
     }
@@ -196,34 +196,34 @@ public struct CockpitView: Sendable {
         guard !rows.isEmpty else { return }
         let row = rows[min(state.selectedRow, rows.count - 1)]
         // Overlays cover the whole body, so nothing of the pane beneath shows through.
-        grid.fill(area, role: "text")
+        grid.fill(area, role: .text)
         let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
-        grid.write(row.text, x: box.x + 1, y: box.y, role: "title", clip: box)
+        grid.write(row.text, x: box.x + 1, y: box.y, role: .title, clip: box)
         for (offset, line) in row.detail.prefix(box.height - 2).enumerated() {
-            grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: "text", clip: box)
+            grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: .text, clip: box)
         }
-        grid.write("esc closes", x: box.x + 1, y: box.y + box.height - 1, role: "muted", clip: box)
+        grid.write("esc closes", x: box.x + 1, y: box.y + box.height - 1, role: .muted, clip: box)
     }
 
     /// The prompt in a box over the panes: the actions menu, a reason, an approver, a PIN
     /// (shown as dots), a confirmation.
     private func drawPrompt(_ prompt: CockpitPrompt, into grid: inout Grid, area: Rect) {
-        var lines: [(String, String)] = []
+        var lines: [(String, ThemeRole)] = []
         var selected: Int?
         switch prompt {
         case .menu(let title, let options, let index):
-            lines = [(title, "title")] + options.enumerated().map { ("\($0 + 1) \($1.label)", "text") } + [("↑↓ enter choose · esc cancel", "muted")]
+            lines = [(title, .title)] + options.enumerated().map { ("\($0 + 1) \($1.label)", .text) } + [("↑↓ enter choose · esc cancel", .muted)]
             selected = index + 1
         case .reason(let action, let text):
-            lines = [(action.label, "title"), ("Reason: \(text)_", "text"), ("enter send · esc cancel", "muted")]
+            lines = [(action.label, .title), ("Reason: \(text)_", .text), ("enter send · esc cancel", .muted)]
         case .approver(let action, let names, let index):
-            lines = [(action.label, "title"), ("Who signs?", "text")] + names.map { ("  \($0)", "text") } + [("↑↓ enter choose · esc cancel", "muted")]
+            lines = [(action.label, .title), ("Who signs?", .text)] + names.map { ("  \($0)", .text) } + [("↑↓ enter choose · esc cancel", .muted)]
             selected = index + 2
         case .pin(let action, let approver, let entered):
-            lines = [(action.label, "title")] + Self.reasonLine(action) + [("\(approver), enter your PIN: \(String(repeating: "•", count: entered.count))_", "text"),
-                     ("enter sign · esc cancel", "muted")]
+            lines = [(action.label, .title)] + Self.reasonLine(action) + [("\(approver), enter your PIN: \(String(repeating: "•", count: entered.count))_", .text),
+                     ("enter sign · esc cancel", .muted)]
         case .confirm(let action, let approver):
-            lines = [(action.label, "title")] + Self.reasonLine(action) + [("as \(approver)? y to confirm, any other key cancels", "text")]
+            lines = [(action.label, .title)] + Self.reasonLine(action) + [("as \(approver)? y to confirm, any other key cancels", .text)]
         }
         // A long menu scrolls: the title stays, the options show around the selected one.
         if lines.count + 2 > area.height, let chosen = selected {
@@ -235,24 +235,24 @@ public struct CockpitView: Sendable {
         let width = min(area.width - 2, max(40, lines.map { Grid.displayWidth($0.0) }.max() ?? 0) + 4)
         let height = min(area.height, lines.count + 2)
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + max(0, (area.height - height) / 2), width: width, height: height)
-        grid.fill(box, role: "selection")
+        grid.fill(box, role: .selection)
         let inner = Rect(x: box.x + 2, y: box.y + 1, width: box.width - 4, height: box.height - 2)
-        grid.fill(inner, role: "text")
+        grid.fill(inner, role: .text)
         for (offset, line) in lines.prefix(inner.height).enumerated() {
-            if offset == selected { grid.fill(Rect(x: inner.x, y: inner.y + offset, width: inner.width, height: 1), role: "selection") }
-            grid.write(line.0, x: inner.x, y: inner.y + offset, role: offset == selected ? "selection" : line.1, clip: inner)
+            if offset == selected { grid.fill(Rect(x: inner.x, y: inner.y + offset, width: inner.width, height: 1), role: .selection) }
+            grid.write(line.0, x: inner.x, y: inner.y + offset, role: offset == selected ? .selection : line.1, clip: inner)
         }
     }
 
-    private static func reasonLine(_ action: LaunchAction) -> [(String, String)] {
+    private static func reasonLine(_ action: LaunchAction) -> [(String, ThemeRole)] {
         guard let reason = action.reason, !reason.isEmpty else { return [] }
-        return [("reason: \(reason)", "text")]
+        return [("reason: \(reason)", .text)]
     }
 
     private func drawHelp(into grid: inout Grid, area: Rect) {
-        grid.fill(area, role: "text")
+        grid.fill(area, role: .text)
         let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
-        grid.write("Keys (\(keymap.name))", x: box.x + 1, y: box.y, role: "title", clip: box)
+        grid.write("Keys (\(keymap.name))", x: box.x + 1, y: box.y, role: .title, clip: box)
         for (offset, binding) in keymap.bindings.prefix(box.height - 3).enumerated() {
             let keys = binding.keys.map(\.description).joined(separator: " ")
             grid.write(keys.padded(to: 14) + binding.help, x: box.x + 1, y: box.y + 2 + offset, clip: box)

@@ -16,14 +16,14 @@ public struct Rect: Sendable, Equatable {
 /// character (CJK, most emoji) fills its cell and the next, which holds a continuation.
 public struct Cell: Sendable, Equatable {
     public var character: Character
-    /// A theme role such as `status.pass`; the theme turns it into colours and attributes.
-    public var role: String
+    /// What the cell shows; the theme turns it into colours and attributes.
+    public var role: ThemeRole
     /// 1, 2 for a wide character, 0 for the cell a wide character spills into.
     public var width: UInt8
 
-    public static let blank = Cell(character: " ", role: "text", width: 1)
+    public static let blank = Cell(character: " ", role: .text, width: 1)
 
-    public init(character: Character, role: String, width: UInt8 = 1) {
+    public init(character: Character, role: ThemeRole, width: UInt8 = 1) {
         self.character = character
         self.role = role
         self.width = width
@@ -53,7 +53,7 @@ public struct Grid: Sendable, Equatable {
     /// terminal as a control or escape sequence; wide characters take two cells and are
     /// never split at the edge.
     @discardableResult
-    public mutating func write(_ text: String, x: Int, y: Int, role: String = "text", clip area: Rect? = nil) -> Int {
+    public mutating func write(_ text: String, x: Int, y: Int, role: ThemeRole = .text, clip area: Rect? = nil) -> Int {
         let area = area ?? Rect(x: 0, y: 0, width: width, height: height)
         guard y >= area.y, y < area.y + area.height, y >= 0, y < height else { return x }
         let right = min(area.x + area.width, width)
@@ -72,7 +72,7 @@ public struct Grid: Sendable, Equatable {
     }
 
     /// Fills an area with spaces of one role.
-    public mutating func fill(_ area: Rect, role: String) {
+    public mutating func fill(_ area: Rect, role: ThemeRole) {
         for y in max(area.y, 0)..<min(area.y + area.height, height) {
             for x in max(area.x, 0)..<min(area.x + area.width, width) { self[x, y] = Cell(character: " ", role: role) }
         }

@@ -20,23 +20,23 @@ struct PaneRows {
         }
     }
 
-    private func status(_ status: CheckStatus) -> (String, String) {
-        ("\(theme.glyph(status)) \(status.rawValue.uppercased())".padded(to: 9), "status.\(status.rawValue)")
+    private func status(_ status: CheckStatus) -> (String, ThemeRole) {
+        ("\(theme.glyph(status)) \(status.rawValue.uppercased())".padded(to: 9), .status(status))
     }
 
     private func checks(_ state: CockpitState, reports: [CheckReport], kind: CheckKind, window: Range<Int>?) -> [PaneRow] {
         let reports = reports.filter { $0.check.kind == kind }
-        guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", "muted")])] }
+        guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", .muted)])] }
         return reports.enumerated().map { index, report in
             if let window, !window.contains(index) { return PaneRow([], status: report.status) }
             let health = state.board.health[report.check.id]
-            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
+            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), .text)]
             if kind == .http, wide, let health {
                 let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
-                segments.append((" p95 \(p95.padded(to: 9))", "muted"))
-                segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", "muted"))
+                segments.append((" p95 \(p95.padded(to: 9))", .muted))
+                segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", .muted))
             }
-            segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
+            segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
             return PaneRow(segments, status: report.status, detail: { Self.detail(report, state: state) })
         }
     }
@@ -91,7 +91,7 @@ struct PaneRows {
     /// new and the old nameservers), with the share converged; the delegation on top.
     private func dns(_ state: CockpitState, reports: [CheckReport]) -> [PaneRow] {
         let reports = reports.filter { $0.check.kind == .dns }
-        guard !reports.isEmpty else { return [PaneRow([("The plan has no DNS checks.", "muted")])] }
+        guard !reports.isEmpty else { return [PaneRow([("The plan has no DNS checks.", .muted)])] }
         var servers: [DNSServerRef] = []
         for report in reports {
             if case .dnsRecord(let grid)? = state.latest[report.check.id]?.evidence {
@@ -109,23 +109,23 @@ struct PaneRows {
         var rows: [PaneRow] = []
         if !servers.isEmpty {
             let header = labels.map { $0.padded(to: 5) }.joined()
-            rows.append(PaneRow([("".padded(to: 38), "muted"), (header, "muted")], detail: { legend }))
+            rows.append(PaneRow([("".padded(to: 38), .muted), (header, .muted)], detail: { legend }))
         }
         for report in reports {
-            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), "text")]
+            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), .text)]
             if case .dnsRecord(let grid)? = state.latest[report.check.id]?.evidence {
-                segments.append((String(format: " %3.0f%% ", grid.converged * 100), "muted"))
+                segments.append((String(format: " %3.0f%% ", grid.converged * 100), .muted))
                 for server in servers {
                     let cell = grid.cells.first { $0.server == server }
                     let code = cell.map { Self.code($0.state) } ?? "-"
-                    let role = cell.map { $0.state == .match ? "status.pass" : ($0.state == .previous ? "status.warn" : "status.fail") } ?? "muted"
+                    let role: ThemeRole = cell.map { $0.state == .match ? .statusPass : ($0.state == .previous ? .statusWarn : .statusFail) } ?? .muted
                     segments.append((code.padded(to: 5), role))
                 }
             }
-            segments.append((" " + report.detail, report.status == .fail ? "status.fail" : "text"))
+            segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
             rows.append(PaneRow(segments, status: report.status, detail: { Self.detail(report, state: state) }))
         }
-        if !legend.isEmpty { rows.append(PaneRow([(legend.joined(separator: " · "), "muted")], detail: { legend })) }
+        if !legend.isEmpty { rows.append(PaneRow([(legend.joined(separator: " · "), .muted)], detail: { legend })) }
         return rows
     }
 
@@ -137,17 +137,17 @@ struct PaneRows {
         }
         let grid = CoverageGrid(endpoints: state.plan.tlsEndpoints, results: results)
         guard !grid.cells.isEmpty else { return [] }
-        var rows = [PaneRow([("Coverage: host x endpoint and address", "title")])]
+        var rows = [PaneRow([("Coverage: host x endpoint and address", .title)])]
         let inconsistent = Set(grid.inconsistentHosts)
         for cell in grid.cells {
             let cellStatus = cell.status
             let word = cell.summary
             let days = cell.daysLeft.map { "\($0)d" } ?? "-"
             let fingerprint = cell.fingerprint.map { String($0.prefix(16)) } ?? ""
-            rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padded(to: 28), "text"),
-                                 ("\(cell.endpoint) \(cell.address)".padded(to: 32), "muted"),
-                                 ("\(days.padded(to: 6)) \(fingerprint) ", "muted"),
-                                 (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .pass ? "text" : "status.\(cellStatus.rawValue)")],
+            rows.append(PaneRow([status(cellStatus), (" \(cell.host)".padded(to: 28), .text),
+                                 ("\(cell.endpoint) \(cell.address)".padded(to: 32), .muted),
+                                 ("\(days.padded(to: 6)) \(fingerprint) ", .muted),
+                                 (word + (inconsistent.contains(cell.host) ? " · differs between addresses" : ""), cellStatus == .pass ? .text : .status(cellStatus))],
                                 status: cellStatus, detail: { ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
                                                                "SHA-256 \(cell.fingerprint ?? "-")"] }))
         }
@@ -157,7 +157,7 @@ struct PaneRows {
     /// The checklist by phase: each item's state (marked by hand, or proved by its checks),
     /// its owner, severity and mode, and why.
     private func checklist(_ state: CockpitState, reports: [CheckReport]) -> [PaneRow] {
-        guard !state.plan.checklist.isEmpty else { return [PaneRow([("The plan has no checklist.", "muted")])] }
+        guard !state.plan.checklist.isEmpty else { return [PaneRow([("The plan has no checklist.", .muted)])] }
         let launch = state.launch ?? LaunchState(plan: state.plan)
         let statuses = state.checkStatuses
         var rows: [PaneRow] = []
@@ -165,15 +165,15 @@ struct PaneRows {
         for item in state.plan.checklist {
             if item.phase != phase {
                 phase = item.phase
-                rows.append(PaneRow([(phase, "title")]))
+                rows.append(PaneRow([(phase, .title)]))
             }
             let itemState = launch.checklistItem(item, checks: statuses)
             let mode = item.mode == .readDo ? "READ-DO" : "DO-CONFIRM"
             let by = itemState.manual.map { " · \($0.mark.rawValue) by \($0.by) \(CockpitView.timeOfDay($0.at, offset: 0))" } ?? ""
             let linked = item.checks.compactMap { id in reports.first { $0.check.id == id } }
-            rows.append(PaneRow([("\(theme.glyph(itemState.status)) \(itemState.mark.rawValue.uppercased())".padded(to: 9), "status.\(itemState.status.rawValue)"),
-                                 (" \(item.title)", "text"), (" · \(itemState.why)", itemState.status == .fail ? "status.fail" : "muted"),
-                                 (" · \(item.owner), \(item.severity.rawValue), \(mode)", "muted")],
+            rows.append(PaneRow([("\(theme.glyph(itemState.status)) \(itemState.mark.rawValue.uppercased())".padded(to: 9), .status(itemState.status)),
+                                 (" \(item.title)", .text), (" · \(itemState.why)", itemState.status == .fail ? .statusFail : .muted),
+                                 (" · \(item.owner), \(item.severity.rawValue), \(mode)", .muted)],
                                 status: itemState.status, id: .checklistItem(item.id),
                                 detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(mode)",
                                            "\(itemState.mark.rawValue): \(itemState.why)\(by)"]
@@ -188,13 +188,13 @@ struct PaneRows {
     private func alarms(_ state: CockpitState) -> [PaneRow] {
         let entries = state.alarms.entries
         guard !entries.isEmpty else {
-            return [PaneRow([("No alarms. Rules watch every check; the plan's alarm sources are polled on their interval.", "muted")])]
+            return [PaneRow([("No alarms. Rules watch every check; the plan's alarm sources are polled on their interval.", .muted)])]
         }
         return entries.map { entry in
             let alarm = entry.alarm
             let status: CheckStatus = entry.state == .resolved ? .pass : (alarm.severity == .critical ? .fail : (alarm.severity == .warning ? .warn : .unknown))
             let stateWord = entry.state == .firing ? alarm.severity.rawValue.uppercased() : entry.state.rawValue
-            let role = entry.state == .firing ? "status.\(status.rawValue)" : "muted"
+            let role: ThemeRole = entry.state == .firing ? .status(status) : .muted
             let since = CockpitView.timeOfDay(entry.since, offset: 0)
             let detail: @Sendable () -> [String] = {
                 var lines = ["\(alarm.id): \(alarm.severity.rawValue), from \(alarm.source)\(alarm.checkID.map { ", on check \($0)" } ?? "")",
@@ -209,8 +209,8 @@ struct PaneRows {
                 }
                 return lines
             }
-            return PaneRow([("\(theme.glyph(status)) \(stateWord)".padded(to: 14), role), (" \(since) ", "muted"),
-                            (alarm.flapping ? "FLAPPING " : "", "status.warn"), (alarm.reason, entry.state == .firing ? "text" : "muted")],
+            return PaneRow([("\(theme.glyph(status)) \(stateWord)".padded(to: 14), role), (" \(since) ", .muted),
+                            (alarm.flapping ? "FLAPPING " : "", .statusWarn), (alarm.reason, entry.state == .firing ? .text : .muted)],
                            status: entry.state == .firing && alarm.severity != .info ? .fail : nil, id: .alarm(alarm.id), detail: detail)
         }
     }
@@ -219,10 +219,10 @@ struct PaneRows {
     /// GO, overrides, built-in holds, and the newest journal entries.
     private func poll(_ state: CockpitState) -> [PaneRow] {
         guard state.plan.hasPoll else {
-            return [PaneRow([("The plan has no go/no-go poll: its checks alone give the verdict.", "muted")])]
+            return [PaneRow([("The plan has no go/no-go poll: its checks alone give the verdict.", .muted)])]
         }
         guard let launch = state.launch else {
-            return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", "status.fail")], status: .fail)]
+            return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", .statusFail)], status: .fail)]
         }
         var rows: [PaneRow] = []
         var headline = "\(launch.phaseName) · \(LaunchState.clock(launch.tMinus(at: state.now)))"
@@ -233,14 +233,14 @@ struct PaneRows {
                 headline += " (decision in \(LaunchState.clock(expiry.timeIntervalSince(state.now)).dropFirst(2)))"
             }
         }
-        rows.append(PaneRow([(headline, launch.hold != nil ? "status.fail" : "title")]))
+        rows.append(PaneRow([(headline, launch.hold != nil ? .statusFail : .title)]))
         let now = launch.blockerStatuses(checks: state.checkStatuses)
         for role in launch.requiredRoles + [state.plan.poll.director] {
             let title = state.plan.roles.first { $0.id == role }?.title ?? role
             let label = role == state.plan.poll.director ? "\(title) (final GO)" : title
             guard let vote = launch.votes[role] else {
                 let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
-                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 28)) ", "text"), ("no vote · \(people)", "muted")],
+                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 28)) ", .text), ("no vote · \(people)", .muted)],
                                     status: .unknown, id: .role(role), detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
                 continue
             }
@@ -250,7 +250,7 @@ struct PaneRows {
             if let earlier = vote.supersedes { text += " · supersedes #\(earlier)" }
             if let reason = vote.reason { text += " · \(reason)" }
             let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
-            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", "text"), (text, voteStatus == .pass ? "text" : "status.\(voteStatus.rawValue)")],
+            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", .text), (text, voteStatus == .pass ? .text : .status(voteStatus))],
                                 status: voteStatus == .warn ? .fail : voteStatus, id: .role(role),
                                 detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq)"
                                            + "\(vote.supersedes.map { ", superseding #\($0)" } ?? ""))",
@@ -261,17 +261,17 @@ struct PaneRows {
         for override in launch.overrides {
             let approved = override.approvedBy.map { "approved by \($0)" } ?? "awaiting a second approver"
             rows.append(PaneRow([status(override.approvedBy == nil ? .unknown : .warn),
-                                 (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", "status.warn")],
+                                 (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", .statusWarn)],
                                 id: .override(override.seq)))
         }
         for hold in state.plan.holds {
             let taken = launch.builtInHoldsTaken.contains(hold.name)
-            rows.append(PaneRow([(" built-in hold \(hold.name) at T-\(PlanDuration.format(hold.beforeT0)) for \(PlanDuration.format(hold.duration))\(taken ? " · taken" : "")", "muted")]))
+            rows.append(PaneRow([(" built-in hold \(hold.name) at T-\(PlanDuration.format(hold.beforeT0)) for \(PlanDuration.format(hold.duration))\(taken ? " · taken" : "")", .muted)]))
         }
         if !launch.history.isEmpty {
-            rows.append(PaneRow([("Journal (newest first)", "title")]))
+            rows.append(PaneRow([("Journal (newest first)", .title)]))
             for record in launch.history.suffix(8).reversed() {
-                rows.append(PaneRow([(" #\(record.seq) \(CockpitView.timeOfDay(record.at, offset: 0)) \(record.actor.approver ?? record.actor.login) · \(record.event.summary)", "muted")],
+                rows.append(PaneRow([(" #\(record.seq) \(CockpitView.timeOfDay(record.at, offset: 0)) \(record.actor.approver ?? record.actor.login) · \(record.event.summary)", .muted)],
                                     detail: { ["#\(record.seq) at \(LaunchRecord.timestamp(record.at))", "by \(record.actor.summary), pid \(record.actor.pid)",
                                                record.actor.sshConnection.map { "SSH \($0)" } ?? "not over SSH", record.event.summary] }))
             }

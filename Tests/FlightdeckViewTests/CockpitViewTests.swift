@@ -183,8 +183,8 @@ struct CockpitViewTests {
         let theme = try shippedTheme("monochrome")
         let statuses = CheckStatus.allCases
         #expect(Set(statuses.map { theme.glyph($0) }).count == statuses.count)
-        #expect(theme.style("status.fail").mono.contains(.reverse))
-        #expect(theme.style("status.warn").mono.contains(.bold))
+        #expect(theme.style(.statusFail).mono.contains(.reverse))
+        #expect(theme.style(.statusWarn).mono.contains(.bold))
         #expect(theme.styles.values.allSatisfy { $0.foreground == nil && $0.foreground16 == nil })
     }
 
@@ -206,7 +206,7 @@ struct ThemeKeymapTests {
     @Test("every shipped theme and keymap loads", arguments: ["default", "light", "high-contrast", "monochrome", "colourblind"])
     func shippedThemes(name: String) throws {
         let theme = try shippedTheme(name)
-        #expect(Set(theme.styles.keys) == Set(Theme.roles))
+        #expect(Set(theme.styles.keys) == Set(ThemeRole.allCases))
     }
 
     @Test("both keymaps bind every action")
@@ -227,6 +227,7 @@ struct ThemeKeymapTests {
         #expect(theme.diagnostics.first?.headline == "bad.yaml:3:3: roles: unknown role `status.fial`")
         #expect(theme.diagnostics.first?.hint == "did you mean `status.fail`?")
         #expect(theme.diagnostics.contains { $0.headline == "bad.yaml:4:15: roles.text.fg: `red` is not a colour" })
+        #expect(theme.diagnostics.contains { $0.message == "missing role `selection`" }, "a role the view draws with and the theme lacks is an error")
         guard case .failure(let keymap) = Keymap.load(text: "name: k\nbindings:\n  qiut: { keys: [q], help: quit }\n  help: { keys: [f1], help: help }\n", file: "keys.yaml") else {
             Issue.record("a bad keymap loaded")
             return

@@ -34,7 +34,7 @@ struct GridTests {
         var before = Grid(width: 4, height: 2)
         before.write("GO", x: 0, y: 0)
         var after = before
-        after.write("NO", x: 0, y: 1, role: "status.nogo")
+        after.write("NO", x: 0, y: 1, role: .statusFail)
         #expect(after.changes(since: before).map { [$0.x, $0.y] } == [[0, 1], [1, 1]])
         #expect(Grid(width: 5, height: 2).changes(since: before).count == 10)
     }

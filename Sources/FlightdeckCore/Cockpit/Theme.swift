@@ -1,3 +1,23 @@
+/// What a piece of the screen is, for the theme to colour: every role a view draws with,
+/// and every role a theme file must give.
+public enum ThemeRole: String, Sendable, Equatable, Hashable, CaseIterable {
+    case text, muted, title, bar, keybar, tab
+    case tabFocused = "tab.focused"
+    case paneFocused = "pane.focused"
+    case selection
+    case statusPass = "status.pass", statusWarn = "status.warn", statusFail = "status.fail", statusUnknown = "status.unknown"
+
+    /// The role a status is shown in.
+    public static func status(_ status: CheckStatus) -> ThemeRole {
+        switch status {
+        case .pass: .statusPass
+        case .warn: .statusWarn
+        case .fail: .statusFail
+        case .unknown: .statusUnknown
+        }
+    }
+}
+
 /// Colours and attributes by semantic role, with a glyph for each status so no state is
 /// told by colour alone.
 public struct Theme: Sendable, Equatable {
@@ -28,25 +48,27 @@ public struct Theme: Sendable, Equatable {
         }
     }
 
-    public static let roles = [
-        "text", "muted", "title", "bar", "keybar", "tab", "tab.focused", "pane.border", "pane.focused", "selection",
-        "status.pass", "status.warn", "status.fail", "status.unknown",
-    ]
     public static let colourNames = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
                                      "bright-black", "bright-red", "bright-green", "bright-yellow", "bright-blue",
                                      "bright-magenta", "bright-cyan", "bright-white"]
 
     public var name: String
-    public var styles: [String: Style]
+    /// Every role's style: a loaded theme has them all.
+    public var styles: [ThemeRole: Style]
 
-    public func style(_ role: String) -> Style {
-        styles[role] ?? styles["text"] ?? Style(foreground: nil, background: nil, foreground16: nil, background16: nil,
-                                                mono: [], attributes: [], glyph: nil)
+    public func style(_ role: ThemeRole) -> Style {
+        styles[role] ?? Style(foreground: nil, background: nil, foreground16: nil, background16: nil, mono: [], attributes: [], glyph: nil)
     }
 
     /// The glyph a status shows beside its word.
     public func glyph(_ status: CheckStatus) -> String {
-        style("status.\(status.rawValue)").glyph ?? ["pass": "+", "warn": "!", "fail": "x", "unknown": "?"][status.rawValue]!
+        if let glyph = style(.status(status)).glyph { return glyph }
+        switch status {
+        case .pass: return "+"
+        case .warn: return "!"
+        case .fail: return "x"
+        case .unknown: return "?"
+        }
     }
 
     /// Reads a theme file: `name`, then `roles:` mapping every role to its style. Every role
@@ -57,18 +79,19 @@ public struct Theme: Sendable, Equatable {
             return .failure(PlanLoadError(document.diagnostics))
         }
         let name = map.required("name")?.word()
-        var styles: [String: Style] = [:]
+        var styles: [ThemeRole: Style] = [:]
         if let rolesNode = map.required("roles") {
-            for (role, keyNode, value) in rolesNode.entries() ?? [] {
-                guard roles.contains(role) else {
-                    let guess = closestMatch(to: role, among: roles).map { "did you mean `\($0)`?" }
-                    keyNode.report("unknown role `\(role)`", hint: guess ?? "roles: \(roles.joined(separator: ", "))")
+            let names = ThemeRole.allCases.map(\.rawValue)
+            for (name, keyNode, value) in rolesNode.entries() ?? [] {
+                guard let role = ThemeRole(rawValue: name) else {
+                    let guess = closestMatch(to: name, among: names).map { "did you mean `\($0)`?" }
+                    keyNode.report("unknown role `\(name)`", hint: guess ?? "roles: \(names.joined(separator: ", "))")
                     continue
                 }
                 if let style = style(value) { styles[role] = style }
             }
-            for role in roles where styles[role] == nil && !(document.diagnostics.contains { $0.message.contains("`\(role)`") }) {
-                rolesNode.report("missing role `\(role)`")
+            for role in ThemeRole.allCases where styles[role] == nil && !(document.diagnostics.contains { $0.message.contains("`\(role.rawValue)`") }) {
+                rolesNode.report("missing role `\(role.rawValue)`")
             }
         }
         guard let name, document.diagnostics.isEmpty else { return .failure(PlanLoadError(document.diagnostics)) }
