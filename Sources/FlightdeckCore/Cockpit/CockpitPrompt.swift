@@ -1,121 +1,133 @@
 import Foundation
 
-/// Something a person may do to the launch from the cockpit, as the actions menu offers it.
-public struct LaunchAction: Sendable, Equatable {
-    public var label: String
-    /// The event to append; a reason asked for is filled in before it is sent.
-    public var event: LaunchEvent
-    public var needsReason: Bool
-    /// The reason given, once it has been.
-    public var reason: String?
-    /// Approvers of these roles may do it; nil means any approver.
-    public var roles: [String]?
+/// The cockpit's side of the go/no-go workflow: the actions menu and the prompts that lead
+/// from a key to a signed request.
+extension CockpitState {
+    public static let pinLength = 4...12
 
-    public init(_ label: String, _ event: LaunchEvent, needsReason: Bool = false, roles: [String]? = nil) {
-        self.label = label
-        self.event = event
-        self.needsReason = needsReason
-        self.roles = roles
+    public mutating func takeRequests() -> [LaunchRequest] {
+        defer { requests = [] }
+        return requests
     }
 
-
-    /// The event with the reason a person typed.
-    public func event(reason: String) -> LaunchEvent {
-        switch event {
-        case .checklistMarked(let item, let mark, _): .checklistMarked(item: item, mark: mark, note: reason.isEmpty ? nil : reason)
-        case .voteCast(let role, let choice, _, let evidence): .voteCast(role: role, choice: choice, reason: reason.isEmpty ? nil : reason, evidence: evidence)
-        case .holdStarted(let kind, _): .holdStarted(kind: kind, reason: reason)
-        case .resumed: .resumed(reason: reason)
-        case .overrideRequested(let waive, _): .overrideRequested(waive: waive, reason: reason)
-        case .scrubbed: .scrubbed(reason: reason)
-        case .alarmAcknowledged(let alarm, _): .alarmAcknowledged(alarm: alarm, reason: reason)
-        case .alarmSilenced(let alarm, let until, _): .alarmSilenced(alarm: alarm, until: until, reason: reason)
-        default: event
+    mutating func openActions(row: RowID?) {
+        guard !readOnly else {
+            message = ("read-only: observers cannot vote, mark or hold", now)
+            return
         }
-    }
-}
-
-/// One line of an actions menu: an action, or a further menu of them (which blocker to
-/// override).
-public enum MenuOption: Sendable, Equatable {
-    case action(LaunchAction)
-    case submenu(label: String, options: [LaunchAction])
-
-    public var label: String {
-        switch self {
-        case .action(let action): action.label
-        case .submenu(let label, _): label
+        guard let launch else {
+            message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
+            return
         }
+        let options = focus == .alarms ? alarmActions(row: row) : launch.actions(pane: focus, row: row, checks: checkStatuses)
+        guard !options.isEmpty else {
+            message = ([.checklist, .poll, .alarms].contains(focus) ? "nothing can be done to this row now"
+                       : "actions are in the checklist, alarms and go/no-go panes", now)
+            return
+        }
+        prompt = .menu(title: "Actions", options: options, selected: 0)
     }
-}
 
-/// What the cockpit asks a person, one step at a time: pick an action, give a reason, say
-/// who you are (PIN on a shared terminal), confirm. Esc leaves at any step.
-public enum CockpitPrompt: Sendable, Equatable {
-    case menu(title: String, options: [MenuOption], selected: Int)
-    case reason(LaunchAction, text: String)
-    case approver(LaunchAction, names: [String], selected: Int)
-    case pin(LaunchAction, approver: String, entered: String)
-    case confirm(LaunchAction, approver: String)
-}
+    /// Acknowledge or silence the selected alarm; each needs a reason.
+    private func alarmActions(row: RowID?) -> [MenuOption] {
+        guard case .alarm(let id)? = row, let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
+        var actions: [LaunchAction] = []
+        if entry.acknowledgement == nil {
+            actions.append(LaunchAction("Acknowledge \(id)…", .alarmAcknowledged(alarm: id, reason: ""), needsReason: true))
+        }
+        if entry.resolvedAt == nil {
+            actions.append(LaunchAction("Silence \(id) until it recovers…", .alarmSilenced(alarm: id, until: nil, reason: ""), needsReason: true))
+            actions.append(LaunchAction("Silence \(id) for an hour…", .alarmSilenced(alarm: id, until: now.addingTimeInterval(3600), reason: ""), needsReason: true))
+        }
+        return actions.map(MenuOption.action)
+    }
 
-/// An action signed and ready for the journal; the cockpit loop checks the PIN, fills in a
-/// vote's evidence from the checks as they stand, and appends it.
-public struct LaunchRequest: Sendable, Equatable {
-    public var event: LaunchEvent
-    public var label: String
-    public var approver: String
-    public var pin: String?
-}
-
-extension LaunchState {
-    /// What may be done from a row of the checklist or poll pane, given where the launch
-    /// stands. The journal judges again when the action is sent.
-    public func actions(pane: Pane, row: RowID?, checks: [String: CheckStatus]) -> [MenuOption] {
-        guard !isFinished else { return [] }
-        let director = plan.poll.director
-        switch pane {
-        case .checklist:
-            guard case .checklistItem(let id)? = row, let item = plan.checklist.first(where: { $0.id == id }) else { return [] }
-            let owners = [item.owner, director]
-            var actions: [LaunchAction] = []
-            if item.checks.isEmpty { actions.append(LaunchAction("Mark \(id) done", .checklistMarked(item: id, mark: .done, note: nil), roles: owners)) }
-            actions.append(LaunchAction("Mark \(id) failed…", .checklistMarked(item: id, mark: .failed, note: nil), needsReason: true, roles: owners))
-            actions.append(LaunchAction("Waive \(id)…", .checklistMarked(item: id, mark: .waived, note: nil), needsReason: true, roles: owners))
-            if marks[id] != nil { actions.append(LaunchAction("Reset \(id) to pending", .checklistMarked(item: id, mark: .pending, note: nil), roles: owners)) }
-            return actions.map(MenuOption.action)
-        case .poll:
-            var actions: [MenuOption] = []
-            func add(_ action: LaunchAction) { actions.append(.action(action)) }
-            if phase == .readiness { add(LaunchAction("Open the go/no-go poll", .pollOpened)) }
-            let evidence = VoteEvidence(items: blockers(checks: checks), digest: "")
-            if case .role(let role)? = row {
-                let title = role == director ? "\(role) (final GO)" : role
-                if phase == .pollOpen { add(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence), roles: [role])) }
-                if [.pollOpen, .go, .countdown, .hold].contains(phase) {
-                    add(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence), needsReason: true, roles: [role]))
-                }
+    mutating func answerPrompt(_ key: Key) {
+        guard let current = prompt else { return }
+        if key == .escape {
+            prompt = nil
+            message = ("cancelled", now)
+            return
+        }
+        switch current {
+        case .menu(let title, let options, let selected):
+            switch key {
+            case .up: prompt = .menu(title: title, options: options, selected: max(0, selected - 1))
+            case .down: prompt = .menu(title: title, options: options, selected: min(options.count - 1, selected + 1))
+            case .enter: choose(options[selected])
+            case .character(let character):
+                if let digit = character.wholeNumberValue, (1...options.count).contains(digit) { choose(options[digit - 1]) }
+            default: break
             }
-            if case .override(let seq)? = row, overrides.contains(where: { $0.seq == seq && $0.approvedBy == nil }) {
-                add(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq)))
+        case .reason(let action, let text):
+            switch key {
+            case .enter:
+                var filled = action
+                filled.reason = text.trimmingCharacters(in: .whitespaces)
+                filled.event = action.event(reason: filled.reason ?? "")
+                filled.needsReason = false
+                sign(filled)
+            case .backspace: prompt = .reason(action, text: String(text.dropLast()))
+            case .character(let character) where text.count < 200 && !character.isNewline:
+                prompt = .reason(action, text: text + String(character))
+            default: break
             }
-            if phase == .go { add(LaunchAction("Start the countdown", .countdownStarted, roles: [director])) }
-            if phase == .countdown { add(LaunchAction("LAUNCH", .launched, roles: [director])) }
-            if phase == .hold {
-                add(LaunchAction("Resume…", .resumed(reason: ""), needsReason: true, roles: [director]))
+        case .approver(let action, let names, let selected):
+            switch key {
+            case .up: prompt = .approver(action, names: names, selected: max(0, selected - 1))
+            case .down: prompt = .approver(action, names: names, selected: min(names.count - 1, selected + 1))
+            case .enter: prompt = .pin(action, approver: names[selected], entered: "")
+            default: break
+            }
+        case .pin(let action, let approver, let entered):
+            switch key {
+            case .enter:
+                guard Self.pinLength.contains(entered.count) else { return }
+                prompt = nil
+                requests.append(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: entered))
+                message = ("checking \(approver)'s PIN…", now)
+            case .backspace: prompt = .pin(action, approver: approver, entered: String(entered.dropLast()))
+            case .character(let character) where character.isASCII && character.isNumber && entered.count < Self.pinLength.upperBound:
+                prompt = .pin(action, approver: approver, entered: entered + String(character))
+            default: break
+            }
+        case .confirm(let action, let approver):
+            prompt = nil
+            if key == .character("y") || key == .character("Y") {
+                requests.append(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: nil))
+                message = ("recording: \(action.label)…", now)
             } else {
-                add(LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true))
+                message = ("cancelled", now)
             }
-            let unmet = unmetBlockers(checks: checks)
-            if !unmet.isEmpty {
-                actions.append(.submenu(label: "Override a red blocker (break-glass)…", options: unmet.map {
-                    LaunchAction("Waive \($0.id) (\($0.status == .fail ? "red" : "inconclusive"))…", .overrideRequested(waive: [$0.id], reason: ""), needsReason: true)
-                }))
-            }
-            add(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true, roles: [director]))
-            return actions
-        default:
-            return []
         }
+    }
+
+    /// After the action (and its reason): who signs. A login that belongs to an approver
+    /// who may do it signs by confirming; otherwise an approver picks their name and types
+    /// their PIN.
+    private mutating func choose(_ option: MenuOption) {
+        switch option {
+        case .submenu(let label, let options):
+            prompt = .menu(title: label, options: options.map(MenuOption.action), selected: 0)
+        case .action(let action) where action.needsReason:
+            prompt = .reason(action, text: "")
+        case .action(let action):
+            sign(action)
+        }
+    }
+
+    private mutating func sign(_ action: LaunchAction) {
+        let eligible = plan.approvers.filter { action.roles?.contains($0.role) ?? true }
+        if let login = identity?.login, let approver = eligible.first(where: { $0.users.contains(login) }) {
+            prompt = .confirm(action, approver: approver.name)
+            return
+        }
+        let withPIN = eligible.filter { $0.pinHash != nil }.map(\.name)
+        guard !withPIN.isEmpty else {
+            prompt = nil
+            message = ("\(identity?.login ?? "this login") may not do that, and no approver who may has a PIN", now)
+            return
+        }
+        prompt = withPIN.count == 1 ? .pin(action, approver: withPIN[0], entered: "") : .approver(action, names: withPIN, selected: 0)
     }
 }
