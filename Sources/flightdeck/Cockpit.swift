@@ -116,7 +116,7 @@ struct Cockpit {
             if state.quitting { break }
             frames.submit(state)
         }
-        feeds.stop()
+        await feeds.stop()
         TerminationSignals.onReceive(nil)
         stop.store(true, ordering: .relaxed)
         frames.submit(state)

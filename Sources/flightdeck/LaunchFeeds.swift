@@ -14,6 +14,9 @@ final class LaunchFeeds: Sendable {
     /// The wall-clock moment the poller's clock read zero: outcomes and alarms are placed on it.
     let origin: Date
     private let tasks: [Task<Void, Never>]
+    /// The task that reads the shared journal, awaited on `stop`: once it has ended nothing of
+    /// this process touches the state directory (the demo removes it right after).
+    private let journalTask: Task<Void, Never>?
 
     init(plan: LaunchPlan, planPath: String, planDirectory: String, emit: @escaping @Sendable (CockpitEvent) -> Void) {
         let origin = Date()
@@ -45,7 +48,7 @@ final class LaunchFeeds: Sendable {
             emit(.launchUnavailable("\(error)"))
         }
         if let journal {
-            tasks.append(Task {
+            journalTask = Task {
                 var seen = -1
                 while !Task.isCancelled {
                     do {
@@ -58,12 +61,16 @@ final class LaunchFeeds: Sendable {
                     }
                     try? await Task.sleep(for: Self.journalPollInterval)
                 }
-            })
+            }
+        } else {
+            journalTask = nil
         }
         self.tasks = tasks
     }
 
-    func stop() {
+    func stop() async {
         tasks.forEach { $0.cancel() }
+        journalTask?.cancel()
+        await journalTask?.value
     }
 }

@@ -34,7 +34,7 @@ struct LaunchWatch {
             // Interrupted, or whoever read the lines has gone (`| head`).
             if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }
         }
-        feeds.stop()
+        await feeds.stop()
         TerminationSignals.onReceive(nil)
     }
 }
