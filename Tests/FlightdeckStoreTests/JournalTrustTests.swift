@@ -107,6 +107,35 @@ struct JournalTrustTests {
         #expect(alarms.standing.first?.reason.hasPrefix("the launch journal is broken at entry 5") == true)
     }
 
+    @Test("a journal written before key signatures and PIN tries opens, folds and verifies: the column is added, a wrong PIN still counts")
+    func journalFromTheVersionBefore() throws {
+        let fixture = try JournalFixture()
+        try FileManager.default.createDirectory(atPath: fixture.stateDirectory, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: "\(fixture.stateDirectory)/\(LaunchJournal.fileName)")
+        let record = LaunchRecord(seq: 1, at: Date(), actor: fixture.actor("warroom", "Dana").acting(as: nil, pinUsed: false),
+                                  event: .pinRejected(approver: "Dana"))
+        let text = try LaunchJournal.encode(record, previous: LaunchJournal.genesis)
+        #expect(text.contains(#""pinRejected":{"approver":"Dana"}"#), "the bytes the version before wrote")
+        let hash = Crypto.sha256Hex(Array(text.utf8))
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE TABLE heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+                CREATE TABLE launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
+                INSERT INTO launch VALUES ('Journal test', 'example.test', '2026-12-01T00:00:00.000Z');
+                """)
+            try db.execute(sql: "INSERT INTO events VALUES (1, ?, ?)", arguments: [text, hash])
+            try db.execute(sql: "INSERT INTO heads VALUES (1, ?)", arguments: [hash])
+        }
+        let journal = try fixture.journal()
+        let state = try journal.state()
+        #expect(state.journalBreak == nil)
+        #expect(state.pinFailures["Dana"]?.count == 1)
+        #expect(try journal.verify().passed)
+        _ = try journal.append(.checklistMarked(item: "legal", mark: .pending, note: "after the upgrade"), by: fixture.actor("olga", "Olga"), checks: [:]).get()
+        #expect(try fixture.journal().verify().entries == 2)
+    }
+
     @Test("a process already open notices an edit behind what it read on its next read")
     func runningProcessNoticesARewrite() throws {
         let fixture = try JournalFixture()

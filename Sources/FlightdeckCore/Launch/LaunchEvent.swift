@@ -125,6 +125,8 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     case pinTried(approver: String)
     /// The PIN tried last was the approver's.
     case pinAccepted(approver: String)
+    /// A wrong PIN, as journals written before `pinTried` recorded it: read, never written.
+    case pinRejected(approver: String)
     /// One process takes on telling the notification targets about `key`, so that several
     /// cockpits on the plan send it once.
     case notificationClaimed(key: String)
@@ -158,6 +160,7 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
         case .alarmSilenced: "alarm-silence"
         case .pinTried: "pin-tried"
         case .pinAccepted: "pin-accepted"
+        case .pinRejected: "pin-rejected"
         case .notificationClaimed: "notification-claimed"
         case .notificationSent: "notification-sent"
         case .journalRestarted: "journal-restarted"
@@ -202,6 +205,8 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
             "PIN tried for \(approver)"
         case .pinAccepted(let approver):
             "PIN accepted for \(approver)"
+        case .pinRejected(let approver):
+            "wrong PIN for \(approver)"
         case .notificationClaimed(let key):
             "notifying about \(key)"
         case .notificationSent(let key, let target, let delivered, let outcome):

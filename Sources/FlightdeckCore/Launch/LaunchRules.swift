@@ -30,6 +30,8 @@ extension LaunchState {
             }
         case .pinAccepted(let name):
             return plan.approvers.contains { $0.name == name } ? nil : LaunchRefusal("no approver is named \(name)")
+        case .pinRejected:
+            return LaunchRefusal("a PIN try is recorded before it is checked, as pin-tried")
         case .notificationClaimed(let key):
             guard let claimed = notificationClaims[key] else { return nil }
             // A decision is told once; an alarm again only if it is still news ten minutes on.
@@ -149,7 +151,7 @@ extension LaunchState {
         case .alarmAcknowledged(_, let reason), .alarmSilenced(_, _, let reason):
             return reason.isBlank ? LaunchRefusal("acknowledging or silencing an alarm needs a reason") : nil
 
-        case .voteStale, .pinTried, .pinAccepted, .notificationClaimed, .notificationSent:
+        case .voteStale, .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
             return nil
         }
     }
@@ -163,7 +165,7 @@ extension LaunchState {
             return required.contains(.all) || required.contains(.votes) || (role == plan.poll.director && required.contains(.finalGo))
         case .overrideRequested, .overrideApproved:
             return required.contains(.all) || required.contains(.overrides)
-        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .notificationClaimed, .notificationSent:
+        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
             return false
         default:
             return required.contains(.all)

@@ -303,7 +303,7 @@ public struct LaunchState: Sendable {
             alarmAcks[alarm] = AlarmMark(by: who, reason: reason, at: record.at)
         case .alarmSilenced(let alarm, let until, let reason):
             alarmSilences[alarm] = AlarmMark(by: who, reason: reason, at: record.at, until: until)
-        case .pinTried(let approver):
+        case .pinTried(let approver), .pinRejected(let approver):
             pinFailures[approver, default: []].append(record.at)
         case .pinAccepted(let approver):
             pinFailures[approver] = nil
