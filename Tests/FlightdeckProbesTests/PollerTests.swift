@@ -1,5 +1,6 @@
 import FlightdeckCore
 import FlightdeckProbes
+import FlightdeckTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -79,5 +80,58 @@ struct PollerTests {
         #expect(outcomes.map(\.checkID) == probes.map(\.checkID))
         #expect(probes.allSatisfy { $0.runs == 1 })
         #expect(shared.peak <= 3)
+    }
+}
+
+/// A probe that answers at once and notes when, on the poller's clock, each run started.
+final class InstantProbe: Probe {
+    let checkID: String
+    let interval: Duration
+    let timeout = Duration.seconds(1)
+    private let starts = Mutex<[Duration]>([])
+
+    init(_ id: String, interval: Duration) {
+        checkID = id
+        self.interval = interval
+    }
+
+    var runs: [Duration] { starts.withLock { $0 } }
+
+    func run(at now: Duration) async -> ProbeOutcome {
+        starts.withLock { $0.append(now) }
+        return ProbeOutcome(checkID: checkID, finishedAt: now, status: .pass, detail: "at once", latency: .zero)
+    }
+}
+
+@Suite("Poller in virtual time")
+struct VirtualTimePollerTests {
+    /// Waits, in real time, until the poller has done all it can at this instant: every
+    /// expected run made and the poller asleep on the clock again. False once `deadline`
+    /// (real time, for the whole test) has passed.
+    static func settle(_ clock: ManualClock, by deadline: ContinuousClock.Instant, until done: () -> Bool) async -> Bool {
+        while !(done() && clock.sleepers > 0) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return true
+    }
+
+    @Test("each probe runs on its own interval by the poller's clock: an hour of polling in milliseconds")
+    func intervals() async {
+        let clock = ManualClock()
+        let often = InstantProbe("often", interval: .seconds(10))
+        let rarely = InstantProbe("rarely", interval: .seconds(60))
+        let poller = Poller(probes: [often, rarely], concurrency: 4, clock: clock, jitter: 0)
+        let polling = Task { await poller.run { _ in } }
+        let deadline = ContinuousClock.now + .seconds(20)
+        var settled = await Self.settle(clock, by: deadline) { often.runs.count == 1 && rarely.runs.count == 1 }
+        for step in 1...360 where settled {
+            clock.advance(by: .seconds(10))
+            settled = await Self.settle(clock, by: deadline) { often.runs.count == step + 1 && rarely.runs.count == step / 6 + 1 }
+        }
+        polling.cancel()
+        await polling.value
+        #expect(often.runs == (0...360).map { .seconds(10 * $0) }, "every 10 s, none missed, none twice")
+        #expect(rarely.runs == (0...60).map { .seconds(60 * $0) })
     }
 }
