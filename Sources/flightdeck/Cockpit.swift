@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import FlightdeckCore
 import FlightdeckProbes
 import FlightdeckStore
@@ -38,7 +37,7 @@ struct Cockpit {
         let view = CockpitView(theme: theme, keymap: keymap)
         let frames = PollInbox<CockpitState>()
         let stop = Atomic<Bool>(false)
-        let finished = DispatchSemaphore(value: 0)
+        let finished = Completion()
 
         let terminal = Thread {
             let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
@@ -84,7 +83,7 @@ struct Cockpit {
                 }
             }
             screen.restore()
-            finished.signal()
+            finished.complete()
         }
         terminal.name = "flightdeck-terminal"
         terminal.start()
@@ -120,7 +119,32 @@ struct Cockpit {
         TerminationSignals.onReceive(nil)
         stop.store(true, ordering: .relaxed)
         frames.submit(state)
-        finished.wait()
+        // Awaited, not blocked on: the terminal thread gives the screen back first.
+        await finished.wait()
+    }
+}
+
+/// Something a thread finishes and a task awaits, without blocking the task's thread.
+final class Completion: Sendable {
+    private let state = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func complete() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.done = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if !state.done { state.waiter = continuation }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
     }
 }
 
