@@ -12,7 +12,7 @@ extension LaunchJournal {
     func attest(_ record: LaunchRecord, stored: String) -> ChainBreak? {
         let who = record.actor.approver ?? record.actor.login
         guard let signature = record.signature else {
-            guard record.actor.approver != nil, LaunchState(plan: plan).requiresKeySignature(record.event) else { return nil }
+            guard record.actor.approver != nil, plan.poll.requiresKeySignature(record.event) else { return nil }
             return ChainBreak(seq: record.seq, problem: "entry \(record.seq) (\(record.event.name) by \(who)) is not signed, "
                               + "though the plan lets only a key signature record it: written around Flightdeck")
         }

@@ -178,7 +178,7 @@ public final class LaunchJournal: Sendable {
         var previous = known.head
         var chainBreak: ChainBreak?
         let seq = state.lastSeq
-        if seq > 0, try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) != previous {
+        if seq > 0, try Row.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]).flatMap({ Self.text($0, "hash") }) != previous {
             chainBreak = ChainBreak(seq: seq, problem: "entry \(seq) is not the entry this process read there: edited, replaced or cut off")
         }
         let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events WHERE seq > ? ORDER BY seq", arguments: [seq])
@@ -273,7 +273,7 @@ public final class LaunchJournal: Sendable {
             for event in decide(state) {
                 if let refusal = state.refusal(for: event, by: actor, at: now, checks: checks) { return .failure(refusal) }
                 let keySigner = actor.approver == nil ? nil : signer
-                if keySigner == nil, state.requiresKeySignature(event) {
+                if keySigner == nil, plan.poll.requiresKeySignature(event) {
                     return .failure(LaunchRefusal("the plan requires \(event.name) to be signed with \(actor.approver ?? "the approver")'s SSH key; "
                                                   + "act from a session whose ssh-agent holds a key the plan lists for them (a PIN or a login is not enough)"))
                 }

@@ -156,22 +156,6 @@ extension LaunchState {
         }
     }
 
-    /// Whether the plan lets only an SSH key signature record `event` (`poll.require_signatures`).
-    public func requiresKeySignature(_ event: LaunchEvent) -> Bool {
-        let required = plan.poll.requireSignatures
-        guard !required.isEmpty else { return false }
-        switch event {
-        case .voteCast(let role, _, _, _):
-            return required.contains(.all) || required.contains(.votes) || (role == plan.poll.director && required.contains(.finalGo))
-        case .overrideRequested, .overrideApproved:
-            return required.contains(.all) || required.contains(.overrides)
-        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
-            return false
-        default:
-            return required.contains(.all)
-        }
-    }
-
     /// The approver an actor acts as, checked against the plan: named in it, the login theirs
     /// unless they proved it with their PIN, and not locked out.
     public func approver(_ actor: LaunchActor, at now: Date) -> Result<Approver, LaunchRefusal> {
@@ -250,4 +234,22 @@ extension Optional where Wrapped == String {
 
 extension String {
     var isBlank: Bool { trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+}
+
+extension PollRules {
+    /// Whether only an SSH key signature may record `event` (`poll.require_signatures`).
+    public func requiresKeySignature(_ event: LaunchEvent) -> Bool {
+        guard !requireSignatures.isEmpty else { return false }
+        switch event {
+        case .voteCast(let role, _, _, _):
+            return requireSignatures.contains(.all) || requireSignatures.contains(.votes)
+                || (role == director && requireSignatures.contains(.finalGo))
+        case .overrideRequested, .overrideApproved:
+            return requireSignatures.contains(.all) || requireSignatures.contains(.overrides)
+        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
+            return false
+        default:
+            return requireSignatures.contains(.all)
+        }
+    }
 }

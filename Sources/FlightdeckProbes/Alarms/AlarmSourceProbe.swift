@@ -9,6 +9,8 @@ public final class AlarmSourceProbe: Sendable {
     private let timeout: Duration
     private let checks: Set<String>
     private let environment: [String: String]
+    /// A secret of the source's that the source echoes back shows as its `${NAME}`.
+    private let mask: SecretMask
 
     /// - Parameter environment: where AWS credentials are looked up.
     public init(source: AlarmSource, plan: LaunchPlan, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -17,6 +19,12 @@ public final class AlarmSourceProbe: Sendable {
         interval = source.timing.interval ?? plan.polling.interval
         timeout = source.timing.timeout ?? plan.polling.timeout
         checks = Set(plan.checks.map(\.id))
+        let secrets: [SecretText] = switch source.kind {
+        case .alertmanager(let url, _): [url]
+        case .json(let url, let headers, _): [url] + headers.map(\.value)
+        case .cloudwatch: []
+        }
+        mask = SecretMask(secrets)
     }
 
     /// The source's alarms now; `clock` is the poller's clock at this moment.
@@ -57,14 +65,8 @@ public final class AlarmSourceProbe: Sendable {
         }
     }
 
-    /// A secret of the source's that the source echoes back shows as its `${NAME}`.
     private func redact(_ text: String) -> String {
-        let secrets: [SecretText] = switch source.kind {
-        case .alertmanager(let url, _): [url]
-        case .json(let url, let headers, _): [url] + headers.map(\.value)
-        case .cloudwatch: []
-        }
-        return SecretMask(secrets).apply(text)
+        mask.apply(text)
     }
 
     /// DescribeAlarms through the Query API, signed with SigV4 by libcurl, page by page.

@@ -13,6 +13,9 @@ public final class HTTPProbe: Probe {
     private let engine: CurlEngine
     /// What a live HLS check saw last time.
     private let liveState = Mutex<HLSLiveState?>(nil)
+    /// A target may echo what it was sent (a header, a token in the URL): what it says is
+    /// shown with the plan's secrets replaced by their `${NAME}`.
+    private let mask: SecretMask
 
     public var checkID: String { check.id }
 
@@ -23,6 +26,7 @@ public final class HTTPProbe: Probe {
         timeout = check.timing.timeout ?? polling.timeout
         self.planDirectory = planDirectory
         engine = .shared
+        mask = SecretMask([check.url] + check.headers.map(\.value) + [check.body, check.proxy].compactMap { $0 })
     }
 
     public func run(at now: Duration) async -> ProbeOutcome {
@@ -57,12 +61,6 @@ public final class HTTPProbe: Probe {
 
     private func redact(_ exchange: HTTPExchange) -> HTTPExchange {
         HTTPEvaluation.masked(exchange, mask)
-    }
-
-    /// A target may echo what it was sent (a header, a token in the URL): what it says is
-    /// shown with the plan's secrets replaced by their `${NAME}`.
-    private var mask: SecretMask {
-        SecretMask([check.url] + check.headers.map(\.value) + [check.body, check.proxy].compactMap { $0 })
     }
 
     private func redact(_ text: String) -> String {
