@@ -36,7 +36,7 @@ public enum RemoteText {
     }
 
     /// A JSON document for output: every unsafe character left in its strings (JSON
-    /// encoders escape C0 but not C1 or bidi controls) is written as a `\\uXXXX` escape, so
+    /// encoders escape C0 but not C1 or bidi controls) is written as a `\uXXXX` escape, so
     /// the data is kept and the bytes are inert. Unsafe characters cannot occur outside
     /// strings in valid JSON.
     public static func inertJSON(_ json: String) -> String {
