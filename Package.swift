@@ -3,10 +3,11 @@ import PackageDescription
 
 /// Flightdeck's layers, from the bottom up:
 /// - C system libraries (ncursesw, libcurl, OpenSSL 3), each behind a shim;
-/// - FlightdeckCore: the plan model, check evaluation, the cockpit state; pure Swift, no I/O;
+/// - FlightdeckCore: the plan model, check evaluation, the cockpit state, its rows and its
+///   reducer; pure Swift, no I/O (it parses text it is given);
 /// - FlightdeckProbes: DNS, HTTP, TLS and alarm probes that turn plan items into results;
-/// - FlightdeckStore: the shared, append-only launch state on disk;
-/// - FlightdeckView: widgets that render state into a cell grid;
+/// - FlightdeckStore: files on disk: the plan file, and the shared, append-only launch state;
+/// - FlightdeckView: themes, and the views that render state into a cell grid or log lines;
 /// - FlightdeckTerminal: the only code that talks to ncurses;
 /// - FlightdeckDemo: a simulated launch on loopback for `flightdeck demo`, tests and benchmarks;
 /// - flightdeck: the command line on top;
@@ -62,7 +63,7 @@ let package = Package(
         // Every reader of outside bytes as a fuzz target: libFuzzer drives them (`make fuzz`),
         // the tests replay their corpus.
         .target(name: "FlightdeckFuzzing",
-                dependencies: ["FlightdeckCore"],
+                dependencies: ["FlightdeckCore", "FlightdeckView"],
                 swiftSettings: strict),
         .executableTarget(name: "flightdeck-fuzz",
                           dependencies: ["FlightdeckFuzzing"],
@@ -92,7 +93,7 @@ let package = Package(
                                    .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckViewTests",
-                    dependencies: ["FlightdeckView"],
+                    dependencies: ["FlightdeckView", "FlightdeckStore"],
                     exclude: ["Snapshots"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckDemoTests",

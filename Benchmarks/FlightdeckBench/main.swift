@@ -291,7 +291,8 @@ func benchRender(_ arguments: [String]) {
     var checks = "http:\n"
     for index in 0..<500 { checks += "  - { id: check-\(index), url: \"http://127.0.0.1:9/\(index)\" }\n" }
     let plan = benchPlan(checks)
-    var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 1_800_000_000), keymap: keymap)
+    var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 1_800_000_000), keymap: keymap, glyphs: theme.glyphs)
+    state.reduce(.resize(width: 200, height: 60))
     for (index, check) in plan.checks.enumerated() {
         for round in 0..<12 {
             let status: CheckStatus = (index + round) % 7 == 0 ? .fail : .pass

@@ -1,4 +1,5 @@
 import FlightdeckCore
+import FlightdeckView
 import Foundation
 
 /// The readers that take bytes from outside (the network, a plan, a theme or keymap file),
@@ -36,7 +37,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func plan(_ bytes: [UInt8]) {
-        let loader = PlanLoader(environment: ["FUZZ_SECRET": "s3cret"], planDirectory: "/nonexistent")
+        let loader = PlanLoader(environment: ["FUZZ_SECRET": "s3cret"], files: PlanFiles(directory: "/nonexistent", isReadable: { _ in false }))
         _ = loader.load(text: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
     }
 

@@ -137,10 +137,9 @@ public final class TerminalScreen {
     }
 
     private func attribute(for role: ThemeRole, pair: Int16) -> attr_t {
-        let style = theme.style(role)
+        let style = theme.terminalStyle(role, depth: depth)
         var value = fd_a_normal()
-        let names = depth == .none ? style.mono + style.attributes : style.attributes
-        for attribute in names {
+        for attribute in style.attributes {
             switch attribute {
             case .bold: value |= fd_a_bold()
             case .dim: value |= fd_a_dim()
@@ -150,28 +149,8 @@ public final class TerminalScreen {
             }
         }
         guard depth != .none else { return value }
-        let foreground: Int16
-        let background: Int16
-        if depth == .colours16 {
-            foreground = style.foreground16.flatMap { Theme.colourNames.firstIndex(of: $0) }.map { Int16($0) } ?? -1
-            background = style.background16.flatMap { Theme.colourNames.firstIndex(of: $0) }.map { Int16($0) } ?? -1
-        } else {
-            foreground = style.foreground.map(Self.xterm256) ?? -1
-            background = style.background.map(Self.xterm256) ?? -1
-        }
-        init_pair(pair, foreground, background)
+        init_pair(pair, style.foreground ?? -1, style.background ?? -1)
         return value | attr_t(fd_color_pair(Int32(pair)))
-    }
-
-    /// The nearest colour of the xterm 256-colour cube (or grey ramp).
-    static func xterm256(_ rgb: Theme.RGB) -> Int16 {
-        func level(_ value: UInt8) -> Int { value < 48 ? 0 : value < 115 ? 1 : Int((Int(value) - 35) / 40) }
-        let (r, g, b) = (level(rgb.red), level(rgb.green), level(rgb.blue))
-        let cube = 16 + 36 * r + 6 * g + b
-        if rgb.red == rgb.green, rgb.green == rgb.blue, rgb.red > 8, rgb.red < 238 {
-            return Int16(232 + (Int(rgb.red) - 8) / 10)
-        }
-        return Int16(cube)
     }
 
     /// On a crash, give the terminal back before dying, so the operator is not left with a

@@ -1,27 +1,6 @@
 import FlightdeckCore
 import Foundation
 
-/// One row of a pane: what it says, how it is coloured, and what Enter shows about it
-/// (worked out only when asked: a pane may have a thousand rows and one detail view).
-public struct PaneRow: Sendable {
-    public var segments: [(text: String, role: ThemeRole)]
-    public var status: CheckStatus?
-    /// What the row is about, for the actions menu.
-    public var id: RowID?
-    private let detailLines: @Sendable () -> [String]
-
-    public init(_ segments: [(String, ThemeRole)], status: CheckStatus? = nil, id: RowID? = nil,
-                detail: @escaping @Sendable () -> [String] = { [] }) {
-        self.segments = segments.map { (text: $0.0, role: $0.1) }
-        self.status = status
-        self.id = id
-        detailLines = detail
-    }
-
-    public var text: String { segments.map(\.text).joined() }
-    public var detail: [String] { detailLines() }
-}
-
 /// Draws the cockpit into a grid: the launch bar, the panes (one with a tab row below 160
 /// columns, two side by side from 160), and the key bar; help and detail overlays on top.
 public struct CockpitView: Sendable {
@@ -33,8 +12,6 @@ public struct CockpitView: Sendable {
         self.keymap = keymap
     }
 
-    public static let sideBySideWidth = 160
-
     public func render(_ state: CockpitState, width: Int, height: Int) -> Grid {
         var grid = Grid(width: width, height: height)
         guard width >= 20, height >= 6 else {
@@ -45,7 +22,7 @@ public struct CockpitView: Sendable {
         drawLaunchBar(state, reports: reports, into: &grid)
         drawTabs(state, into: &grid, y: 2)
         let body = Rect(x: 0, y: 3, width: width, height: height - 4)
-        if width >= Self.sideBySideWidth {
+        if CockpitLayout(width: width, height: height).sideBySide {
             let left = Rect(x: 0, y: body.y, width: width / 2, height: body.height)
             let right = Rect(x: width / 2, y: body.y, width: width - width / 2, height: body.height)
             let panes = Pane.allCases
@@ -84,7 +61,7 @@ public struct CockpitView: Sendable {
         // Nothing is known to be wrong yet: say so, rather than NO-GO with nothing red.
         let firstPoll = state.board.health.values.allSatisfy { $0.latest == nil }
         let word = verdict.isGo ? "GO" : (verdict.isUndecided ? "unknown\(firstPoll ? " (first poll)" : "")" : "NO-GO")
-        x = grid.write(" \(theme.glyph(status)) checks \(word) ", x: x, y: 0, role: .status(status))
+        x = grid.write(" \(state.glyphs[status]) checks \(word) ", x: x, y: 0, role: .status(status))
         let unknown = reports.filter { $0.status == .unknown }.count
         if verdict.isUndecided, reds == 0 {
             grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: .bar)
@@ -108,18 +85,11 @@ public struct CockpitView: Sendable {
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
-        var line = "now \(timeOfDay(now, offset: 0)) UTC"
+        var line = "now \(timeOfDay(now)) UTC"
         if !["UTC", "GMT"].contains(zone.identifier) {
             line += " / \(timeOfDay(now, offset: zone.secondsFromGMT(for: now))) \(zone.identifier)"
         }
         return line
-    }
-
-    /// `HH:mm:ss` at a UTC offset, without a formatter: this runs every frame.
-    static func timeOfDay(_ date: Date, offset: Int) -> String {
-        let seconds = (Int(date.timeIntervalSince1970.rounded(.down)) + offset) % 86_400
-        let daySeconds = seconds < 0 ? seconds + 86_400 : seconds
-        return String(format: "%02d:%02d:%02d", daySeconds / 3600, daySeconds % 3600 / 60, daySeconds % 60)
     }
 
     // MARK: Tabs and key bar
@@ -144,7 +114,7 @@ public struct CockpitView: Sendable {
             x = grid.write(" \(message.text) ", x: x, y: y, role: .selection) + 1
         }
         var shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
-        if !state.readOnly, !state.editingFilter, [.checklist, .alarms, .poll].contains(state.focus) { shown.insert(.act, at: 1) }
+        if !state.readOnly, !state.editingFilter, state.focus.hasActions { shown.insert(.act, at: 1) }
         for binding in keymap.bindings where shown.contains(binding.action) {
             let keys = binding.keys.map(\.description).joined(separator: "/")
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"
@@ -156,22 +126,23 @@ public struct CockpitView: Sendable {
 
     // MARK: Panes
 
+    /// A pane's title and the rows on screen, from the row at the top of its cursor; the
+    /// focused pane's selection highlighted.
     private func drawPane(_ pane: Pane, state: CockpitState, reports: [CheckReport], focused: Bool, into grid: inout Grid, area: Rect) {
         let content = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
-        let wanted = focused ? state.selectedRow : -1
-        let first = max(0, wanted - content.height + 1)
-        // Without a filter only the rows on screen need building in full.
-        let window = state.filter.isEmpty ? first..<(first + content.height) : nil
-        let rows = visibleRows(pane, state: state, reports: reports, window: window, width: area.width)
+        var cursor = state.cursor(pane)
+        // Only the rows on screen need building in full (all of them under a filter).
+        let rows = state.rows(pane, width: area.width, reports: reports, window: cursor.offset..<(cursor.offset + content.height))
+        // The reducer keeps the cursor in range; a resize it has not seen yet is clamped here.
+        cursor.clamp(count: rows.count, visible: content.height)
         var title = "\(pane.title) (\(rows.count))"
         if pane == .health || pane == .dns || pane == .certificates {
             title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"
         }
         grid.write(title, x: area.x + 1, y: area.y, role: focused ? .paneFocused : .title, clip: area)
-        let selected = focused ? min(state.selectedRow, max(rows.count - 1, 0)) : -1
-        for (offset, row) in rows.dropFirst(first).prefix(content.height).enumerated() {
+        for (offset, row) in rows.dropFirst(cursor.offset).prefix(content.height).enumerated() {
             let y = content.y + offset
-            let isSelected = first + offset == selected
+            let isSelected = focused && cursor.offset + offset == cursor.selected
             if isSelected { grid.fill(Rect(x: content.x, y: y, width: content.width, height: 1), role: .selection) }
             var x = content.x
             for segment in row.segments {
@@ -180,19 +151,10 @@ public struct CockpitView: Sendable {
         }
     }
 
-    /// The rows of a pane after the filter and the red-only switch.
-    public func visibleRows(_ pane: Pane, state: CockpitState, reports: [CheckReport]? = nil, window: Range<Int>? = nil,
-                            width: Int = 120) -> [PaneRow] {
-        PaneRows(theme: theme, wide: width >= 100).rows(pane, state: state, reports: reports ?? state.board.reports, window: state.redOnly ? nil : window).filter { row in
-            (!state.redOnly || row.status == .fail)
-                && (state.filter.isEmpty || row.text.localizedCaseInsensitiveContains(state.filter))
-        }
-    }
-
     // MARK: Overlays
 
     private func drawDetail(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid, area: Rect) {
-        let rows = visibleRows(state.focus, state: state, reports: reports)
+        let rows = state.rows(state.focus, reports: reports)
         guard !rows.isEmpty else { return }
         let row = rows[min(state.selectedRow, rows.count - 1)]
         // Overlays cover the whole body, so nothing of the pane beneath shows through.

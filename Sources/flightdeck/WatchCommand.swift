@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightdeckCore
+import FlightdeckView
 import Foundation
 
 struct WatchCommand: AsyncParsableCommand {

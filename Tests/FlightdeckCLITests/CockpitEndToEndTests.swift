@@ -129,7 +129,9 @@ struct CockpitEndToEndTests {
         let marked = try FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published 09:00"])
         #expect(marked.status == 0, "\(marked.stderr)")
 
-        // On the laptop Bo signs the final GO with his PIN: wrong, then right.
+        // On the laptop Bo signs the final GO with his PIN: wrong, then right. The menu offers
+        // what the rules accept as the laptop knows the launch, so first it sees the mark.
+        try await laptop.wait(for: "the mark on the laptop") { $0.contains { $0.contains("legal marked done") } }
         try laptop.keys("Down", "Down", "a")
         try await laptop.wait(for: "the final GO menu") { $0.contains { $0.contains("1 Vote GO for director (final GO)") } }
         try laptop.keys("1")

@@ -21,10 +21,15 @@ struct CockpitPromptTests {
         for character in text { state.reduce(.key(.character(character))) }
     }
 
+    /// What the reducer asked to be signed and appended.
+    private func submitted(_ effects: [CockpitEffect]) -> [LaunchRequest] {
+        effects.compactMap { if case .launch(.submit(let request, _)) = $0 { request } else { nil } }
+    }
+
     @Test("an approver by login: pick the action, confirm with y, and the request carries their name")
     func byLogin() throws {
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(row: .role("ops")))
+        state.act(on: .role("ops"))
         guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu: \(String(describing: state.prompt))"); return }
         #expect(options.map(\.label) == ["Vote GO for ops", "Vote NO-GO for ops…", "Call a hold…",
                                          "Override a red blocker (break-glass)…", "Scrub the launch…"])
@@ -33,18 +38,17 @@ struct CockpitPromptTests {
                                          "Waive checklist:api-proven (inconclusive)…", "Waive checklist:legal (inconclusive)…"])
         state.reduce(.key(.enter))
         #expect(state.prompt == .confirm(voteGo, approver: "Olga"))
-        state.reduce(.key(.character("y")))
+        let requests = submitted(state.reduce(.key(.character("y"))))
         #expect(state.prompt == nil)
-        let requests = state.takeRequests()
         #expect(requests.map(\.approver) == ["Olga"])
         #expect(requests.first?.pin == nil)
-        #expect(state.takeRequests().isEmpty)
+        #expect(requests.first?.event == voteGo.event)
     }
 
     @Test("a NO-GO asks for the reason before anything else, and any key but y cancels")
     func reasonThenCancel() throws {
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(row: .role("ops")))
+        state.act(on: .role("ops"))
         state.reduce(.key(.character("2")))
         type("DB lagx", into: &state)
         state.reduce(.key(.backspace))
@@ -53,17 +57,18 @@ struct CockpitPromptTests {
         state.reduce(.key(.enter))
         guard case .confirm(let action, "Olga")? = state.prompt else { Issue.record("no confirmation: \(String(describing: state.prompt))"); return }
         #expect(action.event == .voteCast(role: "ops", choice: .noGo, reason: "DB lag", evidence: VoteEvidence(items: state.launch!.blockers(checks: state.checkStatuses), digest: "")))
-        state.reduce(.key(.character("n")))
+        #expect(submitted(state.reduce(.key(.character("n")))).isEmpty)
         #expect(state.prompt == nil)
-        #expect(state.takeRequests().isEmpty)
         #expect(state.message?.text == "cancelled")
     }
 
     @Test("on a shared terminal the approver types a PIN: digits only, never more than 12, enter needs 4")
     func pin() throws {
         var state = try cockpit(login: "warroom")
-        state.reduce(.openActions(row: .role("director")))
-        state.reduce(.key(.character("2")))
+        state.act(on: .role("director"))
+        guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu"); return }
+        #expect(options.first?.label == "Vote NO-GO for director…", "the final GO waits for ops and app, so it is not offered")
+        state.reduce(.key(.character("1")))
         type("weather", into: &state)
         state.reduce(.key(.enter))
         #expect(state.prompt.map { if case .approver(_, let names, _) = $0 { names } else { [] } } == ["Dana", "Dirk"])
@@ -74,8 +79,7 @@ struct CockpitPromptTests {
         guard case .pin(_, "Dirk", let entered)? = state.prompt else { Issue.record("no PIN prompt: \(String(describing: state.prompt))"); return }
         #expect(entered == "12", "letters are not PIN digits, and enter waits for four")
         type("34567890123456", into: &state)
-        state.reduce(.key(.enter))
-        let requests = state.takeRequests()
+        let requests = submitted(state.reduce(.key(.enter)))
         #expect(requests.first?.pin == "123456789012")
         #expect(requests.first?.approver == "Dirk")
     }
@@ -83,18 +87,29 @@ struct CockpitPromptTests {
     @Test("read-only observers get no menu; esc leaves any prompt")
     func readOnlyAndEscape() throws {
         var observer = try cockpit(login: "olga", readOnly: true)
-        observer.reduce(.openActions(row: .role("ops")))
+        observer.act(on: .role("ops"))
         #expect(observer.prompt == nil)
         #expect(observer.message?.text == "read-only: observers cannot vote, mark or hold")
 
         var state = try cockpit(login: "olga")
-        state.reduce(.openActions(row: .role("ops")))
+        state.act(on: .role("ops"))
         state.reduce(.key(.escape))
         #expect(state.prompt == nil)
         state.reduce(.action(.pane1))
-        state.reduce(.openActions(row: .checklistItem("api-proven")))
+        state.act(on: .checklistItem("api-proven"))
         guard case .menu(_, let options, _)? = state.prompt else { Issue.record("no menu"); return }
         #expect(!options.contains { $0.label.hasPrefix("Mark api-proven done") }, "a linked item is proved by its checks")
+    }
+}
+
+extension CockpitState {
+    /// Moves the selection to the row about `id`, as a person would with the arrow keys, and
+    /// presses the actions key there.
+    mutating func act(on id: RowID) {
+        for _ in 0..<200 where selectedRow > 0 { reduce(.action(.up)) }
+        for _ in 0..<200 where selectedRowID != id { reduce(.action(.down)) }
+        #expect(selectedRowID == id, "no row \(id) in \(focus)")
+        reduce(.action(.act))
     }
 }
 

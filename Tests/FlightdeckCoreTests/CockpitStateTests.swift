@@ -6,7 +6,7 @@ import Testing
 struct CockpitStateTests {
     private func state() throws -> CockpitState {
         let keymap = try Keymap.load(text: String(contentsOfFile: examplePath("../Keymaps/default.yaml"), encoding: .utf8), file: "default.yaml").get()
-        return CockpitState(plan: try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get(), now: Date(timeIntervalSince1970: 0),
+        return CockpitState(plan: try loadPlan(examplePath("local.yaml"), environment: [:]).get(), now: Date(timeIntervalSince1970: 0),
                             keymap: keymap)
     }
 
@@ -28,17 +28,20 @@ struct CockpitStateTests {
         #expect(state.focus == .certificates)
     }
 
-    @Test("moving keeps a selection per pane, clamped to the rows there are")
+    @Test("moving keeps a selection per pane, never past the rows there are")
     func selection() throws {
         var state = try state()
-        for _ in 0..<5 { state.reduce(.action(.down)) }
-        state.clampSelection(rows: 3)
-        #expect(state.selectedRow == 2)
+        let rows = state.rows(.health).count
+        #expect(rows > 2)
+        for _ in 0..<(rows + 5) { state.reduce(.action(.down)) }
+        #expect(state.selectedRow == rows - 1, "down stops at the last row")
+        state.reduce(.action(.up))
+        #expect(state.selectedRow == rows - 2, "one up from the end is one row up, not five")
         state.reduce(.action(.nextPane))
         #expect(state.selectedRow == 0)
         state.reduce(.action(.previousPane))
-        #expect(state.selectedRow == 2)
-        for _ in 0..<5 { state.reduce(.action(.up)) }
+        #expect(state.selectedRow == rows - 2)
+        for _ in 0..<(rows + 5) { state.reduce(.action(.up)) }
         #expect(state.selectedRow == 0)
     }
 

@@ -9,6 +9,15 @@ func examplePath(_ name: String) -> String {
         .appendingPathComponent("Examples").appendingPathComponent(name).path
 }
 
+/// A plan file read as the command line reads one (the reading itself lives in
+/// FlightdeckStore: this module does no I/O).
+func loadPlan(_ path: String, environment: [String: String]) -> Result<LaunchPlan, PlanLoadError> {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fatalError("cannot read \(path)") }
+    let files = PlanFiles(directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                          isReadable: { FileManager.default.isReadableFile(atPath: $0) })
+    return PlanLoader(environment: environment, files: files).load(text: text, file: path)
+}
+
 private func utc(_ text: String) -> Date {
     try! Date(text, strategy: .iso8601)
 }
@@ -18,7 +27,7 @@ struct ExamplePlanTests {
     static let readinessToken = "rt_9f8e7d6c5b4a"
 
     static func directfanz() throws -> LaunchPlan {
-        try PlanLoader.load(path: examplePath("directfanz.yaml"),
+        try loadPlan(examplePath("directfanz.yaml"),
                             environment: ["DIRECTFANZ_READINESS_TOKEN": readinessToken]).get()
     }
 
@@ -184,7 +193,7 @@ struct ExamplePlanTests {
 
     @Test("directfanz.yaml: refused without its secret")
     func directfanzNeedsItsSecret() {
-        guard case .failure(let error) = PlanLoader.load(path: examplePath("directfanz.yaml"), environment: [:]) else {
+        guard case .failure(let error) = loadPlan(examplePath("directfanz.yaml"), environment: [:]) else {
             Issue.record("the plan loaded without DIRECTFANZ_READINESS_TOKEN")
             return
         }
@@ -193,7 +202,7 @@ struct ExamplePlanTests {
 
     @Test("local.yaml: the same launch, only on loopback")
     func localPlan() throws {
-        let plan = try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get()
+        let plan = try loadPlan(examplePath("local.yaml"), environment: [:]).get()
         #expect(plan.name == "DirectFanz local rehearsal")
         #expect(plan.zone.text == "directfanz.test")
         #expect(plan.t0 == utc("2026-12-01T14:00:00Z"))

@@ -12,7 +12,8 @@ struct WorkflowWorld {
     var now = WorkflowWorld.t0.addingTimeInterval(-3600)
     var checks: [String: CheckStatus] = ["api": .pass, "web": .pass]
 
-    init(allowSelfApproval: Bool = false, holds: String = "- { name: Final hold, at: T-10m, duration: 5m }") throws {
+    /// - Parameter extra: more plan sections, appended as they are.
+    init(allowSelfApproval: Bool = false, holds: String = "- { name: Final hold, at: T-10m, duration: 5m }", extra: String = "") throws {
         let yaml = """
             launch: { name: Test launch, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC }
             http:
@@ -31,6 +32,7 @@ struct WorkflowWorld {
             poll: { order: [ops, app], director: director, allow_self_approval: \(allowSelfApproval) }
             holds:
               \(holds)
+            \(extra)
             """
         plan = try PlanLoader(environment: [:]).load(text: yaml, file: "test.yaml").get()
         state = LaunchState(plan: plan)

@@ -1,4 +1,5 @@
 @testable import FlightdeckCore
+import FlightdeckStore
 import FlightdeckView
 import Foundation
 import Testing
@@ -15,11 +16,13 @@ func shippedKeymap(_ name: String) throws -> Keymap {
     return try Keymap.load(text: String(contentsOfFile: path, encoding: .utf8), file: path).get()
 }
 
-/// The local rehearsal plan, with a few results of every kind fed in, at a fixed time.
-func sampleState() throws -> CockpitState {
+/// The local rehearsal plan, with a few results of every kind fed in, at a fixed time, with
+/// the glyphs of `theme` (the default theme's when nil).
+func sampleState(theme: Theme? = nil) throws -> CockpitState {
     let path = packageRoot.appendingPathComponent("Examples/local.yaml").path
     let plan = try PlanLoader.load(path: path, environment: [:]).get()
-    var state = CockpitState(plan: plan, now: try Date("2026-12-01T13:15:30Z", strategy: .iso8601))
+    var state = CockpitState(plan: plan, now: try Date("2026-12-01T13:15:30Z", strategy: .iso8601),
+                             glyphs: try (theme ?? shippedTheme("default")).glyphs)
     let latencies = [12, 15, 11, 30, 14, 13]
     for (index, latency) in latencies.enumerated() {
         state.reduce(.outcome(ProbeOutcome(checkID: "api-health", finishedAt: .seconds(index * 5), status: .pass,
@@ -85,6 +88,24 @@ func sampleState() throws -> CockpitState {
     return state
 }
 
+/// A frame as a person sees it: the text, then each cell's style as a terminal of `depth`
+/// shows it, one letter per cell, with a legend of the styles.
+func styledLines(_ grid: Grid, theme: Theme, depth: ColourDepth) -> [String] {
+    var legend: [TerminalStyle] = []
+    let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    var styles: [String] = []
+    for y in 0..<grid.height {
+        var line = ""
+        for x in 0..<grid.width {
+            let style = theme.terminalStyle(grid[x, y].role, depth: depth)
+            if !legend.contains(style) { legend.append(style) }
+            line.append(letters[legend.firstIndex(of: style)! % letters.count])
+        }
+        styles.append(line)
+    }
+    return grid.lines + ["--- styles at \(depth.rawValue) colours"] + legend.enumerated().map { "\(letters[$0 % letters.count]): \($1)" } + styles
+}
+
 @Suite("Cockpit view")
 struct CockpitViewTests {
     /// Compares with Snapshots/NAME.txt; FLIGHTDECK_UPDATE_SNAPSHOTS=1 writes it instead.
@@ -99,19 +120,36 @@ struct CockpitViewTests {
         #expect(text == expected, "snapshot \(name) differs; rerun with FLIGHTDECK_UPDATE_SNAPSHOTS=1 to update it after checking")
     }
 
-    @Test("every pane at 80x24, 120x40 and 200x60, in the default and monochrome themes", arguments: [
+    @Test("every pane at 80x24, 120x40 and 200x60, in the default theme at 256 colours and monochrome without colour", arguments: [
         (80, 24), (120, 40), (200, 60),
     ])
     func layouts(width: Int, height: Int) throws {
-        for themeName in ["default", "monochrome"] {
-            let view = CockpitView(theme: try shippedTheme(themeName), keymap: try shippedKeymap("default"))
-            var state = try sampleState()
+        for (themeName, depth) in [("default", ColourDepth.colours256), ("monochrome", .none)] {
+            let theme = try shippedTheme(themeName)
+            let view = CockpitView(theme: theme, keymap: try shippedKeymap("default"))
+            var state = try sampleState(theme: theme)
+            state.reduce(.resize(width: width, height: height))
             for (index, pane) in Pane.allCases.enumerated() {
                 state.reduce(.action([KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6][index]))
                 let grid = view.render(state, width: width, height: height)
                 #expect(grid.lines.count == height)
                 #expect(grid.lines.allSatisfy { Grid.displayWidth($0) == width })
-                try expectSnapshot(grid.lines, "\(pane.rawValue)-\(width)x\(height)-\(themeName)")
+                try expectSnapshot(styledLines(grid, theme: theme, depth: depth), "\(pane.rawValue)-\(width)x\(height)-\(themeName)")
+            }
+        }
+    }
+
+    @Test("every theme at every depth: no role's foreground is its background, and what must stand out does", arguments: ColourDepth.allCases)
+    func readableStyles(depth: ColourDepth) throws {
+        for name in ["default", "light", "high-contrast", "monochrome", "colourblind"] {
+            let theme = try shippedTheme(name)
+            let text = theme.terminalStyle(.text, depth: depth)
+            for role in ThemeRole.allCases {
+                let style = theme.terminalStyle(role, depth: depth)
+                #expect(style.foreground == nil || style.foreground != style.background, "\(name) \(role) at \(depth): \(style)")
+            }
+            for role in [ThemeRole.selection, .statusFail, .bar, .tabFocused] {
+                #expect(theme.terminalStyle(role, depth: depth) != text, "\(name): \(role) looks like plain text at \(depth)")
             }
         }
     }
@@ -129,9 +167,10 @@ struct CockpitViewTests {
 
     @Test("the verdict's glyph: ? while blockers are only not yet known; ✘ for a critical alarm on a blocker, nothing red")
     func verdictGlyph() throws {
-        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        let theme = try shippedTheme("default")
+        let view = CockpitView(theme: theme, keymap: try shippedKeymap("default"))
         let now = try Date("2026-12-01T13:15:30Z", strategy: .iso8601)
-        var state = CockpitState(plan: try sampleState().plan, now: now)
+        var state = CockpitState(plan: try sampleState().plan, now: now, glyphs: theme.glyphs)
         #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown (first poll)   unknown: 17 "))
         let first = try #require(state.plan.checks.first)
         state.reduce(.outcome(ProbeOutcome(checkID: first.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
@@ -164,11 +203,11 @@ struct CockpitViewTests {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: keymap)
         var state = try sampleState()
         state.reduce(.action(.redOnly))
-        #expect(view.visibleRows(.health, state: state).map(\.status) == [.fail, .fail])
+        #expect(state.rows(.health).map(\.status) == [.fail, .fail])
         state.reduce(.action(.redOnly))
         state.reduce(.action(.filter))
         for character in "api" { state.reduce(.key(.character(character))) }
-        #expect(view.visibleRows(.health, state: state).count == 1)
+        #expect(state.rows(.health).count == 1)
         state.reduce(.action(.open))
         state.reduce(.action(.help))
         let lines = view.render(state, width: 120, height: 40).lines

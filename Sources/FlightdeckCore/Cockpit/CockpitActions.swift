@@ -8,16 +8,12 @@ public struct LaunchAction: Sendable, Equatable {
     public var needsReason: Bool
     /// The reason given, once it has been.
     public var reason: String?
-    /// Approvers of these roles may do it; nil means any approver.
-    public var roles: [String]?
 
-    public init(_ label: String, _ event: LaunchEvent, needsReason: Bool = false, roles: [String]? = nil) {
+    public init(_ label: String, _ event: LaunchEvent, needsReason: Bool = false) {
         self.label = label
         self.event = event
         self.needsReason = needsReason
-        self.roles = roles
     }
-
 
     /// The event with the reason a person typed.
     public func event(reason: String) -> LaunchEvent {
@@ -32,6 +28,12 @@ public struct LaunchAction: Sendable, Equatable {
         case .alarmSilenced(let alarm, let until, _): .alarmSilenced(alarm: alarm, until: until, reason: reason)
         default: event
         }
+    }
+
+    /// The event as the rules are asked about it before the reason is typed: with a reason,
+    /// so that only what does not depend on the words decides.
+    var eventToJudge: LaunchEvent {
+        needsReason ? event(reason: "the reason to be given") : event
     }
 }
 
@@ -49,73 +51,107 @@ public enum MenuOption: Sendable, Equatable {
     }
 }
 
-/// What the cockpit asks a person, one step at a time: pick an action, give a reason, say
-/// who you are (PIN on a shared terminal), confirm. Esc leaves at any step.
-public enum CockpitPrompt: Sendable, Equatable {
-    case menu(title: String, options: [MenuOption], selected: Int)
-    case reason(LaunchAction, text: String)
-    case approver(LaunchAction, names: [String], selected: Int)
-    case pin(LaunchAction, approver: String, entered: String)
-    case confirm(LaunchAction, approver: String)
+/// An approver who could sign an action: by their login, or on a shared terminal with
+/// their PIN.
+struct Signer: Equatable {
+    var approver: Approver
+    var byLogin: Bool
 }
 
-/// An action signed and ready for the journal; the cockpit loop checks the PIN, fills in a
-/// vote's evidence from the checks as they stand, and appends it.
-public struct LaunchRequest: Sendable, Equatable {
-    public var event: LaunchEvent
-    public var label: String
-    public var approver: String
-    public var pin: String?
-}
-
-extension LaunchState {
-    /// What may be done from a row of the checklist or poll pane, given where the launch
-    /// stands. The journal judges again when the action is sent.
-    public func actions(pane: Pane, row: RowID?, checks: [String: CheckStatus]) -> [MenuOption] {
-        guard !isFinished else { return [] }
-        let director = plan.poll.director
+extension CockpitState {
+    /// Everything that could be done to a row of this kind, whoever asks and whenever. Which
+    /// of these a person may do now is not decided here but by the workflow's rules
+    /// (`LaunchState.refusal`), asked about each.
+    func candidateActions(pane: Pane, row: RowID?, launch: LaunchState) -> [MenuOption] {
         switch pane {
         case .checklist:
-            guard case .checklistItem(let id)? = row, let item = plan.checklist.first(where: { $0.id == id }) else { return [] }
-            let owners = [item.owner, director]
-            var actions: [LaunchAction] = []
-            if item.checks.isEmpty { actions.append(LaunchAction("Mark \(id) done", .checklistMarked(item: id, mark: .done, note: nil), roles: owners)) }
-            actions.append(LaunchAction("Mark \(id) failed…", .checklistMarked(item: id, mark: .failed, note: nil), needsReason: true, roles: owners))
-            actions.append(LaunchAction("Waive \(id)…", .checklistMarked(item: id, mark: .waived, note: nil), needsReason: true, roles: owners))
-            if marks[id] != nil { actions.append(LaunchAction("Reset \(id) to pending", .checklistMarked(item: id, mark: .pending, note: nil), roles: owners)) }
+            guard case .checklistItem(let id)? = row else { return [] }
+            var actions = [LaunchAction("Mark \(id) done", .checklistMarked(item: id, mark: .done, note: nil)),
+                           LaunchAction("Mark \(id) failed…", .checklistMarked(item: id, mark: .failed, note: nil), needsReason: true),
+                           LaunchAction("Waive \(id)…", .checklistMarked(item: id, mark: .waived, note: nil), needsReason: true)]
+            if launch.marks[id] != nil { actions.append(LaunchAction("Reset \(id) to pending", .checklistMarked(item: id, mark: .pending, note: nil))) }
             return actions.map(MenuOption.action)
         case .poll:
-            var actions: [MenuOption] = []
-            func add(_ action: LaunchAction) { actions.append(.action(action)) }
-            if phase == .readiness { add(LaunchAction("Open the go/no-go poll", .pollOpened)) }
-            let evidence = VoteEvidence(items: blockers(checks: checks), digest: "")
+            var actions: [MenuOption] = [.action(LaunchAction("Open the go/no-go poll", .pollOpened))]
+            let evidence = VoteEvidence(items: launch.blockers(checks: checkStatuses), digest: "")
             if case .role(let role)? = row {
-                let title = role == director ? "\(role) (final GO)" : role
-                if phase == .pollOpen { add(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence), roles: [role])) }
-                if [.pollOpen, .go, .countdown, .hold].contains(phase) {
-                    add(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence), needsReason: true, roles: [role]))
-                }
+                let title = role == plan.poll.director ? "\(role) (final GO)" : role
+                actions.append(.action(LaunchAction("Vote GO for \(title)", .voteCast(role: role, choice: .go, reason: nil, evidence: evidence))))
+                actions.append(.action(LaunchAction("Vote NO-GO for \(role)…", .voteCast(role: role, choice: .noGo, reason: nil, evidence: evidence),
+                                                    needsReason: true)))
             }
-            if case .override(let seq)? = row, overrides.contains(where: { $0.seq == seq && $0.approvedBy == nil }) {
-                add(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq)))
+            if case .override(let seq)? = row {
+                actions.append(.action(LaunchAction("Approve override #\(seq) (second approver)", .overrideApproved(request: seq))))
             }
-            if phase == .go { add(LaunchAction("Start the countdown", .countdownStarted, roles: [director])) }
-            if phase == .countdown { add(LaunchAction("LAUNCH", .launched, roles: [director])) }
-            if phase == .hold {
-                add(LaunchAction("Resume…", .resumed(reason: ""), needsReason: true, roles: [director]))
-            } else {
-                add(LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true))
-            }
-            let unmet = unmetBlockers(checks: checks)
-            if !unmet.isEmpty {
-                actions.append(.submenu(label: "Override a red blocker (break-glass)…", options: unmet.map {
-                    LaunchAction("Waive \($0.id) (\($0.status == .fail ? "red" : "inconclusive"))…", .overrideRequested(waive: [$0.id], reason: ""), needsReason: true)
-                }))
-            }
-            add(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true, roles: [director]))
+            actions += [LaunchAction("Start the countdown", .countdownStarted), LaunchAction("LAUNCH", .launched),
+                        LaunchAction("Resume…", .resumed(reason: ""), needsReason: true),
+                        LaunchAction("Call a hold…", .holdStarted(kind: .manual, reason: ""), needsReason: true)].map(MenuOption.action)
+            let unmet = launch.unmetBlockers(checks: checkStatuses)
+            actions.append(.submenu(label: "Override a red blocker (break-glass)…", options: unmet.map {
+                LaunchAction("Waive \($0.id) (\($0.status == .fail ? "red" : "inconclusive"))…", .overrideRequested(waive: [$0.id], reason: ""), needsReason: true)
+            }))
+            actions.append(.action(LaunchAction("Scrub the launch…", .scrubbed(reason: ""), needsReason: true)))
             return actions
-        default:
+        case .alarms:
+            guard case .alarm(let id)? = row, let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
+            var actions: [LaunchAction] = []
+            if entry.acknowledgement == nil {
+                actions.append(LaunchAction("Acknowledge \(id)…", .alarmAcknowledged(alarm: id, reason: ""), needsReason: true))
+            }
+            if entry.resolvedAt == nil {
+                actions.append(LaunchAction("Silence \(id) until it recovers…", .alarmSilenced(alarm: id, until: nil, reason: ""), needsReason: true))
+                actions.append(LaunchAction("Silence \(id) for an hour…", .alarmSilenced(alarm: id, until: now.addingTimeInterval(3600), reason: ""),
+                                            needsReason: true))
+            }
+            return actions.map(MenuOption.action)
+        case .health, .dns, .certificates:
             return []
         }
+    }
+
+    /// The approvers who may sign `event` now, as far as this cockpit can ask them: the ones
+    /// this login belongs to, and the ones with a PIN. The journal judges again on append.
+    func signers(of event: LaunchEvent, launch: LaunchState) -> [Signer] {
+        let person = identity ?? LaunchActor(login: "nobody", effectiveUser: "nobody", pid: 0, host: "")
+        let checks = checkStatuses
+        return plan.approvers.compactMap { approver in
+            let byLogin = approver.users.contains(person.login)
+            guard byLogin || approver.pinHash != nil else { return nil }
+            let actor = person.acting(as: approver.name, pinUsed: !byLogin)
+            return launch.refusal(for: event, by: actor, at: now, checks: checks) == nil ? Signer(approver: approver, byLogin: byLogin) : nil
+        }
+    }
+
+    /// Why nobody this cockpit can sign for may do `event` now: what the rules say to the
+    /// person's own approver, or else to the first who has a PIN.
+    func refusal(of event: LaunchEvent, launch: LaunchState) -> LaunchRefusal? {
+        let person = identity ?? LaunchActor(login: "nobody", effectiveUser: "nobody", pid: 0, host: "")
+        let own = plan.approvers.first { $0.users.contains(person.login) }
+        guard let approver = own ?? plan.approvers.first(where: { $0.pinHash != nil }) else {
+            return LaunchRefusal("\(person.login) is not an approver in this plan, and no approver has a PIN")
+        }
+        return launch.refusal(for: event, by: person.acting(as: approver.name, pinUsed: own == nil), at: now, checks: checkStatuses)
+    }
+
+    /// The actions menu for a row: the candidates the rules accept from someone who can sign
+    /// here; with none, why the first of them is refused.
+    func menu(pane: Pane, row: RowID?, launch: LaunchState) -> (options: [MenuOption], refusal: LaunchRefusal?) {
+        let candidates = candidateActions(pane: pane, row: row, launch: launch)
+        func allowed(_ action: LaunchAction) -> Bool { !signers(of: action.eventToJudge, launch: launch).isEmpty }
+        let options = candidates.compactMap { option -> MenuOption? in
+            switch option {
+            case .action(let action):
+                return allowed(action) ? option : nil
+            case .submenu(let label, let actions):
+                let kept = actions.filter(allowed)
+                return kept.isEmpty ? nil : .submenu(label: label, options: kept)
+            }
+        }
+        guard options.isEmpty, let first = candidates.first else { return (options, nil) }
+        let event: LaunchEvent? = switch first {
+        case .action(let action): action.eventToJudge
+        case .submenu(_, let actions): actions.first?.eventToJudge
+        }
+        return (options, event.flatMap { refusal(of: $0, launch: launch) })
     }
 }

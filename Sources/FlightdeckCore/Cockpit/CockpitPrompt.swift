@@ -1,14 +1,27 @@
 import Foundation
 
-/// The cockpit's side of the go/no-go workflow: the actions menu and the prompts that lead
-/// from a key to a signed request.
+/// What the cockpit asks a person, one step at a time: pick an action, give a reason, say
+/// who you are (PIN on a shared terminal), confirm. Esc leaves at any step.
+public enum CockpitPrompt: Sendable, Equatable {
+    case menu(title: String, options: [MenuOption], selected: Int)
+    case reason(LaunchAction, text: String)
+    case approver(LaunchAction, names: [String], selected: Int)
+    case pin(LaunchAction, approver: String, entered: String)
+    case confirm(LaunchAction, approver: String)
+}
+
+/// An action signed and ready for the journal; the cockpit loop checks the PIN, fills in a
+/// vote's evidence from the checks as they stand, and appends it.
+public struct LaunchRequest: Sendable, Equatable {
+    public var event: LaunchEvent
+    public var label: String
+    public var approver: String
+    public var pin: String?
+}
+
+/// The cockpit's side of the go/no-go workflow: from a key on a row to a signed request.
 extension CockpitState {
     public static let pinLength = 4...12
-
-    public mutating func takeRequests() -> [LaunchRequest] {
-        defer { requests = [] }
-        return requests
-    }
 
     mutating func openActions(row: RowID?) {
         guard !readOnly else {
@@ -19,35 +32,25 @@ extension CockpitState {
             message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
             return
         }
-        let options = focus == .alarms ? alarmActions(row: row) : launch.actions(pane: focus, row: row, checks: checkStatuses)
+        guard focus.hasActions else {
+            message = ("actions are in the checklist, alarms and go/no-go panes", now)
+            return
+        }
+        let (options, refusal) = menu(pane: focus, row: row, launch: launch)
         guard !options.isEmpty else {
-            message = ([.checklist, .poll, .alarms].contains(focus) ? "nothing can be done to this row now"
-                       : "actions are in the checklist, alarms and go/no-go panes", now)
+            message = ("nothing can be done to this row now\(refusal.map { ": \($0)" } ?? "")", now)
             return
         }
         prompt = .menu(title: "Actions", options: options, selected: 0)
     }
 
-    /// Acknowledge or silence the selected alarm; each needs a reason.
-    private func alarmActions(row: RowID?) -> [MenuOption] {
-        guard case .alarm(let id)? = row, let entry = alarms.entries.first(where: { $0.alarm.id == id }) else { return [] }
-        var actions: [LaunchAction] = []
-        if entry.acknowledgement == nil {
-            actions.append(LaunchAction("Acknowledge \(id)…", .alarmAcknowledged(alarm: id, reason: ""), needsReason: true))
-        }
-        if entry.resolvedAt == nil {
-            actions.append(LaunchAction("Silence \(id) until it recovers…", .alarmSilenced(alarm: id, until: nil, reason: ""), needsReason: true))
-            actions.append(LaunchAction("Silence \(id) for an hour…", .alarmSilenced(alarm: id, until: now.addingTimeInterval(3600), reason: ""), needsReason: true))
-        }
-        return actions.map(MenuOption.action)
-    }
-
-    mutating func answerPrompt(_ key: Key) {
-        guard let current = prompt else { return }
+    /// Answers the open prompt with a key; a finished one asks for its request to be submitted.
+    mutating func answerPrompt(_ key: Key) -> [CockpitEffect] {
+        guard let current = prompt else { return [] }
         if key == .escape {
             prompt = nil
             message = ("cancelled", now)
-            return
+            return []
         }
         switch current {
         case .menu(let title, let options, let selected):
@@ -82,10 +85,10 @@ extension CockpitState {
         case .pin(let action, let approver, let entered):
             switch key {
             case .enter:
-                guard Self.pinLength.contains(entered.count) else { return }
+                guard Self.pinLength.contains(entered.count) else { return [] }
                 prompt = nil
-                requests.append(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: entered))
                 message = ("checking \(approver)'s PIN…", now)
+                return [.launch(.submit(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: entered), checks: checkStatuses))]
             case .backspace: prompt = .pin(action, approver: approver, entered: String(entered.dropLast()))
             case .character(let character) where character.isASCII && character.isNumber && entered.count < Self.pinLength.upperBound:
                 prompt = .pin(action, approver: approver, entered: entered + String(character))
@@ -94,12 +97,13 @@ extension CockpitState {
         case .confirm(let action, let approver):
             prompt = nil
             if key == .character("y") || key == .character("Y") {
-                requests.append(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: nil))
                 message = ("recording: \(action.label)…", now)
+                return [.launch(.submit(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: nil), checks: checkStatuses))]
             } else {
                 message = ("cancelled", now)
             }
         }
+        return []
     }
 
     /// After the action (and its reason): who signs. A login that belongs to an approver
@@ -117,15 +121,16 @@ extension CockpitState {
     }
 
     private mutating func sign(_ action: LaunchAction) {
-        let eligible = plan.approvers.filter { action.roles?.contains($0.role) ?? true }
-        if let login = identity?.login, let approver = eligible.first(where: { $0.users.contains(login) }) {
-            prompt = .confirm(action, approver: approver.name)
+        let eligible = launch.map { signers(of: action.event, launch: $0) } ?? []
+        if let own = eligible.first(where: \.byLogin) {
+            prompt = .confirm(action, approver: own.approver.name)
             return
         }
-        let withPIN = eligible.filter { $0.pinHash != nil }.map(\.name)
+        let withPIN = eligible.map(\.approver.name)
         guard !withPIN.isEmpty else {
             prompt = nil
-            message = ("\(identity?.login ?? "this login") may not do that, and no approver who may has a PIN", now)
+            let why = launch.flatMap { refusal(of: action.event, launch: $0) }
+            message = ("\(identity?.login ?? "this login") may not do that\(why.map { ": \($0)" } ?? ""), and no approver who may has a PIN", now)
             return
         }
         prompt = withPIN.count == 1 ? .pin(action, approver: withPIN[0], entered: "") : .approver(action, names: withPIN, selected: 0)

@@ -14,37 +14,66 @@ public enum Pane: String, Sendable, Equatable, CaseIterable {
         case .poll: "Go/no-go"
         }
     }
+
+    /// The panes whose rows can be acted on (the actions menu).
+    public var hasActions: Bool { [.checklist, .alarms, .poll].contains(self) }
 }
 
-/// What happens to the cockpit: probe results, the clock, and what people press.
+/// What happens to the cockpit: probe results, the clock, the screen, what people press, and
+/// what became of the effects the reducer asked for.
 public enum CockpitEvent: Sendable {
     case outcome(ProbeOutcome)
     case tick(Date)
     case action(KeyAction)
     /// A key as pressed; the keymap (or the filter or prompt being edited) decides what it means.
     case key(Key)
+    /// The terminal's size, when the cockpit starts and whenever it changes.
+    case resize(width: Int, height: Int)
     /// The shared launch state changed (here or in another process on the same plan).
     case launch(LaunchState)
     /// The shared launch state cannot be read; why.
     case launchUnavailable(String)
-    /// The actions menu for the selected row, whose key the view knows.
-    case openActions(row: RowID?)
     /// What became of an action: recorded, or refused and why.
     case message(String)
     /// What an external alarm source reports now.
     case externalAlarms(source: String, alarms: [Alarm])
 }
 
+/// What the reducer asks of the world. The cockpit loop runs each; what becomes of it comes
+/// back as an event (`.launch`, `.message`).
+public enum CockpitEffect: Sendable {
+    case launch(LaunchWork)
+    /// A new critical alarm: ring the bell or flash, as the operator chose.
+    case alert
+    case quit
+}
+
+/// Work on the shared launch state, done off the cockpit loop (a slow disk or a scrypt never
+/// holds up a frame).
+public enum LaunchWork: Sendable {
+    /// Check the PIN, if one was typed, then sign the action and append it to the journal,
+    /// judged against the checks as they stand.
+    case submit(LaunchRequest, checks: [String: CheckStatus])
+    /// Append the stale votes and built-in holds that have come due.
+    case appendDue(checks: [String: CheckStatus])
+    /// Claim each notice in the journal and, where the claim is accepted, send it.
+    case notify([LaunchNotice])
+}
+
 /// Everything the cockpit shows, changed only by `reduce`.
 public struct CockpitState: Sendable {
     public let plan: LaunchPlan
     public let keymap: Keymap?
+    /// The marks beside status words, from the theme.
+    public let glyphs: StatusGlyphs
     public private(set) var board: CheckBoard
     /// The newest outcome of each check, with its evidence, for the detail view.
     public private(set) var latest: [String: ProbeOutcome] = [:]
     public private(set) var now: Date
+    public private(set) var layout = CockpitLayout(width: 120, height: 40)
     public private(set) var focus: Pane = .health
-    public private(set) var selection: [Pane: Int] = [:]
+    /// Each pane's selection and scroll; a pane keeps its own when another is shown.
+    public private(set) var cursors: [Pane: ListCursor] = [:]
     public private(set) var filter = ""
     public private(set) var editingFilter = false
     public private(set) var redOnly = false
@@ -61,15 +90,15 @@ public struct CockpitState: Sendable {
     public let readOnly: Bool
     public internal(set) var prompt: CockpitPrompt?
     public internal(set) var message: (text: String, at: Date)?
-    /// Signed actions for the cockpit loop to check and append; taken with `takeRequests`.
-    public internal(set) var requests: [LaunchRequest] = []
     public private(set) var alarms: AlarmBoard
     /// The wall-clock moment the poller's clock read zero.
     public let clockOrigin: Date
 
-    public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil, identity: LaunchActor? = nil, readOnly: Bool = false) {
+    public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil, glyphs: StatusGlyphs = StatusGlyphs(),
+                identity: LaunchActor? = nil, readOnly: Bool = false) {
         self.plan = plan
         self.keymap = keymap
+        self.glyphs = glyphs
         board = CheckBoard(plan: plan)
         alarms = AlarmBoard(plan: plan)
         self.now = now
@@ -83,9 +112,17 @@ public struct CockpitState: Sendable {
         board.reports.statusesByID
     }
 
-    public var selectedRow: Int { selection[focus] ?? 0 }
+    public func cursor(_ pane: Pane) -> ListCursor { cursors[pane] ?? ListCursor() }
+    public var selectedRow: Int { cursor(focus).selected }
 
-    public mutating func reduce(_ event: CockpitEvent) {
+    /// Decisions older than this were news before this cockpit started.
+    private var startedAt: Date { clockOrigin.addingTimeInterval(-60) }
+
+    /// Folds one event into the state and says what should happen because of it.
+    @discardableResult
+    public mutating func reduce(_ event: CockpitEvent) -> [CockpitEffect] {
+        let criticalsBefore = alarms.newCriticals
+        var effects: [CockpitEffect] = []
         switch event {
         case .outcome(let outcome):
             board.record(outcome)
@@ -94,25 +131,27 @@ public struct CockpitState: Sendable {
         case .tick(let date):
             now = date
             updateAlarms()
+            effects += dueWork()
         case .externalAlarms(let source, let reported):
             alarms.record(source: source, alarms: reported)
             updateAlarms()
+        case .resize(let width, let height):
+            layout = CockpitLayout(width: width, height: height)
+            clampCursor()
         case .action(let action):
-            apply(action)
+            effects += apply(action)
         case .launch(let state):
             launch = state
             launchProblem = nil
             updateAlarms()
         case .launchUnavailable(let problem):
             launchProblem = problem
-        case .openActions(let row):
-            openActions(row: row)
         case .message(let text):
             message = (text, now)
         case .key(let key):
-            // While the filter is edited, keys are text, except the ones that end it.
+            // While the filter or a prompt is edited, keys are text, except the ones that end it.
             if prompt != nil {
-                answerPrompt(key)
+                effects += answerPrompt(key)
             } else if editingFilter {
                 switch key {
                 case .character(let character): filter.append(character)
@@ -121,21 +160,25 @@ public struct CockpitState: Sendable {
                 case .escape: apply(.close)
                 default: break
                 }
+                clampCursor()
             } else if let action = keymap?.action(for: key) {
-                apply(action)
+                effects += apply(action)
             }
         }
+        if alarms.newCriticals > criticalsBefore { effects.append(.alert) }
+        return effects
     }
 
-    private mutating func apply(_ action: KeyAction) {
+    @discardableResult
+    private mutating func apply(_ action: KeyAction) -> [CockpitEffect] {
         if showingHelp, action != .quit {
-            showingHelp = action == .help ? false : showingHelp
-            if action == .close || action == .open { showingHelp = false }
-            return
+            if [.help, .close, .open].contains(action) { showingHelp = false }
+            return []
         }
         switch action {
         case .quit:
             quitting = true
+            return [.quit]
         case .help:
             showingHelp = true
         case .nextPane, .previousPane:
@@ -143,14 +186,15 @@ public struct CockpitState: Sendable {
             let index = panes.firstIndex(of: focus)!
             focus = panes[(index + (action == .nextPane ? 1 : panes.count - 1)) % panes.count]
             showingDetail = false
+            clampCursor()
         case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6:
             let index = [KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6].firstIndex(of: action)!
             focus = Pane.allCases[index]
             showingDetail = false
-        case .up:
-            selection[focus] = max(0, selectedRow - 1)
-        case .down:
-            selection[focus] = selectedRow + 1
+            clampCursor()
+        case .up, .down:
+            cursors[focus, default: ListCursor()].move(by: action == .up ? -1 : 1, count: rows(focus, window: 0..<0).count,
+                                                       visible: layout.paneRows)
         case .open:
             if editingFilter { editingFilter = false } else { showingDetail = true }
         case .close:
@@ -163,32 +207,48 @@ public struct CockpitState: Sendable {
                 filter = ""
                 redOnly = false
             }
+            clampCursor()
         case .filter:
             editingFilter = true
         case .redOnly:
             redOnly.toggle()
-            selection[focus] = 0
+            cursors[focus] = ListCursor()
         case .act:
-            // The loop turns this into `.openActions` with the selected row's key.
-            break
+            clampCursor()
+            openActions(row: selectedRowID)
         }
+        return []
+    }
+
+    /// The selected row's id, building only that row in full.
+    public var selectedRowID: RowID? {
+        let selected = selectedRow
+        let rows = rows(focus, window: selected..<(selected + 1))
+        return rows.isEmpty ? nil : rows[min(selected, rows.count - 1)].id
+    }
+
+    /// Keeps the focused pane's selection on a row that exists, and on screen.
+    private mutating func clampCursor() {
+        cursors[focus, default: ListCursor()].clamp(count: rows(focus, window: 0..<0).count, visible: layout.paneRows)
     }
 
     private mutating func updateAlarms() {
         alarms.update(clock: .seconds(max(0, now.timeIntervalSince(clockOrigin))), now: now, launch: launch)
     }
 
-    /// Keeps the selection on a row that exists once rows are known.
-    public mutating func clampSelection(rows: Int) {
-        selection[focus] = max(0, min(selectedRow, rows - 1))
+    /// What the clock makes due: stale votes and built-in holds to append, and notices to
+    /// send. Every writing cockpit on the plan looks; the journal lets one of them do each.
+    private func dueWork() -> [CockpitEffect] {
+        guard !readOnly, let launch else { return [] }
+        var effects: [CockpitEffect] = []
+        let checks = checkStatuses
+        if !launch.dueEvents(at: now, checks: checks).isEmpty { effects.append(.launch(.appendDue(checks: checks))) }
+        guard !plan.notifications.isEmpty else { return effects }
+        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms)).filter { notice in
+            guard let claimed = launch.notificationClaims[notice.key] else { return true }
+            return notice.event == .criticalAlarm && now.timeIntervalSince(claimed) >= LaunchState.renotifyAfter
+        }
+        if !news.isEmpty { effects.append(.launch(.notify(news))) }
+        return effects
     }
-}
-
-/// What a pane's row is about, for the actions menu.
-public enum RowID: Sendable, Hashable {
-    case checklistItem(String)
-    case role(String)
-    /// An override request, by its journal entry.
-    case override(Int)
-    case alarm(String)
 }

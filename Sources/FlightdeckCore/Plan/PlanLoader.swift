@@ -1,49 +1,39 @@
 import Foundation
 
+/// Where the files a plan names (CA files, client certificates) are, and whether one can be
+/// read: given by whoever read the plan from disk, so that this module does no I/O.
+public struct PlanFiles: Sendable {
+    /// The directory relative paths in the plan are relative to.
+    public var directory: String
+    public var isReadable: @Sendable (String) -> Bool
+
+    public init(directory: String, isReadable: @escaping @Sendable (String) -> Bool) {
+        self.directory = directory
+        self.isReadable = isReadable
+    }
+}
+
 /// Reads a launch plan from YAML text, reporting every problem at once.
 public struct PlanLoader: Sendable {
     /// Where `${NAME}` references are looked up.
     public var environment: [String: String]
-    /// The directory relative paths in the plan are relative to; when set, files the plan
-    /// names (CA files, client certificates) must exist there.
-    public var planDirectory: String?
+    /// When given, files the plan names must be readable there.
+    public var files: PlanFiles?
 
-    public init(environment: [String: String], planDirectory: String? = nil) {
+    public init(environment: [String: String], files: PlanFiles? = nil) {
         self.environment = environment
-        self.planDirectory = planDirectory
+        self.files = files
     }
 
     /// Loads a plan from `text`, naming `file` in every diagnostic.
     public func load(text: String, file: String) -> Result<LaunchPlan, PlanLoadError> {
         let document = YAMLDocument(file: file, text: text)
         guard let root = document.root else { return .failure(PlanLoadError(document.diagnostics)) }
-        var reading = PlanReading(environment: environment, planDirectory: planDirectory)
+        var reading = PlanReading(environment: environment, files: files)
         let plan = reading.plan(root)
         reading.resolveReferences()
         if let plan, document.diagnostics.isEmpty { return .success(plan) }
         return .failure(PlanLoadError(document.diagnostics))
-    }
-
-    /// Loads the plan at `path`, resolving relative paths in it against its directory.
-    public static func load(path: String, environment: [String: String]) -> Result<LaunchPlan, PlanLoadError> {
-        let start = SourceLocation(line: 1, column: 1)
-        func failure(_ message: String, hint: String? = nil) -> Result<LaunchPlan, PlanLoadError> {
-            .failure(PlanLoadError([PlanDiagnostic(file: path, location: start, path: "", message: message, hint: hint)]))
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return failure("no such file")
-        }
-        guard !isDirectory.boolValue else { return failure("this is a directory, not a plan file") }
-        guard let data = FileManager.default.contents(atPath: path) else { return failure("cannot read the file (permissions?)") }
-        guard data.count <= maximumPlanBytes else {
-            return failure("the file is \(data.count) bytes; a plan is at most \(maximumPlanBytes)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            return failure("the file is not UTF-8 text", hint: "save the plan as UTF-8")
-        }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return PlanLoader(environment: environment, planDirectory: directory).load(text: text, file: path)
     }
 
     public static let maximumPlanBytes = 4 << 20
@@ -53,7 +43,7 @@ public struct PlanLoader: Sendable {
 /// everything is declared.
 struct PlanReading {
     let environment: [String: String]
-    let planDirectory: String?
+    let files: PlanFiles?
 
     enum Namespace: String {
         case check, checklistItem = "checklist item", role, resolver, alarmSource = "alarm source", approver
@@ -71,9 +61,9 @@ struct PlanReading {
     var claimedUsers: [String: String] = [:]
     var zone: DNSName?
 
-    init(environment: [String: String], planDirectory: String?) {
+    init(environment: [String: String], files: PlanFiles?) {
         self.environment = environment
-        self.planDirectory = planDirectory
+        self.files = files
     }
 
     // MARK: Ids and references

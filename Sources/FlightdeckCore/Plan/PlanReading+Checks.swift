@@ -361,9 +361,9 @@ extension PlanReading {
 
     func existingFile(_ node: YAMLNode) -> String? {
         guard let path = node.word() else { return nil }
-        guard let planDirectory else { return path }
-        let absolute = path.hasPrefix("/") ? path : "\(planDirectory)/\(path)"
-        guard FileManager.default.isReadableFile(atPath: absolute) else {
+        guard let files else { return path }
+        let absolute = path.hasPrefix("/") ? path : "\(files.directory)/\(path)"
+        guard files.isReadable(absolute) else {
             node.report("cannot read `\(path)`", hint: "paths are relative to the plan's directory")
             return nil
         }

@@ -1,3 +1,4 @@
+import FlightdeckCore
 import Foundation
 
 /// The headless view of a running launch (`flightdeck watch`, `flightdeck demo --headless`):
@@ -64,13 +65,7 @@ public struct WatchLog: Sendable {
             }
         }
         guard !lines.isEmpty else { return [] }
-        let time = Self.time(state.now)
+        let time = timeOfDay(state.now)
         return lines.map { RemoteText.sanitize("\(time) \($0)", limit: 1000) }
-    }
-
-    /// HH:MM:SS in UTC.
-    private static func time(_ date: Date) -> String {
-        let second = (Int(date.timeIntervalSince1970.rounded(.down)) % 86_400 + 86_400) % 86_400
-        return String(format: "%02d:%02d:%02d", second / 3600, second / 60 % 60, second % 60)
     }
 }

@@ -1,22 +1,4 @@
-/// What a piece of the screen is, for the theme to colour: every role a view draws with,
-/// and every role a theme file must give.
-public enum ThemeRole: String, Sendable, Equatable, Hashable, CaseIterable {
-    case text, muted, title, bar, keybar, tab
-    case tabFocused = "tab.focused"
-    case paneFocused = "pane.focused"
-    case selection
-    case statusPass = "status.pass", statusWarn = "status.warn", statusFail = "status.fail", statusUnknown = "status.unknown"
-
-    /// The role a status is shown in.
-    public static func status(_ status: CheckStatus) -> ThemeRole {
-        switch status {
-        case .pass: .statusPass
-        case .warn: .statusWarn
-        case .fail: .statusFail
-        case .unknown: .statusUnknown
-        }
-    }
-}
+import FlightdeckCore
 
 /// Colours and attributes by semantic role, with a glyph for each status so no state is
 /// told by colour alone.
@@ -62,13 +44,17 @@ public struct Theme: Sendable, Equatable {
 
     /// The glyph a status shows beside its word.
     public func glyph(_ status: CheckStatus) -> String {
-        if let glyph = style(.status(status)).glyph { return glyph }
-        switch status {
-        case .pass: return "+"
-        case .warn: return "!"
-        case .fail: return "x"
-        case .unknown: return "?"
-        }
+        style(.status(status)).glyph ?? StatusGlyphs()[status]
+    }
+
+    /// Every status's glyph, for the rows the cockpit state builds.
+    public var glyphs: StatusGlyphs {
+        var glyphs = StatusGlyphs()
+        glyphs.pass = glyph(.pass)
+        glyphs.warn = glyph(.warn)
+        glyphs.fail = glyph(.fail)
+        glyphs.unknown = glyph(.unknown)
+        return glyphs
     }
 
     /// Reads a theme file: `name`, then `roles:` mapping every role to its style. Every role
@@ -125,8 +111,62 @@ public struct Theme: Sendable, Equatable {
     }
 }
 
+/// A role's style as a terminal of some colour depth shows it: palette indices (the xterm
+/// 256-colour cube, or the 16 ANSI colours) and attributes. The terminal backend sets these;
+/// tests read them to see what a person sees.
+public struct TerminalStyle: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// nil: the terminal's own default colour.
+    public var foreground: Int16?
+    public var background: Int16?
+    public var attributes: [Theme.Attribute]
+
+    public var description: String {
+        var parts = [foreground.map { "fg \($0)" }, background.map { "bg \($0)" }].compactMap { $0 }
+        parts += attributes.filter { $0 != .normal }.map(\.rawValue)
+        return parts.isEmpty ? "plain" : parts.joined(separator: " ")
+    }
+}
+
+extension Theme {
+    /// How `role` shows at `depth`. Where the style gives no colour at that depth (every
+    /// role of a monochrome theme, and every role without colour), its mono attributes stand
+    /// in for colour, so a selection or a FAIL never looks like plain text.
+    public func terminalStyle(_ role: ThemeRole, depth: ColourDepth) -> TerminalStyle {
+        let style = style(role)
+        var foreground: Int16?
+        var background: Int16?
+        switch depth {
+        case .none:
+            break
+        case .colours16:
+            func index(_ name: String?) -> Int16? { name.flatMap { Self.colourNames.firstIndex(of: $0) }.map { Int16($0) } }
+            foreground = index(style.foreground16)
+            background = index(style.background16)
+        case .colours256, .trueColour:
+            foreground = style.foreground.map(Self.xterm256)
+            background = style.background.map(Self.xterm256)
+        }
+        var attributes = style.attributes
+        if foreground == nil, background == nil {
+            attributes += style.mono.filter { !attributes.contains($0) }
+        }
+        return TerminalStyle(foreground: foreground, background: background, attributes: attributes)
+    }
+
+    /// The nearest colour of the xterm 256-colour cube (or grey ramp).
+    static func xterm256(_ rgb: RGB) -> Int16 {
+        func level(_ value: UInt8) -> Int { value < 48 ? 0 : value < 115 ? 1 : Int((Int(value) - 35) / 40) }
+        let (r, g, b) = (level(rgb.red), level(rgb.green), level(rgb.blue))
+        let cube = 16 + 36 * r + 6 * g + b
+        if rgb.red == rgb.green, rgb.green == rgb.blue, rgb.red > 8, rgb.red < 238 {
+            return Int16(232 + (Int(rgb.red) - 8) / 10)
+        }
+        return Int16(cube)
+    }
+}
+
 /// How many colours the terminal shows, from the environment and terminfo.
-public enum ColourDepth: String, Sendable, Equatable {
+public enum ColourDepth: String, Sendable, Equatable, CaseIterable {
     case trueColour = "truecolour", colours256 = "256", colours16 = "16", none
 
     /// NO_COLOR (present and non-empty) wins; then COLORTERM; then what terminfo says.

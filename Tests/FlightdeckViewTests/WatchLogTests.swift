@@ -1,4 +1,6 @@
 @testable import FlightdeckCore
+import FlightdeckStore
+import FlightdeckView
 import Foundation
 import Testing
 
@@ -11,7 +13,7 @@ private struct LocalBoard {
     /// - Parameter launchRead: whether the shared launch state has been read, as it is a
     ///   moment after a watch starts.
     init(launchRead: Bool = true) throws {
-        state = CockpitState(plan: try PlanLoader.load(path: examplePath("local.yaml"), environment: [:]).get(),
+        state = CockpitState(plan: try PlanLoader.load(path: packageRoot.appendingPathComponent("Examples/local.yaml").path, environment: [:]).get(),
                              now: Date(timeIntervalSince1970: 0))
         if launchRead { state.reduce(.launch(LaunchState(plan: state.plan))) }
     }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The alarms pane: every alarm, firing or not, with where it stands.
+extension PaneRows {
+    /// Alarms by severity then age: what, since when, where it stands (firing, acknowledged,
+    /// silenced, resolved) and why.
+    func alarms(_ state: CockpitState) -> [PaneRow] {
+        let entries = state.alarms.entries
+        guard !entries.isEmpty else {
+            return [PaneRow([("No alarms. Rules watch every check; the plan's alarm sources are polled on their interval.", .muted)])]
+        }
+        return entries.map { entry in
+            let alarm = entry.alarm
+            let status: CheckStatus = entry.state == .resolved ? .pass : (alarm.severity == .critical ? .fail : (alarm.severity == .warning ? .warn : .unknown))
+            let stateWord = entry.state == .firing ? alarm.severity.rawValue.uppercased() : entry.state.rawValue
+            let role: ThemeRole = entry.state == .firing ? .status(status) : .muted
+            let since = timeOfDay(entry.since)
+            let detail: @Sendable () -> [String] = {
+                var lines = ["\(alarm.id): \(alarm.severity.rawValue), from \(alarm.source)\(alarm.checkID.map { ", on check \($0)" } ?? "")",
+                             alarm.reason, "since \(LaunchRecord.timestamp(entry.since))\(alarm.flapping ? " · flapping" : "")"]
+                if let resolved = entry.resolvedAt { lines.append("resolved at \(LaunchRecord.timestamp(resolved))") }
+                if let ack = entry.acknowledgement { lines.append("acknowledged by \(ack.by) at \(LaunchRecord.timestamp(ack.at)): \(ack.reason)") }
+                for delivery in state.launch?.deliveries["alarm/\(alarm.id)"] ?? [] {
+                    lines.append("notified \(delivery.target) at \(LaunchRecord.timestamp(delivery.at)): \(delivery.delivered ? "delivered" : "NOT delivered"), \(delivery.outcome)")
+                }
+                if let silence = entry.silence {
+                    lines.append("silenced by \(silence.by) \(silence.until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(silence.reason)")
+                }
+                return lines
+            }
+            return PaneRow([("\(glyphs[status]) \(stateWord)".padded(to: 14), role), (" \(since) ", .muted),
+                            (alarm.flapping ? "FLAPPING " : "", .statusWarn), (alarm.reason, entry.state == .firing ? .text : .muted)],
+                           status: entry.state == .firing && alarm.severity != .info ? .fail : nil, id: .alarm(alarm.id), detail: detail)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// What each pane lists, from the cockpit state: the rows the reducer moves through and acts
+/// on, and the view draws. One file per pane beside this one.
+struct PaneRows {
+    let glyphs: StatusGlyphs
+    /// Narrow panes give the latency columns up to the reason, which matters more.
+    var wide = true
+
+    /// - Parameter window: when given, only rows in it are built in full; the others carry
+    /// just their status and id (enough for counting, acting and the red-only switch, not
+    /// for the filter).
+    func rows(_ pane: Pane, state: CockpitState, reports: [CheckReport], window: Range<Int>? = nil) -> [PaneRow] {
+        switch pane {
+        case .checklist: return checklist(state, reports: reports)
+        case .health: return checks(state, reports: reports, kind: .http, window: window)
+        case .dns: return dns(state, reports: reports)
+        case .certificates: return checks(state, reports: reports, kind: .tls, window: window) + coverage(state)
+        case .alarms: return alarms(state)
+        case .poll: return poll(state)
+        }
+    }
+
+    func status(_ status: CheckStatus) -> (String, ThemeRole) {
+        ("\(glyphs[status]) \(status.rawValue.uppercased())".padded(to: 9), .status(status))
+    }
+}
+
+extension CockpitState {
+    /// The rows of a pane after the filter and the red-only switch.
+    /// - Parameters:
+    ///   - width: the pane's width (the focused pane's by default), which decides the columns.
+    ///   - window: the rows to build in full when nothing filters them; all when nil.
+    public func rows(_ pane: Pane, width: Int? = nil, reports: [CheckReport]? = nil, window: Range<Int>? = nil) -> [PaneRow] {
+        let builder = PaneRows(glyphs: glyphs, wide: (width ?? layout.paneWidth) >= CockpitLayout.wideRowWidth)
+        let all = builder.rows(pane, state: self, reports: reports ?? board.reports, window: filter.isEmpty && !redOnly ? window : nil)
+        guard redOnly || !filter.isEmpty else { return all }
+        return all.filter { row in
+            (!redOnly || row.status == .fail) && (filter.isEmpty || row.text.localizedCaseInsensitiveContains(filter))
+        }
+    }
+}

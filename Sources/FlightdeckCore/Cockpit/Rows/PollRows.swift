@@ -1,0 +1,68 @@
+import Foundation
+
+/// The go/no-go pane: the launch phase, each role's vote, overrides, holds and the journal.
+extension PaneRows {
+    /// The poll: where the launch stands, each role in poll order with its vote, the final
+    /// GO, overrides, built-in holds, and the newest journal entries.
+    func poll(_ state: CockpitState) -> [PaneRow] {
+        guard state.plan.hasPoll else {
+            return [PaneRow([("The plan has no go/no-go poll: its checks alone give the verdict.", .muted)])]
+        }
+        guard let launch = state.launch else {
+            return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", .statusFail)], status: .fail)]
+        }
+        var rows: [PaneRow] = []
+        var headline = "\(launch.phaseName) · \(LaunchState.clock(launch.tMinus(at: state.now)))"
+        if let next = launch.nextRole, launch.phase == .pollOpen { headline += " · next to vote: \(next)" }
+        if let hold = launch.hold {
+            headline += launch.holdExpired(at: state.now) ? " · HOLD EXPIRED: resume or scrub" : " · hold: \(hold.reason)"
+            if let expiry = hold.expiresAt, !launch.holdExpired(at: state.now) {
+                headline += " (decision in \(LaunchState.clock(expiry.timeIntervalSince(state.now)).dropFirst(2)))"
+            }
+        }
+        rows.append(PaneRow([(headline, launch.hold != nil ? .statusFail : .title)]))
+        let now = launch.blockerStatuses(checks: state.checkStatuses)
+        for role in launch.requiredRoles + [state.plan.poll.director] {
+            let title = state.plan.roles.first { $0.id == role }?.title ?? role
+            let label = role == state.plan.poll.director ? "\(title) (final GO)" : title
+            guard let vote = launch.votes[role] else {
+                let people = state.plan.approvers.filter { $0.role == role }.map(\.name).joined(separator: ", ")
+                rows.append(PaneRow([status(.unknown), (" \(label.padded(to: 28)) ", .text), ("no vote · \(people)", .muted)],
+                                    status: .unknown, id: .role(role), detail: { ["\(label): no vote yet", "approvers: \(people)"] }))
+                continue
+            }
+            let voteStatus: CheckStatus = vote.staleBecause != nil ? .warn : (vote.choice == .go ? .pass : .fail)
+            var text = "\(vote.choice.rawValue.padded(to: 6)) \(vote.approver) \(timeOfDay(vote.at))"
+            if let stale = vote.staleBecause { text += " · STALE: \(stale.joined(separator: ", ")) turned red, vote again" }
+            if let earlier = vote.supersedes { text += " · supersedes #\(earlier)" }
+            if let reason = vote.reason { text += " · \(reason)" }
+            let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
+            rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", .text), (text, voteStatus == .pass ? .text : .status(voteStatus))],
+                                status: voteStatus == .warn ? .fail : voteStatus, id: .role(role),
+                                detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq)"
+                                           + "\(vote.supersedes.map { ", superseding #\($0)" } ?? ""))",
+                                           vote.reason.map { "reason: \($0)" } ?? "no reason given",
+                                           vote.staleBecause.map { "STALE: \($0.joined(separator: ", ")) turned red since" } ?? "current",
+                                           "evidence \(vote.evidence.digest), the blockers as the voter saw them:"] + evidence }))
+        }
+        for override in launch.overrides {
+            let approved = override.approvedBy.map { "approved by \($0)" } ?? "awaiting a second approver"
+            rows.append(PaneRow([status(override.approvedBy == nil ? .unknown : .warn),
+                                 (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", .statusWarn)],
+                                id: .override(override.seq)))
+        }
+        for hold in state.plan.holds {
+            let taken = launch.builtInHoldsTaken.contains(hold.name)
+            rows.append(PaneRow([(" built-in hold \(hold.name) at T-\(PlanDuration.format(hold.beforeT0)) for \(PlanDuration.format(hold.duration))\(taken ? " · taken" : "")", .muted)]))
+        }
+        if !launch.history.isEmpty {
+            rows.append(PaneRow([("Journal (newest first)", .title)]))
+            for record in launch.history.suffix(8).reversed() {
+                rows.append(PaneRow([(" #\(record.seq) \(timeOfDay(record.at)) \(record.actor.approver ?? record.actor.login) · \(record.event.summary)", .muted)],
+                                    detail: { ["#\(record.seq) at \(LaunchRecord.timestamp(record.at))", "by \(record.actor.summary), pid \(record.actor.pid)",
+                                               record.actor.sshConnection.map { "SSH \($0)" } ?? "not over SSH", record.event.summary] }))
+            }
+        }
+        return rows
+    }
+}

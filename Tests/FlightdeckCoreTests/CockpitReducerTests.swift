@@ -1,0 +1,181 @@
+@testable import FlightdeckCore
+import Foundation
+import Testing
+
+/// The cockpit's whole update, without a view, a loop or a terminal: keys go in, the state
+/// and the effects come out.
+@Suite("Cockpit reducer: keys on rows, the cursor, and the effects it returns")
+struct CockpitReducerTests {
+    private static let keymap = try! Keymap.load(text: String(contentsOfFile: examplePath("../Keymaps/default.yaml"), encoding: .utf8),
+                                                file: "default.yaml").get()
+
+    /// The workflow plan's cockpit for `login`, the shared state read, on `pane`.
+    private func cockpit(_ world: WorkflowWorld, login: String, pane: KeyAction = .pane6, readOnly: Bool = false) -> CockpitState {
+        var state = CockpitState(plan: world.plan, now: world.now, keymap: Self.keymap, identity: world.actor(nil).renamed(login),
+                                 readOnly: readOnly)
+        state.reduce(.launch(world.state))
+        state.reduce(.action(pane))
+        return state
+    }
+
+    private func menuLabels(_ state: CockpitState) -> [String] {
+        if case .menu(_, let options, _)? = state.prompt { options.map(\.label) } else { [] }
+    }
+
+    /// Enough results in a row for the check to settle on `status` (past its thresholds).
+    private func settle(_ state: inout CockpitState, _ id: String, _ status: CheckStatus, from second: Int) {
+        for poll in 0..<5 {
+            state.reduce(.outcome(ProbeOutcome(checkID: id, finishedAt: .seconds(second + poll), status: status, detail: "\(status)", latency: nil)))
+        }
+        #expect(state.checkStatuses[id] == status)
+    }
+
+    @Test("`a` on the poll pane, by key: the menu for the selected role, from the keymap, with no view involved")
+    func actKeyOnPoll() throws {
+        var world = try WorkflowWorld()
+        world.act(.pollOpened, by: "Olga")
+        var state = cockpit(world, login: "olga")
+        state.reduce(.action(.down))
+        #expect(state.selectedRowID == .role("ops"))
+        let act = try #require(Self.keymap.bindings.first { $0.action == .act }?.keys.first)
+        #expect(state.reduce(.key(act)).isEmpty, "opening a menu changes nothing outside the state")
+        #expect(menuLabels(state).first == "Vote GO for ops")
+        // Keys now answer the menu, not the keymap: `a` again does not reopen it, `q` does not quit.
+        state.reduce(.key(.character("q")))
+        #expect(!state.quitting)
+    }
+
+    @Test("act on each kind of row: a checklist item, a role, an override, an alarm; a check row has no actions")
+    func actOnEveryRowKind() throws {
+        var world = try WorkflowWorld()
+        world.act(.pollOpened, by: "Olga")
+        world.act(.overrideRequested(waive: ["api"], reason: "staging only"), by: "Olga")
+        var state = cockpit(world, login: "ana", pane: .pane1)
+        state.act(on: .checklistItem("legal"))
+        #expect(menuLabels(state).isEmpty, "legal belongs to ops; Ana votes for app and nobody here has a PIN")
+        #expect(state.message?.text == "nothing can be done to this row now: legal belongs to ops; Ana votes for app")
+
+        state = cockpit(world, login: "olga", pane: .pane1)
+        state.act(on: .checklistItem("legal"))
+        #expect(menuLabels(state) == ["Mark legal done", "Mark legal failed…", "Waive legal…"])
+
+        state = cockpit(world, login: "ana")
+        state.act(on: .override(2))
+        #expect(menuLabels(state).contains("Approve override #2 (second approver)"))
+        state = cockpit(world, login: "olga")
+        state.act(on: .override(2))
+        #expect(!menuLabels(state).contains("Approve override #2 (second approver)"), "the one who asked cannot be the second approver")
+
+        state = cockpit(world, login: "olga", pane: .pane5)
+        state.reduce(.externalAlarms(source: "am", alarms: [Alarm(id: "am/Disk", severity: .warning, source: "am", since: .seconds(0),
+                                                                  reason: "disk 91% full")]))
+        state.act(on: .alarm("am/Disk"))
+        #expect(menuLabels(state) == ["Acknowledge am/Disk…", "Silence am/Disk until it recovers…", "Silence am/Disk for an hour…"])
+
+        state = cockpit(world, login: "olga", pane: .pane2)
+        #expect(state.selectedRowID == .check("api"))
+        state.reduce(.action(.act))
+        #expect(state.prompt == nil)
+        #expect(state.message?.text == "actions are in the checklist, alarms and go/no-go panes")
+    }
+
+    @Test("the menu is what the rules accept: nothing the journal would refuse is offered, and an empty menu says why")
+    func menuFromRules() throws {
+        var world = try WorkflowWorld()
+        var state = cockpit(world, login: "ana")
+        state.act(on: .role("app"))
+        #expect(menuLabels(state) == ["Open the go/no-go poll", "Call a hold…", "Override a red blocker (break-glass)…"],
+                "in readiness there is no vote, and Ana is not the director: no countdown, launch, resume or scrub")
+
+        world.act(.pollOpened, by: "Olga")
+        state = cockpit(world, login: "ana")
+        state.act(on: .role("app"))
+        #expect(!menuLabels(state).contains("Vote GO for app"), "ops votes first")
+        #expect(menuLabels(state).contains("Vote NO-GO for app…"), "a NO-GO may come at any time the poll is open")
+
+        world.act(.scrubbed(reason: "weather"), by: "Dana")
+        state = cockpit(world, login: "dana")
+        state.act(on: .role("director"))
+        #expect(state.prompt == nil)
+        #expect(state.message?.text == "nothing can be done to this row now: the launch is SCRUBBED; nothing more can change it")
+    }
+
+    @Test("the cursor: moving stops at the ends, the list scrolls only to keep the selection on screen")
+    func scrolling() throws {
+        var world = try WorkflowWorld()
+        world.signOffEverything()
+        var state = cockpit(world, login: "olga")
+        state.reduce(.resize(width: 80, height: 9))
+        #expect(state.layout.paneRows == 4)
+        let count = state.rows(.poll).count
+        #expect(count > 6)
+        for _ in 0..<5 { state.reduce(.action(.down)) }
+        #expect(state.cursor(.poll) == ListCursor(selected: 5, offset: 2))
+        state.reduce(.action(.up))
+        #expect(state.cursor(.poll) == ListCursor(selected: 4, offset: 2), "moving up inside the window does not scroll")
+        for _ in 0..<(count + 3) { state.reduce(.action(.down)) }
+        #expect(state.cursor(.poll) == ListCursor(selected: count - 1, offset: count - 4))
+        state.reduce(.resize(width: 80, height: 24))
+        #expect(state.cursor(.poll).offset == max(0, count - state.layout.paneRows), "a taller screen shows more, not blank rows")
+    }
+
+    @Test("rows that shrink under the selection: the next key acts on a row that exists")
+    func clampingAfterRowsShrink() throws {
+        let world = try WorkflowWorld()
+        var state = cockpit(world, login: "olga", pane: .pane2)
+        settle(&state, "api", .fail, from: 1)
+        settle(&state, "web", .fail, from: 1)
+        state.reduce(.action(.redOnly))
+        state.reduce(.action(.down))
+        #expect(state.selectedRowID == .check("web"))
+        settle(&state, "web", .pass, from: 10)
+        #expect(state.rows(.health).map(\.id) == [.check("api")])
+        #expect(state.selectedRowID == .check("api"), "the selection past the end stands for the last row")
+        state.reduce(.action(.down))
+        #expect(state.cursor(.health) == ListCursor(selected: 0, offset: 0))
+        // A filter that matches nothing leaves no row selected, and acting on nothing is harmless.
+        state.reduce(.action(.filter))
+        for character in "zzz" { state.reduce(.key(.character(character))) }
+        #expect(state.rows(.health).isEmpty && state.selectedRowID == nil)
+    }
+
+    @Test("effects: a confirmation submits, quit quits, a new critical alarm alerts once, the clock makes due work")
+    func effects() throws {
+        var world = try WorkflowWorld(extra: "notifications:\n  - { id: hook, kind: webhook, url: \"http://127.0.0.1:9/hook\" }")
+        world.act(.pollOpened, by: "Olga")
+        var state = cockpit(world, login: "olga")
+        state.act(on: .role("ops"))
+        state.reduce(.key(.enter))
+        let confirmed = state.reduce(.key(.character("y")))
+        guard case .launch(.submit(let request, let checks))? = confirmed.first, confirmed.count == 1 else {
+            Issue.record("no submit: \(confirmed)")
+            return
+        }
+        #expect(request.approver == "Olga" && request.pin == nil)
+        #expect(checks == state.checkStatuses)
+
+        let critical = CockpitEvent.externalAlarms(source: "am", alarms: [
+            Alarm(id: "am/Down", severity: .critical, source: "am", since: .seconds(0), reason: "checkout down"),
+        ])
+        let alerted = state.reduce(critical)
+        #expect(alerted.contains { if case .alert = $0 { true } else { false } })
+        #expect(!state.reduce(critical).contains { if case .alert = $0 { true } else { false } }, "once per new critical alarm")
+
+        // Ops voted GO on green blockers; api turning red makes the vote stale: due work.
+        world.act(world.vote("ops", .go), by: "Olga")
+        world.checks["api"] = .fail
+        state.reduce(.launch(world.state))
+        settle(&state, "api", .fail, from: 20)
+        settle(&state, "web", .pass, from: 20)
+        let ticked = state.reduce(.tick(world.now.addingTimeInterval(1)))
+        #expect(ticked.contains { if case .launch(.appendDue) = $0 { true } else { false } })
+        let notices = ticked.compactMap { if case .launch(.notify(let notices)) = $0 { notices } else { nil } }.flatMap { $0 }
+        #expect(notices.map(\.key).sorted() == ["alarm/am/Down", "alarm/rule/red/api"], "critical alarms are news; a GO from ops is not")
+
+        var observer = cockpit(world, login: "olga", readOnly: true)
+        observer.reduce(critical)
+        #expect(observer.reduce(.tick(world.now.addingTimeInterval(1))).allSatisfy { if case .launch = $0 { false } else { true } },
+                "an observer never writes or notifies")
+        #expect(state.reduce(.action(.quit)).contains { if case .quit = $0 { true } else { false } })
+    }
+}
