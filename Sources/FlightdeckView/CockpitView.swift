@@ -132,9 +132,15 @@ public struct CockpitView: Sendable {
         let content = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
         var cursor = state.cursor(pane)
         // Only the rows on screen need building in full (all of them under a filter).
-        let rows = state.rows(pane, width: area.width, reports: reports, window: cursor.offset..<(cursor.offset + content.height))
-        // The reducer keeps the cursor in range; a resize it has not seen yet is clamped here.
+        func rowsFrom(_ offset: Int) -> [PaneRow] {
+            state.rows(pane, width: area.width, reports: reports, window: offset..<(offset + content.height))
+        }
+        var rows = rowsFrom(cursor.offset)
+        // The reducer keeps the cursor in range; a size it has not been told of yet is
+        // clamped here.
+        let offset = cursor.offset
         cursor.clamp(count: rows.count, visible: content.height)
+        if cursor.offset != offset { rows = rowsFrom(cursor.offset) }
         var title = "\(pane.title) (\(rows.count))"
         if pane == .health || pane == .dns || pane == .certificates {
             title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"

@@ -227,6 +227,21 @@ struct CockpitViewTests {
         #expect(theme.styles.values.allSatisfy { $0.foreground == nil && $0.foreground16 == nil })
     }
 
+    @Test("a screen smaller than the reducer was told of still shows the selected row, drawn in full")
+    func sizeNotYetTold() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        // The health pane builds only the rows on screen in full.
+        let count = state.rows(.health).count
+        #expect(count > 3)
+        for _ in 0..<count { state.reduce(.action(.down)) }
+        let selected = try #require(state.rows(.health).last?.text)
+        let grid = view.render(state, width: 120, height: 8)
+        let shown = try #require((0..<grid.height).first { grid[1, $0].role == .selection })
+        #expect(grid.lines[shown].contains(String(selected.prefix(40))), "the selected row is on screen and not blank")
+        #expect(!grid.lines[4..<shown].contains { $0.trimmingCharacters(in: .whitespaces).isEmpty }, "rows above it are drawn too")
+    }
+
     @Test("a frame's diff is only what changed")
     func diff() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))

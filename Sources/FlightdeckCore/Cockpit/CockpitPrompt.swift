@@ -10,8 +10,8 @@ public enum CockpitPrompt: Sendable, Equatable {
     case confirm(LaunchAction, approver: String)
 }
 
-/// An action signed and ready for the journal; the cockpit loop checks the PIN, fills in a
-/// vote's evidence from the checks as they stand, and appends it.
+/// An action signed and ready for the journal; the cockpit checks the PIN and appends it off
+/// its loop, judged against the checks as they stand.
 public struct LaunchRequest: Sendable, Equatable {
     public var event: LaunchEvent
     public var label: String
