@@ -299,3 +299,56 @@ struct PlanReading {
     static let timingKeys = ["interval", "timeout"]
 
 }
+
+/// What every section reader shares: the default severity, URLs, and the files a plan names.
+extension PlanReading {
+    func severityOrDefault(_ map: YAMLMapping) -> Severity? {
+        guard let node = map["severity"] else { return .blocker }
+        return node.choice(Severity.self, named: "severity")
+    }
+
+    func webURL(_ node: YAMLNode, schemes: [String]) -> URL? {
+        guard let text = node.word() else { return nil }
+        return validatedURL(text, shownAs: text, at: node, schemes: schemes)
+    }
+
+    /// A URL that may hold secrets: checked with them resolved, reported without them.
+    func secretURL(_ node: YAMLNode, schemes: [String]) -> SecretText? {
+        guard let text = node.secretText(environment: environment) else { return nil }
+        guard validatedURL(text.value, shownAs: text.template, at: node, schemes: schemes) != nil else { return nil }
+        if let password = URLComponents(string: text.template)?.password, SecretText.references(in: password).isEmpty {
+            node.report("this URL holds a literal password", hint: "write the password as ${ENV_NAME}")
+            return nil
+        }
+        return text
+    }
+
+    func validatedURL(_ text: String, shownAs shown: String, at node: YAMLNode, schemes: [String]) -> URL? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              let host = url.host, !host.isEmpty else {
+            node.report("`\(shown)` is not a URL", hint: "write a full URL such as https://api.example.com/health")
+            return nil
+        }
+        guard schemes.contains(scheme) else {
+            node.report("`\(scheme)` URLs are not supported here", hint: "use \(schemes.joined(separator: " or "))")
+            return nil
+        }
+        if let port = url.port, !(1...65535).contains(port) {
+            node.report("`\(port)` is not a port", hint: "a port is a number from 1 to 65535")
+            return nil
+        }
+        return url
+    }
+
+    /// Header names that always carry a credential, and words that give one away.
+    func existingFile(_ node: YAMLNode) -> String? {
+        guard let path = node.word() else { return nil }
+        guard let files else { return path }
+        let absolute = path.hasPrefix("/") ? path : "\(files.directory)/\(path)"
+        guard files.isReadable(absolute) else {
+            node.report("cannot read `\(path)`", hint: "paths are relative to the plan's directory")
+            return nil
+        }
+        return path
+    }
+}
