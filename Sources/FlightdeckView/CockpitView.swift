@@ -57,13 +57,16 @@ public struct CockpitView: Sendable {
             }
             x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: .status(phaseStatus)) + 1
         }
-        let status: CheckStatus = verdict.isGo ? .pass : (verdict.isUndecided ? .unknown : .fail)
         // Nothing is known to be wrong yet: say so, rather than NO-GO with nothing red.
         let firstPoll = state.board.health.values.allSatisfy { $0.latest == nil }
-        let word = verdict.isGo ? "GO" : (verdict.isUndecided ? "unknown\(firstPoll ? " (first poll)" : "")" : "NO-GO")
+        let (status, word): (CheckStatus, String) = switch verdict.decision {
+        case .go: (.pass, "GO")
+        case .undecided: (.unknown, "unknown\(firstPoll ? " (first poll)" : "")")
+        case .noGo: (.fail, "NO-GO")
+        }
         x = grid.write(" \(state.glyphs[status]) checks \(word) ", x: x, y: 0, role: .status(status))
         let unknown = reports.filter { $0.status == .unknown }.count
-        if verdict.isUndecided, reds == 0 {
+        if verdict.decision == .undecided, reds == 0 {
             grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: .bar)
         } else {
             grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? .statusFail : .bar)

@@ -125,10 +125,18 @@ extension [CheckReport] {
 /// The headless verdict: GO only when every blocker has passed (a warning passes), no
 /// critical alarm stands on a blocker, and the launch journal holds together.
 public struct CheckVerdict: Sendable, Equatable {
-    public var isGo: Bool
-    /// NO-GO only because some blocker is not known to pass yet: nothing is known to be wrong.
-    public var isUndecided: Bool
+    public enum Decision: Sendable, Equatable {
+        case go
+        /// NO-GO only because some blocker is not known to pass yet: nothing is known to be wrong.
+        case undecided
+        case noGo
+    }
+
+    public var decision: Decision
     public var reason: String
+
+    /// GO, earned: every blocker passes and nothing stands against it.
+    public var isGo: Bool { decision == .go }
 
     public init(reports: [CheckReport], alarms: [Alarm] = []) {
         let blockers = reports.filter { $0.check.severity == .blocker }
@@ -138,8 +146,8 @@ public struct CheckVerdict: Sendable, Equatable {
         let blockerIDs = critical.isEmpty ? [] : Set(blockers.map(\.check.id))
         let alarmed = critical.filter { $0.checkID.map(blockerIDs.contains) == true }
         let untrusted = alarms.first(where: \.blocksVerdict)
-        isGo = failed.isEmpty && unknown.isEmpty && alarmed.isEmpty && untrusted == nil
-        isUndecided = failed.isEmpty && alarmed.isEmpty && untrusted == nil && !unknown.isEmpty
+        let wrong = !failed.isEmpty || !alarmed.isEmpty || untrusted != nil
+        decision = wrong ? .noGo : (unknown.isEmpty ? .go : .undecided)
         if let untrusted {
             reason = untrusted.reason
         } else if let alarm = alarmed.first {
