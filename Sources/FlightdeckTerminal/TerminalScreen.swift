@@ -17,12 +17,18 @@ public final class TerminalScreen {
         case resize
     }
 
+    public static let escapeDelayMilliseconds: Int32 = 25
+
     /// Takes over the terminal: alternate screen, no echo, keys one at a time.
     public init(theme: Theme, environment: [String: String]) {
         self.theme = theme
         setlocale(LC_ALL, "")
         initscr()
         active = true
+        // ncurses waits a whole second after Esc for the rest of a key's sequence; 25 ms is
+        // enough for an arrow key's bytes, which travel together even over a slow SSH link.
+        // An ESCDELAY in the environment still wins.
+        if environment["ESCDELAY"] == nil { set_escdelay(Self.escapeDelayMilliseconds) }
         cbreak()
         noecho()
         nonl()
@@ -108,7 +114,7 @@ public final class TerminalScreen {
     }
 
     /// The next key already typed, or nil when there is none. After an escape, the rest of
-    /// a key's sequence gets 25 ms to arrive (arrow keys over a slow SSH link).
+    /// a key's sequence gets `escapeDelayMilliseconds` to arrive.
     public func readInput() -> Input? {
         var character: wint_t = 0
         let result = fd_get_wch(&character)

@@ -14,6 +14,10 @@ public struct Theme: Sendable, Equatable {
         /// One of the 16 ANSI colour names, for 16-colour terminals.
         public var foreground16: String?
         public var background16: String?
+        /// One of the first 8, for 8-colour terminals (TERM=screen, a Linux console): chosen
+        /// per role, since the bright half of the 16 does not exist there.
+        public var foreground8: String?
+        public var background8: String?
         /// What stands in for colour on a monochrome terminal (and with NO_COLOR).
         public var mono: [Attribute]
         /// Attributes in every depth.
@@ -39,7 +43,8 @@ public struct Theme: Sendable, Equatable {
     public var styles: [ThemeRole: Style]
 
     public func style(_ role: ThemeRole) -> Style {
-        styles[role] ?? Style(foreground: nil, background: nil, foreground16: nil, background16: nil, mono: [], attributes: [], glyph: nil)
+        styles[role] ?? Style(foreground: nil, background: nil, foreground16: nil, background16: nil, foreground8: nil, background8: nil,
+                              mono: [], attributes: [], glyph: nil)
     }
 
     /// The glyph a status shows beside its word.
@@ -85,7 +90,7 @@ public struct Theme: Sendable, Equatable {
     }
 
     private static func style(_ node: YAMLNode) -> Style? {
-        guard let map = node.mapping(keys: ["fg", "bg", "fg16", "bg16", "mono", "attributes", "glyph"]) else { return nil }
+        guard let map = node.mapping(keys: ["fg", "bg", "fg16", "bg16", "fg8", "bg8", "mono", "attributes", "glyph"]) else { return nil }
         func colour(_ key: String) -> RGB? {
             guard let value = map[key], let text = value.string() else { return nil }
             guard let rgb = RGB.parse(text) else {
@@ -94,10 +99,10 @@ public struct Theme: Sendable, Equatable {
             }
             return rgb
         }
-        func colour16(_ key: String) -> String? {
+        func named(_ key: String, among names: ArraySlice<String>) -> String? {
             guard let value = map[key], let text = value.string() else { return nil }
-            guard colourNames.contains(text) else {
-                value.report("`\(text)` is not one of the 16 colours", hint: colourNames.joined(separator: ", "))
+            guard names.contains(text) else {
+                value.report("`\(text)` is not one of the \(names.count) colours", hint: names.joined(separator: ", "))
                 return nil
             }
             return text
@@ -105,9 +110,10 @@ public struct Theme: Sendable, Equatable {
         func attributes(_ key: String) -> [Attribute] {
             map[key]?.list { item -> Attribute? in item.choice(Attribute.self, named: "attribute") } ?? []
         }
-        return Style(foreground: colour("fg"), background: colour("bg"), foreground16: colour16("fg16"),
-                     background16: colour16("bg16"), mono: attributes("mono"), attributes: attributes("attributes"),
-                     glyph: map["glyph"]?.string())
+        return Style(foreground: colour("fg"), background: colour("bg"),
+                     foreground16: named("fg16", among: colourNames[...]), background16: named("bg16", among: colourNames[...]),
+                     foreground8: named("fg8", among: colourNames.prefix(8)), background8: named("bg8", among: colourNames.prefix(8)),
+                     mono: attributes("mono"), attributes: attributes("attributes"), glyph: map["glyph"]?.string())
     }
 }
 
@@ -138,10 +144,12 @@ extension Theme {
         switch depth {
         case .none:
             break
+        case .colours8:
+            foreground = Self.index(style.foreground8)
+            background = Self.index(style.background8)
         case .colours16:
-            func index(_ name: String?) -> Int16? { name.flatMap { Self.colourNames.firstIndex(of: $0) }.map { Int16($0) } }
-            foreground = index(style.foreground16)
-            background = index(style.background16)
+            foreground = Self.index(style.foreground16)
+            background = Self.index(style.background16)
         case .colours256, .trueColour:
             foreground = style.foreground.map(Self.xterm256)
             background = style.background.map(Self.xterm256)
@@ -151,6 +159,10 @@ extension Theme {
             attributes += style.mono.filter { !attributes.contains($0) }
         }
         return TerminalStyle(foreground: foreground, background: background, attributes: attributes)
+    }
+
+    private static func index(_ name: String?) -> Int16? {
+        name.flatMap { colourNames.firstIndex(of: $0) }.map { Int16($0) }
     }
 
     /// The nearest colour of the xterm 256-colour cube (or grey ramp).
@@ -167,14 +179,15 @@ extension Theme {
 
 /// How many colours the terminal shows, from the environment and terminfo.
 public enum ColourDepth: String, Sendable, Equatable, CaseIterable {
-    case trueColour = "truecolour", colours256 = "256", colours16 = "16", none
+    case trueColour = "truecolour", colours256 = "256", colours16 = "16", colours8 = "8", none
 
     /// NO_COLOR (present and non-empty) wins; then COLORTERM; then what terminfo says.
     public static func detect(environment: [String: String], terminfoColours: Int) -> ColourDepth {
         if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return .none }
         if let term = environment["COLORTERM"]?.lowercased(), term == "truecolor" || term == "24bit" { return .trueColour }
         if terminfoColours >= 256 { return .colours256 }
-        if terminfoColours >= 8 { return .colours16 }
+        if terminfoColours >= 16 { return .colours16 }
+        if terminfoColours >= 8 { return .colours8 }
         return .none
     }
 }

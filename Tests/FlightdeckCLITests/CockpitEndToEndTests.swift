@@ -6,8 +6,9 @@ import Testing
 
 @Suite("The cockpit end to end, in tmux", .serialized)
 struct CockpitEndToEndTests {
-    @Test("live data, panes, details, filter, resizes, quit with the terminal restored; hostile text inert")
-    func cockpit() async throws {
+    @Test("live data, panes, details, filter, resizes, quit with the terminal restored; hostile text inert; readable on every terminal",
+          arguments: ["xterm-256color", "screen", "vt100", "NO_COLOR"])
+    func cockpit(term: String) async throws {
         let nginx = try NginxServer.shared()
         try Data("\u{1B}]0;pwned\u{7}\u{1B}[2Jgotcha".utf8).write(to: URL(fileURLWithPath: nginx.filesDirectory + "/hostile.txt"))
         let directory = try TestDirectory("e2e")
@@ -25,7 +26,9 @@ struct CockpitEndToEndTests {
             """, to: "plan.yaml")
         let tmux = Tmux()
         defer { tmux.kill() }
-        let command = "\(FlightdeckProcess.binary.path) \(directory.file("plan.yaml")); echo EXITED $?; sleep 60"
+        // The test runner may have NO_COLOR set; each case says what it wants.
+        let environment = term == "NO_COLOR" ? "NO_COLOR=1 TERM=xterm-256color" : "-u NO_COLOR TERM=\(term)"
+        let command = "env \(environment) \(FlightdeckProcess.binary.path) \(directory.file("plan.yaml")); echo EXITED $?; sleep 60"
         try tmux.start(width: 120, height: 40, command: command)
 
         // Live data arrives: the healthy check passes, the hostile one fails.
@@ -38,6 +41,18 @@ struct CockpitEndToEndTests {
         }
         #expect(live.count == 40)
         #expect(live[0].contains("Cockpit rehearsal"))
+        // Nothing is drawn in its own background colour (TERM=screen once drew the launch bar
+        // black on black), and an 8-colour terminal gets only the 8 colours it has.
+        let styled = try tmux.styledScreen()
+        #expect(styled[0].contains("\u{1B}[") , "\(term): the launch bar is drawn with attributes or colours")
+        if term == "xterm-256color" || term == "screen" { #expect(styled.joined().contains("\u{1B}[3"), "\(term): in colour") }
+        for (row, line) in styled.enumerated() {
+            for cell in drawnColours(line) where cell.character != " " {
+                #expect(cell.foreground == nil || cell.foreground != cell.background, "\(term): row \(row) draws `\(cell.character)` in \(cell.foreground!) on itself")
+                if term == "screen" { #expect([cell.foreground, cell.background].allSatisfy { ($0 ?? 0) < 8 }, "\(term): row \(row): a colour past 8") }
+                if term == "vt100" || term == "NO_COLOR" { #expect(cell.foreground == nil && cell.background == nil, "\(term): no colours") }
+            }
+        }
 
         // The failing check's detail shows the body, inert.
         try tmux.keys("Down")
@@ -46,7 +61,13 @@ struct CockpitEndToEndTests {
         let excerpt = detail.first { $0.contains("body_excerpt:") } ?? ""
         #expect(excerpt.contains("\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2Jgotcha"))
         #expect(detail[0].contains("Cockpit rehearsal"), "the screen was not cleared by the body")
+        // Esc closes at once, not after ncurses' default second of waiting for a sequence.
+        let pressed = Date()
         try tmux.keys("Escape")
+        while try tmux.screen().contains(where: { $0.contains("body_excerpt:") }), Date().timeIntervalSince(pressed) < 3 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(Date().timeIntervalSince(pressed) < 0.5, "esc took \(Date().timeIntervalSince(pressed)) s")
 
         // Another pane: the certificate the nginx serves.
         try tmux.keys("4")

@@ -23,6 +23,11 @@ struct Tmux {
         return lines
     }
 
+    /// The screen with its colours and attributes, as SGR escape sequences.
+    func styledScreen() throws -> [String] {
+        try run(["capture-pane", "-p", "-e", "-t", session]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
     func keys(_ keys: String...) throws {
         try run(["send-keys", "-t", session] + keys)
     }
@@ -49,4 +54,45 @@ struct Tmux {
     }
 
     func kill() { _ = try? run(["kill-server"]) }
+}
+
+/// The colours each visible character of a `capture-pane -e` line is drawn in, from its SGR
+/// sequences: palette indices (0-255), nil for the terminal's default.
+func drawnColours(_ line: String) -> [(character: Character, foreground: Int?, background: Int?)] {
+    var cells: [(Character, Int?, Int?)] = []
+    var foreground: Int?
+    var background: Int?
+    var reversed = false
+    var characters = Array(line)[...]
+    while let character = characters.popFirst() {
+        guard character == "\u{1B}", characters.first == "[" else {
+            cells.append(reversed ? (character, background, foreground) : (character, foreground, background))
+            continue
+        }
+        characters.removeFirst()
+        var parameters = ""
+        while let next = characters.popFirst(), next != "m" { parameters.append(next) }
+        var codes = parameters.split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 }[...]
+        while let code = codes.popFirst() {
+            switch code {
+            case 0: foreground = nil; background = nil; reversed = false
+            case 7: reversed = true
+            case 27: reversed = false
+            case 30...37: foreground = code - 30
+            case 90...97: foreground = code - 90 + 8
+            case 39: foreground = nil
+            case 40...47: background = code - 40
+            case 100...107: background = code - 100 + 8
+            case 49: background = nil
+            case 38, 48:
+                if codes.first == 5, codes.count >= 2 {
+                    codes.removeFirst()
+                    let index = codes.removeFirst()
+                    if code == 38 { foreground = index } else { background = index }
+                }
+            default: break
+            }
+        }
+    }
+    return cells
 }

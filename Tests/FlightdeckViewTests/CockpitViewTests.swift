@@ -144,9 +144,18 @@ struct CockpitViewTests {
         for name in ["default", "light", "high-contrast", "monochrome", "colourblind"] {
             let theme = try shippedTheme(name)
             let text = theme.terminalStyle(.text, depth: depth)
+            let palette: Int16 = switch depth {
+            case .colours8: 8
+            case .colours16: 16
+            case .colours256, .trueColour: 256
+            case .none: 0
+            }
             for role in ThemeRole.allCases {
                 let style = theme.terminalStyle(role, depth: depth)
                 #expect(style.foreground == nil || style.foreground != style.background, "\(name) \(role) at \(depth): \(style)")
+                // A colour the terminal does not have leaves the pair undefined: black on black.
+                #expect([style.foreground, style.background].allSatisfy { $0.map { $0 < palette } ?? true },
+                        "\(name) \(role) at \(depth) uses a colour past the \(palette) there are: \(style)")
             }
             for role in [ThemeRole.selection, .statusFail, .bar, .tabFocused] {
                 #expect(theme.terminalStyle(role, depth: depth) != text, "\(name): \(role) looks like plain text at \(depth)")
@@ -242,6 +251,25 @@ struct CockpitViewTests {
         #expect(!grid.lines[4..<shown].contains { $0.trimmingCharacters(in: .whitespaces).isEmpty }, "rows above it are drawn too")
     }
 
+    @Test("monochrome on a colour terminal: the chosen approver, the bar and the selection are marked by attributes", arguments: [
+        ColourDepth.colours256, .colours16, .colours8, .none,
+    ])
+    func monochromeMarksTheChoice(depth: ColourDepth) throws {
+        let theme = try shippedTheme("monochrome")
+        let view = CockpitView(theme: theme, keymap: try shippedKeymap("default"))
+        var state = try sampleState(theme: theme)
+        state.prompt = .approver(LaunchAction("Scrub the launch…", .scrubbed(reason: "weather")), names: ["Alex Moreau", "Dana Whitfield"], selected: 1)
+        let grid = view.render(state, width: 120, height: 40)
+        func attributes(onLineWith text: String) throws -> [Theme.Attribute] {
+            let y = try #require(grid.lines.firstIndex { $0.contains(text) }, "no line with \(text)")
+            let x = try #require(Array(grid.lines[y]).firstIndex(of: text.first!))
+            return theme.terminalStyle(grid[x, y].role, depth: depth).attributes
+        }
+        #expect(try attributes(onLineWith: "Dana Whitfield").contains(.reverse), "the chosen approver stands out")
+        #expect(try !attributes(onLineWith: "Alex Moreau").contains(.reverse), "the other does not")
+        #expect(try attributes(onLineWith: "DirectFanz").contains(.reverse), "the launch bar")
+    }
+
     @Test("a frame's diff is only what changed")
     func diff() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
@@ -297,7 +325,8 @@ struct ThemeKeymapTests {
         #expect(ColourDepth.detect(environment: ["NO_COLOR": "1", "COLORTERM": "truecolor"], terminfoColours: 256) == .none)
         #expect(ColourDepth.detect(environment: ["NO_COLOR": ""], terminfoColours: 256) == .colours256)
         #expect(ColourDepth.detect(environment: ["COLORTERM": "truecolor"], terminfoColours: 8) == .trueColour)
-        #expect(ColourDepth.detect(environment: [:], terminfoColours: 8) == .colours16)
+        #expect(ColourDepth.detect(environment: [:], terminfoColours: 16) == .colours16)
+        #expect(ColourDepth.detect(environment: [:], terminfoColours: 8) == .colours8, "TERM=screen: the bright half does not exist")
         #expect(ColourDepth.detect(environment: [:], terminfoColours: 0) == .none)
     }
 }
