@@ -77,12 +77,17 @@ public struct CockpitView: Sendable {
             reason = launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
         }
         x = grid.write(" \(clock) ", x: 0, y: 1, role: .bar)
-        // Firing alarms come before the reason, so they show even at 80 columns.
-        let firing = state.alarms.entries.filter { $0.state == .firing }
-        let critical = firing.filter { $0.alarm.severity == .critical }.count
-        if !firing.isEmpty {
-            x = grid.write(" alarms: \(critical) critical, \(firing.count - critical) other ", x: x, y: 1,
-                           role: critical > 0 ? .statusFail : .statusWarn)
+        // Standing alarms come before the reason, so they show even at 80 columns. An
+        // acknowledged or silenced critical alarm still counts: it is not resolved, and it
+        // still blocks a blocker's GO.
+        let standing = state.alarms.entries.filter { $0.resolvedAt == nil }
+        let critical = standing.filter { $0.alarm.severity == .critical }
+        if !standing.isEmpty {
+            let acked = critical.filter { $0.state == .acknowledged }.count
+            let silenced = critical.filter { $0.state == .silenced }.count
+            let handled = [acked > 0 ? "\(acked) acked" : nil, silenced > 0 ? "\(silenced) silenced" : nil].compactMap { $0 }
+            let counts = "\(critical.count) critical\(handled.isEmpty ? "" : " (\(handled.joined(separator: ", ")))"), \(standing.count - critical.count) other"
+            x = grid.write(" alarms: \(counts) ", x: x, y: 1, role: critical.contains { $0.state == .firing } ? .statusFail : .statusWarn)
         }
         grid.write("| \(reason)", x: x, y: 1, role: state.launch?.hold == nil ? .bar : .statusFail)
     }

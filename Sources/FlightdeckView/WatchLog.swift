@@ -37,7 +37,7 @@ public struct WatchLog: Sendable {
         let verdict = CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing)
         let blockers = state.board.reports.filter { $0.check.severity == .blocker }
         let obstacles = blockers.filter { $0.status == .fail || $0.status == .unknown }.map(\.check.id)
-            + state.alarms.standing.filter { ($0.severity == .critical && $0.checkID != nil) || $0.blocksVerdict }.map(\.id)
+            + state.alarms.standing.filter { ($0.severity == .critical && $0.checkID != nil) || $0.flapping || $0.blocksVerdict }.map(\.id)
         let verdictKey = "\(verdict.isGo) \(obstacles.sorted())"
         let heardFromAll = !blockers.contains(where: { $0.status == .unknown }) && (state.launch != nil || state.launchProblem != nil)
         if verdictKey != self.verdictKey, self.verdictKey != nil || heardFromAll {

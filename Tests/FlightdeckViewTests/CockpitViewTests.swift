@@ -270,6 +270,22 @@ struct CockpitViewTests {
         #expect(try attributes(onLineWith: "DirectFanz").contains(.reverse), "the launch bar")
     }
 
+    @Test("an acknowledged critical alarm still counts, says it is acked, and still holds the verdict")
+    func acknowledgedCritical() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        let critical = try #require(state.alarms.entries.first { $0.alarm.severity == .critical })
+        var launch = try #require(state.launch)
+        launch.apply(LaunchRecord(seq: launch.lastSeq + 1, at: state.now, actor: LaunchActor(login: "dana", effectiveUser: "dana", pid: 1,
+                                                                                              host: "bastion", approver: "Dana Whitfield"),
+                                  event: .alarmAcknowledged(alarm: critical.alarm.id, reason: "on it")))
+        state.reduce(.launch(launch))
+        #expect(state.alarms.entries.first { $0.alarm.id == critical.alarm.id }?.state == .acknowledged)
+        let bar = view.render(state, width: 120, height: 40).lines[1]
+        #expect(bar.contains("alarms: 1 critical (1 acked), 0 other"), "\(bar)")
+        #expect(!CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing).isGo)
+    }
+
     @Test("a frame's diff is only what changed")
     func diff() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))

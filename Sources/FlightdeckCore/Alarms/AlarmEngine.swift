@@ -100,10 +100,12 @@ public struct AlarmEngine: Sendable {
             }
             let blocker = check.severity == .blocker
 
+            // Flapping ends only once the check has held still for a whole window: a check
+            // that changes twice a window is not to be trusted either.
             track.changes.removeAll { $0 <= now - settings.flapWindow }
             if track.changes.count >= settings.flapChanges {
                 track.flappingSince = track.flappingSince ?? track.changes[settings.flapChanges - 1]
-            } else if track.changes.count <= settings.flapChanges / 2 {
+            } else if track.changes.isEmpty {
                 track.flappingSince = nil
             }
             if let since = track.flappingSince {

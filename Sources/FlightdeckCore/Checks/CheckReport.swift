@@ -123,7 +123,8 @@ extension [CheckReport] {
 }
 
 /// The headless verdict: GO only when every blocker has passed (a warning passes), no
-/// critical alarm stands on a blocker, and the launch journal holds together.
+/// critical alarm stands on a blocker, no blocker is flapping, and the launch journal holds
+/// together.
 public struct CheckVerdict: Sendable, Equatable {
     public enum Decision: Sendable, Equatable {
         case go
@@ -142,16 +143,21 @@ public struct CheckVerdict: Sendable, Equatable {
         let blockers = reports.filter { $0.check.severity == .blocker }
         let failed = blockers.filter { $0.status == .fail }
         let unknown = blockers.filter { $0.status == .unknown }
-        let critical = alarms.filter { $0.severity == .critical && $0.checkID != nil }
-        let blockerIDs = critical.isEmpty ? [] : Set(blockers.map(\.check.id))
-        let alarmed = critical.filter { $0.checkID.map(blockerIDs.contains) == true }
+        // A blocker that keeps changing is not green, whichever way it last went.
+        let concerning = alarms.filter { ($0.severity == .critical || $0.flapping) && $0.checkID != nil }
+        let blockerIDs = concerning.isEmpty ? [] : Set(blockers.map(\.check.id))
+        let onBlockers = concerning.filter { $0.checkID.map(blockerIDs.contains) == true }
+        let alarmed = onBlockers.filter { $0.severity == .critical }
+        let flapping = onBlockers.filter(\.flapping)
         let untrusted = alarms.first(where: \.blocksVerdict)
-        let wrong = !failed.isEmpty || !alarmed.isEmpty || untrusted != nil
+        let wrong = !failed.isEmpty || !alarmed.isEmpty || untrusted != nil || !flapping.isEmpty
         decision = wrong ? .noGo : (unknown.isEmpty ? .go : .undecided)
         if let untrusted {
             reason = untrusted.reason
         } else if let alarm = alarmed.first {
             reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
+        } else if let flap = flapping.first {
+            reason = "blocker flapping: \(flap.reason); GO waits until it holds still"
         } else if !failed.isEmpty {
             reason = "\(Self.count(failed.count, "blocker")) failing: \(Self.names(failed))"
         } else if !unknown.isEmpty {
