@@ -82,7 +82,9 @@ final class LaunchDesk: Sendable {
                     }
                 }
                 switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {
-                case .success(let record): self.report("recorded #\(record.seq): \(record.event.summary)")
+                case .success(let record):
+                    let caveat = (try? self.journal.state())?.caveat(for: record.event, checks: checks).map { "; \($0)" } ?? ""
+                    self.report("recorded #\(record.seq): \(record.event.summary)\(caveat)")
                 case .failure(let refusal): self.report("refused: \(refusal)")
                 }
             } catch {

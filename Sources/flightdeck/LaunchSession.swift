@@ -92,7 +92,8 @@ struct LaunchSession {
                 let key = signature.key.split(separator: " ")
                 return " (signed with \(record.actor.approver ?? "the approver")'s \(key.first ?? "") key …\(key.last?.suffix(8) ?? ""))"
             } ?? ""
-            Console.out("recorded #\(record.seq)\(signed): \(record.event.summary) — launch is \(state.phaseName)")
+            let caveat = state.caveat(for: record.event, checks: checks).map { "; \($0)" } ?? ""
+            Console.out("recorded #\(record.seq)\(signed): \(record.event.summary) — launch is \(state.phaseName)\(caveat)")
             if let problem = journal.lastWitnessProblem { Console.error("flightdeck: warning: \(problem); this head is not anchored there") }
         case .failure(let refusal):
             Console.error("flightdeck: refused: \(refusal)")

@@ -115,7 +115,7 @@ struct CommandLineTests {
         #expect((document["alarms"] as? [Any])?.isEmpty == true)
         #expect(document["plan"] as? String == "CLI rehearsal")
         #expect(document["verdict"] as? String == "go")
-        #expect(document["reason"] as? String == "all 2 blockers pass")
+        #expect(document["reason"] as? String == "all 2 blocking checks pass")
         #expect(document["counts"] as? [String: Int] == ["pass": 2, "warn": 0, "fail": 1, "unknown": 1])
         let checks = try #require(document["checks"] as? [[String: Any]])
         #expect(checks.map { $0["id"] as? String } == ["dns-apex", "api-health", "api-echo", "maintenance"])
@@ -148,7 +148,7 @@ struct CommandLineTests {
         #expect(lines.first?.hasPrefix("STATUS   KIND  ID") == true)
         #expect(lines.contains { $0.hasPrefix("FAIL     http  web-home ") && $0.hasSuffix(#"JSON status: expected ok, got "degraded""#) })
         #expect(lines.contains { $0.hasPrefix("PASS     http  api-health ") })
-        #expect(lines.contains("NO-GO: 1 blocker failing: web-home"))
+        #expect(lines.contains("NO-GO: 1 blocking check failing: web-home"))
     }
 
     @Test("version names the C libraries actually linked")

@@ -220,7 +220,7 @@ struct CheckBoardTests {
         #expect(board.reports[0].detail == "failed 1 of 2 times before red: HTTP 503, expected 200-299")
         board.record(ProbeOutcome(checkID: "api", finishedAt: .seconds(3), status: .fail, detail: "HTTP 503, expected 200-299", latency: nil))
         #expect(!board.verdict.isGo)
-        #expect(board.verdict.reason == "1 blocker failing: api")
+        #expect(board.verdict.reason == "1 blocking check failing: api")
         board.record(ProbeOutcome(checkID: "nope", finishedAt: .seconds(4), status: .pass, detail: "", latency: nil))
         #expect(board.health.count == 2)
     }

@@ -301,6 +301,14 @@ struct LaunchWorkflowTests {
         #expect(world.act(.notificationClaimed(key: "alarm/rule/red/api"), by: nil) == nil, "still critical ten minutes on: news again")
     }
 
+    @Test("the report says what its blockers are: checks and checklist items, counted apart")
+    func reportCountsBlockers() throws {
+        var world = try WorkflowWorld()
+        world.signOffEverything()
+        let report = LaunchReport(state: world.state, checks: [], checkedAt: world.now, journalHead: "h", journalProblem: nil)
+        #expect(report.markdown().contains("all 4 blockers green (2 checks, 2 checklist items)"))
+    }
+
     @Test("the report lists acknowledgements, silences and notifications with the votes and holds")
     func reportAlarmNotes() throws {
         var world = try WorkflowWorld()

@@ -132,20 +132,20 @@ struct CheckVerdictTests {
     func go() {
         let verdict = CheckVerdict(reports: [report("a", .blocker, .pass), report("b", .blocker, .warn), report("c", .minor, .fail)])
         #expect(verdict.isGo)
-        #expect(verdict.reason == "all 2 blockers pass")
+        #expect(verdict.reason == "all 2 blocking checks pass")
     }
 
     @Test("NO-GO names the failing blockers first")
     func noGo() {
         let verdict = CheckVerdict(reports: [report("a", .blocker, .unknown), report("b", .blocker, .fail), report("c", .major, .pass)])
         #expect(!verdict.isGo)
-        #expect(verdict.reason == "1 blocker failing: b")
+        #expect(verdict.reason == "1 blocking check failing: b")
     }
 
     @Test("unknown is never GO")
     func unknown() {
         let verdict = CheckVerdict(reports: (1...7).map { report("c\($0)", .blocker, .unknown) })
         #expect(!verdict.isGo)
-        #expect(verdict.reason == "7 blockers not known to pass: c1, c2, c3, c4, c5 and 2 more")
+        #expect(verdict.reason == "7 blocking checks not known to pass: c1, c2, c3, c4, c5 and 2 more")
     }
 }

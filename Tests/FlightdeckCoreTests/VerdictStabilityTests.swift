@@ -38,7 +38,7 @@ struct VerdictStabilityTests {
         for poll in 0..<600 { run.poll(poll % 2 == 0 ? .pass : .fail) }
         #expect(run.changes.count <= 4, "the verdict changed \(run.changes.count) times in ten minutes: \(run.changes.map { "\($0.second)s \($0.decision)" })")
         #expect(run.verdict.decision == .noGo)
-        #expect(run.verdict.reason.hasPrefix("blocker flapping: api-health is flapping"), "\(run.verdict.reason)")
+        #expect(run.verdict.reason.hasPrefix("blocking check flapping: api-health is flapping"), "\(run.verdict.reason)")
 
         // Green from now on: still NO-GO while the changes are inside the window, GO once it has held still for all of it.
         let steadyFrom = run.second + 1

@@ -39,7 +39,7 @@ struct WatchLogTests {
         ids.dropFirst().forEach { board.poll($0, .pass, "fine") }
         let first = log.lines(for: board.state)
         #expect(first.count == ids.count)
-        #expect(first.last == "00:00:00 verdict GO: all \(plan.checks.filter { $0.severity == .blocker }.count) blockers pass")
+        #expect(first.last == "00:00:00 verdict GO: all \(plan.checks.filter { $0.severity == .blocker }.count) blocking checks pass")
 
         ids.forEach { board.poll($0, .pass, "still fine") }
         #expect(log.lines(for: board.state).isEmpty)
@@ -49,7 +49,7 @@ struct WatchLogTests {
         #expect(log.lines(for: board.state).isEmpty)
         board.poll("api-health", .fail, "HTTP 503, expected 200")
         #expect(log.lines(for: board.state) == ["00:00:00 check api-health FAIL: HTTP 503, expected 200",
-                                          "00:00:00 verdict NO-GO: 1 blocker failing: api-health"])
+                                          "00:00:00 verdict NO-GO: 1 blocking check failing: api-health"])
         board.poll("api-health", .fail, "HTTP 502, expected 200")
         #expect(log.lines(for: board.state).isEmpty)
 

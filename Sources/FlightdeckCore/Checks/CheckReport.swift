@@ -157,13 +157,13 @@ public struct CheckVerdict: Sendable, Equatable {
         } else if let alarm = alarmed.first {
             reason = "critical alarm on a blocker: \(alarm.reason)\(alarmed.count > 1 ? " (and \(alarmed.count - 1) more)" : "")"
         } else if let flap = flapping.first {
-            reason = "blocker flapping: \(flap.reason); GO waits until it holds still"
+            reason = "blocking check flapping: \(flap.reason); GO waits until it holds still"
         } else if !failed.isEmpty {
-            reason = "\(Self.count(failed.count, "blocker")) failing: \(Self.names(failed))"
+            reason = "\(Self.count(failed.count, "blocking check")) failing: \(Self.names(failed))"
         } else if !unknown.isEmpty {
-            reason = "\(Self.count(unknown.count, "blocker")) not known to pass: \(Self.names(unknown))"
+            reason = "\(Self.count(unknown.count, "blocking check")) not known to pass: \(Self.names(unknown))"
         } else {
-            reason = blockers.isEmpty ? "the plan has no blocking checks" : "all \(Self.count(blockers.count, "blocker")) pass"
+            reason = blockers.isEmpty ? "the plan has no blocking checks" : "all \(Self.count(blockers.count, "blocking check")) pass"
         }
     }
 

@@ -159,7 +159,9 @@ public struct LaunchReport: Sendable, Encodable {
             lines += ["| # | Role | Vote | Who | Signed by | When | Reason | Evidence | Counts |", "|---|---|---|---|---|---|---|---|---|"]
             for vote in votes {
                 let red = vote.evidence.filter { $0.status != .pass && $0.status != .warn }.map { "\($0.id) \($0.status.rawValue)" }
-                let evidence = "`\(vote.evidenceDigest.prefix(16))` " + (red.isEmpty ? "all \(vote.evidence.count) blockers green" : red.joined(separator: ", "))
+                let items = vote.evidence.filter { $0.id.hasPrefix("checklist:") }.count
+                let counted = "\(vote.evidence.count - items) checks, \(items) checklist items"
+                let evidence = "`\(vote.evidenceDigest.prefix(16))` " + (red.isEmpty ? "all \(vote.evidence.count) blockers green (\(counted))" : red.joined(separator: ", "))
                 let counts = vote.current ? "yes" : "no"
                 let supersedes = vote.supersedes.map { " (supersedes #\($0))" } ?? ""
                 lines.append("| \(vote.seq) | \(cell(vote.role)) | \(vote.choice)\(supersedes) | \(cell(vote.actor)) | \(vote.attestation) | \(vote.at) "

@@ -202,6 +202,16 @@ extension LaunchState {
 
     public static let renotifyAfter: TimeInterval = 600
 
+    /// What someone who just recorded `event` must not miss: a GO cast while blockers are red
+    /// or not known to pass is accepted (only the final GO waits for them), but it says so.
+    public func caveat(for event: LaunchEvent, checks: [String: CheckStatus]) -> String? {
+        guard case .voteCast(_, .go, _, _) = event else { return nil }
+        let unmet = unmetBlockers(checks: checks)
+        guard !unmet.isEmpty else { return nil }
+        let listed = unmet.prefix(5).map { "\($0.id) \($0.status == .fail ? "red" : "not known")" }.joined(separator: ", ")
+        return "blockers not green now: \(listed)\(unmet.count > 5 ? " and \(unmet.count - 5) more" : ""); the final GO waits for them"
+    }
+
     private func voteWord(_ role: String) -> String {
         guard let vote = votes[role] else { return "no vote yet" }
         if vote.staleBecause != nil { return "its vote went stale" }
