@@ -307,6 +307,19 @@ struct ThemeKeymapTests {
         #expect(Set(theme.styles.keys) == Set(ThemeRole.allCases))
     }
 
+    @Test("the themes and keymaps compiled into the binary are the files in Themes/ and Keymaps/ (scripts/embed-shipped-files)")
+    func shippedFilesInSync() throws {
+        for (kind, embedded) in [("Themes", ShippedFiles.themes), ("Keymaps", ShippedFiles.keymaps)] {
+            let directory = packageRoot.appendingPathComponent(kind).path
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+            #expect(Set(embedded.keys) == Set(names), "\(kind): run scripts/embed-shipped-files")
+            for name in names {
+                let text = try String(contentsOfFile: "\(directory)/\(name).yaml", encoding: .utf8)
+                #expect(embedded[name] == text, "\(kind)/\(name).yaml differs from its compiled-in copy: run scripts/embed-shipped-files")
+            }
+        }
+    }
+
     @Test("both keymaps bind every action")
     func shippedKeymaps() throws {
         for name in ["default", "vim"] {
