@@ -33,4 +33,36 @@ struct InstalledBinaryTests {
         #expect(overridden.status == 2, "the user's default theme wins over the shipped one, even broken")
         #expect(overridden.stderr.contains("\(config)/flightdeck/Themes/default.yaml"), "\(overridden.stderr)")
     }
+
+    @Test("make install puts the binary, the man page and bash, zsh and fish completions under DESTDIR/PREFIX; make uninstall takes them away")
+    func makeInstall() throws {
+        let root = FlightdeckProcess.packageRoot.path
+        try #require(FileManager.default.isExecutableFile(atPath: "\(root)/.build/debug/generate-manual"),
+                     "the manual's generator is built by `make test` (swift build --product generate-manual)")
+        let directory = try TestDirectory("make-install")
+        let stage = directory.file("stage")
+        let make = ["-C", root, "DESTDIR=\(stage)", "PREFIX=/opt/flightdeck", "CONFIGURATION=debug"]
+        let installed = try runProcess("/usr/bin/make", make + ["install-files"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        let prefix = "\(stage)/opt/flightdeck"
+        let files = ["bin/flightdeck", "share/man/man1/flightdeck.1", "share/bash-completion/completions/flightdeck",
+                     "share/zsh/site-functions/_flightdeck", "share/fish/vendor_completions.d/flightdeck.fish"]
+        for file in files { #expect(FileManager.default.fileExists(atPath: "\(prefix)/\(file)"), "\(file) is not installed") }
+        let manual = try String(contentsOfFile: "\(prefix)/share/man/man1/flightdeck.1", encoding: .utf8)
+        #expect(manual.contains(".Dt FLIGHTDECK 1") && manual.contains("go/no-go"))
+        #expect(try runProcess("/bin/bash", ["-n", "\(prefix)/share/bash-completion/completions/flightdeck"]).status == 0, "the bash completion parses")
+
+        // The installed binary, run from another directory, knows its version and its themes.
+        let version = try runProcess("\(prefix)/bin/flightdeck", ["version"], environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path],
+                                     in: directory.path)
+        #expect(version.status == 0 && version.stdout.hasPrefix("flightdeck "), "\(version.stdout)\(version.stderr)")
+        let plan = "\(root)/Examples/local.yaml"
+        let cockpit = try runProcess("\(prefix)/bin/flightdeck", [plan, "--theme", "high-contrast"],
+                                     environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path], in: directory.path)
+        #expect(cockpit.stderr.hasPrefix("flightdeck: the cockpit needs a terminal"), "\(cockpit.stderr)")
+
+        let removed = try runProcess("/usr/bin/make", make + ["uninstall-files"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        for file in files { #expect(!FileManager.default.fileExists(atPath: "\(prefix)/\(file)"), "\(file) is left behind") }
+    }
 }
