@@ -149,11 +149,22 @@ public struct CockpitView: Sendable {
         let offset = cursor.offset
         cursor.clamp(count: rows.count, visible: content.height)
         if cursor.offset != offset { rows = rowsFrom(cursor.offset) }
-        var title = "\(pane.title) (\(rows.count))"
+        let items = rows.filter(\.isItem).count
+        var title = "\(pane.title) (\(items))"
+        if state.redOnly || !state.filter.isEmpty {
+            // The filter and the red-only switch hold for every pane: each title says what they leave.
+            let total = state.rows(pane, width: area.width, reports: reports, window: 0..<0, filtered: false).filter(\.isItem).count
+            let narrowing = [state.redOnly ? "red" : nil, state.filter.isEmpty ? nil : "matching /\(state.filter)"].compactMap { $0 }
+            title = "\(pane.title) (\(items) of \(total) \(narrowing.joined(separator: ", ")))"
+        }
         if pane == .health || pane == .dns || pane == .certificates {
             title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"
         }
         grid.write(title, x: area.x + 1, y: area.y, role: focused ? .paneFocused : .title, clip: area)
+        if rows.isEmpty, state.redOnly || !state.filter.isEmpty {
+            let hint = state.filter.isEmpty ? "nothing red here" : "nothing here matches /\(state.filter)"
+            grid.write("\(hint) (esc shows everything)", x: content.x, y: content.y, role: .muted, clip: content)
+        }
         for (offset, row) in rows.dropFirst(cursor.offset).prefix(content.height).enumerated() {
             let y = content.y + offset
             let isSelected = focused && cursor.offset + offset == cursor.selected

@@ -286,6 +286,26 @@ struct CockpitViewTests {
         #expect(!CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing).isGo)
     }
 
+    @Test("a pane's title counts its items, not headings or legends; a narrowed pane says of how many, and an empty one says why")
+    func titlesCountItems() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        state.reduce(.action(.pane1))
+        let items = state.plan.checklist.count
+        #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" Checklist (\(items))"), "the phase headings are not items")
+        state.reduce(.action(.pane3))
+        #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" DNS (\(state.plan.dns.records.count + 1))"),
+                "the records and the delegation; not the column header or the legend")
+        state.reduce(.action(.pane2))
+        state.reduce(.action(.redOnly))
+        #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" Health (2 of \(state.plan.httpChecks.count) red)"))
+        state.reduce(.action(.filter))
+        for character in "zzz" { state.reduce(.key(.character(character))) }
+        let lines = view.render(state, width: 120, height: 40).lines
+        #expect(lines[3].hasPrefix(" Health (0 of \(state.plan.httpChecks.count) red, matching /zzz)"))
+        #expect(lines[4].contains("nothing here matches /zzz (esc shows everything)"))
+    }
+
     @Test("a frame's diff is only what changed")
     func diff() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))

@@ -18,6 +18,9 @@ public struct PaneRow: Sendable {
     }
 
     public var text: String { segments.map(\.text).joined() }
+    /// Whether the row is one of the things a pane lists (a check, an item, a vote, an
+    /// alarm), not a heading, a legend or a note: what a pane's count counts.
+    public var isItem: Bool { status != nil || id != nil }
     public var detail: [String] { detailLines() }
 }
 

@@ -31,10 +31,13 @@ extension CockpitState {
     /// - Parameters:
     ///   - width: the pane's width (the focused pane's by default), which decides the columns.
     ///   - window: the rows to build in full when nothing filters them; all when nil.
-    public func rows(_ pane: Pane, width: Int? = nil, reports: [CheckReport]? = nil, window: Range<Int>? = nil) -> [PaneRow] {
+    ///   - filtered: false for every row, as if no filter or red-only switch were on.
+    public func rows(_ pane: Pane, width: Int? = nil, reports: [CheckReport]? = nil, window: Range<Int>? = nil,
+                     filtered: Bool = true) -> [PaneRow] {
         let builder = PaneRows(glyphs: glyphs, wide: (width ?? layout.paneWidth) >= CockpitLayout.wideRowWidth)
-        let all = builder.rows(pane, state: self, reports: reports ?? board.reports, window: filter.isEmpty && !redOnly ? window : nil)
-        guard redOnly || !filter.isEmpty else { return all }
+        let narrowed = filtered && (redOnly || !filter.isEmpty)
+        let all = builder.rows(pane, state: self, reports: reports ?? board.reports, window: narrowed ? nil : window)
+        guard narrowed else { return all }
         return all.filter { row in
             (!redOnly || row.status == .fail) && (filter.isEmpty || row.text.localizedCaseInsensitiveContains(filter))
         }
