@@ -78,7 +78,9 @@ final class LaunchDesk: Sendable {
                 if let pin = request.pin {
                     switch try self.journal.sign(as: approver, pin: pin, actor: self.identity) {
                     case .success(let signed): signer = signed
-                    case .failure(let refusal): return self.report(refusal.message)
+                    case .failure(let refusal):
+                        if let state = try? self.journal.state() { self.emit(.launch(state)) }
+                        return self.emit(.pinRejected(request, why: refusal.message))
                     }
                 }
                 switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {

@@ -80,7 +80,7 @@ struct CockpitEndToEndTests {
         // The filter.
         try tmux.keys("2")
         try tmux.keys("/", "a", "p", "i", "Enter")
-        let filtered = try await tmux.wait(for: "the filtered list") { $0.contains { $0.contains("Health (1)") } }
+        let filtered = try await tmux.wait(for: "the filtered list") { $0.contains { $0.contains("Health (1 of 2 matching /api)") } }
         #expect(!filtered.dropFirst(4).contains { $0.contains("hostile-body") }, "the filter leaves only api rows (the launch bar still names the red check)")
 
         // Resize twice: small, then wide enough for two panes side by side.
@@ -91,7 +91,7 @@ struct CockpitEndToEndTests {
         #expect(small.allSatisfy { $0.count <= 80 })
         try tmux.run(["resize-window", "-t", "cockpit", "-x", "200", "-y", "50"])
         try await tmux.wait(for: "two panes side by side") { screen in
-            screen.contains { $0.contains("Health (1)") && $0.contains("DNS (") }
+            screen.contains { $0.contains("Health (1 of 2 matching /api)") && $0.contains("DNS (") }
         }
 
         // Quit: the cockpit is gone and the shell's screen is back.
@@ -138,7 +138,8 @@ struct CockpitEndToEndTests {
         try await war.wait(for: "the confirmation") { $0.contains { $0.contains("as Ada? y to confirm") } }
         try war.keys("y")
         try await war.wait(for: "the poll open") { $0.contains { $0.contains("recorded #1: opened the go/no-go poll") } }
-        try war.keys("Down", "a")
+        // `a` on the headline went to the first row with actions, ops: the vote is there.
+        try war.keys("a")
         try await war.wait(for: "the vote menu") { $0.contains { $0.contains("1 Vote GO for ops") } }
         try war.keys("1", "y")
         try await war.wait(for: "the vote recorded") { $0.contains { $0.contains("recorded #2: ops GO") } }
@@ -153,7 +154,7 @@ struct CockpitEndToEndTests {
         // On the laptop Bo signs the final GO with his PIN: wrong, then right. The menu offers
         // what the rules accept as the laptop knows the launch, so first it sees the mark.
         try await laptop.wait(for: "the mark on the laptop") { $0.contains { $0.contains("legal marked done") } }
-        try laptop.keys("Down", "Down", "a")
+        try laptop.keys("Down", "Down", "Down", "a")
         try await laptop.wait(for: "the final GO menu") { $0.contains { $0.contains("1 Vote GO for director (final GO)") } }
         try laptop.keys("1")
         try await laptop.wait(for: "the PIN prompt") { $0.contains { $0.contains("Bo, enter your PIN: _") } }
@@ -161,8 +162,11 @@ struct CockpitEndToEndTests {
         let masked = try await laptop.wait(for: "the masked PIN") { $0.contains { $0.contains("Bo, enter your PIN: ••••_") } }
         #expect(!masked.contains { $0.contains("1357") }, "the PIN is never shown")
         try laptop.keys("Enter")
-        try await laptop.wait(for: "the wrong PIN") { $0.contains { $0.contains("wrong PIN for Bo (1 of 5") } }
-        try laptop.keys("a", "1", "2", "4", "6", "8", "Enter")
+        // A wrong PIN asks again, with the count of tries.
+        try await laptop.wait(for: "the wrong PIN, asked again") { screen in
+            screen.contains { $0.contains("wrong PIN for Bo (1 of 5") } && screen.contains { $0.contains("Bo, enter your PIN: _") }
+        }
+        try laptop.keys("2", "4", "6", "8", "Enter")
         try await laptop.wait(for: "the final GO") { $0.contains { $0.contains("recorded #7: director GO") } }
         try await war.wait(for: "GO on the war-room screen", seconds: 1) { $0.first?.contains(" GO ") == true }
 

@@ -35,6 +35,8 @@ struct CockpitReducerTests {
         var world = try WorkflowWorld()
         world.act(.pollOpened, by: "Olga")
         var state = cockpit(world, login: "olga")
+        #expect(state.rows(.poll)[1].text == "next: ops votes: select its row, press a", "the pane says what comes next")
+        state.reduce(.action(.down))
         state.reduce(.action(.down))
         #expect(state.selectedRowID == .role("ops"))
         let act = try #require(Self.keymap.bindings.first { $0.action == .act }?.keys.first)
@@ -77,6 +79,20 @@ struct CockpitReducerTests {
         state.reduce(.action(.act))
         #expect(state.prompt == nil)
         #expect(state.message?.text == "actions are in the checklist, alarms and go/no-go panes")
+    }
+
+    @Test("`a` on a heading opens the actions of the first row that has any, and selects it")
+    func actOnHeading() throws {
+        var world = try WorkflowWorld()
+        world.act(.pollOpened, by: "Olga")
+        var state = cockpit(world, login: "ana")
+        #expect(state.selectedRowID == nil, "the headline")
+        state.reduce(.action(.act))
+        #expect(state.selectedRowID == .role("ops"), "ops is the first row Ana can act on (a NO-GO, a hold)")
+        #expect(menuLabels(state).first == "Vote NO-GO for ops…" || menuLabels(state).contains("Call a hold…"))
+        state = cockpit(world, login: "olga", pane: .pane1)
+        state.reduce(.action(.act))
+        #expect(state.selectedRowID == .checklistItem("legal"), "the phase heading is skipped for the first item Olga owns")
     }
 
     @Test("the menu is what the rules accept: nothing the journal would refuse is offered, and an empty menu says why")
@@ -177,5 +193,35 @@ struct CockpitReducerTests {
         #expect(observer.reduce(.tick(world.now.addingTimeInterval(1))).allSatisfy { if case .launch = $0 { false } else { true } },
                 "an observer never writes or notifies")
         #expect(state.reduce(.action(.quit)).contains { if case .quit = $0 { true } else { false } })
+    }
+
+    @Test("a wrong PIN asks for it again, keeping the action; a locked-out approver is not asked again")
+    func wrongPinAsksAgain() throws {
+        var world = try WorkflowWorld()
+        world.act(.pollOpened, by: "Olga")
+        var plan = world.plan
+        let hash = try PINHash.parse("pbkdf2-sha256$100000$\(Data(repeating: 1, count: 16).base64EncodedString())$\(Data(repeating: 2, count: 32).base64EncodedString())").get()
+        for index in plan.approvers.indices where plan.approvers[index].name == "Dana" { plan.approvers[index].pinHash = hash }
+        var state = CockpitState(plan: plan, now: world.now, keymap: Self.keymap, identity: world.actor(nil).renamed("warroom"))
+        state.reduce(.launch(LaunchState(plan: plan, records: world.state.history)))
+        state.reduce(.action(.pane6))
+        state.act(on: .role("director"))
+        state.reduce(.key(.character("1")))
+        for character in "wind" { state.reduce(.key(.character(character))) }
+        state.reduce(.key(.enter))
+        for character in "1111" { state.reduce(.key(.character(character))) }
+        let effects = state.reduce(.key(.enter))
+        guard case .launch(.submit(let request, _))? = effects.first else { Issue.record("no submit"); return }
+        #expect(state.prompt == nil)
+        state.reduce(.pinRejected(request, why: "wrong PIN for Dana (1 of 5 tries before a lockout)"))
+        #expect(state.prompt == .pin(request.action, approver: "Dana", entered: ""), "asked again, for the same action")
+        #expect(state.message?.text == "wrong PIN for Dana (1 of 5 tries before a lockout)")
+
+        state.reduce(.key(.escape))
+        var locked = world
+        for _ in 0..<LaunchState.pinAttempts { locked.act(.pinTried(approver: "Dana"), by: nil) }
+        state.reduce(.launch(LaunchState(plan: plan, records: locked.state.history)))
+        state.reduce(.pinRejected(request, why: "Dana is locked out"))
+        #expect(state.prompt == nil, "locked out: nothing more to type")
     }
 }

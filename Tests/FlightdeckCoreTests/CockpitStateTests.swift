@@ -13,7 +13,8 @@ struct CockpitStateTests {
     @Test("tab and shift-tab cycle the panes; number keys jump; leaving a pane closes its detail")
     func panes() throws {
         var state = try state()
-        #expect(state.focus == .health)
+        #expect(state.focus == .checklist, "a plan with a checklist opens on it")
+        state.reduce(.action(.pane2))
         state.reduce(.action(.nextPane))
         #expect(state.focus == .dns)
         state.reduce(.action(.open))
@@ -31,6 +32,7 @@ struct CockpitStateTests {
     @Test("moving keeps a selection per pane, never past the rows there are")
     func selection() throws {
         var state = try state()
+        state.reduce(.action(.pane2))
         let rows = state.rows(.health).count
         #expect(rows > 2)
         for _ in 0..<(rows + 5) { state.reduce(.action(.down)) }
@@ -61,7 +63,7 @@ struct CockpitStateTests {
         state.reduce(.key(.escape))
         #expect(state.filter.isEmpty)
         state.reduce(.key(.tab))
-        #expect(state.focus == .dns)
+        #expect(state.focus == .health, "tab after the filter is the next pane again")
         state.reduce(.key(.character("q")))
         #expect(state.quitting)
     }
@@ -80,12 +82,23 @@ struct CockpitStateTests {
         var state = try state()
         state.reduce(.action(.help))
         state.reduce(.action(.nextPane))
-        #expect(state.showingHelp && state.focus == .health)
+        #expect(state.showingHelp && state.focus == .checklist)
         state.reduce(.action(.close))
         #expect(!state.showingHelp)
         state.reduce(.action(.help))
         state.reduce(.action(.quit))
         #expect(state.quitting)
+    }
+
+    @Test("the cockpit opens on the checklist when there is one, else on the first pane with something in it")
+    func openingPane() throws {
+        #expect(try state().focus == .checklist)
+        func plan(_ text: String) throws -> LaunchPlan {
+            try PlanLoader(environment: [:]).load(text: "launch: { name: P, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }\n" + text,
+                                                  file: "p.yaml").get()
+        }
+        #expect(CockpitState(plan: try plan("http: [{ id: h, url: \"http://127.0.0.1:9/\" }]"), now: .now).focus == .health)
+        #expect(CockpitState(plan: try plan("tls: [{ id: t, host: example.test, address: 127.0.0.1 }]"), now: .now).focus == .certificates)
     }
 
     @Test("outcomes and ticks update what is shown")

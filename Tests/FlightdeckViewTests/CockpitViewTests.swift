@@ -200,7 +200,9 @@ struct CockpitViewTests {
     @Test("remote text arrives inert: no escape character reaches the grid; wide characters keep the layout")
     func remoteText() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
-        let grid = view.render(try sampleState(), width: 120, height: 40)
+        var state = try sampleState()
+        state.reduce(.action(.pane2))
+        let grid = view.render(state, width: 120, height: 40)
         let text = grid.lines.joined()
         #expect(!text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
         #expect(text.contains("body \u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD} 漢字 ok"))
@@ -241,6 +243,7 @@ struct CockpitViewTests {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
         var state = try sampleState()
         // The health pane builds only the rows on screen in full.
+        state.reduce(.action(.pane2))
         let count = state.rows(.health).count
         #expect(count > 3)
         for _ in 0..<count { state.reduce(.action(.down)) }
@@ -258,6 +261,7 @@ struct CockpitViewTests {
         let theme = try shippedTheme("monochrome")
         let view = CockpitView(theme: theme, keymap: try shippedKeymap("default"))
         var state = try sampleState(theme: theme)
+        state.reduce(.action(.pane2))
         state.prompt = .approver(LaunchAction("Scrub the launch…", .scrubbed(reason: "weather")), names: ["Alex Moreau", "Dana Whitfield"], selected: 1)
         let grid = view.render(state, width: 120, height: 40)
         func attributes(onLineWith text: String) throws -> [Theme.Attribute] {

@@ -13,10 +13,11 @@ public enum CockpitPrompt: Sendable, Equatable {
 /// An action signed and ready for the journal; the cockpit checks the PIN and appends it off
 /// its loop, judged against the checks as they stand.
 public struct LaunchRequest: Sendable, Equatable {
-    public var event: LaunchEvent
-    public var label: String
+    public var action: LaunchAction
     public var approver: String
     public var pin: String?
+
+    public var event: LaunchEvent { action.event }
 }
 
 /// The cockpit's side of the go/no-go workflow: from a key on a row to a signed request.
@@ -42,6 +43,14 @@ extension CockpitState {
             return
         }
         prompt = .menu(title: "Actions", options: options, selected: 0)
+    }
+
+    /// A PIN that did not sign: the prompt asks again (the try is journalled and counts
+    /// towards the lockout), unless the approver is now locked out.
+    mutating func pinRejected(_ request: LaunchRequest, why: String) {
+        message = (why, now)
+        guard prompt == nil, launch?.lockedUntil(request.approver, at: now) == nil else { return }
+        prompt = .pin(request.action, approver: request.approver, entered: "")
     }
 
     /// Answers the open prompt with a key; a finished one asks for its request to be submitted.
@@ -88,7 +97,7 @@ extension CockpitState {
                 guard Self.pinLength.contains(entered.count) else { return [] }
                 prompt = nil
                 message = ("checking \(approver)'s PIN…", now)
-                return [.launch(.submit(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: entered), checks: checkStatuses))]
+                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: entered), checks: checkStatuses))]
             case .backspace: prompt = .pin(action, approver: approver, entered: String(entered.dropLast()))
             case .character(let character) where character.isASCII && character.isNumber && entered.count < Self.pinLength.upperBound:
                 prompt = .pin(action, approver: approver, entered: entered + String(character))
@@ -98,7 +107,7 @@ extension CockpitState {
             prompt = nil
             if key == .character("y") || key == .character("Y") {
                 message = ("recording: \(action.label)…", now)
-                return [.launch(.submit(LaunchRequest(event: action.event, label: action.label, approver: approver, pin: nil), checks: checkStatuses))]
+                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: nil), checks: checkStatuses))]
             } else {
                 message = ("cancelled", now)
             }

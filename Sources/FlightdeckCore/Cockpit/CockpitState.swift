@@ -35,6 +35,8 @@ public enum CockpitEvent: Sendable {
     case launchUnavailable(String)
     /// What became of an action: recorded, or refused and why.
     case message(String)
+    /// The PIN typed for a request did not sign it, and why.
+    case pinRejected(LaunchRequest, why: String)
     /// What an external alarm source reports now.
     case externalAlarms(source: String, alarms: [Alarm])
 }
@@ -71,7 +73,7 @@ public struct CockpitState: Sendable {
     public private(set) var latest: [String: ProbeOutcome] = [:]
     public private(set) var now: Date
     public private(set) var layout = CockpitLayout(width: 120, height: 40)
-    public private(set) var focus: Pane = .health
+    public private(set) var focus: Pane
     /// Each pane's selection and scroll; a pane keeps its own when another is shown.
     public private(set) var cursors: [Pane: ListCursor] = [:]
     public private(set) var filter = ""
@@ -105,6 +107,17 @@ public struct CockpitState: Sendable {
         clockOrigin = now
         self.identity = identity
         self.readOnly = readOnly
+        focus = Self.openingPane(plan)
+    }
+
+    /// Where the cockpit opens: the checklist, which is the launch, when the plan has one;
+    /// otherwise the first pane with something in it.
+    static func openingPane(_ plan: LaunchPlan) -> Pane {
+        if !plan.checklist.isEmpty { return .checklist }
+        if !plan.httpChecks.isEmpty { return .health }
+        if !plan.dns.records.isEmpty || !plan.dns.expectedNameservers.isEmpty { return .dns }
+        if !plan.tlsEndpoints.isEmpty { return .certificates }
+        return plan.hasPoll ? .poll : .health
     }
 
     /// Each check's status as the board holds it: what votes are cast on.
@@ -148,6 +161,8 @@ public struct CockpitState: Sendable {
             launchProblem = problem
         case .message(let text):
             message = (text, now)
+        case .pinRejected(let request, let why):
+            pinRejected(request, why: why)
         case .key(let key):
             // While the filter or a prompt is edited, keys are text, except the ones that end it.
             if prompt != nil {
@@ -215,6 +230,11 @@ public struct CockpitState: Sendable {
             cursors[focus] = ListCursor()
         case .act:
             clampCursor()
+            // On a heading, the actions of the first row that has any, and the selection goes there.
+            if selectedRowID == nil, let index = firstRowWithActions() {
+                cursors[focus, default: ListCursor()].move(by: index - selectedRow, count: rows(focus, window: 0..<0).count,
+                                                           visible: layout.paneRows)
+            }
             openActions(row: selectedRowID)
         }
         return []
@@ -225,6 +245,16 @@ public struct CockpitState: Sendable {
         let selected = selectedRow
         let rows = rows(focus, window: selected..<(selected + 1))
         return rows.isEmpty ? nil : rows[min(selected, rows.count - 1)].id
+    }
+
+    /// The first row, from the selection on and then from the top, that anyone here could act on now.
+    private func firstRowWithActions() -> Int? {
+        guard !readOnly, focus.hasActions, let launch else { return nil }
+        let rows = rows(focus)
+        let order = Array(selectedRow..<rows.count) + Array(0..<min(selectedRow, rows.count))
+        return order.first { index in
+            rows[index].id.map { !menu(pane: focus, row: $0, launch: launch).options.isEmpty } ?? false
+        }
     }
 
     /// Keeps the focused pane's selection on a row that exists, and on screen.

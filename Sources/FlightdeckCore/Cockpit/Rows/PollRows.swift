@@ -21,6 +21,7 @@ extension PaneRows {
             }
         }
         rows.append(PaneRow([(headline, launch.hold != nil ? .statusFail : .title)]))
+        if let next = Self.nextStep(launch, state: state) { rows.append(PaneRow([("next: \(next)", .muted)])) }
         let now = launch.blockerStatuses(checks: state.checkStatuses)
         for role in launch.requiredRoles + [state.plan.poll.director] {
             let title = state.plan.roles.first { $0.id == role }?.title ?? role
@@ -64,5 +65,20 @@ extension PaneRows {
             }
         }
         return rows
+    }
+
+    /// What the room does next, and how, in a few words.
+    static func nextStep(_ launch: LaunchState, state: CockpitState) -> String? {
+        let key = state.keymap?.bindings.first { $0.action == .act }?.keys.first?.description ?? "a"
+        func title(_ role: String) -> String { state.plan.roles.first { $0.id == role }?.title ?? role }
+        let director = title(state.plan.poll.director)
+        switch launch.phase {
+        case .readiness: return "open the poll (press \(key))"
+        case .pollOpen: return "\(title(launch.nextRole ?? state.plan.poll.director)) votes: select its row, press \(key)"
+        case .go: return "\(director) starts the countdown (press \(key))"
+        case .countdown: return "LAUNCH at T-0 (press \(key))"
+        case .hold: return "\(director) resumes or scrubs (press \(key))"
+        case .launched, .scrubbed: return nil
+        }
     }
 }
