@@ -6,10 +6,14 @@ import Foundation
 public struct CockpitView: Sendable {
     public let theme: Theme
     public let keymap: Keymap
+    /// What the help overlay says besides the keys: the plan's file, how to reach the launch
+    /// from another terminal.
+    public let notes: [String]
 
-    public init(theme: Theme, keymap: Keymap) {
+    public init(theme: Theme, keymap: Keymap, notes: [String] = []) {
         self.theme = theme
         self.keymap = keymap
+        self.notes = notes
     }
 
     public func render(_ state: CockpitState, width: Int, height: Int) -> Grid {
@@ -34,7 +38,7 @@ public struct CockpitView: Sendable {
         }
         drawKeyBar(state, into: &grid)
         if state.showingDetail { drawDetail(state, reports: reports, into: &grid, area: body) }
-        if state.showingHelp { drawHelp(into: &grid, area: body) }
+        if state.showingHelp { drawHelp(state, reports: reports, into: &grid, area: body) }
         if let prompt = state.prompt { drawPrompt(prompt, into: &grid, area: body) }
         return grid
     }
@@ -46,16 +50,16 @@ public struct CockpitView: Sendable {
         grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: .bar)
         let verdict = CheckVerdict(reports: reports, alarms: state.alarms.standing)
         let reds = reports.filter { $0.status == .fail }.count
-        var x = grid.write(" \(state.plan.name) ", x: 0, y: 0, role: .bar)
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
-        x = grid.write(" \(LaunchState.clock(tMinus)) ", x: x, y: 0, role: .bar)
+        let clock = " \(LaunchState.clock(tMinus)) "
+        var phase: (text: String, role: ThemeRole)?
         if let launch = state.launch, state.plan.hasPoll {
             let phaseStatus: CheckStatus = switch launch.phase {
             case .go, .countdown, .launched: .pass
             case .hold, .scrubbed: .fail
             case .readiness, .pollOpen: .unknown
             }
-            x = grid.write(" \(launch.phaseName) ", x: x, y: 0, role: .status(phaseStatus)) + 1
+            phase = (" \(launch.phaseName) ", .status(phaseStatus))
         }
         // Nothing is known to be wrong yet: say so, rather than NO-GO with nothing red.
         let firstPoll = state.board.health.values.allSatisfy { $0.latest == nil }
@@ -64,19 +68,25 @@ public struct CockpitView: Sendable {
         case .undecided: (.unknown, "unknown\(firstPoll ? " (first poll)" : "")")
         case .noGo: (.fail, "NO-GO")
         }
-        x = grid.write(" \(state.glyphs[status]) checks \(word) ", x: x, y: 0, role: .status(status))
+        let verdictText = " \(state.glyphs[status]) checks \(word) "
         let unknown = reports.filter { $0.status == .unknown }.count
-        if verdict.decision == .undecided, reds == 0 {
-            grid.write(" unknown: \(unknown) ", x: x + 1, y: 0, role: .bar)
-        } else {
-            grid.write(" red: \(reds) ", x: x + 1, y: 0, role: reds > 0 ? .statusFail : .bar)
-        }
-        let clock = Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)
-        var reason = verdict.reason
-        if let launch = state.launch, let hold = launch.hold {
-            reason = launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
-        }
-        x = grid.write(" \(clock) ", x: 0, y: 1, role: .bar)
+        let count: (text: String, role: ThemeRole) = verdict.decision == .undecided && reds == 0
+            ? (" unknown: \(unknown) ", .bar) : (" red: \(reds) ", reds > 0 ? .statusFail : .bar)
+        // The T-minus and the verdict always show; the count, the phase and the plan's name
+        // give way, in that order, to keep them.
+        var room = width - ScreenText.width(clock) - ScreenText.width(verdictText)
+        let showCount = room >= ScreenText.width(count.text) + 1
+        if showCount { room -= ScreenText.width(count.text) + 1 }
+        let showPhase = phase.map { room >= ScreenText.width($0.text) + 1 } ?? false
+        if showPhase, let phase { room -= ScreenText.width(phase.text) + 1 }
+        let name = " \(state.plan.name) "
+        var x = room >= 6 ? grid.write(ScreenText.fit(name, width: room), x: 0, y: 0, role: .bar) : 0
+        x = grid.write(clock, x: x, y: 0, role: .bar)
+        if showPhase, let phase { x = grid.write(phase.text, x: x, y: 0, role: phase.role) + 1 }
+        x = grid.write(verdictText, x: x, y: 0, role: .status(status))
+        if showCount { grid.write(count.text, x: x + 1, y: 0, role: count.role) }
+
+        x = grid.write(" \(Self.clockLine(t0: state.plan.t0, zone: state.plan.timeZone, now: state.now)) ", x: 0, y: 1, role: .bar)
         // Standing alarms come before the reason, so they show even at 80 columns. An
         // acknowledged or silenced critical alarm still counts: it is not resolved, and it
         // still blocks a blocker's GO.
@@ -89,7 +99,15 @@ public struct CockpitView: Sendable {
             let counts = "\(critical.count) critical\(handled.isEmpty ? "" : " (\(handled.joined(separator: ", ")))"), \(standing.count - critical.count) other"
             x = grid.write(" alarms: \(counts) ", x: x, y: 1, role: critical.contains { $0.state == .firing } ? .statusFail : .statusWarn)
         }
-        grid.write("| \(reason)", x: x, y: 1, role: state.launch?.hold == nil ? .bar : .statusFail)
+        // Cut with …: the whole reason is in the help overlay, one key away.
+        grid.write(ScreenText.fit("| \(Self.reason(state, verdict: verdict))", width: width - x), x: x, y: 1,
+                   role: state.launch?.hold == nil ? .bar : .statusFail)
+    }
+
+    /// Why the launch stands where it does: the hold's reason, or the checks'.
+    static func reason(_ state: CockpitState, verdict: CheckVerdict) -> String {
+        guard let launch = state.launch, let hold = launch.hold else { return verdict.reason }
+        return launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
     }
 
     static func clockLine(t0: Date, zone: TimeZone, now: Date) -> String {
@@ -127,7 +145,7 @@ public struct CockpitView: Sendable {
             let keys = binding.keys.map(\.description).joined(separator: "/")
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"
                 : state.editingFilter && binding.action == .close ? "\(keys) clear filter" : "\(keys) \(binding.help)"
-            guard x + Grid.displayWidth(text) + 2 <= grid.width else { break }
+            guard x + ScreenText.width(text) + 2 <= grid.width else { break }
             x = grid.write(" \(text) ", x: x, y: y, role: .keybar) + 1
         }
     }
@@ -219,7 +237,7 @@ public struct CockpitView: Sendable {
             lines = [lines[0]] + Array(lines[first..<(first + room)]) + [lines[lines.count - 1]]
             selected = chosen - first + 1
         }
-        let width = min(area.width - 2, max(40, lines.map { Grid.displayWidth($0.0) }.max() ?? 0) + 4)
+        let width = min(area.width - 2, max(40, lines.map { ScreenText.width($0.0) }.max() ?? 0) + 4)
         let height = min(area.height, lines.count + 2)
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + max(0, (area.height - height) / 2), width: width, height: height)
         grid.fill(box, role: .selection)
@@ -236,13 +254,31 @@ public struct CockpitView: Sendable {
         return [("reason: \(reason)", .text)]
     }
 
-    private func drawHelp(into grid: inout Grid, area: Rect) {
+    /// The keys (in two columns when one does not fit), then the whole reason the launch
+    /// bar may have cut, the plan's file and the notes the cockpit was opened with.
+    private func drawHelp(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid, area: Rect) {
         grid.fill(area, role: .text)
         let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
+        let why = Self.reason(state, verdict: CheckVerdict(reports: reports, alarms: state.alarms.standing))
+        var lines: [(String, ThemeRole)] = ScreenText.wrap("why: \(why)", width: box.width - 2).map { ($0, ThemeRole.text) }
+        lines += notes.flatMap { ScreenText.wrap($0, width: box.width - 2) }.map { ($0, .muted) }
+        let keysTop = 2
+        let room = max(1, box.height - keysTop - lines.count - 1)
+        let columns = keymap.bindings.count > room && box.width >= 70 ? 2 : 1
+        let perColumn = (keymap.bindings.count + columns - 1) / columns
         grid.write("Keys (\(keymap.name))", x: box.x + 1, y: box.y, role: .title, clip: box)
-        for (offset, binding) in keymap.bindings.prefix(box.height - 3).enumerated() {
+        for (index, binding) in keymap.bindings.enumerated() {
+            let column = index / perColumn
+            let row = index % perColumn
+            guard row < room else { continue }
             let keys = binding.keys.map(\.description).joined(separator: " ")
-            grid.write(keys.padded(to: 14) + binding.help, x: box.x + 1, y: box.y + 2 + offset, clip: box)
+            let x = box.x + 1 + column * (box.width / columns)
+            grid.write(keys.padded(to: 14) + binding.help, x: x, y: box.y + keysTop + row,
+                       clip: Rect(x: x, y: box.y, width: box.width / columns - 1, height: box.height))
+        }
+        let notesTop = box.y + keysTop + min(room, perColumn) + 1
+        for (offset, line) in lines.enumerated() {
+            grid.write(line.0, x: box.x + 1, y: notesTop + offset, role: line.1, clip: box)
         }
     }
 }

@@ -59,7 +59,7 @@ public struct Grid: Sendable, Equatable {
         let right = min(area.x + area.width, width)
         var column = x
         for character in RemoteText.sanitize(text, limit: Int.max) {
-            let cellWidth = Self.displayWidth(character)
+            let cellWidth = ScreenText.width(character)
             guard cellWidth > 0 else { continue }
             guard column + cellWidth <= right else { break }
             if column >= max(area.x, 0) {
@@ -91,30 +91,5 @@ public struct Grid: Sendable, Equatable {
         return cells.indices.compactMap { index in
             cells[index] == previous.cells[index] ? nil : (x: index % width, y: index / width)
         }
-    }
-
-    /// How many cells a character takes: 2 for East Asian wide and fullwidth characters and
-    /// emoji, 0 for combining marks and zero-width characters, otherwise 1.
-    public static func displayWidth(_ character: Character) -> Int {
-        guard let scalar = character.unicodeScalars.first else { return 0 }
-        let value = scalar.value
-        // Most of a frame is Latin text: answer it without Unicode property lookups.
-        if value < 0x300, character.unicodeScalars.count == 1 { return 1 }
-        if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation }) { return 2 }
-        switch scalar.properties.generalCategory {
-        case .nonspacingMark, .enclosingMark, .format: return 0
-        default: break
-        }
-        let wide: [ClosedRange<UInt32>] = [
-            0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
-            0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
-            0x1F900...0x1F9FF, 0x20000...0x3FFFD,
-        ]
-        return wide.contains { $0.contains(value) } ? 2 : 1
-    }
-
-    /// The width `text` takes on screen.
-    public static func displayWidth(_ text: String) -> Int {
-        text.reduce(0) { $0 + displayWidth($1) }
     }
 }

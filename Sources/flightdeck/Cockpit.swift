@@ -16,6 +16,8 @@ struct Cockpit {
     let alert: AlertStyle
     /// Shown in the status line when the cockpit opens.
     var greeting: String? = nil
+    /// Shown in the help overlay below the plan's file.
+    var notes: [String] = []
 
     /// How a new critical alarm gets attention, once.
     enum AlertStyle: String, CaseIterable {
@@ -27,7 +29,8 @@ struct Cockpit {
         // An SSH drop (SIGHUP), Ctrl-C and kill end the cockpit the same way as `q`; from
         // before the terminal is taken over, so it is always given back.
         TerminationSignals.onReceive { emit.yield(.action(.quit)) }
-        let terminal = CockpitTerminal(theme: theme, keymap: keymap, alert: alert, emit: { emit.yield($0) })
+        let terminal = CockpitTerminal(view: CockpitView(theme: theme, keymap: keymap, notes: ["plan: \(planPath)"] + notes),
+                                       alert: alert, emit: { emit.yield($0) })
         terminal.start()
         let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
         let identity = LaunchActor.current()

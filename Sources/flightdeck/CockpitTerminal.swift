@@ -25,9 +25,9 @@ final class CockpitTerminal: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let finished = Completion()
 
-    init(theme: Theme, keymap: Keymap, alert: Cockpit.AlertStyle, emit: @escaping @Sendable (CockpitEvent) -> Void) {
-        self.theme = theme
-        view = CockpitView(theme: theme, keymap: keymap)
+    init(view: CockpitView, alert: Cockpit.AlertStyle, emit: @escaping @Sendable (CockpitEvent) -> Void) {
+        theme = view.theme
+        self.view = view
         self.alert = alert
         self.emit = emit
     }

@@ -49,7 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let pins = DemoWorld.approvers.map { "\($0.name.split(separator: " ")[0]) \($0.pin)" }.joined(separator: " · ")
         await Cockpit(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory, theme: loadedTheme, keymap: keymap,
-                      readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps").run()
+                      readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps",
+                      notes: ["demo PINs: \(pins)",
+                              "from another terminal: flightdeck vote \(world.planPath) --role business go --approver \"Sam Okafor\""]).run()
         Console.line("The demo has ended: its servers are stopped and \(world.directory) is removed.")
     }
 

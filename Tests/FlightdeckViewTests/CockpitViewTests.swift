@@ -133,7 +133,7 @@ struct CockpitViewTests {
                 state.reduce(.action([KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6][index]))
                 let grid = view.render(state, width: width, height: height)
                 #expect(grid.lines.count == height)
-                #expect(grid.lines.allSatisfy { Grid.displayWidth($0) == width })
+                #expect(grid.lines.allSatisfy { ScreenText.width($0) == width })
                 try expectSnapshot(styledLines(grid, theme: theme, depth: depth), "\(pane.rawValue)-\(width)x\(height)-\(themeName)")
             }
         }
@@ -308,6 +308,28 @@ struct CockpitViewTests {
         let lines = view.render(state, width: 120, height: 40).lines
         #expect(lines[3].hasPrefix(" Health (0 of \(state.plan.httpChecks.count) red, matching /zzz)"))
         #expect(lines[4].contains("nothing here matches /zzz (esc shows everything)"))
+    }
+
+    @Test("down to 40 columns the launch bar keeps the T-minus and the verdict; a reason too long ends in …, whole in the help")
+    func narrowLaunchBar() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"), notes: ["plan: /srv/launch/plan.yaml"])
+        var state = try sampleState()
+        state.reduce(.externalAlarms(source: "alertmanager-local", alarms: [
+            Alarm(id: "alertmanager-local/CheckoutErrorRate/1", severity: .critical, source: "alertmanager-local", since: .seconds(1),
+                  reason: "CheckoutErrorRate: checkout 5xx rate 4.2% over the last five minutes on web-home", checkID: "web-home"),
+        ]))
+        for width in [40, 50, 60, 80, 120] {
+            let lines = view.render(state, width: width, height: 24).lines
+            #expect(lines[0].contains("T-00:49:30") && lines[0].contains("✘ checks NO-GO"), "\(width) columns: \(lines[0])")
+            #expect(ScreenText.width(lines[0]) == width)
+        }
+        let bar = view.render(state, width: 80, height: 24).lines[1]
+        #expect(bar.trimmingCharacters(in: .whitespaces).hasSuffix("…"), "\(bar)")
+        state.reduce(.action(.help))
+        let help = view.render(state, width: 80, height: 24).lines.joined(separator: "\n")
+        #expect(help.contains("why: on hold: API suite red on staging"))
+        #expect(help.contains("plan: /srv/launch/plan.yaml"))
+        #expect(help.contains("q quit") || help.contains("quit"), "the keys are still listed")
     }
 
     @Test("a frame's diff is only what changed")

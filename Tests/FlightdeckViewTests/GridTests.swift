@@ -1,3 +1,4 @@
+import FlightdeckCore
 import FlightdeckView
 import Testing
 
@@ -24,9 +25,9 @@ struct GridTests {
         let end = grid.write("漢字ab漢", x: 0, y: 0)
         #expect(end == 6)
         #expect(grid.lines == ["漢字ab "])
-        #expect(Grid.displayWidth("漢字ab") == 6)
-        #expect(Grid.displayWidth("🚀") == 2)
-        #expect(Grid.displayWidth("e\u{301}") == 1)
+        #expect(ScreenText.width("漢字ab") == 6)
+        #expect(ScreenText.width("🚀") == 2)
+        #expect(ScreenText.width("e\u{301}") == 1)
     }
 
     @Test("only changed cells are reported; a resize repaints everything")
