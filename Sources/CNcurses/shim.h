@@ -36,5 +36,9 @@ static inline int fd_key_down(void) { return KEY_DOWN; }
 static inline int fd_key_left(void) { return KEY_LEFT; }
 static inline int fd_key_right(void) { return KEY_RIGHT; }
 static inline int fd_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int fd_key_ppage(void) { return KEY_PPAGE; }
+static inline int fd_key_npage(void) { return KEY_NPAGE; }
+static inline int fd_key_home(void) { return KEY_HOME; }
+static inline int fd_key_end(void) { return KEY_END; }
 
 #endif

@@ -128,6 +128,10 @@ public final class TerminalScreen {
             case fd_key_left(): return .key(.left)
             case fd_key_right(): return .key(.right)
             case fd_key_backspace(): return .key(.backspace)
+            case fd_key_ppage(): return .key(.pageUp)
+            case fd_key_npage(): return .key(.pageDown)
+            case fd_key_home(): return .key(.home)
+            case fd_key_end(): return .key(.end)
             default: return nil
             }
         }

@@ -196,6 +196,8 @@ public struct CockpitView: Sendable {
 
     // MARK: Overlays
 
+    /// The selected row's evidence, wrapped to the screen and scrolled from the reducer's
+    /// offset; the footer says where in it the view is.
     private func drawDetail(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid, area: Rect) {
         let rows = state.rows(state.focus, reports: reports)
         guard !rows.isEmpty else { return }
@@ -203,11 +205,17 @@ public struct CockpitView: Sendable {
         // Overlays cover the whole body, so nothing of the pane beneath shows through.
         grid.fill(area, role: .text)
         let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
-        grid.write(row.text, x: box.x + 1, y: box.y, role: .title, clip: box)
-        for (offset, line) in row.detail.prefix(box.height - 2).enumerated() {
+        grid.write(ScreenText.fit(row.text.trimmingCharacters(in: .whitespaces), width: box.width - 2), x: box.x + 1, y: box.y, role: .title, clip: box)
+        let lines = row.detail.flatMap { ScreenText.wrap($0, width: box.width - 2) }
+        let visible = max(1, box.height - 2)
+        let first = max(0, min(state.detailOffset, lines.count - visible))
+        for (offset, line) in lines.dropFirst(first).prefix(visible).enumerated() {
             grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: .text, clip: box)
         }
-        grid.write("esc closes", x: box.x + 1, y: box.y + box.height - 1, role: .muted, clip: box)
+        let footer = lines.count > visible
+            ? "lines \(first + 1)-\(min(lines.count, first + visible)) of \(lines.count) · ↑↓ pgup pgdn home end scroll · esc closes"
+            : "esc closes"
+        grid.write(ScreenText.fit(footer, width: box.width - 2), x: box.x + 1, y: box.y + box.height - 1, role: .muted, clip: box)
     }
 
     /// The prompt in a box over the panes: the actions menu, a reason, an approver, a PIN

@@ -123,6 +123,10 @@ bindings:
   pane_6: { keys: ["6"], help: go/no-go }
   up: { keys: ["up"], help: move up }
   down: { keys: ["down"], help: move down }
+  page_up: { keys: ["pgup"], help: page up }
+  page_down: { keys: ["pgdn"], help: page down }
+  first: { keys: ["home"], help: first row }
+  last: { keys: ["end"], help: last row }
   open: { keys: ["enter"], help: details }
   act: { keys: ["a"], help: actions }
   close: { keys: ["esc"], help: close }
@@ -146,6 +150,10 @@ bindings:
   pane_6: { keys: ["6"], help: go/no-go }
   up: { keys: ["up", "k"], help: move up }
   down: { keys: ["down", "j"], help: move down }
+  page_up: { keys: ["pgup", "b"], help: page up }
+  page_down: { keys: ["pgdn", "f"], help: page down }
+  first: { keys: ["home", "g"], help: first row }
+  last: { keys: ["end", "G"], help: last row }
   open: { keys: ["enter", "o"], help: details }
   act: { keys: ["a"], help: actions }
   close: { keys: ["esc"], help: close }

@@ -332,6 +332,35 @@ struct CockpitViewTests {
         #expect(help.contains("q quit") || help.contains("quit"), "the keys are still listed")
     }
 
+    @Test("a detail view wraps its lines and scrolls with ↑↓, page up/down, home and end; the list under it stays put")
+    func detailScrolls() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        state.reduce(.resize(width: 80, height: 24))
+        state.reduce(.action(.pane6))
+        while state.selectedRowID != .role("infrastructure") { state.reduce(.action(.down)) }
+        let selected = state.selectedRow
+        state.reduce(.action(.open))
+        let lines = state.detailLines()
+        #expect(lines.count > state.layout.detailRows, "the vote's evidence is longer than the screen: \(lines.count) lines")
+        #expect(lines.allSatisfy { ScreenText.width($0) <= state.layout.detailWidth }, "wrapped, not cut")
+        var screen = view.render(state, width: 80, height: 24).lines
+        #expect(screen[22].contains("lines 1-\(state.layout.detailRows) of \(lines.count)"))
+        state.reduce(.action(.down))
+        #expect(state.detailOffset == 1 && state.selectedRow == selected, "↓ scrolls the detail, not the list")
+        state.reduce(.action(.last))
+        screen = view.render(state, width: 80, height: 24).lines
+        #expect(screen.contains { $0.contains(lines.last!.trimmingCharacters(in: .whitespaces)) }, "the last line is reachable")
+        #expect(screen[22].contains("of \(lines.count)") && screen[22].contains("-\(lines.count) of"))
+        state.reduce(.action(.pageUp))
+        #expect(state.detailOffset == lines.count - 2 * state.layout.detailRows || state.detailOffset == 0)
+        state.reduce(.action(.first))
+        #expect(state.detailOffset == 0)
+        state.reduce(.action(.close))
+        state.reduce(.action(.last))
+        #expect(state.selectedRow == state.rows(.poll).count - 1, "outside a detail, end goes to the last row")
+    }
+
     @Test("a frame's diff is only what changed")
     func diff() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))

@@ -81,6 +81,8 @@ public struct CockpitState: Sendable {
     public private(set) var redOnly = false
     public private(set) var showingHelp = false
     public private(set) var showingDetail = false
+    /// The first line of the detail view on screen.
+    public private(set) var detailOffset = 0
     public private(set) var quitting = false
 
     /// The go/no-go state shared by every process on the plan; nil until it is read.
@@ -207,11 +209,15 @@ public struct CockpitState: Sendable {
             focus = Pane.allCases[index]
             showingDetail = false
             clampCursor()
-        case .up, .down:
-            cursors[focus, default: ListCursor()].move(by: action == .up ? -1 : 1, count: rows(focus, window: 0..<0).count,
-                                                       visible: layout.paneRows)
+        case .up, .down, .pageUp, .pageDown, .first, .last:
+            move(action)
         case .open:
-            if editingFilter { editingFilter = false } else { showingDetail = true }
+            if editingFilter {
+                editingFilter = false
+            } else {
+                showingDetail = true
+                detailOffset = 0
+            }
         case .close:
             if editingFilter {
                 editingFilter = false
@@ -238,6 +244,33 @@ public struct CockpitState: Sendable {
             openActions(row: selectedRowID)
         }
         return []
+    }
+
+    /// Moves the selection, or in a detail view scrolls it: by a row, a screenful, or to an end.
+    private mutating func move(_ action: KeyAction) {
+        let page = showingDetail ? layout.detailRows : layout.paneRows
+        let step = switch action {
+        case .up: -1
+        case .down: 1
+        case .pageUp: -page
+        case .pageDown: page
+        case .first: Int.min / 2
+        default: Int.max / 2
+        }
+        if showingDetail {
+            let lines = detailLines().count
+            detailOffset = max(0, min(detailOffset + step, lines - layout.detailRows))
+        } else {
+            cursors[focus, default: ListCursor()].move(by: step, count: rows(focus, window: 0..<0).count, visible: layout.paneRows)
+        }
+    }
+
+    /// The selected row's detail as the detail view shows it: wrapped to the screen.
+    public func detailLines() -> [String] {
+        let selected = selectedRow
+        let rows = rows(focus, window: selected..<(selected + 1))
+        guard !rows.isEmpty else { return [] }
+        return rows[min(selected, rows.count - 1)].detail.flatMap { ScreenText.wrap($0, width: layout.detailWidth) }
     }
 
     /// The selected row's id, building only that row in full.

@@ -3,6 +3,8 @@ public enum KeyAction: String, Sendable, Equatable, CaseIterable {
     case quit, nextPane = "next_pane", previousPane = "previous_pane"
     case pane1 = "pane_1", pane2 = "pane_2", pane3 = "pane_3", pane4 = "pane_4", pane5 = "pane_5", pane6 = "pane_6"
     case up, down, open, close, filter, redOnly = "red_only", help
+    /// A screenful up or down, and the first or last row: of a list, or of a detail view.
+    case pageUp = "page_up", pageDown = "page_down", first, last
     /// Opens the menu of what may be done to the selected row: vote, hold, mark, override.
     case act
 }
@@ -10,11 +12,12 @@ public enum KeyAction: String, Sendable, Equatable, CaseIterable {
 /// A key as keymaps name it: a character, or a named key.
 public enum Key: Sendable, Hashable, CustomStringConvertible {
     case character(Character)
-    case tab, backTab, enter, escape, up, down, left, right, backspace
+    case tab, backTab, enter, escape, up, down, left, right, backspace, pageUp, pageDown, home, end
 
     public static let named: [String: Key] = [
         "tab": .tab, "shift-tab": .backTab, "enter": .enter, "esc": .escape, "up": .up, "down": .down,
         "left": .left, "right": .right, "backspace": .backspace, "space": .character(" "),
+        "pgup": .pageUp, "pgdn": .pageDown, "home": .home, "end": .end,
     ]
 
     public static func parse(_ text: String) -> Key? {
@@ -37,6 +40,10 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .left: "←"
         case .right: "→"
         case .backspace: "backspace"
+        case .pageUp: "pgup"
+        case .pageDown: "pgdn"
+        case .home: "home"
+        case .end: "end"
         }
     }
 }

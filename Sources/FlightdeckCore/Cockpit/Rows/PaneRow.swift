@@ -95,6 +95,9 @@ public struct CockpitLayout: Sendable, Equatable {
     public var paneWidth: Int { sideBySide ? width / 2 : width }
     /// Rows a pane shows: the screen less the launch bar, tabs, key bar and the pane's title.
     public var paneRows: Int { max(1, height - 5) }
+    /// A detail view's lines on screen, between its title and its footer, and their width.
+    public var detailRows: Int { max(1, height - 6) }
+    public var detailWidth: Int { max(1, width - 4) }
 }
 
 extension String {
