@@ -189,7 +189,12 @@ public struct CockpitView: Sendable {
             if isSelected { grid.fill(Rect(x: content.x, y: y, width: content.width, height: 1), role: .selection) }
             var x = content.x
             for segment in row.segments {
-                x = grid.write(segment.text, x: x, y: y, role: isSelected ? .selection : segment.role, clip: content)
+                // A row wider than the pane ends in … where it is cut; enter shows it whole.
+                let room = content.x + content.width - x
+                let cut = ScreenText.width(segment.text) > room
+                x = grid.write(cut ? ScreenText.fit(segment.text, width: room) : segment.text, x: x, y: y,
+                               role: isSelected ? .selection : segment.role, clip: content)
+                if cut { break }
             }
         }
     }

@@ -22,6 +22,7 @@ struct TextFittingTests {
         #expect(ScreenText.fit("critical alarm on a blocker: web-home red", width: 30) == "critical alarm on a blocker:…")
         #expect(ScreenText.fit("short", width: 30) == "short")
         #expect(ScreenText.fit("abcdefghij", width: 5) == "abcd…")
+        #expect(ScreenText.fit(" converged: all 5 resolvers, ETA 2m", width: 20) == " converged: all 5…", "the leading space stays")
         #expect(ScreenText.width(ScreenText.fit("漢字漢字漢字", width: 5)) <= 5)
     }
 }

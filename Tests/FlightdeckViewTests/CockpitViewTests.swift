@@ -56,7 +56,7 @@ func sampleState(theme: Theme? = nil) throws -> CockpitState {
     ])
     let verdict = DNSRecordVerdict(grid, now: .seconds(5), describeTime: { "t+\($0.components.seconds)s" })
     state.reduce(.outcome(ProbeOutcome(checkID: apex.id, finishedAt: .seconds(5), status: verdict.status, detail: verdict.detail,
-                                       latency: nil, evidence: .dnsRecord(grid))))
+                                       latency: nil, observed: ["eta": .text("2026-12-01T13:20:30Z")], evidence: .dnsRecord(grid))))
 
     // TLS: the API endpoint serves a certificate covering both names, 12 days from expiry.
     let endpoint = plan.tlsEndpoints[1]
@@ -359,6 +359,24 @@ struct CockpitViewTests {
         state.reduce(.action(.close))
         state.reduce(.action(.last))
         #expect(state.selectedRow == state.rows(.poll).count - 1, "outside a detail, end goes to the last row")
+    }
+
+    @Test("the DNS grid keeps the ETA at every width: resolver columns give way first, and a cut reason ends in …")
+    func dnsEtaAtEveryWidth() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        state.reduce(.action(.pane3))
+        for (width, height) in [(80, 24), (120, 40), (200, 60)] {
+            state.reduce(.resize(width: width, height: height))
+            let lines = view.render(state, width: width, height: height).lines
+            let apex = try #require(lines.first { $0.contains("dns-apex") })
+            #expect(apex.contains("ETA 13:20:30"), "\(width) columns: \(apex)")
+            let pane = String(apex.prefix(CockpitLayout(width: width, height: height).paneWidth)).trimmingCharacters(in: .whitespaces)
+            #expect(pane.hasSuffix("…") || pane.hasSuffix(state.board.reports.first { $0.check.id == "dns-apex" }!.detail), "\(width): \(pane)")
+        }
+        let narrow = view.render(state, width: 80, height: 24).lines
+        #expect(!narrow.contains { $0.contains("r3") }, "at 80 columns the resolvers' columns give way")
+        #expect(narrow.contains { $0.contains("more columns on a wider screen") })
     }
 
     @Test("a frame's diff is only what changed")

@@ -81,6 +81,7 @@ public enum ScreenText {
         if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) >= cut.count * 2 / 3 {
             cut = String(cut[..<space])
         }
-        return cut.trimmingCharacters(in: .whitespaces) + "…"
+        while cut.last == " " { cut.removeLast() }
+        return cut + "…"
     }
 }

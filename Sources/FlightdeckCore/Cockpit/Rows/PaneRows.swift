@@ -4,8 +4,10 @@ import Foundation
 /// on, and the view draws. One file per pane beside this one.
 struct PaneRows {
     let glyphs: StatusGlyphs
-    /// Narrow panes give the latency columns up to the reason, which matters more.
-    var wide = true
+    /// The pane's width: narrow panes give columns up to the reason, which matters more.
+    var width: Int
+
+    var wide: Bool { width >= CockpitLayout.wideRowWidth }
 
     /// - Parameter window: when given, only rows in it are built in full; the others carry
     /// just their status and id (enough for counting, acting and the red-only switch, not
@@ -34,7 +36,7 @@ extension CockpitState {
     ///   - filtered: false for every row, as if no filter or red-only switch were on.
     public func rows(_ pane: Pane, width: Int? = nil, reports: [CheckReport]? = nil, window: Range<Int>? = nil,
                      filtered: Bool = true) -> [PaneRow] {
-        let builder = PaneRows(glyphs: glyphs, wide: (width ?? layout.paneWidth) >= CockpitLayout.wideRowWidth)
+        let builder = PaneRows(glyphs: glyphs, width: width ?? layout.paneWidth)
         let narrowed = filtered && (redOnly || !filter.isEmpty)
         let all = builder.rows(pane, state: self, reports: reports ?? board.reports, window: narrowed ? nil : window)
         guard narrowed else { return all }
