@@ -26,15 +26,10 @@ public struct CockpitView: Sendable {
         drawLaunchBar(state, reports: reports, into: &grid)
         drawTabs(state, into: &grid, y: 2)
         let body = Rect(x: 0, y: 3, width: width, height: height - 4)
-        if CockpitLayout(width: width, height: height).sideBySide {
-            let left = Rect(x: 0, y: body.y, width: width / 2, height: body.height)
-            let right = Rect(x: width / 2, y: body.y, width: width - width / 2, height: body.height)
-            let panes = Pane.allCases
-            let other = panes[(panes.firstIndex(of: state.focus)! + 1) % panes.count]
-            drawPane(state.focus, state: state, reports: reports, focused: true, into: &grid, area: left)
-            drawPane(other, state: state, reports: reports, focused: false, into: &grid, area: right)
-        } else {
-            drawPane(state.focus, state: state, reports: reports, focused: true, into: &grid, area: body)
+        let areas = CockpitLayout(width: width, height: height).paneAreas(focus: state.focus)
+        for area in areas {
+            drawPane(area.pane, state: state, reports: reports, focused: area.pane == state.focus, marked: areas.count > 1, into: &grid,
+                     area: Rect(x: body.x + area.x, y: body.y + area.y, width: area.width, height: area.height))
         }
         drawKeyBar(state, into: &grid)
         if state.showingDetail { drawDetail(state, reports: reports, into: &grid, area: body) }
@@ -154,7 +149,10 @@ public struct CockpitView: Sendable {
 
     /// A pane's title and the rows on screen, from the row at the top of its cursor; the
     /// focused pane's selection highlighted.
-    private func drawPane(_ pane: Pane, state: CockpitState, reports: [CheckReport], focused: Bool, into grid: inout Grid, area: Rect) {
+    /// - Parameter marked: with several panes on screen, the focused one's title starts with ▶
+    ///   (seen without colour too).
+    private func drawPane(_ pane: Pane, state: CockpitState, reports: [CheckReport], focused: Bool, marked: Bool, into grid: inout Grid,
+                          area: Rect) {
         let content = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
         var cursor = state.cursor(pane)
         // Only the rows on screen need building in full (all of them under a filter).
@@ -178,7 +176,7 @@ public struct CockpitView: Sendable {
         if pane == .health || pane == .dns || pane == .certificates {
             title += " · every \(PlanDuration.format(state.plan.polling.interval)), up to \(state.plan.polling.concurrency) probes at once"
         }
-        grid.write(title, x: area.x + 1, y: area.y, role: focused ? .paneFocused : .title, clip: area)
+        grid.write((marked && focused ? "▶ " : "") + title, x: area.x + 1, y: area.y, role: focused ? .paneFocused : .title, clip: area)
         if rows.isEmpty, state.redOnly || !state.filter.isEmpty {
             let hint = state.filter.isEmpty ? "nothing red here" : "nothing here matches /\(state.filter)"
             grid.write("\(hint) (esc shows everything)", x: content.x, y: content.y, role: .muted, clip: content)

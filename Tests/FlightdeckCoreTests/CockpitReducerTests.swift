@@ -122,7 +122,7 @@ struct CockpitReducerTests {
         world.signOffEverything()
         var state = cockpit(world, login: "olga")
         state.reduce(.resize(width: 80, height: 9))
-        #expect(state.layout.paneRows == 4)
+        #expect(state.layout.paneRows(.poll) == 4)
         let count = state.rows(.poll).count
         #expect(count > 6)
         for _ in 0..<5 { state.reduce(.action(.down)) }
@@ -132,7 +132,7 @@ struct CockpitReducerTests {
         for _ in 0..<(count + 3) { state.reduce(.action(.down)) }
         #expect(state.cursor(.poll) == ListCursor(selected: count - 1, offset: count - 4))
         state.reduce(.resize(width: 80, height: 24))
-        #expect(state.cursor(.poll).offset == max(0, count - state.layout.paneRows), "a taller screen shows more, not blank rows")
+        #expect(state.cursor(.poll).offset == max(0, count - state.layout.paneRows(.poll)), "a taller screen shows more, not blank rows")
     }
 
     @Test("rows that shrink under the selection: the next key acts on a row that exists")

@@ -120,9 +120,8 @@ struct CockpitViewTests {
         #expect(text == expected, "snapshot \(name) differs; rerun with FLIGHTDECK_UPDATE_SNAPSHOTS=1 to update it after checking")
     }
 
-    @Test("every pane at 80x24, 120x40 and 200x60, in the default theme at 256 colours and monochrome without colour", arguments: [
-        (80, 24), (120, 40), (200, 60),
-    ])
+    @Test("every pane at 80x24, 120x40, 160x40 (two side by side) and on the wall (160x48, 200x60, 240x67), default at 256 colours and monochrome without colour",
+          arguments: [(80, 24), (120, 40), (160, 40), (160, 48), (200, 60), (240, 67)])
     func layouts(width: Int, height: Int) throws {
         for (themeName, depth) in [("default", ColourDepth.colours256), ("monochrome", .none)] {
             let theme = try shippedTheme(themeName)
@@ -369,14 +368,38 @@ struct CockpitViewTests {
         for (width, height) in [(80, 24), (120, 40), (200, 60)] {
             state.reduce(.resize(width: width, height: height))
             let lines = view.render(state, width: width, height: height).lines
+            let area = CockpitLayout(width: width, height: height).paneAreas(focus: .dns)[0]
             let apex = try #require(lines.first { $0.contains("dns-apex") })
             #expect(apex.contains("ETA 13:20:30"), "\(width) columns: \(apex)")
-            let pane = String(apex.prefix(CockpitLayout(width: width, height: height).paneWidth)).trimmingCharacters(in: .whitespaces)
+            let pane = String(Array(apex)[area.x..<(area.x + area.width)]).trimmingCharacters(in: .whitespaces)
             #expect(pane.hasSuffix("…") || pane.hasSuffix(state.board.reports.first { $0.check.id == "dns-apex" }!.detail), "\(width): \(pane)")
         }
         let narrow = view.render(state, width: 80, height: 24).lines
         #expect(!narrow.contains { $0.contains("r3") }, "at 80 columns the resolvers' columns give way")
         #expect(narrow.contains { $0.contains("more columns on a wider screen") })
+    }
+
+    @Test("the war-room wall: from 160x48 all six panes show at once, the focused one marked, each with its own selection")
+    func wall() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        for (width, height) in [(160, 48), (200, 60), (240, 67)] {
+            state.reduce(.resize(width: width, height: height))
+            state.reduce(.action(.pane5))
+            let lines = view.render(state, width: width, height: height).lines
+            for pane in Pane.allCases {
+                #expect(lines.contains { $0.contains(" \(pane.title) (") }, "\(width)x\(height): \(pane.title) is on the wall")
+            }
+            #expect(lines.contains { $0.contains("▶ Alarms (") }, "the focus is marked without colour")
+            #expect(lines.filter { $0.contains("▶ ") }.count == 1)
+        }
+        let twoPanes = view.render(state, width: 160, height: 40).lines
+        #expect(!twoPanes.contains { $0.contains(" Checklist (") }, "below 48 rows, two panes side by side")
+        state.reduce(.resize(width: 200, height: 60))
+        state.reduce(.action(.pane2))
+        state.reduce(.action(.down))
+        state.reduce(.action(.pane5))
+        #expect(state.cursor(.health).selected == 1 && state.selectedRow == 0, "each pane keeps its own selection")
     }
 
     @Test("a frame's diff is only what changed")

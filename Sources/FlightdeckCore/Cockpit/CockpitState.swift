@@ -239,7 +239,7 @@ public struct CockpitState: Sendable {
             // On a heading, the actions of the first row that has any, and the selection goes there.
             if selectedRowID == nil, let index = firstRowWithActions() {
                 cursors[focus, default: ListCursor()].move(by: index - selectedRow, count: rows(focus, window: 0..<0).count,
-                                                           visible: layout.paneRows)
+                                                           visible: layout.paneRows(focus))
             }
             openActions(row: selectedRowID)
         }
@@ -248,7 +248,7 @@ public struct CockpitState: Sendable {
 
     /// Moves the selection, or in a detail view scrolls it: by a row, a screenful, or to an end.
     private mutating func move(_ action: KeyAction) {
-        let page = showingDetail ? layout.detailRows : layout.paneRows
+        let page = showingDetail ? layout.detailRows : layout.paneRows(focus)
         let step = switch action {
         case .up: -1
         case .down: 1
@@ -261,7 +261,7 @@ public struct CockpitState: Sendable {
             let lines = detailLines().count
             detailOffset = max(0, min(detailOffset + step, lines - layout.detailRows))
         } else {
-            cursors[focus, default: ListCursor()].move(by: step, count: rows(focus, window: 0..<0).count, visible: layout.paneRows)
+            cursors[focus, default: ListCursor()].move(by: step, count: rows(focus, window: 0..<0).count, visible: layout.paneRows(focus))
         }
     }
 
@@ -292,7 +292,7 @@ public struct CockpitState: Sendable {
 
     /// Keeps the focused pane's selection on a row that exists, and on screen.
     private mutating func clampCursor() {
-        cursors[focus, default: ListCursor()].clamp(count: rows(focus, window: 0..<0).count, visible: layout.paneRows)
+        cursors[focus, default: ListCursor()].clamp(count: rows(focus, window: 0..<0).count, visible: layout.paneRows(focus))
     }
 
     private mutating func updateAlarms() {

@@ -36,7 +36,7 @@ extension CockpitState {
     ///   - filtered: false for every row, as if no filter or red-only switch were on.
     public func rows(_ pane: Pane, width: Int? = nil, reports: [CheckReport]? = nil, window: Range<Int>? = nil,
                      filtered: Bool = true) -> [PaneRow] {
-        let builder = PaneRows(glyphs: glyphs, width: width ?? layout.paneWidth)
+        let builder = PaneRows(glyphs: glyphs, width: width ?? layout.paneWidth(focus))
         let narrowed = filtered && (redOnly || !filter.isEmpty)
         let all = builder.rows(pane, state: self, reports: reports ?? board.reports, window: narrowed ? nil : window)
         guard narrowed else { return all }
