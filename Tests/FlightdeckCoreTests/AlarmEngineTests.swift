@@ -72,6 +72,15 @@ struct AlarmEngineTests {
         #expect(engine.evaluate(at: .seconds(second)).isEmpty, "settled: no changes in the window")
     }
 
+    @Test("measured spans are rounded for people: 1m 30s, not 1m29s505ms")
+    func spansForPeople() {
+        #expect(formatSpan(.milliseconds(89_505)) == "1m 30s")
+        #expect(formatSpan(.seconds(60)) == "1m")
+        #expect(formatSpan(.milliseconds(400)) == "0s")
+        #expect(formatSpan(.seconds(7_260)) == "2h 1m")
+        #expect(formatSpan(.seconds(7_200)) == "2h")
+    }
+
     @Test("p95 over the latency budget for the whole window raises a warning; back under budget clears it")
     func latency() throws {
         var engine = AlarmEngine(plan: try Self.plan("alarms: { rules: { latency_window: 60s } }"))

@@ -118,7 +118,7 @@ public struct AlarmEngine: Sendable {
 
             if let budget = budgets[id], let since = track.overBudgetSince, let p95 = track.p95, now - since >= settings.latencyWindow {
                 raise("latency", .warning, since: since + settings.latencyWindow,
-                      "\(id) p95 \(HTTPEvaluation.milliseconds(p95)) over its \(HTTPEvaluation.milliseconds(budget)) budget for \(PlanDuration.format(now - since))")
+                      "\(id) p95 \(HTTPEvaluation.milliseconds(p95)) over its \(HTTPEvaluation.milliseconds(budget)) budget for \(formatSpan(now - since))")
             }
 
             if let certificate = track.certificate, let days = certificateDays[id] {
@@ -138,7 +138,7 @@ public struct AlarmEngine: Sendable {
 
             if let converged = track.converged, converged < 1, let progress = track.lastProgress, now - progress >= settings.stallWindow {
                 raise("stalled", .warning, since: progress + settings.stallWindow,
-                      "\(id): propagation stalled at \(Int(converged * 100))% for \(PlanDuration.format(now - progress))")
+                      "\(id): propagation stalled at \(Int(converged * 100))% for \(formatSpan(now - progress))")
             }
             tracks[id] = track
         }

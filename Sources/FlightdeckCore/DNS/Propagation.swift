@@ -405,10 +405,11 @@ public struct DelegationTiming: Sendable, Equatable {
     }()
 }
 
-/// `4m 10s`, `2h 5m`, `45s`.
+/// A measured span for people, to the nearest second: `4m 10s`, `2h 5m`, `45s` (never
+/// `1m29s505ms`; plan settings print exactly, with `PlanDuration.format`).
 public func formatSpan(_ duration: Duration) -> String {
-    let seconds = max(0, Int(duration.components.seconds))
-    if seconds >= 3600 { return "\(seconds / 3600)h \(seconds % 3600 / 60)m" }
-    if seconds >= 60 { return "\(seconds / 60)m \(seconds % 60)s" }
+    let seconds = max(0, Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18).rounded()))
+    if seconds >= 3600 { return "\(seconds / 3600)h" + (seconds % 3600 / 60 == 0 ? "" : " \(seconds % 3600 / 60)m") }
+    if seconds >= 60 { return "\(seconds / 60)m" + (seconds % 60 == 0 ? "" : " \(seconds % 60)s") }
     return "\(seconds)s"
 }
