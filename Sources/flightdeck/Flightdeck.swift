@@ -23,6 +23,10 @@ struct Flightdeck: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
+        if let topic = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+            Console.error("Error: there is no command `\(topic)`; `flightdeck --help` lists them")
+            exit(2)
+        }
         do {
             var command = try Flightdeck.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -41,6 +45,20 @@ enum Main {
             Console.error(message)
             exit(2)
         }
+    }
+}
+
+extension Main {
+    /// `flightdeck help NAME...` for a command that does not exist: argument-parser would
+    /// print the top-level help and exit 0, as if the question had been answered.
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        var command: any ParsableCommand.Type = Flightdeck.self
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            guard let found = command.configuration.subcommands.first(where: { $0._commandName == name }) else { return name }
+            command = found
+        }
+        return nil
     }
 }
 

@@ -62,11 +62,19 @@ struct CommandLineTests {
         #expect(result.stderr == "Examples/nope.yaml:1:1: no such file\nExamples/nope.yaml: 1 problem; the plan was not loaded\n")
     }
 
-    @Test("usage errors exit 2", arguments: [["check"], ["plan", "validate"], ["check", "--jsn", "Examples/local.yaml"], ["plan", "frobnicate", "x"]])
+    @Test("usage errors exit 2", arguments: [["check"], ["plan", "validate"], ["check", "--jsn", "Examples/local.yaml"], ["plan", "frobnicate", "x"],
+                                            ["help", "frobnicate"], ["help", "plan", "frobnicate"]])
     func usageErrors(arguments: [String]) throws {
         let result = try FlightdeckProcess.run(arguments)
         #expect(result.status == 2)
         #expect(result.stderr.contains("Usage:") || result.stderr.contains("Error:"))
+    }
+
+    @Test("help for a command that exists exits 0")
+    func helpForACommand() throws {
+        let result = try FlightdeckProcess.run(["help", "plan", "validate"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("validate"))
     }
 
     @Test("--help exits 0 and names the exit codes")
