@@ -53,6 +53,18 @@ struct AlarmBoardTests {
         #expect(world.board.standing.isEmpty)
     }
 
+    @Test("within a severity, a firing alarm sorts above one someone has acknowledged, however old")
+    func firingFirst() throws {
+        var world = try World()
+        let older = Alarm(id: "am/Disk", severity: .warning, source: "am", since: .seconds(1), reason: "disk 91% full")
+        let newer = Alarm(id: "am/Queue", severity: .warning, source: "am", since: .seconds(5), reason: "queue backing up")
+        world.board.record(source: "am", alarms: [older, newer])
+        world.poll(.pass)
+        #expect(world.board.entries.map(\.alarm.id) == ["am/Disk", "am/Queue"], "oldest first while both fire")
+        world.journal(.alarmAcknowledged(alarm: "am/Disk", reason: "cleaning up"))
+        #expect(world.board.entries.map(\.alarm.id) == ["am/Queue", "am/Disk"], "the acknowledged one below the one that still needs someone")
+    }
+
     @Test("an acknowledgement that lands after the alarm resolved never reopens it; a later new occurrence is not acknowledged")
     func ackResolveRace() throws {
         var world = try World()

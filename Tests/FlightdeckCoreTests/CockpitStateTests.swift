@@ -111,3 +111,15 @@ struct CockpitStateTests {
         #expect(state.now == Date(timeIntervalSince1970: 60))
     }
 }
+
+@Suite("Sparkline")
+struct SparklineTests {
+    @Test("a failed probe shows as ✕ whatever its latency; a result without one as ·")
+    func failuresStandOut() {
+        let points = [CheckHealth.HistoryPoint(at: .seconds(1), status: .pass, latency: .milliseconds(10)),
+                      CheckHealth.HistoryPoint(at: .seconds(2), status: .fail, latency: .milliseconds(2)),
+                      CheckHealth.HistoryPoint(at: .seconds(3), status: .pass, latency: .milliseconds(40)),
+                      CheckHealth.HistoryPoint(at: .seconds(4), status: .unknown, latency: nil)]
+        #expect(PaneRows.sparkline(points) == "▂✕█·".padded(to: 12))
+    }
+}

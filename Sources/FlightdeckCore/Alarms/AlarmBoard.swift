@@ -75,8 +75,11 @@ public struct AlarmBoard: Sendable {
         }
         for (id, entry) in occurrences { occurrences[id] = Self.judged(entry, launch: launch, now: now) }
         // Sorted here, at most once a second, not on every frame that shows them.
+        // Unresolved first, then by severity; within one, what still needs someone (firing)
+        // above what someone has taken (acknowledged, silenced); then oldest first.
         entries = occurrences.values.sorted {
-            ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.since, $0.alarm.id) < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.since, $1.alarm.id)
+            ($0.resolvedAt != nil ? 1 : 0, $0.alarm.severity, $0.state == .firing ? 0 : 1, $0.since, $0.alarm.id)
+                < ($1.resolvedAt != nil ? 1 : 0, $1.alarm.severity, $1.state == .firing ? 0 : 1, $1.since, $1.alarm.id)
         }
         standing = entries.filter { $0.resolvedAt == nil }.map(\.alarm)
     }

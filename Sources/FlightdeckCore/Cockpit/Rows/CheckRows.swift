@@ -12,7 +12,7 @@ extension PaneRows {
             if kind == .http, wide, let health {
                 let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
                 segments.append((" p95 \(p95.padded(to: 9))", .muted))
-                segments.append((Self.sparkline(health.history.suffix(12).map(\.latency)) + " ", .muted))
+                segments.append((Self.sparkline(health.history.suffix(12)) + " ", .muted))
             }
             segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
             return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
@@ -38,11 +38,16 @@ extension PaneRows {
         return lines
     }
 
-    static func sparkline(_ latencies: [Duration?]) -> String {
-        let values = latencies.map { $0.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 } }
+    /// The last results' latencies as bars; a failed probe is `✕`, whatever its latency,
+    /// so a red result never looks like a fast one.
+    static func sparkline(_ points: some Collection<CheckHealth.HistoryPoint>) -> String {
+        let values = points.map { point in
+            point.status == .fail ? nil : point.latency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
+        }
         let highest = values.compactMap { $0 }.max() ?? 0
         let bars = Array("▁▂▃▄▅▆▇█")
-        return String(values.map { value -> Character in
+        return String(zip(points, values).map { point, value -> Character in
+            if point.status == .fail { return "✕" }
             guard let value else { return "·" }
             guard highest > 0 else { return bars[0] }
             return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
