@@ -77,7 +77,10 @@ struct LaunchCommandTests {
         #expect(markdown.contains("| `dead` | http | blocker | FAIL |"))
         let json = try JSONSerialization.jsonObject(with: Data(try run(["report", plan, "--format", "json"]).stdout.utf8)) as? [String: Any]
         #expect(json?["state"] as? String == "GO")
-        #expect(json?["journalVerified"] as? Bool == true)
+        #expect(json?["journal_verified"] as? Bool == true)
+        let text = try run(["report", plan, "--format", "json"]).stdout
+        let keys = text.matches(of: /"([A-Za-z_0-9]+)" :/).map { String($0.1) }
+        #expect(!keys.isEmpty && keys.allSatisfy { $0 == $0.lowercased() }, "snake_case keys, as check --json: \(keys.filter { $0 != $0.lowercased() })")
         let votes = json?["votes"] as? [[String: Any]] ?? []
         #expect(votes.map { $0["role"] as? String } == ["ops", "director"])
         let evidence = votes.last?["evidence"] as? [[String: Any]] ?? []

@@ -144,6 +144,8 @@ public struct LaunchReport: Sendable, Encodable {
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // snake_case, as every JSON Flightdeck prints (`check --json` too).
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
