@@ -128,7 +128,7 @@ struct CockpitEndToEndTests {
         try laptop.start(width: 80, height: 24, command: "\(FlightdeckProcess.binary.path) \(plan)")
         for cockpit in [war, laptop] {
             try cockpit.keys("6")
-            try await cockpit.wait(for: "the poll pane") { $0.contains { $0.contains("READINESS ·") } }
+            try await cockpit.wait(for: "the poll pane") { $0.contains { $0.contains("next: open the poll") } }
         }
 
         // On the war-room screen Ada (by her login) opens the poll and votes GO for ops.

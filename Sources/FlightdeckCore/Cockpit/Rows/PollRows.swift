@@ -12,7 +12,8 @@ extension PaneRows {
             return [PaneRow([("The shared launch state is not available: \(state.launchProblem ?? "opening it")", .statusFail)], status: .fail)]
         }
         var rows: [PaneRow] = []
-        var headline = "\(launch.phaseName) · \(LaunchState.clock(launch.tMinus(at: state.now)))"
+        // The T-minus is on the launch bar, always: a second clock here would only cost bytes.
+        var headline = launch.phaseName
         if let next = launch.nextRole, launch.phase == .pollOpen { headline += " · next to vote: \(next)" }
         if let hold = launch.hold {
             headline += launch.holdExpired(at: state.now) ? " · HOLD EXPIRED: resume or scrub" : " · hold: \(hold.reason)"
