@@ -16,8 +16,10 @@ test: deps
 	swift build --product generate-manual
 	swift test
 
+## Quietly: a line to say so, then only errors (the demo's screen is not a build log).
 build: build-deps
-	swift build
+	@echo "building flightdeck (the first build takes a few minutes)..."
+	@swift build -q
 
 ## What building needs; `deps` adds the servers and tools the tests run.
 build-deps:

@@ -5,9 +5,15 @@ extension PlanLoader {
     /// Loads the plan at `path`, resolving relative paths in it against its directory and
     /// checking that the files it names can be read.
     public static func load(path: String, environment: [String: String]) -> Result<LaunchPlan, PlanLoadError> {
+        load(path: path, environment: environment, lintOnly: false).plan
+    }
+
+    /// - Parameter lintOnly: checking the plan, not running it: a missing secret is a warning.
+    public static func load(path: String, environment: [String: String], lintOnly: Bool)
+        -> (plan: Result<LaunchPlan, PlanLoadError>, warnings: [PlanDiagnostic]) {
         let start = SourceLocation(line: 1, column: 1)
-        func failure(_ message: String, hint: String? = nil) -> Result<LaunchPlan, PlanLoadError> {
-            .failure(PlanLoadError([PlanDiagnostic(file: path, location: start, path: "", message: message, hint: hint)]))
+        func failure(_ message: String, hint: String? = nil) -> (plan: Result<LaunchPlan, PlanLoadError>, warnings: [PlanDiagnostic]) {
+            (.failure(PlanLoadError([PlanDiagnostic(file: path, location: start, path: "", message: message, hint: hint)])), [])
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -23,6 +29,8 @@ extension PlanLoader {
         }
         let files = PlanFiles(directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                               isReadable: { FileManager.default.isReadableFile(atPath: $0) })
-        return PlanLoader(environment: environment, files: files).load(text: text, file: path)
+        var loader = PlanLoader(environment: environment, files: files)
+        loader.lintOnly = lintOnly
+        return loader.loadWithWarnings(text: text, file: path)
     }
 }

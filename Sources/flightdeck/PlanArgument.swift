@@ -13,8 +13,12 @@ struct PlanArgument: ParsableArguments {
     }
 
     /// Loads the plan; on failure prints every problem to stderr and exits 2.
-    func load() throws -> LaunchPlan {
-        switch PlanLoader.load(path: path, environment: ProcessInfo.processInfo.environment) {
+    /// - Parameter lintOnly: checking the plan, not running it: a secret the environment
+    ///   lacks is a warning on stderr, not an error.
+    func load(lintOnly: Bool = false) throws -> LaunchPlan {
+        let (result, warnings) = PlanLoader.load(path: path, environment: ProcessInfo.processInfo.environment, lintOnly: lintOnly)
+        for warning in warnings { Console.error("warning: " + warning.description) }
+        switch result {
         case .success(let plan):
             return plan
         case .failure(let error):

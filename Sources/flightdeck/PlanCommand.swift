@@ -15,7 +15,7 @@ struct PlanCommand: AsyncParsableCommand {
         @OptionGroup var plan: PlanArgument
 
         func run() async throws {
-            let loaded = try plan.load()
+            let loaded = try plan.load(lintOnly: true)
             Console.out("\(plan.path): valid: \(loaded.summary)")
         }
     }

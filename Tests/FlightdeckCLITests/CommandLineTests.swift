@@ -49,10 +49,34 @@ struct CommandLineTests {
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.contains("\(plan.path):14:13: launch.timezone: `Mars/Olympus` is not a time zone"))
-        #expect(lines.contains("\(plan.path):26:64: resolvers[2].transport: `carrier-pigeon` is not a DNS transport"))
+        #expect(lines.contains("\(plan.path):16:13: launch.timezone: `Mars/Olympus` is not a time zone"))
+        #expect(lines.contains("\(plan.path):28:64: resolvers[2].transport: `carrier-pigeon` is not a DNS transport"))
         #expect(lines.contains("    hint: expected one of udp, tcp, tls, https"))
         #expect(lines.last == "\(plan.path): 2 problems; the plan was not loaded")
+    }
+
+    @Test("plan validate needs no production secrets: an unset one is a warning, exit 0; a command that runs probes still refuses")
+    func validateWithoutSecrets() throws {
+        let directory = try TestDirectory("cli-lint")
+        try directory.write("""
+            launch: { name: Lint, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            http:
+              - { id: api, url: "http://127.0.0.1:9/health", headers: { X-Readiness-Token: "${FD_LINT_TOKEN}" } }
+            notifications:
+              - { id: hook, kind: webhook, url: "${FD_LINT_WEBHOOK_URL}" }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        let linted = try FlightdeckProcess.run(["plan", "validate", plan])
+        #expect(linted.status == 0, "\(linted.stderr)")
+        #expect(linted.stdout.hasPrefix("\(plan): valid: Lint"))
+        #expect(linted.stderr.contains("warning: \(plan):3:") && linted.stderr.contains("the environment variable FD_LINT_TOKEN is not set"))
+        #expect(linted.stderr.contains("the environment variable FD_LINT_WEBHOOK_URL is not set"))
+        let checked = try FlightdeckProcess.run(["check", plan])
+        #expect(checked.status == 2, "probes need the secrets")
+        #expect(checked.stderr.contains("the environment variable FD_LINT_TOKEN is not set"))
+        let withSecrets = try FlightdeckProcess.run(["plan", "validate", plan],
+                                                    environment: ["FD_LINT_TOKEN": "t0k3n-value", "FD_LINT_WEBHOOK_URL": "not a url"])
+        #expect(withSecrets.status == 2, "with the secret given, its URL is checked")
     }
 
     @Test("a missing plan file is a plan error, exit 2, without a stack trace")

@@ -199,6 +199,17 @@ private let cases: [MalformedPlan] = [
         headline: "plan.yaml:17:61: YAML syntax: did not find expected ',' or ']'",
         hint: "a TXT record of several strings (DKIM) is one value"),
     MalformedPlan(
+        name: "the declared ids a hint lists say when there are more",
+        yaml: appending("http:\n" + (1...14).map { "  - { id: check-\($0), url: \"http://127.0.0.1:9/\" }\n" }.joined()
+                        + "checklist: [{ id: c, phase: P, title: T, owner: ops, checks: [zzzzzzzz] }]\n"),
+        headline: "plan.yaml:30:63: checklist[0].checks[0]: no check has the id `zzzzzzzz`",
+        hint: "declared: check-1, check-10, check-11, check-12, check-13, check-14, check-2, check-3, check-4, check-5, check-6, check-7 and 2 more"),
+    MalformedPlan(
+        name: "a bracket never closed is reported where it opens, not at the end of the file",
+        yaml: appending("http:\n  - { id: a, url: \"http://127.0.0.1:9/\"\n  - { id: b, url: \"http://127.0.0.1:9/b\" }\n"),
+        headline: "plan.yaml:16:5: YAML syntax: this { is never closed",
+        hint: "close it with } on this line, or put a comma between its items"),
+    MalformedPlan(
         name: "an unknown convergence rule",
         yaml: appending("dns:\n  converged_when: most\n"),
         headline: "plan.yaml:16:19: dns.converged_when: `most` is not a convergence rule",

@@ -25,9 +25,23 @@ public struct PlanLoader: Sendable {
         self.files = files
     }
 
+    /// Checking the plan rather than running it: a secret the environment lacks is a
+    /// warning (see `warnings`), not an error.
+    public var lintOnly = false
+
     /// Loads a plan from `text`, naming `file` in every diagnostic.
     public func load(text: String, file: String) -> Result<LaunchPlan, PlanLoadError> {
+        loadWithWarnings(text: text, file: file).plan
+    }
+
+    /// The plan, and what is worth knowing about it that did not stop it loading.
+    public func loadWithWarnings(text: String, file: String) -> (plan: Result<LaunchPlan, PlanLoadError>, warnings: [PlanDiagnostic]) {
         let document = YAMLDocument(file: file, text: text)
+        document.secretsMayBeMissing = lintOnly
+        return (load(document), document.warnings)
+    }
+
+    private func load(_ document: YAMLDocument) -> Result<LaunchPlan, PlanLoadError> {
         guard let root = document.root else { return .failure(PlanLoadError(document.diagnostics)) }
         var reading = PlanReading(environment: environment, files: files)
         let plan = reading.plan(root)
@@ -115,7 +129,7 @@ struct PlanReading {
             let guess = searched <= Self.suggestionLimit ? search.match(id) : nil
             let hint = guess.map { "did you mean `\($0)`?" }
                 ?? (ids.isEmpty ? "the plan declares no \(namespace.rawValue)s"
-                    : "declared: \(ids.prefix(12).joined(separator: ", "))")
+                    : "declared: \(ids.prefix(12).joined(separator: ", "))\(ids.count > 12 ? " and \(ids.count - 12) more" : "")")
             node.report("no \(namespace.rawValue) has the id `\(id)`", hint: hint)
         }
     }
@@ -315,6 +329,8 @@ extension PlanReading {
     /// A URL that may hold secrets: checked with them resolved, reported without them.
     func secretURL(_ node: YAMLNode, schemes: [String]) -> SecretText? {
         guard let text = node.secretText(environment: environment) else { return nil }
+        // Linting without the secrets (already a warning): what the URL will be is not known here.
+        if !Set(SecretText.references(in: text.template)).subtracting(text.secretValues.keys).isEmpty { return text }
         guard validatedURL(text.value, shownAs: text.template, at: node, schemes: schemes) != nil else { return nil }
         if let password = URLComponents(string: text.template)?.password, SecretText.references(in: password).isEmpty {
             node.report("this URL holds a literal password", hint: "write the password as ${ENV_NAME}")

@@ -9,6 +9,11 @@ import Yams
 public final class YAMLDocument {
     public let file: String
     public private(set) var diagnostics: [PlanDiagnostic] = []
+    /// What is worth knowing but does not stop the plan loading.
+    public private(set) var warnings: [PlanDiagnostic] = []
+    /// Checking a plan, not running it: a secret the environment lacks is a warning, so a
+    /// plan can be linted (in a pull request) without production secrets.
+    public var secretsMayBeMissing = false
     /// The root node, or nil when the text is not YAML (the problem is already reported).
     /// Made on demand: a node holds its document, so the document must not hold a node.
     public var root: YAMLNode? { composed.map { YAMLNode(node: $0, path: "", document: self) } }
@@ -53,6 +58,10 @@ public final class YAMLDocument {
         }
     }
 
+    public func warn(at location: SourceLocation, path: String, _ message: String, hint: String? = nil) {
+        warnings.append(PlanDiagnostic(file: file, location: location, path: path, message: message, hint: hint))
+    }
+
     public func report(at location: SourceLocation, path: String, _ error: ValueError) {
         diagnostics.append(PlanDiagnostic(file: file, location: location, path: path, message: error.message, hint: error.hint))
     }
@@ -72,6 +81,13 @@ public final class YAMLDocument {
 
     private func reportSyntaxError(_ error: YamlError, in text: String) {
         switch error {
+        case .parser(let context?, let problem, let mark, _)
+            where problem.hasPrefix("did not find expected ',' or") && mark.line > context.mark.line:
+            // A bracket left open is found only where the file (or the next key) ends it:
+            // point at the bracket, as a compiler does for an unclosed delimiter.
+            let opener = problem.hasSuffix("']'") ? "[" : "{"
+            report(at: SourceLocation(line: context.mark.line, column: context.mark.column), path: "",
+                   ValueError("YAML syntax: this \(opener) is never closed", hint: "close it with \(opener == "[" ? "]" : "}") on this line, or put a comma between its items"))
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             report(at: SourceLocation(line: mark.line, column: mark.column), path: "", Self.explain(problem))
         case .composer(_, let problem, let mark, _):
@@ -375,6 +391,11 @@ public struct YAMLNode {
                 value += text
             case .reference(let name):
                 guard let resolved = environment[name] else {
+                    if document.secretsMayBeMissing {
+                        document.warn(at: location, path: path, "the environment variable \(name) is not set",
+                                      hint: "fine for checking the plan; every command that runs its probes needs it")
+                        continue
+                    }
                     report("the environment variable \(name) is not set",
                            hint: "export \(name) before starting Flightdeck; the plan only names secrets")
                     complete = false
