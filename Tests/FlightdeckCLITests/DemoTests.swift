@@ -179,6 +179,12 @@ struct DemoTests {
             }
         }
         #expect(Self.demoDirectories().count == before.count + 1)
+        // The plan's path, printed before the cockpit took the screen, is one key away, with
+        // a vote line to paste into another terminal.
+        try tmux.keys("?")
+        try await tmux.wait(for: "the help with the plan") { screen in
+            screen.contains { $0.contains("plan: /tmp/flightdeck-demo-") } && screen.contains { $0.contains("from another terminal: flightdeck vote ") }
+        }
 
         // The terminal goes away under make, which takes the SIGHUP: the cockpit sees the
         // hang-up, ends, and the demo removes what it made.
