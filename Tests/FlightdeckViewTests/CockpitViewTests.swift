@@ -455,6 +455,12 @@ struct ThemeKeymapTests {
         #expect(theme.diagnostics.first?.hint == "did you mean `status.fail`?")
         #expect(theme.diagnostics.contains { $0.headline == "bad.yaml:4:15: roles.text.fg: `red` is not a colour" })
         #expect(theme.diagnostics.contains { $0.message == "missing role `selection`" }, "a role the view draws with and the theme lacks is an error")
+        guard case .failure(let eight) = Theme.load(text: "name: x\nroles:\n  text: { fg8: bright-white }\n", file: "eight.yaml") else {
+            Issue.record("a theme with a bright colour for 8-colour terminals loaded")
+            return
+        }
+        #expect(eight.diagnostics.contains { $0.headline == "eight.yaml:3:16: roles.text.fg8: `bright-white` is not one of the 8 colours" },
+                "\(eight.diagnostics.map(\.headline))")
         guard case .failure(let keymap) = Keymap.load(text: "name: k\nbindings:\n  qiut: { keys: [q], help: quit }\n  help: { keys: [f1], help: help }\n", file: "keys.yaml") else {
             Issue.record("a bad keymap loaded")
             return

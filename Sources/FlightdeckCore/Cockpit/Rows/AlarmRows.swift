@@ -4,13 +4,17 @@ import Foundation
 extension PaneRows {
     /// Alarms by severity then age: what, since when, where it stands (firing, acknowledged,
     /// silenced, resolved) and why.
-    func alarms(_ state: CockpitState) -> [PaneRow] {
+    /// - Parameter window: rows outside it carry only their status and id (an alarm storm can
+    ///   be hundreds of rows, and a wall shows this pane on every frame).
+    func alarms(_ state: CockpitState, window: Range<Int>?) -> [PaneRow] {
         let entries = state.alarms.entries
         guard !entries.isEmpty else {
             return [PaneRow([("No alarms. Rules watch every check; the plan's alarm sources are polled on their interval.", .muted)])]
         }
-        return entries.map { entry in
+        return entries.enumerated().map { index, entry in
             let alarm = entry.alarm
+            let rowStatus: CheckStatus? = entry.state == .firing && alarm.severity != .info ? .fail : nil
+            if let window, !window.contains(index) { return PaneRow([], status: rowStatus, id: .alarm(alarm.id)) }
             let status: CheckStatus = entry.state == .resolved ? .pass : (alarm.severity == .critical ? .fail : (alarm.severity == .warning ? .warn : .unknown))
             let stateWord = entry.state == .firing ? alarm.severity.rawValue.uppercased() : entry.state.rawValue
             let role: ThemeRole = entry.state == .firing ? .status(status) : .muted
@@ -30,7 +34,7 @@ extension PaneRows {
             }
             return PaneRow([("\(glyphs[status]) \(stateWord)".padded(to: 14), role), (" \(since) ", .muted),
                             (alarm.flapping ? "FLAPPING " : "", .statusWarn), (alarm.reason, entry.state == .firing ? .text : .muted)],
-                           status: entry.state == .firing && alarm.severity != .info ? .fail : nil, id: .alarm(alarm.id), detail: detail)
+                           status: rowStatus, id: .alarm(alarm.id), detail: detail)
         }
     }
 }

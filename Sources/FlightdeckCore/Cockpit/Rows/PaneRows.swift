@@ -18,7 +18,7 @@ struct PaneRows {
         case .health: return checks(state, reports: reports, kind: .http, window: window)
         case .dns: return dns(state, reports: reports)
         case .certificates: return checks(state, reports: reports, kind: .tls, window: window) + coverage(state)
-        case .alarms: return alarms(state)
+        case .alarms: return alarms(state, window: window)
         case .poll: return poll(state)
         }
     }
