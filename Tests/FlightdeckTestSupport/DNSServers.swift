@@ -87,7 +87,9 @@ public final class KnotServer: @unchecked Sendable {
     /// Replaces a zone's file and has knot load it (bump the serial in `text`).
     public func update(zone: String, _ text: String) throws {
         try directory.write(text, to: "\(zone).zone")
-        try runCommand("/usr/sbin/knotc", ["-s", directory.file("knot.sock"), "zone-reload", "\(zone)."])
+        // Blocking: the reload is done, and every answer after this is from the new zone
+        // (without -b knotc only queues it, and a probe racing it saw both zones at once).
+        try runCommand("/usr/sbin/knotc", ["-b", "-s", directory.file("knot.sock"), "zone-reload", "\(zone)."])
     }
 
     public func stop() { process?.stop() }
