@@ -123,7 +123,9 @@ struct VirtualTimePollerTests {
         let rarely = InstantProbe("rarely", interval: .seconds(60))
         let poller = Poller(probes: [often, rarely], concurrency: 4, clock: clock, jitter: 0)
         let polling = Task { await poller.run { _ in } }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // A safety net, not the measure: alone this takes well under a second, but beside
+        // the rest of the suite on two cores the poller's task can wait its turn for long.
+        let deadline = ContinuousClock.now + .seconds(120)
         var settled = await Self.settle(clock, by: deadline) { often.runs.count == 1 && rarely.runs.count == 1 }
         for step in 1...360 where settled {
             clock.advance(by: .seconds(10))
