@@ -109,10 +109,14 @@ extension CockpitState {
         }
     }
 
+    /// Who runs this cockpit; without an identity, a login no approver has.
+    private var person: LaunchActor {
+        identity ?? LaunchActor(login: "nobody", effectiveUser: "nobody", pid: 0, host: "")
+    }
+
     /// The approvers who may sign `event` now, as far as this cockpit can ask them: the ones
     /// this login belongs to, and the ones with a PIN. The journal judges again on append.
     func signers(of event: LaunchEvent, launch: LaunchState) -> [Signer] {
-        let person = identity ?? LaunchActor(login: "nobody", effectiveUser: "nobody", pid: 0, host: "")
         let checks = checkStatuses
         return plan.approvers.compactMap { approver in
             let byLogin = approver.users.contains(person.login)
@@ -125,7 +129,6 @@ extension CockpitState {
     /// Why nobody this cockpit can sign for may do `event` now: what the rules say to the
     /// person's own approver, or else to the first who has a PIN.
     func refusal(of event: LaunchEvent, launch: LaunchState) -> LaunchRefusal? {
-        let person = identity ?? LaunchActor(login: "nobody", effectiveUser: "nobody", pid: 0, host: "")
         let own = plan.approvers.first { $0.users.contains(person.login) }
         guard let approver = own ?? plan.approvers.first(where: { $0.pinHash != nil }) else {
             return LaunchRefusal("\(person.login) is not an approver in this plan, and no approver has a PIN")

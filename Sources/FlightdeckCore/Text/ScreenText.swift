@@ -85,3 +85,20 @@ public enum ScreenText {
         return cut + "…"
     }
 }
+
+extension String {
+    /// Cut or padded with spaces to `width` characters (no Foundation bridge: this runs for
+    /// every row of every frame).
+    public func padded(to width: Int) -> String {
+        let length = count
+        if length >= width { return String(prefix(width)) }
+        return self + String(repeating: " ", count: width - length)
+    }
+}
+
+/// `HH:mm:ss` at a UTC offset, without a formatter: this runs every frame.
+public func timeOfDay(_ date: Date, offset: Int = 0) -> String {
+    let seconds = (Int(date.timeIntervalSince1970.rounded(.down)) + offset) % 86_400
+    let daySeconds = seconds < 0 ? seconds + 86_400 : seconds
+    return String(format: "%02d:%02d:%02d", daySeconds / 3600, daySeconds % 3600 / 60, daySeconds % 60)
+}
