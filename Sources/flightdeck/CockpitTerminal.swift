@@ -17,7 +17,6 @@ final class CockpitTerminal: Sendable {
         var alert: Bool
     }
 
-    private let theme: Theme
     private let view: CockpitView
     private let alert: Cockpit.AlertStyle
     private let emit: @Sendable (CockpitEvent) -> Void
@@ -26,7 +25,6 @@ final class CockpitTerminal: Sendable {
     private let finished = Completion()
 
     init(view: CockpitView, alert: Cockpit.AlertStyle, emit: @escaping @Sendable (CockpitEvent) -> Void) {
-        theme = view.theme
         self.view = view
         self.alert = alert
         self.emit = emit
@@ -50,7 +48,7 @@ final class CockpitTerminal: Sendable {
     }
 
     private func run() {
-        let screen = TerminalScreen(theme: theme, environment: ProcessInfo.processInfo.environment)
+        let screen = TerminalScreen(theme: view.theme, environment: ProcessInfo.processInfo.environment)
         var shown: CockpitState?
         var redraw = true
         var lastDraw = ContinuousClock.now - .seconds(1)
