@@ -24,7 +24,10 @@ struct PlanArgument: ParsableArguments {
         case .failure(let error):
             Console.error(error.description)
             let count = error.diagnostics.count
-            Console.error("\(path): \(count == 1 ? "1 problem" : "\(count) problems"); the plan was not loaded")
+            // Nothing past a YAML syntax error can be read: say so, or a fixed file's next run surprises.
+            let syntax = error.diagnostics.contains { $0.message.hasPrefix("YAML syntax") }
+            Console.error("\(path): \(count == 1 ? "1 problem" : "\(count) problems"); the plan was not loaded"
+                          + (syntax ? " (a YAML syntax error stops the reading: fix it to see any problems after it)" : ""))
             throw ExitCode.usageOrPlanError
         }
     }

@@ -79,6 +79,16 @@ struct CommandLineTests {
         #expect(withSecrets.status == 2, "with the secret given, its URL is checked")
     }
 
+    @Test("a YAML syntax error says it stops the reading, so the problems after it are not a surprise")
+    func syntaxErrorStopsTheReading() throws {
+        let directory = try TestDirectory("cli-syntax")
+        try directory.write("launch: { name: S, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC\nhttp: []\n", to: "plan.yaml")
+        let result = try FlightdeckProcess.run(["plan", "validate", directory.file("plan.yaml")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("plan.yaml:1:9: YAML syntax: this { is never closed"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("the plan was not loaded (a YAML syntax error stops the reading: fix it to see any problems after it)\n"))
+    }
+
     @Test("a missing plan file is a plan error, exit 2, without a stack trace")
     func missingFile() throws {
         let result = try FlightdeckProcess.run(["check", "Examples/nope.yaml"])

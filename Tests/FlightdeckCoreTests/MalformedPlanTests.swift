@@ -199,6 +199,11 @@ private let cases: [MalformedPlan] = [
         headline: "plan.yaml:17:61: YAML syntax: did not find expected ',' or ']'",
         hint: "a TXT record of several strings (DKIM) is one value"),
     MalformedPlan(
+        name: "a section's key that lost its indentation says where it belongs",
+        yaml: appending("polling:\n  interval: 5s\ntimeout: 2s\n"),
+        headline: "plan.yaml:17:1: unknown key `timeout`",
+        hint: "`timeout` is a key of `polling`: indent it under `polling:`"),
+    MalformedPlan(
         name: "the declared ids a hint lists say when there are more",
         yaml: appending("http:\n" + (1...14).map { "  - { id: check-\($0), url: \"http://127.0.0.1:9/\" }\n" }.joined()
                         + "checklist: [{ id: c, phase: P, title: T, owner: ops, checks: [zzzzzzzz] }]\n"),

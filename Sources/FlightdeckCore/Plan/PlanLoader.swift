@@ -136,13 +136,25 @@ struct PlanReading {
 
     static let suggestionLimit = 20
 
+    /// The keys of the plan's sections that are mappings, by section.
+    static let sectionKeys: [String: [String]] = [
+        "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness"],
+        "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
+        "dns": ["nameservers", "parent", "records", "converged_when"],
+        "alarms": ["sources", "rules"],
+        "poll": ["order", "director", "allow_self_approval", "require_signatures"],
+    ]
+
     // MARK: The plan
 
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
             "version", "launch", "polling", "resolvers", "dns", "http", "tls", "alarms", "notifications",
             "checklist", "roles", "approvers", "poll", "holds",
-        ]) else { return nil }
+        ], misplaced: { key in
+            // A key of a section at the top: most often a line that lost its indentation.
+            Self.sectionKeys.sorted { $0.key < $1.key }.first { $0.value.contains(key) }.map { "`\(key)` is a key of `\($0.key)`: indent it under `\($0.key):`" }
+        }) else { return nil }
         if let version = map["version"], let number = version.int(in: 1...Int.max), number != 1 {
             version.report("this Flightdeck reads plan format version 1, not \(number)")
         }
@@ -162,7 +174,7 @@ struct PlanReading {
         }
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
-        let alarmsMap = map["alarms"]?.mapping(keys: ["sources", "rules"])
+        let alarmsMap = map["alarms"]?.mapping(keys: Self.sectionKeys["alarms"]!)
         let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
         let notifications = map["notifications"]?.list { notificationTarget($0) } ?? []
@@ -195,7 +207,7 @@ struct PlanReading {
     }
 
     mutating func launchSection(_ node: YAMLNode) -> LaunchSection? {
-        guard let map = node.mapping(keys: ["name", "zone", "t0", "timezone", "state_dir", "witness"]) else { return nil }
+        guard let map = node.mapping(keys: Self.sectionKeys["launch"]!) else { return nil }
         let name = map.required("name")?.word()
         zone = map.required("zone")?.dnsName()
         let timeZone = map.required("timezone").flatMap(timeZone)
@@ -279,7 +291,7 @@ struct PlanReading {
     }
 
     func pollingSettings(_ node: YAMLNode) -> PollingSettings? {
-        guard let map = node.mapping(keys: ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"]) else {
+        guard let map = node.mapping(keys: Self.sectionKeys["polling"]!) else {
             return nil
         }
         var settings = PollingSettings.defaults

@@ -38,7 +38,7 @@ extension PlanReading {
     // MARK: DNS
 
     mutating func dnsSection(_ node: YAMLNode) -> DNSExpectations? {
-        guard let map = node.mapping(keys: ["nameservers", "parent", "records", "converged_when"]) else { return nil }
+        guard let map = node.mapping(keys: Self.sectionKeys["dns"]!) else { return nil }
         var expectations = DNSExpectations.empty
         if let nameservers = map["nameservers"]?.mapping(keys: ["expected", "previous"]) {
             expectations.expectedNameservers = nameservers.required("expected")?.list(nameserver) ?? []

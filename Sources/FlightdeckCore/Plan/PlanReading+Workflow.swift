@@ -74,7 +74,7 @@ extension PlanReading {
     }
 
     mutating func pollRules(_ node: YAMLNode) -> PollRules? {
-        guard let map = node.mapping(keys: ["order", "director", "allow_self_approval", "require_signatures"]) else { return nil }
+        guard let map = node.mapping(keys: Self.sectionKeys["poll"]!) else { return nil }
         var order: [String] = []
         if let orderNode = map.required("order") {
             for element in orderNode.list() ?? [] {

@@ -228,8 +228,8 @@ public struct YAMLNode {
     // MARK: Containers
 
     /// Reads a mapping whose keys must all be among `keys`; an unknown key is reported with the
-    /// closest known one.
-    public func mapping(keys: [String]) -> YAMLMapping? {
+    /// closest known one, or with what `misplaced` says of it (a key that belongs elsewhere).
+    public func mapping(keys: [String], misplaced: (String) -> String? = { _ in nil }) -> YAMLMapping? {
         guard case .mapping(let mapping) = node else {
             report("expected a mapping of keys to values, got \(kindDescription)")
             return nil
@@ -245,7 +245,7 @@ public struct YAMLNode {
             guard keys.contains(key) else {
                 let guess = closestMatch(to: key, among: keys)
                 if let guess { misspelled.insert(guess) }
-                let hint = guess.map { "did you mean `\($0)`?" } ?? "known keys here: \(keys.joined(separator: ", "))"
+                let hint = guess.map { "did you mean `\($0)`?" } ?? misplaced(key) ?? "known keys here: \(keys.joined(separator: ", "))"
                 YAMLNode(node: keyNode, path: path, document: document).report("unknown key `\(key)`", hint: hint)
                 continue
             }
