@@ -23,7 +23,8 @@ public struct CockpitView: Sendable {
             return grid
         }
         let reports = state.board.reports
-        drawLaunchBar(state, reports: reports, into: &grid)
+        let verdict = CheckVerdict(reports: reports, alarms: state.alarms.standing)
+        drawLaunchBar(state, reports: reports, verdict: verdict, into: &grid)
         drawTabs(state, into: &grid, y: 2)
         let body = Rect(x: 0, y: 3, width: width, height: height - 4)
         let areas = CockpitLayout(width: width, height: height).paneAreas(focus: state.focus)
@@ -33,17 +34,16 @@ public struct CockpitView: Sendable {
         }
         drawKeyBar(state, into: &grid)
         if state.showingDetail { drawDetail(state, reports: reports, into: &grid, area: body) }
-        if state.showingHelp { drawHelp(state, reports: reports, into: &grid, area: body) }
+        if state.showingHelp { drawHelp(state, verdict: verdict, into: &grid, area: body) }
         if let prompt = state.prompt { drawPrompt(prompt, into: &grid, area: body) }
         return grid
     }
 
     // MARK: Launch bar
 
-    private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid) {
+    private func drawLaunchBar(_ state: CockpitState, reports: [CheckReport], verdict: CheckVerdict, into grid: inout Grid) {
         let width = grid.width
         grid.fill(Rect(x: 0, y: 0, width: width, height: 2), role: .bar)
-        let verdict = CheckVerdict(reports: reports, alarms: state.alarms.standing)
         let reds = reports.filter { $0.status == .fail }.count
         let tMinus = state.launch?.tMinus(at: state.now) ?? state.plan.t0.timeIntervalSince(state.now)
         let clock = " \(LaunchState.clock(tMinus)) "
@@ -267,10 +267,10 @@ public struct CockpitView: Sendable {
 
     /// The keys (in two columns when one does not fit), then the whole reason the launch
     /// bar may have cut, the plan's file and the notes the cockpit was opened with.
-    private func drawHelp(_ state: CockpitState, reports: [CheckReport], into grid: inout Grid, area: Rect) {
+    private func drawHelp(_ state: CockpitState, verdict: CheckVerdict, into grid: inout Grid, area: Rect) {
         grid.fill(area, role: .text)
         let box = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height)
-        let why = Self.reason(state, verdict: CheckVerdict(reports: reports, alarms: state.alarms.standing))
+        let why = Self.reason(state, verdict: verdict)
         var lines: [(String, ThemeRole)] = ScreenText.wrap("why: \(why)", width: box.width - 2).map { ($0, ThemeRole.text) }
         lines += notes.flatMap { ScreenText.wrap($0, width: box.width - 2) }.map { ($0, .muted) }
         let keysTop = 2

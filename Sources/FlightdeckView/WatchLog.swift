@@ -35,11 +35,9 @@ public struct WatchLog: Sendable {
         // only a count in the reason does. The first waits until every blocker was heard
         // from and the shared launch state was read: a broken journal makes it NO-GO.
         let verdict = CheckVerdict(reports: state.board.reports, alarms: state.alarms.standing)
-        let blockers = state.board.reports.filter { $0.check.severity == .blocker }
-        let obstacles = blockers.filter { $0.status == .fail || $0.status == .unknown }.map(\.check.id)
-            + state.alarms.standing.filter { ($0.severity == .critical && $0.checkID != nil) || $0.flapping || $0.blocksVerdict }.map(\.id)
-        let verdictKey = "\(verdict.isGo) \(obstacles.sorted())"
-        let heardFromAll = !blockers.contains(where: { $0.status == .unknown }) && (state.launch != nil || state.launchProblem != nil)
+        let verdictKey = "\(verdict.isGo) \(verdict.obstacles.sorted())"
+        let heardFromAll = !state.board.reports.contains(where: { $0.check.severity == .blocker && $0.status == .unknown })
+            && (state.launch != nil || state.launchProblem != nil)
         if verdictKey != self.verdictKey, self.verdictKey != nil || heardFromAll {
             self.verdictKey = verdictKey
             // What stands in the way can change under a line that reads the same (a flap

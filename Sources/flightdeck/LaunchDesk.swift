@@ -54,11 +54,16 @@ final class LaunchDesk: Sendable {
         }
     }
 
-    /// Says what became of an action, with the launch state it left behind, so the screen
-    /// never shows the message before the change.
+    /// Says what became of an action, with the launch state it left behind (read once), so
+    /// the screen never shows the message before the change.
+    private func report(_ outcome: (LaunchState?) -> CockpitEvent) {
+        let state = try? journal.state()
+        if let state { emit(.launch(state)) }
+        emit(outcome(state))
+    }
+
     private func report(_ message: String) {
-        if let state = try? journal.state() { emit(.launch(state)) }
-        emit(.message(message))
+        report { _ in .message(message) }
     }
 
     /// Stale votes and built-in holds, appended by whichever process notices first.
@@ -78,15 +83,15 @@ final class LaunchDesk: Sendable {
                 if let pin = request.pin {
                     switch try self.journal.sign(as: approver, pin: pin, actor: self.identity) {
                     case .success(let signed): signer = signed
-                    case .failure(let refusal):
-                        if let state = try? self.journal.state() { self.emit(.launch(state)) }
-                        return self.emit(.pinRejected(request, why: refusal.message))
+                    case .failure(let refusal): return self.report { _ in .pinRejected(request, why: refusal.message) }
                     }
                 }
                 switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {
                 case .success(let record):
-                    let caveat = (try? self.journal.state())?.caveat(for: record.event, checks: checks).map { "; \($0)" } ?? ""
-                    self.report("recorded #\(record.seq): \(record.event.summary)\(caveat)")
+                    self.report { state in
+                        let caveat = state?.caveat(for: record.event, checks: checks).map { "; \($0)" } ?? ""
+                        return .message("recorded #\(record.seq): \(record.event.summary)\(caveat)")
+                    }
                 case .failure(let refusal): self.report("refused: \(refusal)")
                 }
             } catch {

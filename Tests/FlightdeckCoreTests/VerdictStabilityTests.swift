@@ -39,6 +39,7 @@ struct VerdictStabilityTests {
         #expect(run.changes.count <= 4, "the verdict changed \(run.changes.count) times in ten minutes: \(run.changes.map { "\($0.second)s \($0.decision)" })")
         #expect(run.verdict.decision == .noGo)
         #expect(run.verdict.reason.hasPrefix("blocking check flapping: api-health is flapping"), "\(run.verdict.reason)")
+        #expect(run.verdict.obstacles.contains("rule/flapping/api-health"), "what stands in the way names the flapping alarm: \(run.verdict.obstacles)")
 
         // Green from now on: still NO-GO while the changes are inside the window, GO once it has held still for all of it.
         let steadyFrom = run.second + 1
@@ -46,6 +47,7 @@ struct VerdictStabilityTests {
         #expect(run.verdict.decision == .noGo, "green for \(run.second - steadyFrom + 1) s is not yet a whole flap window")
         for _ in 0..<5 { run.poll(.pass) }
         #expect(run.verdict.isGo, "\(run.verdict.reason)")
+        #expect(run.verdict.obstacles.isEmpty)
         #expect(run.changes.last.map { $0.second - steadyFrom >= 299 } == true, "GO came \(run.changes.last!.second - steadyFrom) s after the last change")
     }
 

@@ -135,6 +135,10 @@ public struct CheckVerdict: Sendable, Equatable {
 
     public var decision: Decision
     public var reason: String
+    /// What stands in the way of GO, by id: blocking checks that fail or are not known to
+    /// pass, and the alarms that hold the verdict (critical or flapping on a blocker, a broken
+    /// journal). Empty when GO.
+    public var obstacles: [String]
 
     /// GO, earned: every blocker passes and nothing stands against it.
     public var isGo: Bool { decision == .go }
@@ -150,6 +154,7 @@ public struct CheckVerdict: Sendable, Equatable {
         let alarmed = onBlockers.filter { $0.severity == .critical }
         let flapping = onBlockers.filter(\.flapping)
         let untrusted = alarms.first(where: \.blocksVerdict)
+        obstacles = (failed + unknown).map(\.check.id) + (alarmed + flapping).map(\.id) + (untrusted.map { [$0.id] } ?? [])
         let wrong = !failed.isEmpty || !alarmed.isEmpty || untrusted != nil || !flapping.isEmpty
         decision = wrong ? .noGo : (unknown.isEmpty ? .go : .undecided)
         if let untrusted {
