@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSpawn", path: "Sources/CSpawn"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -37,7 +38,7 @@ let package = Package(
                 dependencies: [.product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .target(name: "FlightdeckProbes",
-                dependencies: ["FlightdeckCore", "CCurl", "COpenSSL"],
+                dependencies: ["FlightdeckCore", "CCurl", "COpenSSL", "CSpawn"],
                 swiftSettings: strict),
         .target(name: "FlightdeckStore",
                 dependencies: ["FlightdeckCore", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlightdeckCore
 import FlightdeckProbes
+import FlightdeckStore
 import Foundation
 
 struct CheckCommand: AsyncParsableCommand {
@@ -16,7 +17,11 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try plan.load()
-        let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory)
+        // A fresh result a cockpit on the plan stored is used, not run again; one this run
+        // makes is stored for them. Without a state directory nothing is shared.
+        let state = StateDirectory(planPath: plan.path, plan: loaded).path
+        let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory, commands: .runs,
+                                     results: CommandResults(stateDirectory: FileManager.default.fileExists(atPath: state) ? state : nil))
         async let external = withTaskGroup(of: [Alarm].self) { group in
             for probe in loaded.alarmSources.map({ AlarmSourceProbe(source: $0, plan: loaded) }) {
                 group.addTask { await probe.fetch(clock: .zero) }

@@ -1,4 +1,5 @@
 import FlightdeckCore
+import FlightdeckProbes
 import FlightdeckStore
 import FlightdeckView
 import Foundation
@@ -32,9 +33,10 @@ struct Cockpit {
         let terminal = CockpitTerminal(view: CockpitView(theme: theme, keymap: keymap, notes: ["plan: \(planPath)"] + notes),
                                        alert: alert, emit: { emit.yield($0) })
         terminal.start()
-        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: readOnly ? .observes : .runs, emit: { emit.yield($0) })
         let identity = LaunchActor.current()
-        let desk = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, emit: { emit.yield($0) }) }
+        let results = CommandResults(stateDirectory: StateDirectory(planPath: planPath, plan: plan).path)
+        let desk = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, commandResults: results, emit: { emit.yield($0) }) }
 
         var state = CockpitState(plan: plan, now: feeds.origin, keymap: keymap, glyphs: theme.glyphs, identity: identity, readOnly: readOnly)
         if let greeting { state.reduce(.message(greeting)) }

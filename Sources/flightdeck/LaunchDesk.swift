@@ -12,11 +12,15 @@ final class LaunchDesk: Sendable {
     let plan: LaunchPlan
     let identity: LaunchActor
     let emit: @Sendable (CockpitEvent) -> Void
+    /// Where a rerun asked for here is handed to whichever process runs the command.
+    let commandResults: CommandResults
     private let appendingDue = Atomic<Bool>(false)
     private let sender: NotificationSender
 
-    init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, emit: @escaping @Sendable (CockpitEvent) -> Void) {
+    init(journal: LaunchJournal, plan: LaunchPlan, identity: LaunchActor, commandResults: CommandResults,
+         emit: @escaping @Sendable (CockpitEvent) -> Void) {
         self.journal = journal
+        self.commandResults = commandResults
         self.plan = plan
         self.identity = identity
         self.emit = emit
@@ -88,6 +92,7 @@ final class LaunchDesk: Sendable {
                 }
                 switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {
                 case .success(let record):
+                    if case .rerunRequested(let check) = record.event { try self.commandResults.requestRerun(check) }
                     self.report { state in
                         let caveat = state?.caveat(for: record.event, checks: checks).map { "; \($0)" } ?? ""
                         return .message("recorded #\(record.seq): \(record.event.summary)\(caveat)")

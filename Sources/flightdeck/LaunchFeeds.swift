@@ -18,11 +18,16 @@ final class LaunchFeeds: Sendable {
     /// this process touches the state directory (the demo removes it right after).
     private let journalTask: Task<Void, Never>?
 
-    init(plan: LaunchPlan, planPath: String, planDirectory: String, emit: @escaping @Sendable (CockpitEvent) -> Void) {
+    /// - Parameter commands: whether this process runs the plan's commands (a read-only
+    ///   cockpit only shows the results the others share through the state directory).
+    init(plan: LaunchPlan, planPath: String, planDirectory: String, commands: CommandRole,
+         emit: @escaping @Sendable (CockpitEvent) -> Void) {
         let origin = Date()
         self.origin = origin
-        let poller = Poller(probes: PlanProbes.make(for: plan, planDirectory: planDirectory),
-                            concurrency: plan.polling.concurrency, clock: ContinuousClock())
+        let state = StateDirectory(planPath: planPath, plan: plan)
+        let probes = PlanProbes.make(for: plan, planDirectory: planDirectory, commands: commands,
+                                     results: CommandResults(stateDirectory: state.path))
+        let poller = Poller(probes: probes, concurrency: plan.polling.concurrency, clock: ContinuousClock())
         var tasks = [Task { await poller.run { emit(.outcome($0)) } }]
         tasks.append(Task {
             while !Task.isCancelled {
@@ -41,7 +46,6 @@ final class LaunchFeeds: Sendable {
             })
         }
         do {
-            let state = StateDirectory(planPath: planPath, plan: plan)
             journal = try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
         } catch {
             journal = nil

@@ -27,7 +27,7 @@ struct LaunchWatch {
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
         TerminationSignals.onReceive { emit.yield(.action(.quit)) }
-        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, emit: { emit.yield($0) })
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: .runs, emit: { emit.yield($0) })
         var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true)
         var log = WatchLog()
         for await event in events {

@@ -78,7 +78,25 @@ struct CockpitReducerTests {
         #expect(state.selectedRowID == .check("api"))
         state.reduce(.action(.act))
         #expect(state.prompt == nil)
-        #expect(state.message?.text == "actions are in the checklist, alarms and go/no-go panes")
+        #expect(state.message?.text == "nothing can be done to this row now")
+
+        state = cockpit(world, login: "olga", pane: .pane3)
+        state.reduce(.action(.act))
+        #expect(state.prompt == nil)
+        #expect(state.message?.text == "actions are in the checklist, alarms and go/no-go panes, and on a command's row in health")
+    }
+
+    @Test("A command's row in health offers a rerun to anyone who can sign; the journal records who asked")
+    func rerunFromHealth() throws {
+        var world = try WorkflowWorld(extra: "commands:\n  - { id: api-suite, run: [\"true\"] }")
+        var state = cockpit(world, login: "ana", pane: .pane2)
+        state.act(on: .check("api-suite"))
+        #expect(menuLabels(state) == ["Run api-suite again now"])
+        world.act(.rerunRequested(check: "api-suite"), by: "Ana")
+        #expect(world.state.history.last?.event.summary == "asked for api-suite to run again now")
+        #expect(world.state.history.last?.actor.approver == "Ana")
+        #expect(world.state.refusal(for: .rerunRequested(check: "api"), by: world.actor("Ana"), at: world.now, checks: world.checks)?.message
+            == "the plan has no command check api")
     }
 
     @Test("`a` on a heading opens the actions of the first row that has any, and selects it")

@@ -357,6 +357,46 @@ private let cases: [MalformedPlan] = [
         yaml: appending("alarms:\n  rules: { severity: apocalyptic }\n"),
         headline: "plan.yaml:16:22: alarms.rules.severity: `apocalyptic` is not an alarm severity",
         hint: "critical, warning or info"),
+    MalformedPlan(
+        name: "a command's run written as a line without shell",
+        yaml: appending("commands:\n  - id: suite\n    run: pytest -q tests\n"),
+        headline: "plan.yaml:17:10: commands[0].run: `run` is a list of the program and its arguments, unless `shell: true`",
+        hint: "write run: [pytest, -q, tests]"),
+    MalformedPlan(
+        name: "a command's pass_rate without a report to count",
+        yaml: appending("commands:\n  - id: suite\n    run: [pytest]\n    pass_rate: 95%\n"),
+        headline: "plan.yaml:18:16: commands[0].pass_rate: `pass_rate` needs a test report to count",
+        hint: "junit: report.xml"),
+    MalformedPlan(
+        name: "a pass rate over 100%",
+        yaml: appending("commands:\n  - id: suite\n    run: [pytest]\n    junit: r.xml\n    pass_rate: 105%\n"),
+        headline: "plan.yaml:19:16: commands[0].pass_rate: `105%` is not a share",
+        hint: "from 0% to 100%"),
+    MalformedPlan(
+        name: "a command's timeout longer than its interval",
+        yaml: appending("commands:\n  - id: suite\n    run: [pytest]\n    interval: 5m\n    timeout: 10m\n"),
+        headline: "plan.yaml:19:14: commands[0].timeout: the timeout (10m) is longer than the interval (5m)",
+        hint: "interval longer than its timeout"),
+    MalformedPlan(
+        name: "exit codes of which none passes",
+        yaml: appending("commands:\n  - id: drift\n    run: [terraform, plan, -detailed-exitcode]\n    exit_codes: {2: fail, 1: unknown}\n"),
+        headline: "plan.yaml:18:17: commands[0].exit_codes: no exit code passes",
+        hint: "0: pass"),
+    MalformedPlan(
+        name: "an exit code mapped to a status that does not exist",
+        yaml: appending("commands:\n  - id: drift\n    run: [terraform]\n    exit_codes: {0: pass, 2: drift}\n"),
+        headline: "plan.yaml:18:30: commands[0].exit_codes.2: `drift` is not a status",
+        hint: "pass, warn, fail, unknown"),
+    MalformedPlan(
+        name: "a misspelt command key",
+        yaml: appending("commands:\n  - id: suite\n    run: [pytest]\n    junt: r.xml\n"),
+        headline: "plan.yaml:18:5: commands[0]: unknown key `junt`",
+        hint: "did you mean `junit`?"),
+    MalformedPlan(
+        name: "a secret in a command's arguments",
+        yaml: appending("commands:\n  - id: suite\n    run: [curl, -H, \"Authorization: ${TOKEN}\"]\n"),
+        headline: "plan.yaml:17:21: commands[0].run[2]: `${...}` is not expanded here",
+        hint: "secrets are expanded only"),
 ]
 
 @Suite("Malformed plans")

@@ -10,8 +10,10 @@ public struct CheckBoard: Sendable, Equatable {
 
     public init(plan: LaunchPlan) {
         checks = plan.checks
+        // A command's run is deliberate and slow: one failed run is red, one good run green.
         health = Dictionary(uniqueKeysWithValues: plan.checks.map {
-            ($0.id, CheckHealth(failureThreshold: plan.polling.failureThreshold, successThreshold: plan.polling.successThreshold))
+            ($0.id, $0.kind == .command ? CheckHealth(failureThreshold: 1, successThreshold: 1)
+                : CheckHealth(failureThreshold: plan.polling.failureThreshold, successThreshold: plan.polling.successThreshold))
         })
         reports = checks.map { CheckReport(check: $0, status: .unknown, detail: CheckHealth.waiting) }
         positions = Dictionary(checks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })

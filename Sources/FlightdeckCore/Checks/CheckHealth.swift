@@ -48,6 +48,7 @@ public struct CheckHealth: Sendable, Equatable {
     }
 
     public mutating func record(_ outcome: ProbeOutcome) {
+        if let evidence = outcome.evidenceID, evidence == latest?.evidenceID { return }
         latest = outcome
         if let latency = outcome.latency { window.add(latency, at: outcome.finishedAt) }
         history.append(HistoryPoint(at: outcome.finishedAt, status: outcome.status, latency: outcome.latency))

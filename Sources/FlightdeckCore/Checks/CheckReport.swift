@@ -1,6 +1,6 @@
 /// The kinds of automated check a plan declares.
 public enum CheckKind: String, Sendable, Equatable, Codable, CaseIterable {
-    case dns, http, tls
+    case dns, http, tls, command
 }
 
 /// The check the plan implies when it names the new nameservers: is the zone delegated to them?
@@ -40,6 +40,10 @@ public struct CheckDescriptor: Sendable, Equatable {
         if check.mode != .request { target = "\(check.mode.rawValue) \(target)" }
         if let connectTo = check.connectTo { target += " via \(connectTo)" }
         self.init(id: check.id, kind: .http, target: target, severity: check.severity, title: check.name)
+    }
+
+    init(_ command: CommandCheck) {
+        self.init(id: command.id, kind: .command, target: command.commandLine, severity: command.severity, title: command.name)
     }
 
     init(_ endpoint: TLSEndpoint) {

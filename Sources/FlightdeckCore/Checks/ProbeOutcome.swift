@@ -12,9 +12,12 @@ public struct ProbeOutcome: Sendable, Equatable {
     public var observed: [String: ObservedValue]
     /// The raw evidence behind the verdict, for the detail view.
     public var evidence: ProbeEvidence
+    /// Names the evidence when a probe can report the same evidence again (a command's
+    /// stored result, looked at every few seconds): a repeat is not counted twice.
+    public var evidenceID: String?
 
     public init(checkID: String, finishedAt: Duration, status: CheckStatus, detail: String, latency: Duration?,
-                observed: [String: ObservedValue] = [:], evidence: ProbeEvidence = .none) {
+                observed: [String: ObservedValue] = [:], evidence: ProbeEvidence = .none, evidenceID: String? = nil) {
         self.checkID = checkID
         self.finishedAt = finishedAt
         self.status = status
@@ -22,6 +25,7 @@ public struct ProbeOutcome: Sendable, Equatable {
         self.latency = latency
         self.observed = observed
         self.evidence = evidence
+        self.evidenceID = evidenceID
     }
 }
 

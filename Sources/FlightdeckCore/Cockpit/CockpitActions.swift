@@ -104,7 +104,10 @@ extension CockpitState {
                                             needsReason: true))
             }
             return actions.map(MenuOption.action)
-        case .health, .dns, .certificates:
+        case .health:
+            guard case .check(let id)? = row, plan.commandChecks.contains(where: { $0.id == id }) else { return [] }
+            return [.action(LaunchAction("Run \(id) again now", .rerunRequested(check: id)))]
+        case .dns, .certificates:
             return []
         }
     }

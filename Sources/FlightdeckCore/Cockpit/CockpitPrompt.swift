@@ -34,7 +34,7 @@ extension CockpitState {
             return
         }
         guard focus.hasActions else {
-            message = ("actions are in the checklist, alarms and go/no-go panes", now)
+            message = ("actions are in the checklist, alarms and go/no-go panes, and on a command's row in health", now)
             return
         }
         let (options, refusal) = menu(pane: focus, row: row, launch: launch)

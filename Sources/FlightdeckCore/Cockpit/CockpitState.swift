@@ -15,8 +15,8 @@ public enum Pane: String, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// The panes whose rows can be acted on (the actions menu).
-    public var hasActions: Bool { [.checklist, .alarms, .poll].contains(self) }
+    /// The panes whose rows can be acted on (the actions menu): in health, a command's row.
+    public var hasActions: Bool { [.checklist, .health, .alarms, .poll].contains(self) }
 }
 
 /// What happens to the cockpit: probe results, the clock, the screen, what people press, and
@@ -116,7 +116,7 @@ public struct CockpitState: Sendable {
     /// otherwise the first pane with something in it.
     static func openingPane(_ plan: LaunchPlan) -> Pane {
         if !plan.checklist.isEmpty { return .checklist }
-        if !plan.httpChecks.isEmpty { return .health }
+        if !plan.httpChecks.isEmpty || !plan.commandChecks.isEmpty { return .health }
         if !plan.dns.records.isEmpty || !plan.dns.expectedNameservers.isEmpty { return .dns }
         if !plan.tlsEndpoints.isEmpty { return .certificates }
         return plan.hasPoll ? .poll : .health

@@ -120,6 +120,8 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     case scrubbed(reason: String)
     case alarmAcknowledged(alarm: String, reason: String)
     case alarmSilenced(alarm: String, until: Date?, reason: String)
+    /// Someone asked for a command check (a test suite) to run again now, not at its interval.
+    case rerunRequested(check: String)
     /// Someone tried an approver's PIN. It is written before the PIN is checked, so every
     /// try counts whatever becomes of it: five without a `pinAccepted` lock the approver out.
     case pinTried(approver: String)
@@ -158,6 +160,7 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
         case .scrubbed: "scrubbed"
         case .alarmAcknowledged: "alarm-ack"
         case .alarmSilenced: "alarm-silence"
+        case .rerunRequested: "rerun"
         case .pinTried: "pin-tried"
         case .pinAccepted: "pin-accepted"
         case .pinRejected: "pin-rejected"
@@ -201,6 +204,8 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
             "alarm \(alarm) acknowledged: \(reason)"
         case .alarmSilenced(let alarm, let until, let reason):
             "alarm \(alarm) silenced \(until.map { "until \(LaunchRecord.timestamp($0))" } ?? "until it recovers"): \(reason)"
+        case .rerunRequested(let check):
+            "asked for \(check) to run again now"
         case .pinTried(let approver):
             "PIN tried for \(approver)"
         case .pinAccepted(let approver):

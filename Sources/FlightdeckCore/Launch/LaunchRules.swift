@@ -151,6 +151,10 @@ extension LaunchState {
         case .alarmAcknowledged(_, let reason), .alarmSilenced(_, _, let reason):
             return reason.isBlank ? LaunchRefusal("acknowledging or silencing an alarm needs a reason") : nil
 
+        case .rerunRequested(let check):
+            // Any approver may ask, in any phase: fresh evidence never hurts the launch.
+            return plan.commandChecks.contains { $0.id == check } ? nil : LaunchRefusal("the plan has no command check \(check)")
+
         case .voteStale, .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
             return nil
         }

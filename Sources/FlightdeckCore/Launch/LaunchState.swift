@@ -311,7 +311,7 @@ public struct LaunchState: Sendable {
             notificationClaims[key] = record.at
         case .notificationSent(let key, let target, let delivered, let outcome):
             deliveries[key, default: []].append(Delivery(target: target, delivered: delivered, outcome: outcome, at: record.at))
-        case .journalRestarted:
+        case .journalRestarted, .rerunRequested:
             break
         }
     }

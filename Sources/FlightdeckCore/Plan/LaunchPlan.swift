@@ -21,6 +21,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var dns: DNSExpectations
     public var httpChecks: [HTTPCheck]
     public var tlsEndpoints: [TLSEndpoint]
+    public var commandChecks: [CommandCheck] = []
     public var alarmSources: [AlarmSource]
     public var alarmRules: AlarmRules
     public var notifications: [NotificationTarget]
@@ -30,16 +31,17 @@ public struct LaunchPlan: Sendable, Equatable {
     public var poll: PollRules
     public var holds: [Hold]
 
-    /// Every automated check the plan declares, in plan order: the delegation (when the plan
-    /// names the new nameservers), DNS records, then HTTP checks, then TLS endpoints.
     /// Whether the plan runs a go/no-go poll; a plan of checks only does not.
     public var hasPoll: Bool { !poll.order.isEmpty }
 
+    /// Every automated check the plan declares, in plan order: the delegation (when the plan
+    /// names the new nameservers), DNS records, HTTP checks, TLS endpoints, then commands.
     public var checks: [CheckDescriptor] {
         (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self)])
             + dns.records.map(CheckDescriptor.init)
             + httpChecks.map(CheckDescriptor.init)
             + tlsEndpoints.map(CheckDescriptor.init)
+            + commandChecks.map(CheckDescriptor.init)
     }
 }
 
@@ -266,6 +268,61 @@ public struct TLSEndpoint: Sendable, Equatable {
 
     public static let defaultWarningDays = 30
     public static let defaultCriticalDays = 14
+}
+
+// MARK: - Commands
+
+/// A command whose result is evidence: a test suite, `terraform plan`, a script.
+public struct CommandCheck: Sendable, Equatable {
+    public enum Invocation: Sendable, Equatable {
+        /// Run directly, no shell in between: the first element is the program.
+        case argv([String])
+        /// Run by `/bin/sh -c`, when the plan says `shell: true`.
+        case shell(String)
+    }
+
+    /// Where the test report is read from.
+    public struct Report: Sendable, Equatable {
+        public var format: TestReportFormat
+        /// A file (relative to the working directory unless absolute); nil means standard output.
+        public var path: String?
+    }
+
+    public var id: String
+    public var name: String?
+    public var severity: Severity
+    public var invocation: Invocation
+    /// Relative to the plan's directory unless absolute; the plan's directory when nil.
+    public var workingDirectory: String?
+    /// Set on top of Flightdeck's own environment.
+    public var environment: [CommandVariable]
+    public var report: Report?
+    /// With a report: the share of the tests that ran which must pass, 0 to 1.
+    public var passRate: Double
+    /// With a report: fewer tests than this ran is a failure, whatever passed.
+    public var minimumTests: Int
+    /// What each exit code means; nil means 0 passes and anything else fails.
+    public var exitCodes: [Int32: CheckStatus]?
+    /// A result older than this is unknown: the evidence has gone stale.
+    public var maximumAge: Duration
+    public var timing: ProbeTiming
+
+    /// Test suites take minutes: they run far less often than a health check.
+    public static let defaultInterval: Duration = .seconds(600)
+    public static let defaultTimeout: Duration = .seconds(300)
+
+    /// The command as a person reads it, for the check's target.
+    public var commandLine: String {
+        switch invocation {
+        case .argv(let argv): argv.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+        case .shell(let script): script
+        }
+    }
+}
+
+public struct CommandVariable: Sendable, Equatable {
+    public var name: String
+    public var value: SecretText
 }
 
 // MARK: - Alarms

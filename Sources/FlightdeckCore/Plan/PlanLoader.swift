@@ -149,7 +149,7 @@ struct PlanReading {
 
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
-            "version", "launch", "polling", "resolvers", "dns", "http", "tls", "alarms", "notifications",
+            "version", "launch", "polling", "resolvers", "dns", "http", "tls", "commands", "alarms", "notifications",
             "checklist", "roles", "approvers", "poll", "holds",
         ], misplaced: { key in
             // A key of a section at the top: most often a line that lost its indentation.
@@ -174,6 +174,7 @@ struct PlanReading {
         }
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
+        let commands = map["commands"]?.list { commandCheck($0) } ?? []
         let alarmsMap = map["alarms"]?.mapping(keys: Self.sectionKeys["alarms"]!)
         let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
@@ -198,7 +199,7 @@ struct PlanReading {
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, witness: launch.witness, polling: polling, resolvers: resolvers, dns: dns,
-            httpChecks: http, tlsEndpoints: tls, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
+            httpChecks: http, tlsEndpoints: tls, commandChecks: commands, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 

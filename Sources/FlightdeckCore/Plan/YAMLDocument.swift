@@ -314,7 +314,7 @@ public struct YAMLNode {
         }
         if !SecretText.references(in: text).isEmpty {
             report("`${...}` is not expanded here",
-                   hint: "secrets are expanded only in URLs, headers, bodies, proxies and PIN hashes")
+                   hint: "secrets are expanded only in URLs, headers, bodies, proxies, PIN hashes and a command's env")
             return nil
         }
         return text

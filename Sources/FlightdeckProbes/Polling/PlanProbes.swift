@@ -3,13 +3,18 @@ import FlightdeckCore
 /// The probes for a plan's checks, and one full poll of them for `flightdeck check`.
 public enum PlanProbes {
     /// Every check of the plan that has a probe in this build.
-    public static func make(for plan: LaunchPlan, planDirectory: String?) -> [any Probe] {
+    /// - Parameters:
+    ///   - commands: whether this process runs the plan's commands or only shows them.
+    ///   - results: where command results are shared with the plan's other processes.
+    public static func make(for plan: LaunchPlan, planDirectory: String?, commands: CommandRole = .runs,
+                            results: CommandResults = CommandResults(stateDirectory: nil)) -> [any Probe] {
         let servers = DNSServers(plan: plan, planDirectory: planDirectory)
         let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? [] : [DelegationProbe(plan: plan, servers: servers)]
         return delegation
             + plan.dns.records.map { DNSRecordProbe(record: $0, polling: plan.polling, quorum: plan.dns.quorum, servers: servers) }
             + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
             + plan.tlsEndpoints.map { TLSProbe(endpoint: $0, polling: plan.polling, planDirectory: planDirectory, servers: servers) }
+            + plan.commandChecks.map { CommandProbe(check: $0, role: commands, results: results, planDirectory: planDirectory) }
     }
 
     /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.

@@ -1,22 +1,59 @@
 import Foundation
 
-/// The health and certificates panes: a row per HTTP or TLS check, with the evidence behind it.
+/// The health and certificates panes: a row per check, with the evidence behind it. Health
+/// holds everything that says whether the service works (endpoints, then test suites and
+/// scripts), under a heading per kind when there is more than one.
 extension PaneRows {
-    func checks(_ state: CockpitState, reports: [CheckReport], kind: CheckKind, window: Range<Int>?) -> [PaneRow] {
-        let reports = reports.filter { $0.check.kind == kind }
-        guard !reports.isEmpty else { return [PaneRow([("The plan has no \(kind.rawValue.uppercased()) checks.", .muted)])] }
-        return reports.enumerated().map { index, report in
-            if let window, !window.contains(index) { return PaneRow([], status: report.status, id: .check(report.check.id)) }
-            let health = state.board.health[report.check.id]
-            var segments = [status(report.status), (" " + report.check.id.padded(to: 22), .text)]
-            if kind == .http, wide, let health {
-                let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
-                segments.append((" p95 \(p95.padded(to: 9))", .muted))
-                segments.append((Self.sparkline(health.history.suffix(12)) + " ", .muted))
-            }
-            segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
-            return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
+    func checks(_ state: CockpitState, reports: [CheckReport], kinds: [CheckKind], window: Range<Int>?) -> [PaneRow] {
+        let groups = kinds.map { kind in (kind, reports.filter { $0.check.kind == kind }) }.filter { !$0.1.isEmpty }
+        guard !groups.isEmpty else {
+            let names = kinds.map { $0 == .command ? "command" : $0.rawValue.uppercased() }.joined(separator: " or ")
+            return [PaneRow([("The plan has no \(names) checks.", .muted)])]
         }
+        var rows: [PaneRow] = []
+        for (kind, reports) in groups {
+            if groups.count > 1 { rows.append(PaneRow([(Self.heading(kind, count: reports.count), .title)])) }
+            for report in reports {
+                if let window, !window.contains(rows.count) {
+                    rows.append(PaneRow([], status: report.status, id: .check(report.check.id)))
+                    continue
+                }
+                rows.append(row(report, kind: kind, state: state))
+            }
+        }
+        return rows
+    }
+
+    static func heading(_ kind: CheckKind, count: Int) -> String {
+        switch kind {
+        case .http: "HTTP endpoints (\(count))"
+        case .command: "Test suites and scripts (\(count))"
+        case .dns: "DNS (\(count))"
+        case .tls: "TLS (\(count))"
+        }
+    }
+
+    private func row(_ report: CheckReport, kind: CheckKind, state: CockpitState) -> PaneRow {
+        let health = state.board.health[report.check.id]
+        var segments = [status(report.status), (" " + report.check.id.padded(to: 22), ThemeRole.text)]
+        if kind == .http, wide, let health {
+            let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
+            segments.append((" p95 \(p95.padded(to: 9))", .muted))
+            segments.append((Self.sparkline(health.history.suffix(12)) + " ", .muted))
+        }
+        if kind == .command, let age = Self.age(of: report, now: state.now) {
+            segments.append((" \(age.padded(to: 8))", .muted))
+        }
+        segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
+        return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
+    }
+
+    /// How long ago a command's result was made: `4m ago`, from its `finished_at`.
+    static func age(of report: CheckReport, now: Date) -> String? {
+        guard case .text(let text)? = report.observed["finished_at"], let finished = try? Date(text, strategy: .iso8601) else { return nil }
+        let seconds = max(0, Int(now.timeIntervalSince(finished)))
+        let shown = seconds < 60 ? "\(seconds)s" : seconds < 3600 ? "\(seconds / 60)m" : "\(seconds / 3600)h\(seconds % 3600 / 60 > 0 ? "\(seconds % 3600 / 60)m" : "")"
+        return "\(shown) ago"
     }
 
     /// The evidence behind a check, line by line, for the detail view.

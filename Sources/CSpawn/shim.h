@@ -1,0 +1,10 @@
+#ifndef FLIGHTDECK_CSPAWN_SHIM_H
+#define FLIGHTDECK_CSPAWN_SHIM_H
+
+#include <spawn.h>
+
+// glibc (2.29 and later) has it, but declares it only under _GNU_SOURCE, which the Swift
+// Glibc module is not built with: declared here as glibc does.
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict actions, const char *__restrict path);
+
+#endif
