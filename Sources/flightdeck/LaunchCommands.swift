@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightdeckCore
+import FlightdeckProbes
 import FlightdeckStore
 import Foundation
 
@@ -53,6 +54,32 @@ struct ChecklistCommand: AsyncParsableCommand {
 }
 
 extension ChecklistMark: ExpressibleByArgument {}
+
+struct RerunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerun",
+        abstract: "Ask for a command check (a test suite, a script) to run again now, not at its interval.",
+        discussion: """
+            The request is journalled with who asked; the Flightdeck on the plan that runs commands \
+            (a cockpit that is not read-only, or watch) runs it within 5 seconds, and every session \
+            shows the new result.
+            """)
+
+    @OptionGroup var plan: PlanArgument
+    @Argument(help: "The command check's id.") var check: String
+    @OptionGroup var signer: SignerOptions
+
+    func run() async throws {
+        let session = try LaunchSession.open(plan)
+        try session.record(.rerunRequested(check: check), by: try session.signer(signer))
+        do {
+            try CommandResults(stateDirectory: StateDirectory(planPath: plan.path, plan: session.plan).path).requestRerun(check)
+        } catch {
+            Console.error("flightdeck: recorded, but the request could not be left for the runner: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+    }
+}
 
 struct HoldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop the launch clock: a hold, with a reason.")

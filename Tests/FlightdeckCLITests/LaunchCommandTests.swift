@@ -175,3 +175,47 @@ struct LaunchCommandTests {
         #expect(table.contains("ALARM CRITICAL DatabaseDown: primary unreachable"))
     }
 }
+
+@Suite("Command line: command checks in check --json, and rerun")
+struct CommandCheckCLITests {
+    @Test("check runs a TAP suite once and shares it: kind command, the counts observed; rerun is journalled and runs it again")
+    func checkAndRerun() throws {
+        let directory = try TestDirectory("cli-commands")
+        try directory.write("""
+            launch: { name: Suite launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            commands:
+              - id: smoke
+                name: Smoke suite
+                run: [sh, -c, "echo run >> runs.log; echo 1..3; echo ok 1 - home; echo ok 2 - login; echo not ok 3 - pay"]
+                tap: stdout
+                pass_rate: 60%
+                interval: 1h
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [\(LaunchActor.current().login)] }]
+            poll: { order: [ops], director: ops }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        // The state directory is the journal's: made by any launch command (rerun, below).
+        let first = try FlightdeckProcess.run(["check", plan, "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let check = try #require((document["checks"] as? [[String: Any]])?.first)
+        #expect(check["kind"] as? String == "command")
+        #expect(check["name"] as? String == "Smoke suite")
+        #expect(check["status"] as? String == "pass")
+        #expect((check["detail"] as? String)?.hasPrefix("2 of 3 tests pass (66.7%, gate 60%) in ") == true)
+        let observed = try #require(check["observed"] as? [String: Any])
+        #expect(observed["passed"] as? Int == 2 && observed["failed"] as? Int == 1 && observed["tests"] as? Int == 3)
+        #expect(observed["failed_tests"] as? [String] == ["pay"])
+        #expect(observed["exit_code"] as? Int == 0)
+        #expect(first.status == 0)
+
+        let asked = try FlightdeckProcess.run(["rerun", plan, "smoke"])
+        #expect(asked.status == 0, "\(asked.stderr)")
+        #expect(asked.stdout.hasPrefix("recorded #1: asked for smoke to run again now"))
+        // Now the state directory exists: check stores its run, and the next check reuses it.
+        #expect(try FlightdeckProcess.run(["check", plan]).status == 0)
+        #expect(try FlightdeckProcess.run(["check", plan]).status == 0)
+        #expect(try String(contentsOfFile: directory.file("runs.log"), encoding: .utf8) == "run\nrun\n")
+        #expect(try FlightdeckProcess.run(["rerun", plan, "nope"]).stderr == "flightdeck: refused: the plan has no command check nope\n")
+    }
+}
