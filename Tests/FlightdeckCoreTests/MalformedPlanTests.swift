@@ -397,6 +397,31 @@ private let cases: [MalformedPlan] = [
         yaml: appending("commands:\n  - id: suite\n    run: [curl, -H, \"Authorization: ${TOKEN}\"]\n"),
         headline: "plan.yaml:17:21: commands[0].run[2]: `${...}` is not expanded here",
         hint: "secrets are expanded only"),
+    MalformedPlan(
+        name: "a metric threshold in a unit that does not fit",
+        yaml: appending("metrics:\n  - id: p95\n    prometheus: { url: \"http://127.0.0.1:9090\", query: up }\n    unit: seconds\n    fail_above: 85%\n"),
+        headline: "plan.yaml:19:17: metrics[0].fail_above: a percentage does not fit a metric in seconds",
+        hint: "the metric's unit"),
+    MalformedPlan(
+        name: "a metric's warning line beyond its failure line",
+        yaml: appending("metrics:\n  - id: hit\n    prometheus: { url: \"http://127.0.0.1:9090\", query: up }\n    unit: percent\n    fail_below: 85%\n    warn_below: 80%\n"),
+        headline: "plan.yaml:20:17: metrics[0].warn_below: warn_below (80%) must come before fail_below (85%)",
+        hint: "make warn_below the larger"),
+    MalformedPlan(
+        name: "a CloudWatch metric without a region",
+        yaml: appending("metrics:\n  - id: hit\n    cloudwatch: { namespace: AWS/ElastiCache, metric: CacheHitRate }\n    unit: percent\n    fail_below: 85%\n"),
+        headline: "plan.yaml:17:17: metrics[0].cloudwatch: no AWS region for this metric",
+        hint: "aws: { region: ... }"),
+    MalformedPlan(
+        name: "a misspelt CloudWatch statistic",
+        yaml: appending("aws: { region: us-east-1 }\nmetrics:\n  - id: hit\n    cloudwatch: { namespace: AWS/RDS, metric: ReadLatency, statistic: Avergae }\n    unit: seconds\n    fail_above: 50ms\n"),
+        headline: "plan.yaml:18:71: metrics[0].cloudwatch.statistic: `Avergae` is not a CloudWatch statistic",
+        hint: "did you mean `Average`?"),
+    MalformedPlan(
+        name: "a metric without a threshold",
+        yaml: appending("metrics:\n  - id: hit\n    prometheus: { url: \"http://127.0.0.1:9090\", query: up }\n    unit: count\n"),
+        headline: "plan.yaml:16:5: metrics[0]: a metric needs its threshold",
+        hint: "fail_above: 200ms"),
 ]
 
 @Suite("Malformed plans")

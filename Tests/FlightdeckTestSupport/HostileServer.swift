@@ -49,6 +49,9 @@ public final class HostileServer: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)/" }
 
+    /// How many connections it has taken, for counting a client's retries.
+    public var connectionsAccepted: Int { connections.withLock { $0.count } }
+
     public func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         shutdown(listener, Int32(SHUT_RDWR))

@@ -1,6 +1,6 @@
 /// The kinds of automated check a plan declares.
 public enum CheckKind: String, Sendable, Equatable, Codable, CaseIterable {
-    case dns, http, tls, command
+    case dns, http, tls, command, metric
 }
 
 /// The check the plan implies when it names the new nameservers: is the zone delegated to them?
@@ -44,6 +44,10 @@ public struct CheckDescriptor: Sendable, Equatable {
 
     init(_ command: CommandCheck) {
         self.init(id: command.id, kind: .command, target: command.commandLine, severity: command.severity, title: command.name)
+    }
+
+    init(_ metric: MetricCheck) {
+        self.init(id: metric.id, kind: .metric, target: metric.target, severity: metric.severity, title: metric.name)
     }
 
     init(_ endpoint: TLSEndpoint) {

@@ -142,6 +142,7 @@ struct PlanReading {
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
         "dns": ["nameservers", "parent", "records", "converged_when"],
         "alarms": ["sources", "rules"],
+        "aws": ["region", "endpoint"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
     ]
 
@@ -149,7 +150,7 @@ struct PlanReading {
 
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
-            "version", "launch", "polling", "resolvers", "dns", "http", "tls", "commands", "alarms", "notifications",
+            "version", "launch", "polling", "aws", "resolvers", "dns", "http", "tls", "commands", "metrics", "alarms", "notifications",
             "checklist", "roles", "approvers", "poll", "holds",
         ], misplaced: { key in
             // A key of a section at the top: most often a line that lost its indentation.
@@ -175,6 +176,8 @@ struct PlanReading {
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
         let commands = map["commands"]?.list { commandCheck($0) } ?? []
+        let aws = map["aws"].flatMap { awsDefaults($0) } ?? .none
+        let metrics = map["metrics"]?.list { metricCheck($0, aws: aws) } ?? []
         let alarmsMap = map["alarms"]?.mapping(keys: Self.sectionKeys["alarms"]!)
         let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
@@ -199,7 +202,7 @@ struct PlanReading {
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, witness: launch.witness, polling: polling, resolvers: resolvers, dns: dns,
-            httpChecks: http, tlsEndpoints: tls, commandChecks: commands, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
+            httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 

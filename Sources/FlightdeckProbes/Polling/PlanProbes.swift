@@ -15,6 +15,7 @@ public enum PlanProbes {
             + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
             + plan.tlsEndpoints.map { TLSProbe(endpoint: $0, polling: plan.polling, planDirectory: planDirectory, servers: servers) }
             + plan.commandChecks.map { CommandProbe(check: $0, role: commands, results: results, planDirectory: planDirectory) }
+            + plan.metricChecks.map { MetricProbe(check: $0, polling: plan.polling) }
     }
 
     /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.

@@ -7,7 +7,7 @@ extension PaneRows {
     func checks(_ state: CockpitState, reports: [CheckReport], kinds: [CheckKind], window: Range<Int>?) -> [PaneRow] {
         let groups = kinds.map { kind in (kind, reports.filter { $0.check.kind == kind }) }.filter { !$0.1.isEmpty }
         guard !groups.isEmpty else {
-            let names = kinds.map { $0 == .command ? "command" : $0.rawValue.uppercased() }.joined(separator: " or ")
+            let names = kinds.map { [.command, .metric].contains($0) ? $0.rawValue : $0.rawValue.uppercased() }.joined(separator: ", ")
             return [PaneRow([("The plan has no \(names) checks.", .muted)])]
         }
         var rows: [PaneRow] = []
@@ -28,6 +28,7 @@ extension PaneRows {
         switch kind {
         case .http: "HTTP endpoints (\(count))"
         case .command: "Test suites and scripts (\(count))"
+        case .metric: "Metrics (\(count))"
         case .dns: "DNS (\(count))"
         case .tls: "TLS (\(count))"
         }

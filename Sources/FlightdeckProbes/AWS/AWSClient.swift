@@ -1,0 +1,111 @@
+import FlightdeckCore
+import Foundation
+
+/// Read-only calls to AWS APIs, signed with SigV4 by libcurl: the Query protocol (XML
+/// answers: CloudWatch, RDS, SNS...) and the JSON protocol (ECS, ACM, SSM...). Credentials
+/// come from the chain the AWS tools use; an `endpoint` sends every call there instead of
+/// AWS (moto in the tests). Throttling and AWS's own 5xx answers are retried with
+/// exponential backoff, as AWS asks; anything else comes back in AWS's own words.
+struct AWSClient: Sendable {
+    var region: String
+    var endpoint: URL?
+    var environment: [String: String]
+    var timeout: Duration
+    /// The tries a throttled call gets in all.
+    var attempts = 3
+    var backoff: Duration = .milliseconds(200)
+
+    init(region: String, endpoint: URL?, environment: [String: String] = ProcessInfo.processInfo.environment, timeout: Duration) {
+        self.region = region
+        self.endpoint = endpoint
+        self.environment = environment
+        self.timeout = timeout
+    }
+
+    /// A Query API call: `Action=...&Version=...` posted as a form, answered in XML.
+    /// - Parameter service: the signing name (`monitoring`), which is also the host's first label.
+    func query(service: String, version: String, action: String, _ parameters: [(String, String)]) async -> Result<XMLElement, AWSProblem> {
+        let body = AWSQuery.body([("Action", action), ("Version", version)] + parameters)
+        let answer = await call(service: service, host: service, body: body,
+                                headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"])
+        return answer.flatMap { status, bytes in
+            switch XMLElement.parse(bytes) {
+            case .success(let root):
+                if let error = root.name == "ErrorResponse" ? root.child("Error") : (root.name == "Error" ? root : nil) {
+                    return .failure(AWSProblem(code: error.value("Code") ?? "HTTP \(status)", message: error.value("Message") ?? ""))
+                }
+                guard (200...299).contains(status) else { return .failure(AWSProblem(code: "HTTP \(status)", message: "")) }
+                return .success(root)
+            case .failure(let error):
+                return .failure(AWSProblem(code: "HTTP \(status)", message: "the answer is not XML: \(error)"))
+            }
+        }
+    }
+
+    /// A JSON protocol call (`X-Amz-Target: AmazonEC2ContainerServiceV20141113.DescribeServices`).
+    func json(service: String, host: String? = nil, target: String, _ request: [String: Any]) async -> Result<[String: Any], AWSProblem> {
+        let body = (try? JSONSerialization.data(withJSONObject: request)).map(Array.init) ?? Array("{}".utf8)
+        let answer = await call(service: service, host: host ?? service, body: body,
+                                headers: ["Content-Type: application/x-amz-json-1.1", "X-Amz-Target: \(target)"])
+        return answer.flatMap { status, bytes in
+            let document = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+            guard (200...299).contains(status) else {
+                let code = (document?["__type"] as? String).map { $0.split(separator: "#").last.map(String.init) ?? $0 } ?? "HTTP \(status)"
+                let message = (document?["message"] ?? document?["Message"]) as? String ?? ""
+                return .failure(AWSProblem(code: code, message: message))
+            }
+            guard let document else { return .failure(AWSProblem(code: "HTTP \(status)", message: "the answer is not a JSON object")) }
+            return .success(document)
+        }
+    }
+
+    /// Posts one signed call, retrying throttling and 5xx answers; the status and body.
+    private func call(service: String, host: String, body: [UInt8], headers: [String]) async -> Result<(Int, [UInt8]), AWSProblem> {
+        let credentials: AWSCredentials
+        switch AWSCredentials.load(environment: environment) {
+        case .success(let found): credentials = found
+        case .failure(let problem): return .failure(AWSProblem(code: "no credentials", message: problem.message))
+        }
+        let url = endpoint?.absoluteString ?? "https://\(host).\(region).amazonaws.com/"
+        var request = CurlRequest(url: url, destination: URLComponents(string: url)?.host ?? url)
+        request.method = "POST"
+        request.headers = headers + (credentials.sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? [])
+        request.body = body
+        request.timeout = timeout
+        request.bodyCap = 8 << 20
+        request.awsSigV4 = ("aws:amz:\(region):\(service)", credentials.accessKey, credentials.secretKey)
+        var delay = backoff
+        for attempt in 1...max(1, attempts) {
+            let exchange = await CurlEngine.shared.perform(request)
+            if let error = exchange.transportError {
+                return .failure(AWSProblem(code: "unreachable", message: "cannot reach \(request.destination): \(error.reason)"))
+            }
+            let status = exchange.statusCode ?? 0
+            let throttled = status == 429 || status >= 500 || Self.throttlingCodes.contains { code in
+                exchange.body.count < 4096 && String(decoding: exchange.body, as: UTF8.self).contains(code)
+            }
+            if throttled, attempt < attempts {
+                try? await Task.sleep(for: delay)
+                delay *= 2
+                continue
+            }
+            return .success((status, exchange.body))
+        }
+        return .failure(AWSProblem(code: "unreachable", message: "no answer"))
+    }
+
+    /// The error codes AWS asks callers to retry with backoff.
+    static let throttlingCodes = ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+                                  "ProvisionedThroughputExceededException", "RequestThrottled"]
+}
+
+/// Why an AWS call gave no answer: AWS's own code and message, or what kept it from asking.
+struct AWSProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    var code: String
+    var message: String
+
+    var description: String {
+        let text = message.isEmpty ? code : "\(code): \(message)"
+        return RemoteText.sanitize(text, limit: 240)
+    }
+}
