@@ -422,6 +422,21 @@ private let cases: [MalformedPlan] = [
         yaml: appending("metrics:\n  - id: hit\n    prometheus: { url: \"http://127.0.0.1:9090\", query: up }\n    unit: count\n"),
         headline: "plan.yaml:16:5: metrics[0]: a metric needs its threshold",
         hint: "fail_above: 200ms"),
+    MalformedPlan(
+        name: "a misspelt AWS resource kind",
+        yaml: appending("aws:\n  region: us-east-1\n  checks:\n    - { id: db, resource: rds-instanse, instance: main }\n"),
+        headline: "plan.yaml:18:27: aws.checks[0].resource: `rds-instanse` is not a resource kind Flightdeck checks (did you mean `rds-instance`?)",
+        hint: "ecs-service"),
+    MalformedPlan(
+        name: "a field of another resource kind",
+        yaml: appending("aws:\n  region: us-east-1\n  checks:\n    - { id: db, resource: rds-instance, instance: main, backup_retention_day: 30 }\n"),
+        headline: "plan.yaml:18:57: aws.checks[0]: unknown key `backup_retention_day`",
+        hint: "did you mean `backup_retention_days`?"),
+    MalformedPlan(
+        name: "an AWS check without a region",
+        yaml: appending("aws:\n  checks:\n    - { id: db, resource: rds-instance, instance: main }\n"),
+        headline: "plan.yaml:17:7: aws.checks[0]: no AWS region for this check",
+        hint: "region: us-east-1"),
 ]
 
 @Suite("Malformed plans")

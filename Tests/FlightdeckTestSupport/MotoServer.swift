@@ -31,6 +31,29 @@ public final class MotoServer: @unchecked Sendable {
         return answer.body
     }
 
+    /// One JSON protocol call (ECS, ACM, SSM...), as an unsigned post; the answer's object.
+    @discardableResult
+    public func json(_ service: String, target: String, _ body: [String: Any]) throws -> [String: Any] {
+        let payload = try JSONSerialization.data(withJSONObject: body)
+        let answer = try plainHTTP("POST", port: port, path: "/", body: Array(payload), contentType: "application/x-amz-json-1.1",
+                                   headers: ["X-Amz-Target: \(target)", Self.authorization(service)])
+        guard answer.status == 200 else { throw CommandFailure(command: "moto \(target)", status: Int32(answer.status), stderr: answer.body) }
+        return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// One REST call (S3, Route 53) with an XML or empty body; the answer's text.
+    @discardableResult
+    public func rest(_ service: String, _ method: String, _ path: String, _ body: String = "") throws -> String {
+        let answer = try plainHTTP(method, port: port, path: path, body: Array(body.utf8), contentType: "application/xml",
+                                   headers: [Self.authorization(service)])
+        guard (200...299).contains(answer.status) else { throw CommandFailure(command: "moto \(method) \(path)", status: Int32(answer.status), stderr: answer.body) }
+        return answer.body
+    }
+
+    private static func authorization(_ service: String) -> String {
+        "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/\(service)/aws4_request, SignedHeaders=host, Signature=0"
+    }
+
     @discardableResult
     public func cloudwatch(_ parameters: [String: String]) throws -> String {
         try query("monitoring", version: "2010-08-01", parameters)

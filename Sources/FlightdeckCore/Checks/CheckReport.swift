@@ -1,6 +1,6 @@
 /// The kinds of automated check a plan declares.
 public enum CheckKind: String, Sendable, Equatable, Codable, CaseIterable {
-    case dns, http, tls, command, metric
+    case dns, http, tls, command, metric, aws
 }
 
 /// The check the plan implies when it names the new nameservers: is the zone delegated to them?
@@ -48,6 +48,10 @@ public struct CheckDescriptor: Sendable, Equatable {
 
     init(_ metric: MetricCheck) {
         self.init(id: metric.id, kind: .metric, target: metric.target, severity: metric.severity, title: metric.name)
+    }
+
+    init(_ check: AWSCheck) {
+        self.init(id: check.id, kind: .aws, target: check.resource.target, severity: check.severity, title: check.name)
     }
 
     init(_ endpoint: TLSEndpoint) {

@@ -23,6 +23,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var tlsEndpoints: [TLSEndpoint]
     public var commandChecks: [CommandCheck] = []
     public var metricChecks: [MetricCheck] = []
+    public var awsChecks: [AWSCheck] = []
     /// The region and endpoint AWS calls default to.
     public var aws: AWSDefaults = .none
     public var alarmSources: [AlarmSource]
@@ -38,7 +39,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var hasPoll: Bool { !poll.order.isEmpty }
 
     /// Every automated check the plan declares, in plan order: the delegation (when the plan
-    /// names the new nameservers), DNS records, HTTP checks, TLS endpoints, commands, then metrics.
+    /// names the new nameservers), DNS records, HTTP checks, TLS endpoints, commands,
+    /// metrics, then AWS resources.
     public var checks: [CheckDescriptor] {
         (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self)])
             + dns.records.map(CheckDescriptor.init)
@@ -46,6 +48,7 @@ public struct LaunchPlan: Sendable, Equatable {
             + tlsEndpoints.map(CheckDescriptor.init)
             + commandChecks.map(CheckDescriptor.init)
             + metricChecks.map(CheckDescriptor.init)
+            + awsChecks.map(CheckDescriptor.init)
     }
 }
 
@@ -327,6 +330,76 @@ public struct CommandCheck: Sendable, Equatable {
 public struct CommandVariable: Sendable, Equatable {
     public var name: String
     public var value: SecretText
+}
+
+// MARK: - AWS resources
+
+/// The state of one AWS resource the launch runs on, read through AWS's read-only APIs.
+public struct AWSCheck: Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var severity: Severity
+    public var region: String
+    public var endpoint: URL?
+    public var resource: AWSResource
+    public var timing: ProbeTiming
+
+    /// AWS's state changes slowly and its APIs are rate-limited: a minute is often enough.
+    public static let defaultInterval: Duration = .seconds(60)
+}
+
+/// What is checked, by resource kind, with what the plan expects of it. Defaults follow
+/// AWS's own best-practice guidance, and the seed's numbers where it gives them.
+public enum AWSResource: Sendable, Equatable {
+    /// ISSUED, every domain validated, renewal eligible, attached, covering the names, not expiring.
+    case acmCertificate(arn: String, covers: [DNSName], warningDays: Int, criticalDays: Int)
+    /// ACTIVE, running == desired (and at least `minimumRunning`), one PRIMARY deployment
+    /// COMPLETED, no task stopped by a failed health check lately; scaling registered.
+    case ecsService(cluster: String, service: String, minimumRunning: Int?, stoppedWithin: Duration, scaling: ClosedRange<Int>?)
+    /// available, backups kept `retentionDays` or more, Multi-AZ, encrypted, restorable to within `restorableWithin`.
+    case rdsInstance(identifier: String, retentionDays: Int, multiAZ: Bool, restorableWithin: Duration)
+    /// available, with automatic failover.
+    case elastiCacheReplicationGroup(identifier: String)
+    /// Default encryption, public access blocked, and replication enabled to the destination.
+    case s3Bucket(bucket: String, replicationTo: String?)
+    /// The parameters exist (names and versions only: a value is never fetched).
+    case ssmParameters(names: [String])
+    /// The alarms exist with actions enabled; their SNS topics have a confirmed email subscription.
+    case cloudWatchAlarms(names: [String])
+    /// The zone exists, is delegated to the plan's nameservers, and holds the plan's records.
+    case route53Zone(zoneID: String, nameservers: [DNSName], records: [DNSRecordExpectation])
+
+    public enum Kind: String, Sendable, CaseIterable {
+        case acmCertificate = "acm-certificate", ecsService = "ecs-service", rdsInstance = "rds-instance"
+        case elastiCacheReplicationGroup = "elasticache-replication-group", s3Bucket = "s3-bucket"
+        case ssmParameters = "ssm-parameters", cloudWatchAlarms = "cloudwatch-alarms", route53Zone = "route53-zone"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .acmCertificate: .acmCertificate
+        case .ecsService: .ecsService
+        case .rdsInstance: .rdsInstance
+        case .elastiCacheReplicationGroup: .elastiCacheReplicationGroup
+        case .s3Bucket: .s3Bucket
+        case .ssmParameters: .ssmParameters
+        case .cloudWatchAlarms: .cloudWatchAlarms
+        case .route53Zone: .route53Zone
+        }
+    }
+
+    /// The resource, for people: `ecs-service directfanz-prod/api`.
+    public var target: String {
+        let name: String = switch self {
+        case .acmCertificate(let arn, _, _, _): arn.split(separator: "/").last.map(String.init) ?? arn
+        case .ecsService(let cluster, let service, _, _, _): "\(cluster)/\(service)"
+        case .rdsInstance(let identifier, _, _, _), .elastiCacheReplicationGroup(let identifier): identifier
+        case .s3Bucket(let bucket, _): bucket
+        case .ssmParameters(let names), .cloudWatchAlarms(let names): names.count == 1 ? names[0] : "\(names.count) names"
+        case .route53Zone(let zoneID, _, _): zoneID
+        }
+        return "\(kind.rawValue) \(name)"
+    }
 }
 
 // MARK: - Metrics

@@ -142,7 +142,7 @@ struct PlanReading {
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
         "dns": ["nameservers", "parent", "records", "converged_when"],
         "alarms": ["sources", "rules"],
-        "aws": ["region", "endpoint"],
+        "aws": ["region", "endpoint", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
     ]
 
@@ -176,8 +176,10 @@ struct PlanReading {
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []
         let commands = map["commands"]?.list { commandCheck($0) } ?? []
-        let aws = map["aws"].flatMap { awsDefaults($0) } ?? .none
+        let awsMap = map["aws"]?.mapping(keys: Self.sectionKeys["aws"]!)
+        let aws = awsMap.map(awsDefaults) ?? .none
         let metrics = map["metrics"]?.list { metricCheck($0, aws: aws) } ?? []
+        let awsChecks = awsMap?["checks"]?.list { awsCheck($0, aws: aws, dns: dns, tls: tls) } ?? []
         let alarmsMap = map["alarms"]?.mapping(keys: Self.sectionKeys["alarms"]!)
         let alarms = alarmsMap?["sources"]?.list { alarmSource($0) } ?? []
         let rules = alarmsMap?["rules"].flatMap { alarmRules($0) } ?? AlarmRules.standard
@@ -202,7 +204,7 @@ struct PlanReading {
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, witness: launch.witness, polling: polling, resolvers: resolvers, dns: dns,
-            httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
+            httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, awsChecks: awsChecks, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 

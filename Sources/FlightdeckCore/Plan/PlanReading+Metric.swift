@@ -129,8 +129,7 @@ extension PlanReading {
     }
 
     /// The plan's `aws` section: the region and endpoint every AWS call defaults to.
-    func awsDefaults(_ node: YAMLNode) -> AWSDefaults? {
-        guard let map = node.mapping(keys: Self.sectionKeys["aws"]!) else { return nil }
+    func awsDefaults(_ map: YAMLMapping) -> AWSDefaults {
         let region = map["region"].flatMap(awsRegion)
         let endpoint = map["endpoint"].flatMap { webURL($0, schemes: ["http", "https"]) }
         return AWSDefaults(region: region, endpoint: endpoint)

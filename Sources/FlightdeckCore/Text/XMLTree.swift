@@ -19,6 +19,9 @@ public struct XMLElement: Sendable, Equatable {
         self.text = text
     }
 
+    /// The element's own text without the space around it.
+    public var trimmedText: String { text.trimmingXMLSpace() }
+
     /// The first child named `name`.
     public func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
 

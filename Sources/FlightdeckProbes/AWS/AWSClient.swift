@@ -59,16 +59,39 @@ struct AWSClient: Sendable {
         }
     }
 
-    /// Posts one signed call, retrying throttling and 5xx answers; the status and body.
+    /// A REST call (S3, Route 53): a signed GET of `path?query`, answered in XML. `host` is
+    /// AWS's host for it; with an endpoint the path goes there instead.
+    func rest(service: String, host: String, path: String, query: String = "") async -> Result<XMLElement, AWSProblem> {
+        let base = endpoint.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString } ?? "https://\(host)"
+        let url = base + path + (query.isEmpty ? "" : "?\(query)")
+        // S3 wants the payload's hash in a header: a GET's is that of nothing.
+        let headers = service == "s3" ? ["x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"] : []
+        let answer = await call(service: service, url: url, method: "GET", body: nil, headers: headers)
+        return answer.flatMap { status, bytes in
+            let root = try? XMLElement.parse(bytes).get()
+            if let root, root.name == "Error" || root.name == "ErrorResponse" {
+                let error = root.name == "Error" ? root : (root.child("Error") ?? root)
+                return .failure(AWSProblem(code: error.value("Code") ?? "HTTP \(status)", message: error.value("Message") ?? ""))
+            }
+            guard (200...299).contains(status) else { return .failure(AWSProblem(code: "HTTP \(status)", message: "")) }
+            guard let root else { return .failure(AWSProblem(code: "HTTP \(status)", message: "the answer is not XML")) }
+            return .success(root)
+        }
+    }
+
     private func call(service: String, host: String, body: [UInt8], headers: [String]) async -> Result<(Int, [UInt8]), AWSProblem> {
+        await call(service: service, url: endpoint?.absoluteString ?? "https://\(host).\(region).amazonaws.com/", method: "POST", body: body, headers: headers)
+    }
+
+    /// Makes one signed call, retrying throttling and 5xx answers; the status and body.
+    private func call(service: String, url: String, method: String, body: [UInt8]?, headers: [String]) async -> Result<(Int, [UInt8]), AWSProblem> {
         let credentials: AWSCredentials
         switch AWSCredentials.load(environment: environment) {
         case .success(let found): credentials = found
         case .failure(let problem): return .failure(AWSProblem(code: "no credentials", message: problem.message))
         }
-        let url = endpoint?.absoluteString ?? "https://\(host).\(region).amazonaws.com/"
         var request = CurlRequest(url: url, destination: URLComponents(string: url)?.host ?? url)
-        request.method = "POST"
+        request.method = method
         request.headers = headers + (credentials.sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? [])
         request.body = body
         request.timeout = timeout

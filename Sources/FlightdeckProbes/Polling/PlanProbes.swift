@@ -16,6 +16,7 @@ public enum PlanProbes {
             + plan.tlsEndpoints.map { TLSProbe(endpoint: $0, polling: plan.polling, planDirectory: planDirectory, servers: servers) }
             + plan.commandChecks.map { CommandProbe(check: $0, role: commands, results: results, planDirectory: planDirectory) }
             + plan.metricChecks.map { MetricProbe(check: $0, polling: plan.polling) }
+            + plan.awsChecks.map { AWSProbe(check: $0, polling: plan.polling) }
     }
 
     /// Runs every probe once, at most `concurrency` at a time; outcomes in the probes' order.

@@ -7,7 +7,7 @@ extension PaneRows {
     func checks(_ state: CockpitState, reports: [CheckReport], kinds: [CheckKind], window: Range<Int>?) -> [PaneRow] {
         let groups = kinds.map { kind in (kind, reports.filter { $0.check.kind == kind }) }.filter { !$0.1.isEmpty }
         guard !groups.isEmpty else {
-            let names = kinds.map { [.command, .metric].contains($0) ? $0.rawValue : $0.rawValue.uppercased() }.joined(separator: ", ")
+            let names = kinds.map { [.command, .metric].contains($0) ? $0.rawValue : $0 == .aws ? "AWS" : $0.rawValue.uppercased() }.joined(separator: ", ")
             return [PaneRow([("The plan has no \(names) checks.", .muted)])]
         }
         var rows: [PaneRow] = []
@@ -29,6 +29,7 @@ extension PaneRows {
         case .http: "HTTP endpoints (\(count))"
         case .command: "Test suites and scripts (\(count))"
         case .metric: "Metrics (\(count))"
+        case .aws: "AWS resources (\(count))"
         case .dns: "DNS (\(count))"
         case .tls: "TLS (\(count))"
         }

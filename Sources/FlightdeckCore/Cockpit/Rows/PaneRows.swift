@@ -15,7 +15,7 @@ struct PaneRows {
     func rows(_ pane: Pane, state: CockpitState, reports: [CheckReport], window: Range<Int>? = nil) -> [PaneRow] {
         switch pane {
         case .checklist: return checklist(state, reports: reports)
-        case .health: return checks(state, reports: reports, kinds: [.http, .command, .metric], window: window)
+        case .health: return checks(state, reports: reports, kinds: [.http, .aws, .metric, .command], window: window)
         case .dns: return dns(state, reports: reports)
         case .certificates: return checks(state, reports: reports, kinds: [.tls], window: window) + coverage(state)
         case .alarms: return alarms(state, window: window)
