@@ -315,4 +315,101 @@ struct AWSProbeTests {
             #expect((outcome.status, outcome.detail) == (.unknown, "AWS says \(type): \(message)"))
         }
     }
+
+    @Test("RDS clusters, Budgets, ECR scans, WAF and Route 53 health checks through moto: each in the state moto can make")
+    func moreResources() async throws {
+        let moto = try MotoServer()
+        defer { moto.stop() }
+        try moto.query("rds", version: "2014-10-31", ["Action": "CreateDBCluster", "DBClusterIdentifier": "aurora-prod", "Engine": "aurora-postgresql",
+                                                      "MasterUsername": "app", "MasterUserPassword": "correct-horse-1",
+                                                      "BackupRetentionPeriod": "30", "StorageEncrypted": "true"])
+        try moto.json("budgets", target: "AWSBudgetServiceGateway.CreateBudget", [
+            "AccountId": "123456789012",
+            "Budget": ["BudgetName": "launch-month", "BudgetLimit": ["Amount": "5000", "Unit": "USD"], "TimeUnit": "MONTHLY", "BudgetType": "COST"],
+            "NotificationsWithSubscribers": [["Notification": ["NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80,
+                                                               "ThresholdType": "PERCENTAGE"],
+                                              "Subscribers": [["SubscriptionType": "EMAIL", "Address": "finance@directfanz.test"]]]],
+        ])
+        let ecr = "AmazonEC2ContainerRegistry_V20150921"
+        try moto.json("ecr", target: "\(ecr).CreateRepository", ["repositoryName": "api"])
+        let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:abc","size":1,"mediaType":"application/vnd.docker.container.image.v1+json"},"layers":[]}"#
+        try moto.json("ecr", target: "\(ecr).PutImage", ["repositoryName": "api", "imageTag": "v42", "imageManifest": manifest])
+        try moto.json("ecr", target: "\(ecr).PutImage", ["repositoryName": "api", "imageTag": "v43", "imageManifest": manifest.replacingOccurrences(of: "abc", with: "def")])
+        try moto.json("ecr", target: "\(ecr).StartImageScan", ["repositoryName": "api", "imageId": ["imageTag": "v42"]])
+        let acl = try moto.json("wafv2", target: "AWSWAF_20190729.CreateWebACL", [
+            "Name": "launch-acl", "Scope": "REGIONAL", "DefaultAction": ["Allow": [String: Any]()],
+            "VisibilityConfig": ["SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "launch"],
+        ])
+        let aclARN = try #require((acl["Summary"] as? [String: Any])?["ARN"] as? String)
+        let protected = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+        try moto.json("wafv2", target: "AWSWAF_20190729.AssociateWebACL", ["WebACLArn": aclARN, "ResourceArn": protected])
+        let healthCheck = try moto.rest("route53", "POST", "/2013-04-01/healthcheck", """
+            <CreateHealthCheckRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><CallerReference>hc-1</CallerReference>\
+            <HealthCheckConfig><Type>HTTPS</Type><FullyQualifiedDomainName>api.directfanz.test</FullyQualifiedDomainName><Port>443</Port>\
+            <ResourcePath>/health</ResourcePath></HealthCheckConfig></CreateHealthCheckRequest>
+            """)
+        let healthCheckID = String(healthCheck.components(separatedBy: "<Id>")[1].prefix { $0 != "<" })
+
+        let plan = try plan("""
+                - { id: aurora, resource: rds-cluster, cluster: aurora-prod, backup_retention_days: 30 }
+                - { id: budget-ok, resource: budget, account_id: "123456789012", budget: launch-month, threshold: 80% }
+                - { id: budget-90, resource: budget, account_id: "123456789012", budget: launch-month, threshold: 90% }
+                - { id: scan-critical, resource: ecr-image-scan, repository: api, tag: v42 }
+                - { id: scan-high, resource: ecr-image-scan, repository: api, tag: v42, fail_on: high }
+                - { id: scan-never, resource: ecr-image-scan, repository: api, tag: v43 }
+                - { id: waf-web, resource: wafv2-web-acl, resource_arn: "\(protected)", web_acl: launch-acl }
+                - { id: waf-bare, resource: wafv2-web-acl, resource_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/admin/1" }
+                - { id: hc-api, resource: route53-health-check, health_check_id: "\(healthCheckID)" }
+            """, endpoint: moto.url)
+        var outcomes: [String: (CheckStatus, String)] = [:]
+        for index in plan.awsChecks.indices {
+            let outcome = await run(plan, index)
+            outcomes[outcome.checkID] = (outcome.status, outcome.detail)
+        }
+        // moto's cluster is never Multi-AZ.
+        #expect(outcomes["aurora"].map { [$0.0.rawValue, $0.1] } == ["fail", "it is not Multi-AZ: one Availability Zone going down takes it with it"])
+        #expect(outcomes["budget-ok"].map { [$0.0.rawValue, $0.1] } == ["pass", "budget launch-month notifies at 80%"])
+        #expect(outcomes["budget-90"].map { [$0.0.rawValue, $0.1] }
+            == ["fail", "budget launch-month has no notification at 90% (it has: ACTUAL GREATER_THAN 80.0 PERCENTAGE)"])
+        // moto's scanner finds one HIGH and no CRITICAL.
+        #expect(outcomes["scan-critical"].map { [$0.0.rawValue, $0.1] } == ["warn", "api:v42 has 1 HIGH findings"])
+        #expect(outcomes["scan-high"].map { [$0.0.rawValue, $0.1] } == ["fail", "api:v42 has 1 HIGH findings"])
+        #expect(outcomes["scan-never"].map { [$0.0.rawValue, $0.1] } == ["fail", "api:v43 has never been scanned"])
+        #expect(outcomes["waf-web"].map { [$0.0.rawValue, $0.1] } == ["pass", "web ACL launch-acl protects app/web/50dc6c495c0c9188"])
+        #expect(outcomes["waf-bare"].map { [$0.0.rawValue, $0.1] } == ["fail", "no web ACL protects app/admin/1"])
+        #expect(outcomes["hc-api"]?.0 == .pass)
+        #expect(outcomes["hc-api"]?.1.hasSuffix("checkers report success") == true)
+    }
+
+    @Test("Route 53 health checks and CloudFront on AWS's documented shapes: a share of failing checkers; an alias and a certificate missing")
+    func documentedShapes() throws {
+        let observations = try XMLElement.parse(Array("""
+            <HealthCheckObservations>
+            <HealthCheckObservation><Region>us-east-1</Region><StatusReport><Status>Success: HTTP Status Code 200, OK</Status></StatusReport></HealthCheckObservation>
+            <HealthCheckObservation><Region>eu-west-1</Region><StatusReport><Status>Failure: Connection timed out.</Status></StatusReport></HealthCheckObservation>
+            <HealthCheckObservation><Region>ap-southeast-1</Region><StatusReport><Status>Failure: Connection timed out.</Status></StatusReport></HealthCheckObservation>
+            <HealthCheckObservation><Region>sa-east-1</Region><StatusReport><Status>Success: HTTP Status Code 200, OK</Status></StatusReport></HealthCheckObservation>
+            </HealthCheckObservations>
+            """.utf8)).get().children("HealthCheckObservation")
+        let half = Route53HealthCheck.judge(observations, minimumHealthy: 0.5).findings.judged("")
+        #expect((half.status, half.detail) == (.warn, "2 of 4 checkers report success: eu-west-1 says Failure: Connection timed out."))
+        let strict = Route53HealthCheck.judge(observations, minimumHealthy: 1).findings.judged("")
+        #expect(strict.status == .fail)
+        #expect(strict.detail.hasPrefix("2 of 4 checkers report success, below 100%: eu-west-1 says Failure: Connection timed out."))
+
+        let distribution = try XMLElement.parse(Array("""
+            <Distribution><Id>E2QWRUHAPOMQZL</Id><Status>InProgress</Status><DistributionConfig>
+            <Aliases><Quantity>1</Quantity><Items><CNAME>directfanz.io</CNAME></Items></Aliases>
+            <ViewerCertificate><ACMCertificateArn>arn:aws:acm:us-east-1:1:certificate/old</ACMCertificateArn></ViewerCertificate>
+            </DistributionConfig></Distribution>
+            """.utf8)).get()
+        let aliases = try [DNSName.parse("directfanz.io").get(), DNSName.parse("www.directfanz.io").get()]
+        let judged = CloudFrontDistribution.judge(distribution, aliases: aliases, certificateARN: "arn:aws:acm:us-east-1:1:certificate/wildcard")
+            .findings.judged("")
+        #expect(judged.observed["findings"] == .list([
+            "warn: the distribution is InProgress: changes are still reaching the edge",
+            "fail: it does not answer to www.directfanz.io (its aliases: directfanz.io)",
+            "fail: it serves arn:aws:acm:us-east-1:1:certificate/old, not the plan's wildcard",
+        ]))
+    }
 }

@@ -14,6 +14,12 @@ extension PlanReading {
         .ssmParameters: ["names"],
         .cloudWatchAlarms: ["alarms"],
         .route53Zone: ["zone_id", "nameservers", "records"],
+        .rdsCluster: ["cluster", "backup_retention_days", "multi_az", "restorable_within"],
+        .route53HealthCheck: ["health_check_id", "min_healthy"],
+        .cloudFrontDistribution: ["distribution_id", "aliases", "certificate_arn"],
+        .wafWebACL: ["resource_arn", "web_acl"],
+        .ecrImageScan: ["repository", "tag", "fail_on"],
+        .budget: ["account_id", "budget", "threshold"],
     ]
 
     mutating func awsCheck(_ node: YAMLNode, aws: AWSDefaults, dns: DNSExpectations, tls: [TLSEndpoint]) -> AWSCheck? {
@@ -64,13 +70,46 @@ extension PlanReading {
             let scaling = map["scaling"].flatMap(scalingRange)
             guard let cluster, let service, map["min_running"] == nil || minimum != nil, map["scaling"] == nil || scaling != nil else { return nil }
             return .ecsService(cluster: cluster, service: service, minimumRunning: minimum, stoppedWithin: stopped, scaling: scaling)
-        case .rdsInstance:
-            let instance = map.required("instance")?.word()
+        case .rdsInstance, .rdsCluster:
+            let identifier = map.required(kind == .rdsInstance ? "instance" : "cluster")?.word()
             let retention = map["backup_retention_days"].map { $0.int(in: 1...35) } ?? 7
             let multiAZ = map["multi_az"].map { $0.bool() } ?? true
             let restorable = map["restorable_within"].flatMap(positiveDuration) ?? .seconds(600)
-            guard let instance, let retention, let multiAZ else { return nil }
-            return .rdsInstance(identifier: instance, retentionDays: retention, multiAZ: multiAZ, restorableWithin: restorable)
+            guard let identifier, let retention, let multiAZ else { return nil }
+            return kind == .rdsInstance ? .rdsInstance(identifier: identifier, retentionDays: retention, multiAZ: multiAZ, restorableWithin: restorable)
+                : .rdsCluster(identifier: identifier, retentionDays: retention, multiAZ: multiAZ, restorableWithin: restorable)
+        case .route53HealthCheck:
+            let id = map.required("health_check_id")?.word()
+            let share = map["min_healthy"].map(share) ?? 1
+            guard let id, let share else { return nil }
+            return .route53HealthCheck(healthCheckID: id, minimumHealthy: share)
+        case .cloudFrontDistribution:
+            let id = map.required("distribution_id")?.word()
+            // By default it must answer to every host the plan's TLS endpoints name.
+            let aliases = map["aliases"].map { $0.list { $0.dnsName(allowWildcard: true) } } ?? tls.map(\.host)
+            let certificate = map["certificate_arn"]?.word()
+            guard let id, let aliases else { return nil }
+            return .cloudFrontDistribution(distributionID: id, aliases: aliases, certificateARN: certificate)
+        case .wafWebACL:
+            let arn = map.required("resource_arn")?.word()
+            if let arn, !arn.hasPrefix("arn:aws") { map["resource_arn"]?.report("`\(arn)` is not an ARN", hint: "the load balancer's or distribution's ARN") }
+            guard let arn, arn.hasPrefix("arn:aws") else { return nil }
+            return .wafWebACL(resourceARN: arn, webACL: map["web_acl"]?.word())
+        case .ecrImageScan:
+            let repository = map.required("repository")?.word()
+            let tag = map["tag"]?.word() ?? "latest"
+            let failOn = map["fail_on"].map { $0.choice(ScanSeverity.self, named: "severity to fail on") } ?? .critical
+            guard let repository, let failOn else { return nil }
+            return .ecrImageScan(repository: repository, tag: tag, failOn: failOn.rawValue.uppercased())
+        case .budget:
+            let account = map.required("account_id")?.word()
+            if let account, account.count != 12 || !account.allSatisfy(\.isASCIIDigit) {
+                map["account_id"]?.report("`\(account)` is not an AWS account id", hint: "twelve digits, as in 123456789012")
+            }
+            let name = map.required("budget")?.word()
+            let threshold = map.required("threshold").flatMap(share)
+            guard let account, account.count == 12, let name, let threshold else { return nil }
+            return .budget(accountID: account, name: name, thresholdPercent: threshold * 100)
         case .elastiCacheReplicationGroup:
             return map.required("group")?.word().map { .elastiCacheReplicationGroup(identifier: $0) }
         case .s3Bucket:
@@ -105,6 +144,10 @@ extension PlanReading {
             }
             return .route53Zone(zoneID: zoneID.hasPrefix("/hostedzone/") ? String(zoneID.dropFirst(12)) : zoneID, nameservers: nameservers, records: records)
         }
+    }
+
+    enum ScanSeverity: String, CaseIterable {
+        case critical, high
     }
 
     /// `scaling: { min: 2, max: 10 }`: the Application Auto Scaling target must say exactly this.

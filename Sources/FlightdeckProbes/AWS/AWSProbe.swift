@@ -38,6 +38,18 @@ public final class AWSProbe: Probe {
             await CloudWatchAlarmsArmed.read(client, names: names)
         case .route53Zone(let zoneID, let nameservers, let records):
             await Route53Zone.read(client, zoneID: zoneID, nameservers: nameservers, records: records)
+        case .rdsCluster(let identifier, let retention, let multiAZ, let restorable):
+            await RDSInstance.read(client, identifier: identifier, cluster: true, retentionDays: retention, multiAZ: multiAZ, restorableWithin: restorable)
+        case .route53HealthCheck(let id, let minimum):
+            await Route53HealthCheck.read(client, healthCheckID: id, minimumHealthy: minimum)
+        case .cloudFrontDistribution(let id, let aliases, let certificate):
+            await CloudFrontDistribution.read(client, distributionID: id, aliases: aliases, certificateARN: certificate)
+        case .wafWebACL(let arn, let webACL):
+            await WAFWebACL.read(client, resourceARN: arn, webACL: webACL)
+        case .ecrImageScan(let repository, let tag, let failOn):
+            await ECRImageScan.read(client, repository: repository, tag: tag, failOn: failOn)
+        case .budget(let account, let name, let threshold):
+            await Budget.read(client, accountID: account, name: name, thresholdPercent: threshold)
         }
         let latency = ContinuousClock.now - started
         switch read {
