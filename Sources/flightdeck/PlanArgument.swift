@@ -41,7 +41,8 @@ extension LaunchPlan {
         }
         let counts = [
             count(resolvers.count, "resolver"), count(dns.records.count, "DNS record"),
-            count(httpChecks.count, "HTTP check"), count(tlsEndpoints.count, "TLS endpoint"), count(commandChecks.count, "command"),
+            count(httpChecks.count, "HTTP check"), count(tlsEndpoints.count, "TLS endpoint"),
+            count(awsChecks.count, "AWS resource"), count(metricChecks.count, "metric"), count(commandChecks.count, "command"),
             count(alarmSources.count, "alarm source"), count(checklist.count, "checklist item"),
             count(roles.count, "role"), count(approvers.count, "approver"), count(holds.count, "hold"),
         ]

@@ -27,7 +27,7 @@ struct CommandLineTests {
         #expect(result.status == 0)
         #expect(result.stdout == """
             Examples/local.yaml: valid: DirectFanz local rehearsal: zone directfanz.test, T-0 2026-12-01 14:00 UTC; \
-            4 resolvers, 8 DNS records, 5 HTTP checks, 3 TLS endpoints, 0 commands, 2 alarm sources, 12 checklist items, \
+            4 resolvers, 8 DNS records, 5 HTTP checks, 3 TLS endpoints, 0 AWS resources, 0 metrics, 0 commands, 2 alarm sources, 12 checklist items, \
             5 roles, 5 approvers, 2 holds
 
             """)

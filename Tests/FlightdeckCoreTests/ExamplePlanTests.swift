@@ -95,7 +95,7 @@ struct ExamplePlanTests {
     @Test("directfanz.yaml: health checks, with the secret resolved and never shown")
     func directfanzHTTP() throws {
         let plan = try Self.directfanz()
-        #expect(plan.httpChecks.count == 9)
+        #expect(plan.httpChecks.count == 12)
         let health = try #require(plan.httpChecks.first { $0.id == "api-health" })
         #expect(health.method == "GET")
         #expect(health.url.value == "https://api.directfanz.io/health")
@@ -182,13 +182,35 @@ struct ExamplePlanTests {
         #expect(certificate.owner == "security")
         #expect(certificate.severity == .blocker)
         #expect(certificate.mode == .doConfirm)
-        #expect(certificate.checks == ["tls-apex", "tls-api", "tls-www"])
+        #expect(certificate.checks == ["tls-apex", "tls-api", "tls-www", "acm-wildcard"])
         let registrar = try #require(plan.checklist.first { $0.id == "dns-registrar-ns" })
         #expect(registrar.mode == .readDo)
-        #expect(registrar.checks.isEmpty)
         // Every owner is a role and every linked check exists (the loader refuses otherwise).
         let checkIDs = Set(plan.checks.map(\.id))
         #expect(plan.checklist.allSatisfy { item in item.checks.allSatisfy(checkIDs.contains) })
+    }
+
+    @Test("directfanz.yaml: at least 24 of 27 checklist items rest on evidence, with the seed's numbers")
+    func directfanzEvidence() throws {
+        let plan = try Self.directfanz()
+        let linked = plan.checklist.filter { !$0.checks.isEmpty }
+        #expect(plan.checklist.count == 27)
+        #expect(linked.count >= 24, "unlinked: \(plan.checklist.filter { $0.checks.isEmpty }.map(\.id))")
+        #expect(Set(plan.checks.map(\.kind)).isSuperset(of: [.aws, .metric, .command]))
+        #expect(plan.checklist.first { $0.id == "dns-registrar-ns" }?.checks == [DelegationCheck.id, "r53-zone"])
+        let suite = try #require(plan.commandChecks.first { $0.id == "api-suite" })
+        #expect(suite.passRate == 0.95 && suite.minimumTests == 130)
+        let latency = try #require(plan.metricChecks.first { $0.id == "alb-p95" })
+        #expect(latency.threshold == MetricThreshold(direction: .above, fail: 0.2, warn: 0.15))
+        let hitRate = try #require(plan.metricChecks.first { $0.id == "cache-hit-rate" })
+        #expect(hitRate.threshold.direction == .below && hitRate.threshold.fail == 0.85)
+        let query = try #require(plan.metricChecks.first { $0.id == "rds-read-latency" })
+        #expect(query.threshold.fail == 0.05)
+        guard case .rdsInstance(_, let retention, _, _)? = plan.awsChecks.first(where: { $0.id == "rds-main" })?.resource else {
+            Issue.record("no RDS check")
+            return
+        }
+        #expect(retention == 30)
     }
 
     @Test("directfanz.yaml: refused without its secret")
@@ -197,7 +219,8 @@ struct ExamplePlanTests {
             Issue.record("the plan loaded without DIRECTFANZ_READINESS_TOKEN")
             return
         }
-        #expect(error.diagnostics.map(\.message) == ["the environment variable DIRECTFANZ_READINESS_TOKEN is not set"])
+        // The readiness check's header and the API suite's environment both need it.
+        #expect(error.diagnostics.map(\.message) == Array(repeating: "the environment variable DIRECTFANZ_READINESS_TOKEN is not set", count: 2))
     }
 
     @Test("local.yaml: the same launch, only on loopback")
