@@ -80,6 +80,8 @@ case "render": benchRender(Array(arguments.dropFirst()))
 case "journal": benchJournal(Array(arguments.dropFirst()))
 case "alerts": await benchAlerts(Array(arguments.dropFirst()))
 case "alarm-rules": benchAlarmRules(Array(arguments.dropFirst()))
+case "aws": await benchAWS(Array(arguments.dropFirst()))
+case "junit": benchJUnit(Array(arguments.dropFirst()))
 default: fail("usage: flightdeck-bench http|dns|grid ... (see Benchmarks/FlightdeckBench/main.swift)")
 }
 
@@ -382,4 +384,28 @@ func benchAlarmRules(_ arguments: [String]) {
         }
     }
     print(#"{"checks": \#(checks), "rounds": \#(rounds), "standing": \#(standing), "us_per_outcome": \#(seconds(elapsed) * 1e6 / Double(checks * rounds)), "ms_per_evaluation": \#(seconds(elapsed) * 1000 / Double(rounds))}"#)
+}
+
+/// One poll of a plan's AWS checks (the plan names moto as its endpoint): statuses by count.
+func benchAWS(_ arguments: [String]) async {
+    guard arguments.count == 1, let text = try? String(contentsOfFile: arguments[0], encoding: .utf8) else { fail("usage: flightdeck-bench aws PLAN") }
+    let plan: LaunchPlan
+    switch PlanLoader(environment: [:]).load(text: text, file: arguments[0]) {
+    case .success(let loaded): plan = loaded
+    case .failure(let error): fail("\(error)")
+    }
+    let probes = plan.awsChecks.map { AWSProbe(check: $0, polling: plan.polling) }
+    let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
+    let statuses = Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count)
+    let encoded = statuses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
+    print(#"{"checks": \#(outcomes.count), "statuses": {\#(encoded)}}"#)
+}
+
+/// Reads a JUnit report: the counts, the CPU it took, and the peak memory.
+func benchJUnit(_ arguments: [String]) {
+    guard arguments.count == 1, let data = FileManager.default.contents(atPath: arguments[0]) else { fail("usage: flightdeck-bench junit FILE") }
+    let cpuBefore = cpuSeconds()
+    guard case .success(let report) = TestReport.junit(Array(data)) else { fail("not JUnit XML") }
+    let cpu = cpuSeconds() - cpuBefore
+    print(#"{"passed": \#(report.passed), "failed": \#(report.failed), "skipped": \#(report.skipped), "cpu_ms": \#(cpu * 1000), "peak_rss_kib": \#(peakRSS())}"#)
 }

@@ -32,6 +32,8 @@ struct DemoPlan {
     let httpsPort: UInt16
     let httpPort: UInt16
     let alertmanager: String
+    /// The simulated AWS and Prometheus.
+    let cloud: String
     let approvers: [(DemoWorld.Approver, pinHash: String)]
 
     /// A world duration at the demo's speed, as the plan writes durations.
@@ -146,6 +148,32 @@ struct DemoPlan {
               - { id: tls-api, host: api.\(zone), port: \(https), address: \(web), covers: [api.\(zone), ws.\(zone)], ca_file: \(caFile) }
               - { id: tls-stream, host: stream.\(zone), port: \(https), address: \(web), warning_days: 21, critical_days: 7, ca_file: \(caFile) }
 
+            aws:
+              region: us-east-1
+              endpoint: "http://\(cloud)"
+              placeholder_credentials: true
+              checks:
+                - { id: ecs-api, name: API service at full strength, resource: ecs-service, cluster: directfanz-demo, service: api, interval: \(scaled(5)) }
+
+            metrics:
+              - id: api-p95
+                name: API p95 latency
+                prometheus: { url: "http://\(cloud)", query: 'histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{job="api"}[5m])) by (le))' }
+                unit: seconds
+                fail_above: 200ms
+                warn_above: 150ms
+                interval: \(scaled(5))
+
+            commands:
+              - id: api-suite
+                name: API suite at 95% or better
+                run: [sh, api-suite.sh]
+                tap: stdout
+                pass_rate: 95%
+                min_tests: 100
+                interval: \(scaled(600, atLeast: 10))
+                timeout: 10s
+
             alarms:
               rules:
                 latency_window: \(scaled(30))
@@ -177,6 +205,9 @@ struct DemoPlan {
               - { id: certs, phase: SSL certificates, title: Every hostname gets a covering certificate, owner: security, checks: [tls-apex, tls-api, tls-stream] }
               - { id: https-only, phase: Security validation, title: HTTPS everywhere with HSTS, owner: security, checks: [web-home, web-www, web-http-redirect] }
               - { id: services, phase: Infrastructure deployment, title: "Web, API, WebSocket and stream healthy", owner: application, checks: [web-home, api-health, ws-upgrade, stream-live] }
+              - { id: api-scaled, phase: Infrastructure deployment, title: API service runs every task it wants, owner: infrastructure, checks: [ecs-api] }
+              - { id: api-suite-green, phase: Testing and validation, title: API suite passes at 95% or better, owner: application, checks: [api-suite] }
+              - { id: api-fast, phase: Performance optimisation, title: API p95 under 200 ms, owner: application, severity: major, checks: [api-p95] }
               - { id: rollback, phase: Backup and recovery, title: Rollback rehearsed on staging, owner: infrastructure, mode: read-do }
               - { id: support-ready, phase: Launch readiness, title: Status page and support macros ready, owner: business }
 

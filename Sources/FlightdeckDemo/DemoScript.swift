@@ -44,6 +44,10 @@ public enum DemoScript {
     public static let homeSlowBy = Duration.milliseconds(350)
     /// The checkout error-rate alert fires in the external alerting system, then clears.
     public static let checkoutAlert = 120.0..<160.0
+    /// The API's ECS service starts with 2 of its 4 tasks running; the other two are up by then.
+    public static let apiScaledUp = 45.0
+    /// The API's p95 latency (a Prometheus metric) goes over its 200 ms line, once.
+    public static let p95Breach = 90.0..<125.0
     /// By then every cache holds the new records and every alarm has cleared.
     public static let storyEnds = 210.0
 
@@ -59,6 +63,9 @@ public enum DemoScript {
     }
     public static func homeDelay(at time: Double) -> Duration { homeSlow.contains(time) ? homeSlowBy : .zero }
     public static func checkoutAlertFiring(at time: Double) -> Bool { checkoutAlert.contains(time) }
+    public static func apiTasksRunning(at time: Double) -> Int { time >= apiScaledUp ? 4 : 2 }
+    /// Seconds: 120 ms, or 260 ms during the breach.
+    public static func apiP95(at time: Double) -> Double { p95Breach.contains(time) ? 0.26 : 0.12 }
     /// The live stream's media sequence: one 2-second segment after another.
     public static func mediaSequence(at time: Double) -> Int { 1000 + Int(time / 2) }
 }

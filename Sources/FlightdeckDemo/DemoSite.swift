@@ -52,6 +52,35 @@ struct DemoSite: Sendable {
         DemoResponse(status: 301, headers: [("Location", "https://\(request.host):\(httpsPort)\(request.path)")])
     }
 
+    /// The AWS the launch runs on, as far as its checks ask (ECS's JSON API, told apart by
+    /// X-Amz-Target), and its Prometheus (an instant query's answer): a simulation of their
+    /// answers, in their shapes.
+    func cloud(_ request: DemoRequest) -> DemoResponse {
+        let now = clock.world
+        func json(_ object: Any) -> DemoResponse {
+            var response = DemoResponse(status: 200, headers: [("Content-Type", "application/json")])
+            response.body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8))
+            return response
+        }
+        if request.path.hasPrefix("/api/v1/query") {
+            return json(["status": "success", "data": ["resultType": "vector", "result": [
+                ["metric": ["job": "api"], "value": [Date().timeIntervalSince1970, String(DemoScript.apiP95(at: now))]],
+            ]]])
+        }
+        switch request.headers["x-amz-target"] ?? "" {
+        case "AmazonEC2ContainerServiceV20141113.DescribeServices":
+            let running = DemoScript.apiTasksRunning(at: now)
+            return json(["services": [["serviceName": "api", "status": "ACTIVE", "desiredCount": 4, "runningCount": running, "pendingCount": 4 - running,
+                                       "deployments": [["status": "PRIMARY", "rolloutState": running == 4 ? "COMPLETED" : "IN_PROGRESS",
+                                                        "desiredCount": 4, "runningCount": running]]]], "failures": [Any]()])
+        case "AmazonEC2ContainerServiceV20141113.ListTasks":
+            return json(["taskArns": [String]()])
+        default:
+            return DemoResponse(status: 400, headers: [("Content-Type", "application/x-amz-json-1.1")],
+                                body: #"{"__type":"UnknownOperationException","message":"the demo's AWS answers ECS only"}"#)
+        }
+    }
+
     /// Alertmanager's API v2 alert list, holding the checkout alert while it fires.
     func alertmanager(_ request: DemoRequest) -> DemoResponse {
         guard request.path.hasPrefix("/api/v2/alerts") else { return DemoResponse(status: 404) }

@@ -15,6 +15,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case http
     /// The Alertmanager, generic JSON and CloudWatch (XML) alarm feeds.
     case alarms
+    /// A test runner's report: JUnit XML (through the XML reader) and TAP.
+    case reports
+    /// A metric source's answer: Prometheus's JSON, CloudWatch GetMetricData's XML.
+    case metrics
     /// The theme and keymap loaders.
     case theme, keymap
 
@@ -24,6 +28,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .plan: Self.plan(bytes)
         case .http: Self.http(bytes)
         case .alarms: Self.alarms(bytes)
+        case .reports:
+            _ = TestReport.junit(bytes)
+            _ = TestReport.tap(String(decoding: bytes, as: UTF8.self))
+        case .metrics:
+            _ = MetricEvaluation.prometheus(bytes)
+            if case .success(let root) = XMLElement.parse(bytes) { _ = MetricEvaluation.cloudwatch(root, window: .seconds(300)) }
         case .theme: _ = Theme.load(text: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
         case .keymap: _ = Keymap.load(text: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
         }

@@ -135,7 +135,7 @@ public struct CockpitView: Sendable {
             x = grid.write(" \(message.text) ", x: x, y: y, role: .selection) + 1
         }
         var shown: [KeyAction] = state.editingFilter ? [.open, .close] : [.quit, .nextPane, .up, .down, .open, .filter, .redOnly, .help]
-        if !state.readOnly, !state.editingFilter, state.focus.hasActions { shown.insert(.act, at: 1) }
+        if !state.readOnly, !state.editingFilter, state.hasActions(state.focus) { shown.insert(.act, at: 1) }
         for binding in keymap.bindings where shown.contains(binding.action) {
             let keys = binding.keys.map(\.description).joined(separator: "/")
             let text = state.editingFilter && binding.action == .open ? "\(keys) keep filter"

@@ -35,8 +35,7 @@ struct AWSProbeTests {
 
     @Test("RDS: 7-day backups against the seed's 30 fail; after ModifyDBInstance to 30 it passes; a missing instance fails")
     func rds() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         try moto.query("rds", version: "2014-10-31", ["Action": "CreateDBInstance", "DBInstanceIdentifier": "directfanz-prod",
                                                       "DBInstanceClass": "db.t3.micro", "Engine": "postgres", "MasterUsername": "app",
                                                       "MasterUserPassword": "correct-horse-1", "AllocatedStorage": "20",
@@ -72,8 +71,7 @@ struct AWSProbeTests {
 
     @Test("ACM: a certificate pending validation fails; an imported one is ISSUED but attached to nothing, not renewed by ACM, and close to expiry")
     func acm() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         let requested = try moto.json("acm", target: "CertificateManager.RequestCertificate",
                                       ["DomainName": "directfanz.test", "SubjectAlternativeNames": ["*.directfanz.test"], "ValidationMethod": "DNS"])
         let pendingARN = try #require(requested["CertificateArn"] as? String)
@@ -106,8 +104,7 @@ struct AWSProbeTests {
 
     @Test("ECS through moto: desired 4, none running is red with the count; the scaling target must match the plan")
     func ecs() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         let ecs = "AmazonEC2ContainerServiceV20141113"
         try moto.json("ecs", target: "\(ecs).CreateCluster", ["clusterName": "directfanz-prod"])
         try moto.json("ecs", target: "\(ecs).RegisterTaskDefinition", ["family": "api", "containerDefinitions": [["name": "api", "image": "nginx", "memory": 128]]])
@@ -151,8 +148,7 @@ struct AWSProbeTests {
 
     @Test("S3: no encryption and no public access block fail; a disabled replication rule fails; enabled to the destination passes")
     func s3() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         try moto.rest("s3", "PUT", "/directfanz-media")
         let plan = try plan("""
                 - { id: s3-media, resource: s3-bucket, bucket: directfanz-media, replication_to: directfanz-media-dr }
@@ -187,8 +183,7 @@ struct AWSProbeTests {
 
     @Test("SSM: a missing parameter is named; values are never fetched, so a secret value appears nowhere")
     func ssm() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         for name in ["/prod/db-url", "/prod/stripe-key"] {
             try moto.json("ssm", target: "AmazonSSM.PutParameter", ["Name": name, "Value": "sk_live_do_not_show_\(name.count)", "Type": "SecureString"])
         }
@@ -203,8 +198,7 @@ struct AWSProbeTests {
 
     @Test("CloudWatch alarms armed: actions disabled, no actions, a missing alarm fail; an SNS email subscription confirmed passes")
     func alarmsArmed() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         let topic = try moto.query("sns", version: "2010-03-31", ["Action": "CreateTopic", "Name": "launch-alerts"])
         let topicARN = String(topic.components(separatedBy: "<TopicArn>")[1].prefix { $0 != "<" })
         try moto.query("sns", version: "2010-03-31", ["Action": "Subscribe", "TopicArn": topicARN, "Protocol": "email", "Endpoint": "oncall@directfanz.test"])
@@ -243,8 +237,7 @@ struct AWSProbeTests {
 
     @Test("Route 53: the zone's delegation set against the plan's nameservers, and its records against the plan's")
     func route53() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         let created = try moto.rest("route53", "POST", "/2013-04-01/hostedzone", """
             <CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Name>directfanz.test.</Name>\
             <CallerReference>launch-1</CallerReference></CreateHostedZoneRequest>
@@ -286,8 +279,7 @@ struct AWSProbeTests {
 
     @Test("ElastiCache: automatic failover disabled fails; enabled passes")
     func elastiCache() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         for (group, failover) in [("cache-single", "false"), ("cache-ha", "true")] {
             try moto.query("elasticache", version: "2015-02-02", ["Action": "CreateReplicationGroup", "ReplicationGroupId": group,
                                                                   "ReplicationGroupDescription": "launch cache", "AutomaticFailoverEnabled": failover,
@@ -318,8 +310,7 @@ struct AWSProbeTests {
 
     @Test("RDS clusters, Budgets, ECR scans, WAF and Route 53 health checks through moto: each in the state moto can make")
     func moreResources() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         try moto.query("rds", version: "2014-10-31", ["Action": "CreateDBCluster", "DBClusterIdentifier": "aurora-prod", "Engine": "aurora-postgresql",
                                                       "MasterUsername": "app", "MasterUserPassword": "correct-horse-1",
                                                       "BackupRetentionPeriod": "30", "StorageEncrypted": "true"])

@@ -32,7 +32,7 @@ struct MetricProbeTests {
             launch_api_p95_seconds 0.162
 
             """)
-        try server.waitFor("launch_api_p95_seconds", toContain: "0.162")
+        try await server.waitFor("launch_api_p95_seconds", toContain: "0.162")
         func metric(_ query: String, unit: String, threshold: String) throws -> LaunchPlan {
             try plan("""
                   - id: m
@@ -56,7 +56,7 @@ struct MetricProbeTests {
         let hitRate = try metric("launch_cache_hit_ratio{cluster=\"a\"}", unit: "ratio", threshold: "fail_below: 85%")
         #expect(await run(hitRate).detail == "API p95 is 91.2% (fails below 85%)")
         try server.expose("launch_cache_hit_ratio{cluster=\"a\"} 0.81\n")
-        try server.waitFor("launch_cache_hit_ratio{cluster=\"a\"}", toContain: "\"0.81\"")
+        try await server.waitFor("launch_cache_hit_ratio{cluster=\"a\"}", toContain: "\"0.81\"")
         let crossed = await run(hitRate)
         #expect(crossed.status == .fail)
         #expect(crossed.detail == "API p95 is 81%, below the 85% threshold")
@@ -70,8 +70,7 @@ struct MetricProbeTests {
 
     @Test("CloudWatch: GetMetricData through moto, the newest datapoint against the threshold; no datapoints is unknown")
     func cloudwatch() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
+        let moto = try MotoServer.shared()
         let credentials = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
         func put(_ value: Double, secondsAgo: Double) throws {
             try moto.cloudwatch(["Action": "PutMetricData", "Namespace": "AWS/ElastiCache",
@@ -102,7 +101,13 @@ struct MetricProbeTests {
         let newest = await run(plan, environment: credentials)
         #expect(newest.status == .warn)
         #expect(newest.detail == "CacheHitRate Average is 88.5%, below the 90% warning line (fails below 85%)")
-        let unsigned = await run(plan, environment: [:])
+        let toAWS = try self.plan("""
+              - id: cache-hit-rate
+                cloudwatch: { namespace: AWS/ElastiCache, metric: CacheHitRate, region: us-east-1 }
+                unit: percent
+                fail_below: 85%
+            """)
+        let unsigned = await run(toAWS, environment: [:])
         #expect(unsigned.status == .unknown)
         #expect(unsigned.detail.hasPrefix("CacheHitRate Average: CloudWatch says no credentials: no AWS credentials"))
     }

@@ -16,6 +16,19 @@ public final class MotoServer: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)/" }
 
+    /// One server for the resource and metric checks of a whole test run, started on first
+    /// use (moto takes seconds to start: one per test would hold the test pool's threads
+    /// that long each) and stopped when the process exits. Each test names its own resources.
+    public static func shared() throws -> MotoServer {
+        try sharedServer.get()
+    }
+
+    private static let sharedServer: Result<MotoServer, any Error> = {
+        let result = Result { try MotoServer() }
+        if case .success(let server) = result { ExitCleanup.register { server.stop() } }
+        return result
+    }()
+
     /// One Query API call (`Action=...`) to a service, as an unsigned form post.
     @discardableResult
     public func query(_ service: String, version: String, _ parameters: [String: String]) throws -> String {

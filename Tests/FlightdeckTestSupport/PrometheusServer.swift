@@ -34,15 +34,16 @@ public final class PrometheusServer: @unchecked Sendable {
         try text.write(toFile: "\(exporter.filesDirectory)/metrics", atomically: true, encoding: .utf8)
     }
 
-    /// Waits until an instant query's answer contains `text` (a scrape has landed).
-    public func waitFor(_ query: String, toContain text: String, within seconds: Double = 20) throws {
+    /// Waits until an instant query's answer contains `text` (a scrape has landed), without
+    /// holding one of the test pool's threads meanwhile.
+    public func waitFor(_ query: String, toContain text: String, within seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-_.~")
         let encoded = query.addingPercentEncoding(withAllowedCharacters: allowed) ?? query
         while Date() < deadline {
             if let answer = try? plainHTTP("GET", port: port, path: "/api/v1/query?query=\(encoded)"), answer.body.contains(text) { return }
-            usleep(200_000)
+            try await Task.sleep(for: .milliseconds(200))
         }
         throw CommandFailure(command: "prometheus query \(query)", status: -1, stderr: "no answer containing \(text)")
     }

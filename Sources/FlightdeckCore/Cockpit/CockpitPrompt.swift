@@ -33,8 +33,8 @@ extension CockpitState {
             message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
             return
         }
-        guard focus.hasActions else {
-            message = ("actions are in the checklist, alarms and go/no-go panes, and on a command's row in health", now)
+        guard hasActions(focus) else {
+            message = ("actions are in the checklist, alarms and go/no-go panes\(plan.commandChecks.isEmpty ? "" : ", and on a command's row in health")", now)
             return
         }
         let (options, refusal) = menu(pane: focus, row: row, launch: launch)

@@ -15,8 +15,9 @@ public enum Pane: String, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// The panes whose rows can be acted on (the actions menu): in health, a command's row.
-    public var hasActions: Bool { [.checklist, .health, .alarms, .poll].contains(self) }
+    /// The panes whose rows can be acted on (the actions menu); health too when the plan has
+    /// commands, whose rows can be run again (see `CockpitState.hasActions`).
+    var hasActions: Bool { [.checklist, .alarms, .poll].contains(self) }
 }
 
 /// What happens to the cockpit: probe results, the clock, the screen, what people press, and
@@ -125,6 +126,11 @@ public struct CockpitState: Sendable {
     /// Each check's status as the board holds it: what votes are cast on.
     public var checkStatuses: [String: CheckStatus] {
         board.reports.statusesByID
+    }
+
+    /// Whether a pane's rows can be acted on in this plan.
+    public func hasActions(_ pane: Pane) -> Bool {
+        pane.hasActions || (pane == .health && !plan.commandChecks.isEmpty)
     }
 
     public func cursor(_ pane: Pane) -> ListCursor { cursors[pane] ?? ListCursor() }
@@ -282,7 +288,7 @@ public struct CockpitState: Sendable {
 
     /// The first row, from the selection on and then from the top, that anyone here could act on now.
     private func firstRowWithActions() -> Int? {
-        guard !readOnly, focus.hasActions, let launch else { return nil }
+        guard !readOnly, hasActions(focus), let launch else { return nil }
         let rows = rows(focus)
         let order = Array(selectedRow..<rows.count) + Array(0..<min(selectedRow, rows.count))
         return order.first { index in

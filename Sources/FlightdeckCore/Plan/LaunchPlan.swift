@@ -341,6 +341,8 @@ public struct AWSCheck: Sendable, Equatable {
     public var severity: Severity
     public var region: String
     public var endpoint: URL?
+    /// Sign the calls to `endpoint` with a made-up key pair (`aws.placeholder_credentials`).
+    public var placeholderCredentials = false
     public var resource: AWSResource
     public var timing: ProbeTiming
 
@@ -470,6 +472,8 @@ public struct CloudWatchMetric: Sendable, Equatable {
     public var region: String
     /// Where to send the calls instead of AWS (tests).
     public var endpoint: URL?
+    /// Sign the calls to `endpoint` with a made-up key pair (`aws.placeholder_credentials`).
+    public var placeholderCredentials = false
 }
 
 public struct MetricDimension: Sendable, Equatable {

@@ -142,7 +142,7 @@ struct PlanReading {
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
         "dns": ["nameservers", "parent", "records", "converged_when"],
         "alarms": ["sources", "rules"],
-        "aws": ["region", "endpoint", "checks"],
+        "aws": ["region", "endpoint", "placeholder_credentials", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
     ]
 

@@ -44,7 +44,8 @@ extension PlanReading {
         guard let kind, let resource = awsResource(kind, map, dns: dns, tls: tls), let id, let severity, let region else { return nil }
         var timing = timing(map)
         timing.interval = timing.interval ?? AWSCheck.defaultInterval
-        return AWSCheck(id: id, name: name, severity: severity, region: region, endpoint: endpoint, resource: resource, timing: timing)
+        return AWSCheck(id: id, name: name, severity: severity, region: region, endpoint: endpoint,
+                        placeholderCredentials: aws.placeholderCredentials && endpoint != nil, resource: resource, timing: timing)
     }
 
     private func awsResource(_ kind: AWSResource.Kind, _ map: YAMLMapping, dns: DNSExpectations, tls: [TLSEndpoint]) -> AWSResource? {

@@ -49,7 +49,8 @@ extension PlanReading {
         let endpoint = map["endpoint"].flatMap { webURL($0, schemes: ["http", "https"]) } ?? aws.endpoint
         guard let namespace, let metric, let statistic, let region, window >= period else { return nil }
         return CloudWatchMetric(namespace: namespace, name: metric, dimensions: dimensions, statistic: statistic, period: period,
-                                window: window, region: region, endpoint: endpoint)
+                                window: window, region: region, endpoint: endpoint,
+                                placeholderCredentials: aws.placeholderCredentials && endpoint != nil)
     }
 
     func statistic(_ node: YAMLNode) -> String? {
@@ -132,7 +133,12 @@ extension PlanReading {
     func awsDefaults(_ map: YAMLMapping) -> AWSDefaults {
         let region = map["region"].flatMap(awsRegion)
         let endpoint = map["endpoint"].flatMap { webURL($0, schemes: ["http", "https"]) }
-        return AWSDefaults(region: region, endpoint: endpoint)
+        let placeholder = map["placeholder_credentials"].map { $0.bool() } ?? false
+        if placeholder == true, map["endpoint"] == nil {
+            map["placeholder_credentials"]?.report("placeholder credentials are only for a stand-in `endpoint`",
+                                                    hint: "AWS itself needs real credentials: drop this key")
+        }
+        return AWSDefaults(region: region, endpoint: endpoint, placeholderCredentials: placeholder == true && endpoint != nil)
     }
 }
 
@@ -141,6 +147,8 @@ public struct AWSDefaults: Sendable, Equatable {
     public var region: String?
     /// Every AWS call goes here instead of AWS (a test's moto server).
     public var endpoint: URL?
+    /// Sign the calls to `endpoint` with a made-up key pair, never the real credentials.
+    public var placeholderCredentials = false
 
     public static let none = AWSDefaults(region: nil, endpoint: nil)
 }

@@ -20,7 +20,8 @@ public final class AWSProbe: Probe {
 
     public func run(at now: Duration) async -> ProbeOutcome {
         let started = ContinuousClock.now
-        let client = AWSClient(region: check.region, endpoint: check.endpoint, environment: environment, timeout: timeout)
+        let client = AWSClient(region: check.region, endpoint: check.endpoint, placeholderCredentials: check.placeholderCredentials,
+                               environment: environment, timeout: timeout)
         let read: Result<(findings: AWSFindings, summary: String), AWSProblem> = switch check.resource {
         case .acmCertificate(let arn, let covers, let warning, let critical):
             await ACMCertificate.read(client, arn: arn, covers: covers, warningDays: warning, criticalDays: critical)

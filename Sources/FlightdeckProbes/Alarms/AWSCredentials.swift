@@ -12,6 +12,11 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
 
     var description: String { "AWS credentials from \(origin)" }
 
+    /// A made-up key pair for a stand-in endpoint that takes any (moto, the demo's simulated
+    /// AWS), so that the real credentials never sign anything for it.
+    static let placeholder = AWSCredentials(accessKey: "AKIAPLACEHOLDER00000", secretKey: "placeholder", sessionToken: nil,
+                                            origin: "the plan's placeholder pair")
+
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<AWSCredentials, RemoteProblem> {
         if let access = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !access.isEmpty, !secret.isEmpty {
             return .success(AWSCredentials(accessKey: access, secretKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },

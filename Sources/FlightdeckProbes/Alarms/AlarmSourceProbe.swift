@@ -69,28 +69,22 @@ public final class AlarmSourceProbe: Sendable {
         mask.apply(text)
     }
 
-    /// DescribeAlarms through the Query API, signed with SigV4 by libcurl, page by page.
+    /// DescribeAlarms through the Query API (``AWSClient``: SigV4, retries), page by page.
     private func cloudwatch(region: String, prefix: String?, endpoint: URL?, clock: Duration) async -> [Alarm] {
-        let credentials: AWSCredentials
-        switch AWSCredentials.load(environment: environment) {
-        case .success(let found): credentials = found
-        case .failure(let problem): return [unreadable(problem.message, clock: clock)]
-        }
-        let url = endpoint?.absoluteString ?? "https://monitoring.\(region).amazonaws.com/"
+        let client = AWSClient(region: region, endpoint: endpoint, environment: environment, timeout: timeout)
         var alarms: [Alarm] = []
         var next: String?
         for _ in 0..<20 {
-            var form = [("Action", "DescribeAlarms"), ("Version", "2010-08-01"), ("MaxRecords", "100")]
+            var form = [("MaxRecords", "100")]
             if let prefix { form.append(("AlarmNamePrefix", prefix)) }
             if let next { form.append(("NextToken", next)) }
-            var request = makeRequest(url, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"]
-                                      + (credentials.sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? []))
-            request.method = "POST"
-            request.body = AWSQuery.body(form)
-            request.awsSigV4 = ("aws:amz:\(region):monitoring", credentials.accessKey, credentials.secretKey)
-            let exchange = await CurlEngine.shared.perform(request)
-            if let error = exchange.transportError { return [unreadable("cannot reach it: \(error.reason)", clock: clock)] }
-            switch AlarmFeeds.cloudwatch(exchange.body, source: source.id, now: Date(), clock: clock) {
+            let body: [UInt8]
+            switch await client.queryAnswer(service: "monitoring", version: "2010-08-01", action: "DescribeAlarms", form) {
+            case .success(let answer): body = answer.1
+            // Unreachable, or no credentials: what kept it from asking, in its own words.
+            case .failure(let problem): return [unreadable(problem.message, clock: clock)]
+            }
+            switch AlarmFeeds.cloudwatch(body, source: source.id, now: Date(), clock: clock) {
             case .success(let page):
                 alarms += page.alarms
                 next = page.next

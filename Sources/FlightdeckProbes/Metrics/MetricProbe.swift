@@ -50,7 +50,8 @@ public final class MetricProbe: Probe {
     }
 
     private func cloudwatch(_ metric: CloudWatchMetric) async -> MetricReading {
-        let client = AWSClient(region: metric.region, endpoint: metric.endpoint, environment: environment, timeout: timeout)
+        let client = AWSClient(region: metric.region, endpoint: metric.endpoint, placeholderCredentials: metric.placeholderCredentials,
+                               environment: environment, timeout: timeout)
         let end = Date()
         let start = end.addingTimeInterval(-Double(metric.window.components.seconds))
         let query = "MetricDataQueries.member.1"
