@@ -91,7 +91,7 @@ struct CommandProbeTests {
         try suite.write(#"<testsuites><testsuite name="old"><testcase name="ok"/></testsuite></testsuites>"#, to: "reports/api.xml")
         let outcome = await probe(try plan(check), in: suite).run(at: .zero)
         #expect(outcome.status == .fail)
-        #expect(outcome.detail == "exited 5 without writing a new JUNIT report to reports/api.xml: collected nothing")
+        #expect(outcome.detail == "exited 5 without writing a new JUnit report to reports/api.xml: collected nothing")
     }
 
     @Test("prove -v: TAP from two files, a failure named with its file, a skip not counted, prove's own totals agree")

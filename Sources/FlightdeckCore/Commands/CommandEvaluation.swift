@@ -76,12 +76,12 @@ public enum CommandEvaluation {
             if check.exitCodes == nil, code != 0 { return (.fail, "exited \(code)\(took)\(lastLine)", observed) }
             return (.pass, "exited \(code)\(took)", observed)
         }
-        let where_ = check.report?.path ?? "standard output"
+        let source = report.path ?? "standard output"
         switch run.report {
         case nil, .missing?:
-            return (.fail, "exited \(code) without writing a new \(report.format.rawValue.uppercased()) report to \(where_)\(lastLine)", observed)
+            return (.fail, "exited \(code) without writing a new \(report.format.title) report to \(source)\(lastLine)", observed)
         case .unreadable(let why)?:
-            return (.unknown, "its \(report.format == .junit ? "JUnit" : "TAP") report in \(where_) cannot be read: \(why)", observed)
+            return (.unknown, "its \(report.format.title) report in \(source) cannot be read: \(why)", observed)
         case .read(let tests)?:
             observed["tests"] = .number(Double(tests.ran))
             observed["passed"] = .number(Double(tests.passed))

@@ -30,6 +30,9 @@ public struct TestReport: Sendable, Equatable, Codable {
 /// The formats a command's report can be read in.
 public enum TestReportFormat: String, Sendable, Equatable, CaseIterable {
     case junit, tap
+
+    /// As people write it: `JUnit`, `TAP`.
+    public var title: String { self == .junit ? "JUnit" : "TAP" }
 }
 
 extension TestReport {
