@@ -92,22 +92,29 @@ private struct XMLReader {
 
     var atEnd: Bool { position >= bytes.count }
 
-    func peek(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        return bytes.count - position >= utf8.count && bytes[position..<position + utf8.count].elementsEqual(utf8)
+    func peek(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard bytes.count - position >= count else { return false }
+        return text.withUTF8Buffer { bytes[position..<position + count].elementsEqual($0) }
     }
 
     mutating func skipSpace() {
-        while !atEnd, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while !atEnd {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
     }
 
     /// Moves past the next `terminator`, returning what came before it.
-    mutating func take(until terminator: String, what: String) throws -> ArraySlice<UInt8> {
-        let utf8 = Array(terminator.utf8)
+    mutating func take(until terminator: StaticString, what: String) throws -> ArraySlice<UInt8> {
+        let count = terminator.utf8CodeUnitCount
+        let first = terminator.withUTF8Buffer { $0[0] }
         let start = position
-        while bytes.count - position >= utf8.count {
-            if bytes[position] == utf8[0], bytes[position..<position + utf8.count].elementsEqual(utf8) {
-                defer { position += utf8.count }
+        while bytes.count - position >= count {
+            if bytes[position] == first, peek(terminator) {
+                defer { position += count }
                 return bytes[start..<position]
             }
             position += 1
@@ -151,11 +158,17 @@ private struct XMLReader {
         }
     }
 
-    mutating func name() throws -> String {
+    /// Moves past a name, returning where it lies.
+    mutating func nameRange() throws -> Range<Int> {
         let start = position
         while !atEnd, Self.isNameByte(bytes[position]) { position += 1 }
         guard position > start else { throw fail("a name is missing") }
-        return String(decoding: bytes[start..<position], as: UTF8.self)
+        return start..<position
+    }
+
+    mutating func name() throws -> String {
+        let range = try nameRange()
+        return String(decoding: bytes[range], as: UTF8.self)
     }
 
     static func localName(_ name: String) -> String {
@@ -165,7 +178,8 @@ private struct XMLReader {
     mutating func element(depth: Int) throws -> XMLElement {
         guard depth < Self.maximumDepth else { throw fail("elements are nested more than \(Self.maximumDepth) deep") }
         position += 1
-        let qualified = try name()
+        let qualifiedRange = try nameRange()
+        let qualified = String(decoding: bytes[qualifiedRange], as: UTF8.self)
         var element = XMLElement(name: Self.localName(qualified))
         while true {
             skipSpace()
@@ -186,9 +200,13 @@ private struct XMLReader {
             guard !atEnd, bytes[position] == UInt8(ascii: "\"") || bytes[position] == UInt8(ascii: "'") else {
                 throw fail("the value of \(attribute) is not quoted")
             }
-            let quote = String(UnicodeScalar(bytes[position]))
+            let quote = bytes[position]
             position += 1
-            let raw = try take(until: quote, what: "the value of \(attribute)")
+            let start = position
+            while !atEnd, bytes[position] != quote { position += 1 }
+            guard !atEnd else { throw fail("the value of \(attribute) is never closed") }
+            let raw = bytes[start..<position]
+            position += 1
             element.attributes[Self.localName(attribute)] = try decode(raw)
         }
         var text = ""
@@ -196,10 +214,12 @@ private struct XMLReader {
             guard !atEnd else { throw fail("<\(qualified)> is never closed") }
             if peek("</") {
                 position += 2
-                let closing = try name()
-                guard closing == qualified else { throw fail("</\(closing)> closes <\(qualified)>") }
+                let closing = try nameRange()
+                guard bytes[closing].elementsEqual(bytes[qualifiedRange]) else {
+                    throw fail("</\(String(decoding: bytes[closing], as: UTF8.self))> closes <\(qualified)>")
+                }
                 skipSpace()
-                guard peek(">") else { throw fail("</\(closing) is not closed with >") }
+                guard peek(">") else { throw fail("</\(qualified) is not closed with >") }
                 position += 1
                 element.text = text
                 return element
@@ -213,8 +233,16 @@ private struct XMLReader {
                 element.children.append(try self.element(depth: depth + 1))
             } else {
                 let start = position
-                while !atEnd, bytes[position] != UInt8(ascii: "<") { position += 1 }
-                text += try decode(bytes[start..<position])
+                var blank = true
+                while !atEnd, bytes[position] != UInt8(ascii: "<") {
+                    switch bytes[position] {
+                    case 0x20, 0x09, 0x0A, 0x0D: break
+                    default: blank = false
+                    }
+                    position += 1
+                }
+                // The indentation between elements is nobody's text.
+                if !blank { text += try decode(bytes[start..<position]) }
             }
         }
     }
