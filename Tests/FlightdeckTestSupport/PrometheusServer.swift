@@ -13,7 +13,7 @@ public final class PrometheusServer: @unchecked Sendable {
         exporter = try NginxServer.shared()
         let directory = try TestDirectory("prometheus")
         try directory.write("""
-            global: { scrape_interval: 1s, evaluation_interval: 1s }
+            global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }
             scrape_configs:
               - job_name: exporter
                 metrics_path: /files/metrics
@@ -36,7 +36,7 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// Waits until an instant query's answer contains `text` (a scrape has landed), without
     /// holding one of the test pool's threads meanwhile.
-    public func waitFor(_ query: String, toContain text: String, within seconds: Double = 20) async throws {
+    public func waitFor(_ query: String, toContain text: String, within seconds: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-_.~")

@@ -33,8 +33,7 @@ public final class CommandProbe: Probe {
         self.role = role
         self.results = results
         self.planDirectory = planDirectory
-        let runInterval = check.timing.interval ?? CommandCheck.defaultInterval
-        interval = min(Self.lookInterval, runInterval)
+        interval = min(Self.lookInterval, check.timing.interval ?? CommandCheck.defaultInterval)
         timeout = (check.timing.timeout ?? CommandCheck.defaultTimeout) + .seconds(5)
     }
 
@@ -48,7 +47,7 @@ public final class CommandProbe: Probe {
                 guard isDue(newest()) else { return nil }
                 return await execute()
             }
-            if let ran = ran ?? nil { latest = ran } else { latest = newest() }
+            latest = (ran ?? nil) ?? newest()
         }
         guard let latest else {
             let waiting = role == .runs ? "waiting for its first run (another Flightdeck on this plan is running it)"
