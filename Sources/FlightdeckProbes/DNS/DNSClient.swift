@@ -184,6 +184,7 @@ private final class TLSSession {
         _ = fd_ssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
         if let caFile { SSL_CTX_load_verify_locations(context, caFile, nil) } else { SSL_CTX_set_default_verify_paths(context) }
         SSL_CTX_set_verify(context, name == nil ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
+        BrokenPipes.ignored
         guard let ssl = SSL_new(context) else {
             SSL_CTX_free(context)
             close(descriptor)

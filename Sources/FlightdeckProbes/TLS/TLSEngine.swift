@@ -30,6 +30,7 @@ final class TLSEngine: Sendable {
     private let next = Atomic<Int>(0)
 
     init(threads: Int) {
+        BrokenPipes.ignored
         workers = (0..<min(max(threads, 1), 8)).map { TLSWorker(name: "flightdeck-tls-\($0)") }
     }
 

@@ -1,14 +1,14 @@
 import Foundation
 
 /// The health and certificates panes: a row per check, with the evidence behind it. Health
-/// holds everything that says whether the service works (endpoints, then test suites and
-/// scripts), under a heading per kind when there is more than one.
+/// holds everything that says whether the service works (HTTP endpoints, AWS resources,
+/// metrics, test suites and scripts), under a heading per kind when there is more than one.
 extension PaneRows {
-    func checks(_ state: CockpitState, reports: [CheckReport], kinds: [CheckKind], window: Range<Int>?) -> [PaneRow] {
+    /// - Parameter empty: what the pane says when the plan has none of these kinds.
+    func checks(_ state: CockpitState, reports: [CheckReport], kinds: [CheckKind], empty: String, window: Range<Int>?) -> [PaneRow] {
         let groups = kinds.map { kind in (kind, reports.filter { $0.check.kind == kind }) }.filter { !$0.1.isEmpty }
         guard !groups.isEmpty else {
-            let names = kinds.map { [.command, .metric].contains($0) ? $0.rawValue : $0 == .aws ? "AWS" : $0.rawValue.uppercased() }.joined(separator: ", ")
-            return [PaneRow([("The plan has no \(names) checks.", .muted)])]
+            return [PaneRow([(empty, .muted)])]
         }
         var rows: [PaneRow] = []
         for (kind, reports) in groups {

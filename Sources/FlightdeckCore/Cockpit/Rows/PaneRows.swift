@@ -15,9 +15,12 @@ struct PaneRows {
     func rows(_ pane: Pane, state: CockpitState, reports: [CheckReport], window: Range<Int>? = nil) -> [PaneRow] {
         switch pane {
         case .checklist: return checklist(state, reports: reports)
-        case .health: return checks(state, reports: reports, kinds: [.http, .aws, .metric, .command], window: window)
+        case .health:
+            return checks(state, reports: reports, kinds: [.http, .aws, .metric, .command],
+                          empty: "The plan has no HTTP checks, AWS resources, metrics or commands.", window: window)
         case .dns: return dns(state, reports: reports)
-        case .certificates: return checks(state, reports: reports, kinds: [.tls], window: window) + coverage(state)
+        case .certificates:
+            return checks(state, reports: reports, kinds: [.tls], empty: "The plan has no TLS checks.", window: window) + coverage(state)
         case .alarms: return alarms(state, window: window)
         case .poll: return poll(state)
         }
