@@ -10,7 +10,10 @@ struct InstalledBinaryTests {
         let directory = try TestDirectory("installed")
         let binary = directory.file("bin/flightdeck")
         try FileManager.default.createDirectory(atPath: directory.file("bin"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: FlightdeckProcess.binary.path, toPath: binary)
+        // Copied by cp, not in this process: a file held open for writing here is inherited by any process a parallel
+        // test spawns in that instant, and running the copy then fails with "Text file busy".
+        let copied = try runProcess("/bin/cp", [FlightdeckProcess.binary.path, binary])
+        try #require(copied.status == 0, "\(copied.stderr)")
         let plan = FlightdeckProcess.packageRoot.appendingPathComponent("Examples/local.yaml").path
         let config = directory.file("config")
         func run(_ arguments: [String]) throws -> ProcessResult {
