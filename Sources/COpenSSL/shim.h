@@ -4,8 +4,11 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/ct.h>
+#include <openssl/ec.h>
 #include <openssl/ocsp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/err.h>
@@ -29,6 +32,8 @@ static inline long fd_ssl_get_ocsp_response(SSL *s, const unsigned char **respon
     *response = data;
     return length;
 }
+// EVP_PKEY_PUBLIC_KEY is a macro of macros.
+static const int fd_evp_pkey_public_key = EVP_PKEY_PUBLIC_KEY;
 static inline int fd_sk_general_name_num(const GENERAL_NAMES *s) { return sk_GENERAL_NAME_num(s); }
 static inline GENERAL_NAME *fd_sk_general_name_value(const GENERAL_NAMES *s, int i) { return sk_GENERAL_NAME_value(s, i); }
 static inline int fd_sk_sct_num(const STACK_OF(SCT) *s) { return sk_SCT_num(s); }

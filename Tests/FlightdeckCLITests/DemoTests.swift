@@ -72,7 +72,7 @@ struct DemoTests {
                 && lines.contains { $0.contains("alarm RESOLVED critical alertmanager/CheckoutErrorRate") }
                 && lines.contains { $0.contains("alarm RESOLVED warning rule/flapping/api-health") }
                 && lines.contains { $0.contains("alarm RESOLVED warning rule/latency/web-home") }
-                && lines.last { $0.contains(" verdict ") }?.contains("verdict GO: all 20 blocking checks pass") == true
+                && lines.last { $0.contains(" verdict ") }?.contains("verdict GO: all 21 blocking checks pass") == true
         }
 
         // Propagation from 0% to 100%, with the ETA shown before it was done, never going back.

@@ -232,7 +232,7 @@ struct ExamplePlanTests {
         #expect(plan.resolvers.map(\.transport) == [.udp, .udp, .tcp, .udp])
         #expect(plan.dns.expectedNameservers.map(\.addresses.description) == ["[127.0.0.21:5301]", "[127.0.0.22:5301]"])
         #expect(plan.dns.parentServers.first?.name.text == "ns.parent.test")
-        #expect(plan.checks.count == 17)
+        #expect(plan.checks.count == 18)
         #expect(plan.checks.first?.id == "dns-delegation")
         #expect(plan.checks.first?.target == "directfanz.test NS delegation")
         #expect(plan.checks.map(\.kind).filter { $0 == .http }.count == 5)

@@ -302,7 +302,7 @@ private let cases: [MalformedPlan] = [
     MalformedPlan(
         name: "a check id Flightdeck reserves",
         yaml: appending("http:\n  - { id: dns-delegation, url: \"https://api.example.test/\" }\n"),
-        headline: "plan.yaml:16:11: http[0].id: `dns-delegation` is the id of the delegation check Flightdeck adds itself",
+        headline: "plan.yaml:16:11: http[0].id: `dns-delegation` is the id of a check Flightdeck adds itself",
         hint: "another id"),
     MalformedPlan(
         name: "empty file",

@@ -49,19 +49,43 @@ public final class ServerProcess: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? "" }
 }
 
-/// knotd serving zones on one or more addresses (port 53), reloadable.
+/// knotd serving zones on one or more addresses (port 53), reloadable; zones it signs itself
+/// (its automatic DNSSEC signing, keys made on first load) are served with their signatures.
 public final class KnotServer: @unchecked Sendable {
+    /// How knot signs a zone: its policy's algorithm name and signature lifetime.
+    public struct Signing: Sendable {
+        public var algorithm: String
+        public var signatureLifetime: String
+
+        public init(algorithm: String = "ecdsap256sha256", signatureLifetime: String = "14d") {
+            self.algorithm = algorithm
+            self.signatureLifetime = signatureLifetime
+        }
+    }
+
     public let addresses: [String]
     private let directory: TestDirectory
     private var process: ServerProcess?
 
-    /// - Parameter zones: zone name to zone-file text.
-    public init(addresses: [String], zones: [String: String]) throws {
+    /// - Parameters:
+    ///   - zones: zone name to zone-file text.
+    ///   - signing: the zones knot signs, and how.
+    public init(addresses: [String], zones: [String: String], signing: [String: Signing] = [:]) throws {
         self.addresses = addresses
         directory = try TestDirectory("knot")
         for (zone, text) in zones { try directory.write(text, to: "\(zone).zone") }
         let listen = addresses.map { "\"\($0)@53\"" }.joined(separator: ", ")
-        let zoneList = zones.keys.sorted().map { "  - domain: \($0).\n    file: \"\($0).zone\"" }.joined(separator: "\n")
+        let zoneList = zones.keys.sorted().map { zone in
+            "  - domain: \(zone).\n    file: \"\(zone).zone\""
+                + (signing[zone] == nil ? "" : "\n    dnssec-signing: on\n    dnssec-policy: \(zone)")
+        }.joined(separator: "\n")
+        let policies = signing.keys.sorted().map { zone in
+            // The refresh must come before the end of the lifetime; a day less, or half of a short one.
+            let lifetime = signing[zone]!.signatureLifetime
+            let refresh = lifetime.hasSuffix("d") ? "\(max(1, (Int(lifetime.dropLast()) ?? 2) / 2))d" : lifetime
+            return "  - id: \(zone)\n    algorithm: \(signing[zone]!.algorithm)\n    ksk-lifetime: 0\n    zsk-lifetime: 0\n"
+                + "    rrsig-lifetime: \(lifetime)\n    rrsig-refresh: \(refresh)\n    rrsig-pre-refresh: 1h"
+        }.joined(separator: "\n")
         try directory.write("""
             server:
                 rundir: "\(directory.path)"
@@ -71,6 +95,7 @@ public final class KnotServer: @unchecked Sendable {
                 any: warning
             database:
                 storage: "\(directory.path)"
+            \(policies.isEmpty ? "" : "policy:\n" + policies)
             template:
               - id: default
                 storage: "\(directory.path)"
@@ -82,6 +107,13 @@ public final class KnotServer: @unchecked Sendable {
             """, to: "knot.conf")
         process = try ServerProcess("/usr/sbin/knotd", ["-c", directory.file("knot.conf")], directory: directory)
         for address in addresses { try waitUntilListening(host: address, port: 53) }
+        // knot makes its keys and signs after it listens (an RSA key takes a moment): wait
+        // for the keys, then for a signing pass that is done when knotc returns.
+        for zone in signing.keys {
+            let deadline = Date().addingTimeInterval(10)
+            while try ds(zone).isEmpty, Date() < deadline { usleep(50_000) }
+            try runCommand("/usr/sbin/knotc", ["-b", "-s", directory.file("knot.sock"), "zone-sign", "\(zone)."])
+        }
     }
 
     /// Replaces a zone's file and has knot load it (bump the serial in `text`).
@@ -93,6 +125,19 @@ public final class KnotServer: @unchecked Sendable {
     }
 
     public func stop() { process?.stop() }
+
+    /// The DS records of a zone knot signs, as its own `keymgr ds` prints them
+    /// (`zone. DS tag algorithm digest-type hex`), SHA-256 first.
+    public func ds(_ zone: String) throws -> [String] {
+        let output = try runCommand("/usr/sbin/keymgr", ["-c", directory.file("knot.conf"), "\(zone).", "ds"])
+        return output.split(separator: "\n").map(String.init).filter { $0.contains(" DS ") }
+    }
+
+    /// The zone's DNSKEY records as knot publishes them (`flags 3 algorithm base64`).
+    public func dnskeys(_ zone: String) throws -> [String] {
+        let output = try runCommand("/usr/sbin/keymgr", ["-c", directory.file("knot.conf"), "\(zone).", "dnskey"])
+        return output.split(separator: "\n").map(String.init).filter { $0.contains("DNSKEY") }
+    }
 }
 
 /// unbound as a caching resolver that starts from a stub for the `test.` parent zone.
@@ -104,7 +149,9 @@ public final class UnboundServer: @unchecked Sendable {
     public let httpsPort: UInt16?
     private let process: ServerProcess
 
-    public init(address: String, parent: String, certificates: TestCertificates? = nil) throws {
+    /// - Parameter trustAnchor: a DS or DNSKEY record for `test.`: unbound then validates
+    ///   DNSSEC from there down, as a validating public resolver does from the root.
+    public init(address: String, parent: String, certificates: TestCertificates? = nil, trustAnchor: String? = nil) throws {
         self.address = address
         port = try FreePort.tcp(host: address)
         tlsPort = certificates == nil ? nil : try FreePort.tcp(host: address)
@@ -138,14 +185,14 @@ public final class UnboundServer: @unchecked Sendable {
                 so-reuseport: no
                 do-not-query-localhost: no
                 access-control: 127.0.0.0/8 allow
-                module-config: "iterator"
+                module-config: "\(trustAnchor == nil ? "iterator" : "validator iterator")"
                 qname-minimisation: no
                 prefetch: no
                 serve-expired: no
                 cache-min-ttl: 0
                 infra-host-ttl: 1
                 local-zone: "test." nodefault
-                domain-insecure: "test."
+            \(trustAnchor.map { "    trust-anchor: \"\($0)\"\n    val-bogus-ttl: 1\n    val-log-level: 2" } ?? "    domain-insecure: \"test.\"")
             remote-control:
                 control-enable: no
             stub-zone:
@@ -158,4 +205,40 @@ public final class UnboundServer: @unchecked Sendable {
     }
 
     public func stop() { process.stop() }
+}
+
+/// A zone signed ahead of time with ldns-signzone, for what knot's own signer never makes:
+/// signatures already expired, or keys of two algorithms at once (an algorithm roll).
+public struct PresignedZone: Sendable {
+    /// The signed zone file, for a knot zone that does not sign itself.
+    public let text: String
+    /// The DS record of each key (`zone. 3600 IN DS tag algorithm 2 hex`), from ldns-key2ds.
+    public let ds: [String]
+    /// The zone file's path, for ldns-verify-zone.
+    public let path: String
+    private let directory: TestDirectory
+
+    /// - Parameters:
+    ///   - algorithms: ldns-keygen's names (ECDSAP256SHA256, RSASHA256, ED25519): one key-signing key each.
+    ///   - inception, expiration: the signatures' window, in seconds since 1970.
+    public init(zone: String, text: String, algorithms: [String], inception: Int, expiration: Int) throws {
+        let directory = try TestDirectory("presigned")
+        self.directory = directory
+        try directory.write(text, to: "zone")
+        var keys: [String] = []
+        var ds: [String] = []
+        for algorithm in algorithms {
+            let bits = algorithm.hasPrefix("RSA") ? ["-b", "2048"] : []
+            let base = try runCommand("/usr/bin/ldns-keygen", ["-a", algorithm, "-k"] + bits + [zone], in: directory.path)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            keys.append(base)
+            ds.append(try runCommand("/usr/bin/ldns-key2ds", ["-n", "-2", "\(base).key"], in: directory.path)
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        _ = try runCommand("/usr/bin/ldns-signzone", ["-o", zone, "-i", String(inception), "-e", String(expiration), "zone"] + keys,
+                           in: directory.path)
+        path = directory.file("zone.signed")
+        self.text = try String(contentsOfFile: path, encoding: .utf8)
+        self.ds = ds
+    }
 }

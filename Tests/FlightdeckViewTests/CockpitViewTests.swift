@@ -179,10 +179,10 @@ struct CockpitViewTests {
         let view = CockpitView(theme: theme, keymap: try shippedKeymap("default"))
         let now = try Date("2026-12-01T13:15:30Z", strategy: .iso8601)
         var state = CockpitState(plan: try sampleState().plan, now: now, glyphs: theme.glyphs)
-        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown (first poll)   unknown: 17 "))
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown (first poll)   unknown: 18 "))
         let first = try #require(state.plan.checks.first)
         state.reduce(.outcome(ProbeOutcome(checkID: first.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
-        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown   unknown: 16 "))
+        #expect(view.render(state, width: 120, height: 40).lines[0].contains(" ? checks unknown   unknown: 17 "))
         for check in state.plan.checks {
             state.reduce(.outcome(ProbeOutcome(checkID: check.id, finishedAt: .seconds(1), status: .pass, detail: "fine", latency: nil)))
         }
@@ -297,8 +297,8 @@ struct CockpitViewTests {
         let items = state.plan.checklist.count
         #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" Checklist (\(items))"), "the phase headings are not items")
         state.reduce(.action(.pane3))
-        #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" DNS (\(state.plan.dns.records.count + 1))"),
-                "the records and the delegation; not the column header or the legend")
+        #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" DNS (\(state.plan.dns.records.count + 2))"),
+                "the records, the delegation and its DNSSEC chain; not the column header or the legend")
         state.reduce(.action(.pane2))
         state.reduce(.action(.redOnly))
         #expect(view.render(state, width: 120, height: 40).lines[3].hasPrefix(" Health (2 of \(state.plan.httpChecks.count) red)"))

@@ -8,6 +8,11 @@ public enum DelegationCheck {
     public static let id = "dns-delegation"
 }
 
+/// The check that comes with it: does the parent's DS match a key the new provider signs with?
+public enum DNSSECCheck {
+    public static let id = "dns-dnssec"
+}
+
 /// One automated check as the plan declares it: what it is and what it looks at.
 public struct CheckDescriptor: Sendable, Equatable {
     public var id: String
@@ -33,6 +38,10 @@ public struct CheckDescriptor: Sendable, Equatable {
 
     init(delegationOf plan: LaunchPlan) {
         self.init(id: DelegationCheck.id, kind: .dns, target: "\(plan.zone) NS delegation", severity: .blocker)
+    }
+
+    init(dnssecOf plan: LaunchPlan) {
+        self.init(id: DNSSECCheck.id, kind: .dns, target: "\(plan.zone) DNSSEC: DS, DNSKEY, RRSIG", severity: .blocker)
     }
 
     init(_ check: HTTPCheck) {

@@ -35,6 +35,7 @@ public enum ProbeEvidence: Sendable, Equatable {
     case http(HTTPExchange)
     case dnsRecord(RecordPropagation)
     case delegation(DelegationReport)
+    case dnssec(DNSSECReport)
     /// Every address inspected, in order.
     case tls([TLSAddressResult])
 }

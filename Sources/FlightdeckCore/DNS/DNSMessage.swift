@@ -21,10 +21,17 @@ public struct DNSMessage: Sendable, Equatable {
     }
 
     /// A query for one name and type; `recursionDesired` is false for authoritative servers.
-    public static func query(id: UInt16, name: DNSName, type: DNSRecordType, recursionDesired: Bool) -> DNSMessage {
+    /// `dnssec` asks for signatures (DO) and, of a resolver, whether it validated them (AD);
+    /// `checkingDisabled` asks a validating resolver for the answer even when it does not validate.
+    public static func query(id: UInt16, name: DNSName, type: DNSRecordType, recursionDesired: Bool, dnssec: Bool = false,
+                             checkingDisabled: Bool = false) -> DNSMessage {
         var flags = DNSFlags()
         flags.recursionDesired = recursionDesired
-        return DNSMessage(id: id, flags: flags, questions: [DNSQuestion(name: name, type: type)], edns: EDNS())
+        flags.authenticData = dnssec && recursionDesired
+        flags.checkingDisabled = checkingDisabled
+        var edns = EDNS()
+        edns.dnssecOK = dnssec
+        return DNSMessage(id: id, flags: flags, questions: [DNSQuestion(name: name, type: type)], edns: edns)
     }
 
     /// The response code, with EDNS's extended bits.
@@ -173,6 +180,8 @@ public enum RecordData: Sendable, Equatable {
     case caa(flags: UInt8, tag: String, value: [UInt8])
     case srv(priority: UInt16, weight: UInt16, port: UInt16, target: DNSName)
     case ds(keyTag: UInt16, algorithm: UInt8, digestType: UInt8, digest: [UInt8])
+    case dnskey(DNSKey)
+    case rrsig(DNSSignature)
     case unknown(type: UInt16, data: [UInt8])
 
     public struct SOA: Sendable, Equatable {
@@ -208,6 +217,8 @@ public enum RecordData: Sendable, Equatable {
         case .caa: .caa
         case .srv: .srv
         case .ds: .ds
+        case .dnskey: .dnskey
+        case .rrsig: .rrsig
         case .unknown(let type, _): DNSRecordType(code: type)
         }
     }

@@ -232,6 +232,23 @@ struct WireReader {
             let algorithm = try uint8()
             let digestType = try uint8()
             return .ds(keyTag: keyTag, algorithm: algorithm, digestType: digestType, digest: try bytes(remaining))
+        case .dnskey:
+            guard length >= 4 else { throw .badRecordLength(type: type, offset: start) }
+            let flags = try uint16()
+            let protocolField = try uint8()
+            return .dnskey(DNSKey(flags: flags, protocolField: protocolField, algorithm: try uint8(), publicKey: try bytes(remaining)))
+        case .rrsig:
+            let covered = DNSRecordType(code: try uint16())
+            let algorithm = try uint8()
+            let labels = try uint8()
+            let originalTTL = try uint32()
+            let expiration = try uint32()
+            let inception = try uint32()
+            let keyTag = try uint16()
+            let signer = try name()
+            return .rrsig(DNSSignature(typeCovered: covered, algorithm: algorithm, labels: labels, originalTTL: originalTTL,
+                                       expiration: expiration, inception: inception, keyTag: keyTag, signer: signer,
+                                       signature: try bytes(remaining)))
         case .other(let code):
             return .unknown(type: code, data: try bytes(length))
         }
@@ -242,6 +259,12 @@ struct WireWriter {
     private(set) var bytes: [UInt8] = []
     /// Where each name suffix already written starts, for compression.
     private var suffixes: [[[UInt8]]: Int] = [:]
+    /// False for DNSSEC's canonical form, where no name is compressed.
+    private let compresses: Bool
+
+    init(compressing: Bool = true) {
+        compresses = compressing
+    }
 
     mutating func uint16(_ value: UInt16) {
         bytes.append(UInt8(value >> 8))
@@ -257,6 +280,7 @@ struct WireWriter {
 
     mutating func name(_ name: DNSName, compress: Bool = true) throws(DNSWireError) {
         let labels = try name.wireLabels()
+        let compress = compress && compresses
         for index in labels.indices {
             let suffix = Array(labels[index...].map { $0.map(lowercased) })
             if compress, let target = suffixes[suffix] {
@@ -277,7 +301,15 @@ struct WireWriter {
         uint32(record.wireTTL)
         let lengthAt = bytes.count
         uint16(0)
-        switch record.data {
+        try recordData(record.data)
+        let length = bytes.count - lengthAt - 2
+        guard length <= Int(UInt16.max) else { throw .tooLargeToEncode("record data") }
+        bytes[lengthAt] = UInt8(length >> 8)
+        bytes[lengthAt + 1] = UInt8(length & 0xFF)
+    }
+
+    mutating func recordData(_ data: RecordData) throws(DNSWireError) {
+        switch data {
         case .a(let address), .aaaa(let address): bytes(address)
         case .cname(let target), .ns(let target), .ptr(let target): try name(target)
         case .soa(let soa):
@@ -309,13 +341,21 @@ struct WireWriter {
             uint16(keyTag)
             bytes([algorithm, digestType])
             bytes(digest)
+        case .dnskey(let key):
+            bytes(key.rdata)
+        case .rrsig(let signature):
+            uint16(signature.typeCovered.code)
+            bytes([signature.algorithm, signature.labels])
+            uint32(signature.originalTTL)
+            uint32(signature.expiration)
+            uint32(signature.inception)
+            uint16(signature.keyTag)
+            // RFC 4034 section 3.1.7: the signer's name is never compressed.
+            try name(signature.signer, compress: false)
+            bytes(signature.signature)
         case .unknown(_, let data):
             bytes(data)
         }
-        let length = bytes.count - lengthAt - 2
-        guard length <= Int(UInt16.max) else { throw .tooLargeToEncode("record data") }
-        bytes[lengthAt] = UInt8(length >> 8)
-        bytes[lengthAt + 1] = UInt8(length & 0xFF)
     }
 
     private func lowercased(_ byte: UInt8) -> UInt8 {

@@ -51,12 +51,15 @@ public struct PropagationCell: Sendable, Equatable {
         /// A CNAME whose chain could not be followed to a record of the type asked.
         case alias = "CNAME"
         case servfail = "SERVFAIL", refused = "REFUSED", timeout, error
+        /// SERVFAIL from a validating resolver that answers once asked with checking disabled:
+        /// the data is there, its DNSSEC chain is broken.
+        case bogus
 
         /// The server gave an answer about the record (right or wrong), rather than failing.
         public var answered: Bool {
             switch self {
             case .match, .previous, .other, .nxdomain, .nodata, .alias: true
-            case .servfail, .refused, .timeout, .error: false
+            case .servfail, .refused, .timeout, .error, .bogus: false
             }
         }
     }
@@ -72,11 +75,23 @@ public struct PropagationCell: Sendable, Equatable {
     public var at: Duration
     /// For errors: why. For a TTL with its top bit set: that it was read as 0.
     public var note: String?
+    /// What a resolver did with DNSSEC, when the zone is signed; nil for nameservers.
+    public var validation: Validation?
+
+    public enum Validation: String, Sendable, Equatable {
+        /// It validated the answer (AD set).
+        case validated = "AD"
+        /// It passed the signatures on without validating them.
+        case unvalidated = "not validated"
+        /// It dropped the signatures the zone has (an old middlebox or a forwarder that strips DNSSEC).
+        case stripped = "strips DNSSEC"
+    }
 
     /// Classifies `observation` for a record of `type` named `name`. `aliases` holds the
-    /// records found (through a resolver) at the end of CNAME chains that left the answer.
+    /// records found (through a resolver) at the end of CNAME chains that left the answer;
+    /// `uncheckedAnswer`, a SERVFAIL resolver's answer when asked again with checking disabled.
     public init(observation: DNSObservation, name: DNSName, type: DNSRecordType, expected: Set<String>, previous: Set<String>,
-                aliases: [DNSName: [DNSRecord]] = [:]) {
+                aliases: [DNSName: [DNSRecord]] = [:], uncheckedAnswer: DNSMessage? = nil) {
         server = observation.server
         at = observation.at
         values = []
@@ -105,6 +120,13 @@ public struct PropagationCell: Sendable, Equatable {
                 return
             case .serverFailure:
                 state = .servfail
+                if let uncheckedAnswer, uncheckedAnswer.responseCode == .noError {
+                    let records = Self.answerRecords(uncheckedAnswer, name: name, type: type)
+                    guard !records.isEmpty else { return }
+                    state = .bogus
+                    values = records.map(\.data.display)
+                    note = "DNSSEC validation fails: SERVFAIL, but with checking disabled it answers \(values.joined(separator: ", "))"
+                }
                 return
             case .refused:
                 state = .refused
@@ -215,13 +237,25 @@ public struct RecordPropagation: Sendable, Equatable {
     /// The previous record's TTL as the old provider serves it, if known.
     public var previousTTL: UInt32?
 
+    /// - Parameter unchecked: the answers of resolvers that said SERVFAIL, asked again with checking disabled.
     public init(record: DNSRecordExpectation, observations: [DNSObservation], previousTTL: UInt32? = nil,
-                aliases: [DNSName: [DNSRecord]] = [:]) {
+                aliases: [DNSName: [DNSRecord]] = [:], unchecked: [DNSServerRef: DNSMessage] = [:]) {
         self.record = record
         let expected = Set(record.expected.map { RecordValue.normalize($0, type: record.type) })
         let previous = Set(record.previous.map { RecordValue.normalize($0, type: record.type) })
-        cells = observations.map {
-            PropagationCell(observation: $0, name: record.name, type: record.type, expected: expected, previous: previous, aliases: aliases)
+        // The zone is signed when a nameserver of either provider puts signatures on the record.
+        let signed = observations.contains { observation in
+            guard observation.server.role != .resolver, case .response(let message) = observation.outcome else { return false }
+            return message.answers.contains { if case .rrsig(let signature) = $0.data { signature.typeCovered == record.type } else { false } }
+        }
+        cells = observations.map { observation in
+            var cell = PropagationCell(observation: observation, name: record.name, type: record.type, expected: expected, previous: previous,
+                                       aliases: aliases, uncheckedAnswer: unchecked[observation.server])
+            if signed, observation.server.role == .resolver, cell.state.answered, case .response(let message) = observation.outcome {
+                let signatures = message.answers.contains { if case .rrsig = $0.data { true } else { false } }
+                cell.validation = message.flags.authenticData ? .validated : (signatures ? .unvalidated : .stripped)
+            }
+            return cell
         }
         // The old provider's own answer tells how long caches may keep the old value.
         self.previousTTL = previousTTL ?? cells.filter { $0.server.role == .previousAuthority && $0.state != .match }
@@ -234,6 +268,8 @@ public struct RecordPropagation: Sendable, Equatable {
     public var answeringResolvers: [PropagationCell] { resolverCells.filter(\.state.answered) }
     /// Resolvers that failed: SERVFAIL, REFUSED, silence, errors. Named, never counted as stale.
     public var failingResolvers: [PropagationCell] { resolverCells.filter { !$0.state.answered } }
+    /// Validating resolvers that refuse the answer because its DNSSEC chain is broken.
+    public var bogusResolvers: [PropagationCell] { resolverCells.filter { $0.state == .bogus } }
 
     /// The share of public resolvers that see exactly the expected values, 0 to 1.
     public var converged: Double {
@@ -275,6 +311,7 @@ public struct RecordPropagation: Sendable, Equatable {
                     let refetched = previousTTL.map { oldDelegationExpires + .seconds(Int($0)) } ?? oldDelegationExpires
                     until = max(until, refetched)
                 }
+                if let settles = delegation.chainSettles { until = max(until, settles) }
             }
             latest = max(latest ?? until, until)
         }
@@ -326,6 +363,15 @@ public struct DNSRecordVerdict: Sendable, Equatable {
             return
         }
         let resolvers = propagation.resolverCells
+        // A broken chain is not a resolver's fault that can be waited out: everyone behind a
+        // validating resolver is locked out.
+        if let first = propagation.bogusResolvers.first {
+            status = .fail
+            detail = "DNSSEC validation fails at \(propagation.bogusResolvers.count) of \(resolvers.count) resolvers (bogus): "
+                + "\(first.server.name) answers SERVFAIL, and \(first.values.joined(separator: ", ")) with checking disabled; "
+                + "see \(DNSSECCheck.id)"
+            return
+        }
         let fresh = resolvers.filter(\.isFresh).count
         let failing = propagation.failingResolvers
         let failingText = failing.prefix(3).map { cell in
@@ -391,6 +437,9 @@ public struct DelegationTiming: Sendable, Equatable {
     public var oldDelegationExpires: Duration?
     /// False until the delegation check has run once: nothing is known of it yet.
     public var read = true
+    /// After the parent's DS set changed: when the last cached copy of the old DS (and of
+    /// the DNSKEY set it pointed at) expires from validating resolvers.
+    public var chainSettles: Duration?
 
     public init(parentDelegatesToNew: Bool, oldDelegationExpires: Duration?) {
         self.parentDelegatesToNew = parentDelegatesToNew

@@ -23,6 +23,11 @@ extension RecordData {
             return "\(priority) \(weight) \(port) \(target)"
         case .ds(let keyTag, let algorithm, let digestType, let digest):
             return "\(keyTag) \(algorithm) \(digestType) \(RecordValue.hex(digest))"
+        case .dnskey(let key):
+            return "\(key.flags) \(key.protocolField) \(key.algorithm) \(RecordValue.base64(key.publicKey))"
+        case .rrsig(let signature):
+            return "\(signature.typeCovered) \(signature.algorithm) \(signature.labels) \(signature.originalTTL) "
+                + "\(signature.expiration) \(signature.inception) \(signature.keyTag) \(signature.signer) \(RecordValue.base64(signature.signature))"
         case .unknown(_, let data):
             return "\\# \(data.count) \(RecordValue.hex(data))"
         }
@@ -67,6 +72,8 @@ public enum RecordValue {
             return "\(fields[0]) \(fields[1].lowercased()) \(unquote(rest))"
         case .ds where fields.count >= 4:
             return fields[0..<3].joined(separator: " ") + " " + fields[3...].joined().uppercased()
+        case .dnskey where fields.count >= 4:
+            return fields[0..<3].joined(separator: " ") + " " + fields[3...].joined()
         case .other where fields.first == "\\#" && fields.count >= 2:
             return "\\# \(fields[1]) " + fields.dropFirst(2).joined().uppercased()
         default:
@@ -99,6 +106,10 @@ public enum RecordValue {
 
     static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String(format: "%02X", $0) }.joined()
+    }
+
+    static func base64(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
     }
 
     static func address(_ bytes: [UInt8]) -> String? {

@@ -2,10 +2,10 @@ import Foundation
 
 /// A DNS record type by its mnemonic, or `TYPEnnn` (RFC 3597) for any other.
 public enum DNSRecordType: Sendable, Hashable, CustomStringConvertible {
-    case a, aaaa, cname, ns, soa, mx, txt, caa, srv, ptr, ds
+    case a, aaaa, cname, ns, soa, mx, txt, caa, srv, ptr, ds, dnskey, rrsig
     case other(UInt16)
 
-    public static let named: [DNSRecordType] = [.a, .aaaa, .cname, .ns, .soa, .mx, .txt, .caa, .srv, .ptr, .ds]
+    public static let named: [DNSRecordType] = [.a, .aaaa, .cname, .ns, .soa, .mx, .txt, .caa, .srv, .ptr, .ds, .dnskey, .rrsig]
 
     public var code: UInt16 {
         switch self {
@@ -19,6 +19,8 @@ public enum DNSRecordType: Sendable, Hashable, CustomStringConvertible {
         case .aaaa: 28
         case .srv: 33
         case .ds: 43
+        case .rrsig: 46
+        case .dnskey: 48
         case .caa: 257
         case .other(let code): code
         }
@@ -37,6 +39,8 @@ public enum DNSRecordType: Sendable, Hashable, CustomStringConvertible {
         case .srv: "SRV"
         case .ptr: "PTR"
         case .ds: "DS"
+        case .rrsig: "RRSIG"
+        case .dnskey: "DNSKEY"
         case .other(let code): "TYPE\(code)"
         }
     }
@@ -110,6 +114,15 @@ public enum DNSRecordType: Sendable, Hashable, CustomStringConvertible {
             }
             return number(fields[0], 0...65535, "DS key tag") ?? number(fields[1], 0...255, "DS algorithm")
                 ?? number(fields[2], 0...255, "DS digest type")
+        case .dnskey:
+            guard fields.count >= 4 else { return shape("257 3 13 <base64 public key>") }
+            guard Data(base64Encoded: fields[3...].joined()) != nil else {
+                return ValueError("`\(fields[3...].joined())` is not a base64 public key")
+            }
+            return number(fields[0], 0...65535, "DNSKEY flags") ?? number(fields[1], 3...3, "DNSKEY protocol")
+                ?? number(fields[2], 0...255, "DNSKEY algorithm")
+        case .rrsig:
+            return ValueError("signatures are not plan values", hint: "the DNSSEC check verifies every record's RRSIG on its own")
         case .txt, .other:
             return value.isEmpty ? ValueError("a record value cannot be empty") : nil
         }

@@ -38,11 +38,11 @@ public struct LaunchPlan: Sendable, Equatable {
     /// Whether the plan runs a go/no-go poll; a plan of checks only does not.
     public var hasPoll: Bool { !poll.order.isEmpty }
 
-    /// Every automated check the plan declares, in plan order: the delegation (when the plan
-    /// names the new nameservers), DNS records, HTTP checks, TLS endpoints, commands,
+    /// Every automated check the plan declares, in plan order: the delegation and its DNSSEC
+    /// chain (when the plan names the new nameservers), DNS records, HTTP checks, TLS endpoints, commands,
     /// metrics, then AWS resources.
     public var checks: [CheckDescriptor] {
-        (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self)])
+        (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self), CheckDescriptor(dnssecOf: self)])
             + dns.records.map(CheckDescriptor.init)
             + httpChecks.map(CheckDescriptor.init)
             + tlsEndpoints.map(CheckDescriptor.init)
@@ -128,6 +128,8 @@ public struct DNSExpectations: Sendable, Equatable {
     public var records: [DNSRecordExpectation]
     /// When a record counts as propagated (`converged_when`).
     public var quorum: ConvergenceQuorum = .allAnswering
+    /// How long before a DNSSEC signature expires it turns yellow (`signature_warning`).
+    public var signatureWarning: Duration = .seconds(3 * 86400)
 
     public static let empty = DNSExpectations(
         expectedNameservers: [], previousNameservers: [], parentServers: [], records: [])

@@ -91,8 +91,8 @@ struct PlanReading {
                         hint: "ids are up to 64 letters, digits, `-`, `_` and `.`, starting with a letter or digit")
             return nil
         }
-        if namespace == .check, id == DelegationCheck.id {
-            node.report("`\(id)` is the id of the delegation check Flightdeck adds itself", hint: "choose another id")
+        if namespace == .check, id == DelegationCheck.id || id == DNSSECCheck.id {
+            node.report("`\(id)` is the id of a check Flightdeck adds itself", hint: "choose another id")
             return nil
         }
         if let first = declared[namespace]?[id] {
@@ -140,7 +140,7 @@ struct PlanReading {
     static let sectionKeys: [String: [String]] = [
         "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness"],
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
-        "dns": ["nameservers", "parent", "records", "converged_when"],
+        "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers"],
         "alarms": ["sources", "rules"],
         "aws": ["region", "endpoint", "placeholder_credentials", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
@@ -172,6 +172,7 @@ struct PlanReading {
         let dns = map["dns"].flatMap { dnsSection($0) } ?? .empty
         if !dns.expectedNameservers.isEmpty, let dnsNode = map["dns"] {
             declared[.check, default: [:]][DelegationCheck.id] = dnsNode.location
+            declared[.check, default: [:]][DNSSECCheck.id] = dnsNode.location
         }
         let http = map["http"]?.list { httpCheck($0) } ?? []
         let tls = map["tls"]?.list { tlsEndpoint($0) } ?? []

@@ -46,6 +46,7 @@ extension PlanReading {
         }
         expectations.parentServers = map["parent"]?.list(nameserver) ?? []
         expectations.records = map["records"]?.list { record($0) } ?? []
+        if let warning = map["signature_warning"].flatMap(positiveDuration) { expectations.signatureWarning = warning }
         if let quorumNode = map["converged_when"] {
             guard let quorum = Self.quorum(quorumNode.scalarText() ?? "") else {
                 quorumNode.report("`\(quorumNode.scalarText() ?? "")` is not a convergence rule",

@@ -17,9 +17,13 @@ public enum DNSClient {
         case https(URL, connectTo: SocketAddress?, caFile: String?)
     }
 
+    /// - Parameters:
+    ///   - dnssec: ask for signatures (DO), and of a resolver whether it validated (AD).
+    ///   - checkingDisabled: ask a validating resolver for the data even if it does not validate (CD).
     public static func query(_ name: DNSName, _ type: DNSRecordType, target: Target, recursive: Bool,
-                             timeout: Duration) async -> DNSQueryResult {
-        let message = DNSMessage.query(id: 0, name: name, type: type, recursionDesired: recursive)
+                             timeout: Duration, dnssec: Bool = false, checkingDisabled: Bool = false) async -> DNSQueryResult {
+        let message = DNSMessage.query(id: 0, name: name, type: type, recursionDesired: recursive, dnssec: dnssec,
+                                       checkingDisabled: checkingDisabled)
         switch target {
         case .udp(let address):
             return await DNSSocketEngine.shared.query(message, server: address.withDefaultPort(53), overTCP: false, timeout: timeout)

@@ -25,7 +25,8 @@ public final class DNSRecordProbe: Probe {
 
     public func run(at now: Duration) async -> ProbeOutcome {
         let entries = await servers.resolvers() + servers.authorities()
-        let observations = await DNSFanOut.ask(entries, record.name, record.type, at: now, timeout: record.timing.timeout)
+        // With DO: signatures come back, and a validating resolver says whether it validated.
+        let observations = await DNSFanOut.ask(entries, record.name, record.type, at: now, timeout: record.timing.timeout, dnssec: true)
         // A nameserver that answers with a CNAME out of its zone stops there; follow the
         // chain through a resolver, as clients will.
         var aliases: [DNSName: [DNSRecord]] = [:]
@@ -35,7 +36,20 @@ public final class DNSRecordProbe: Probe {
                   aliases[target] == nil else { continue }
             aliases[target] = await servers.follow(target, record.type)
         }
-        let propagation = RecordPropagation(record: record, observations: observations, aliases: aliases)
+        // A resolver's SERVFAIL is asked again with checking disabled: if the data comes back,
+        // the resolver validates and the DNSSEC chain is broken (bogus), not the resolver.
+        let servfails = entries.filter { entry in
+            entry.server.role == .resolver && observations.contains { observation in
+                guard observation.server == entry.server, case .response(let message) = observation.outcome else { return false }
+                return message.responseCode == .serverFailure
+            }
+        }
+        var unchecked: [DNSServerRef: DNSMessage] = [:]
+        for observation in await DNSFanOut.ask(servfails, record.name, record.type, at: now, timeout: record.timing.timeout,
+                                               dnssec: true, checkingDisabled: true) {
+            if case .response(let message) = observation.outcome { unchecked[observation.server] = message }
+        }
+        let propagation = RecordPropagation(record: record, observations: observations, aliases: aliases, unchecked: unchecked)
         let finished = observations.map(\.at).max() ?? now
         let failing = failingSince.withLock { since -> [DNSServerRef: Duration] in
             let failingNow = Dictionary(propagation.failingResolvers.map { ($0.server, $0.at) }, uniquingKeysWith: { first, _ in first })
@@ -44,7 +58,8 @@ public final class DNSRecordProbe: Probe {
         }
         // A plan that names the new nameservers has a delegation check; until it has run, the
         // ETA cannot be known.
-        let delegation = await servers.delegation ?? (servers.checksDelegation ? .unread : nil)
+        var delegation = await servers.delegation ?? (servers.checksDelegation ? .unread : nil)
+        delegation?.chainSettles = await servers.chainSettles
         let verdict = DNSRecordVerdict(propagation, delegation: delegation, quorum: quorum, failingSince: failing, now: finished,
                                        describeTime: { WallClock.describe($0, now: finished) })
         var observed: [String: ObservedValue] = [
@@ -53,6 +68,7 @@ public final class DNSRecordProbe: Probe {
                 "\(cell.server.role.rawValue) \(cell.server): \(cell.state.rawValue)"
                     + (cell.values.isEmpty ? "" : " \(cell.values.joined(separator: ", "))")
                     + (cell.ttl.map { " ttl \($0)" } ?? "")
+                    + (cell.validation.map { " [\($0.rawValue)]" } ?? "")
                     + (cell.note.map { " (\($0))" } ?? "")
             }),
         ]

@@ -21,8 +21,15 @@ public actor DNSServers {
     /// Whether the plan has a delegation check (it names the new nameservers).
     public nonisolated var checksDelegation: Bool { !plan.dns.expectedNameservers.isEmpty }
 
+    /// When the last validating resolver's copy of a changed DS set expires, from the DNSSEC check.
+    public private(set) var chainSettles: Duration?
+
     public func record(_ timing: DelegationTiming) {
         delegation = timing
+    }
+
+    public func recordChainSettles(_ moment: Duration?) {
+        chainSettles = moment
     }
     static let cacheLifetime = Duration.seconds(300)
 
@@ -124,12 +131,13 @@ public actor DNSServers {
 enum DNSFanOut {
     /// - Parameter timeout: the check's own timeout, when it has one, for every server.
     static func ask(_ entries: [DNSServers.Entry], _ name: DNSName, _ type: DNSRecordType, at now: Duration,
-                    timeout: Duration? = nil) async -> [DNSObservation] {
+                    timeout: Duration? = nil, dnssec: Bool = false, checkingDisabled: Bool = false) async -> [DNSObservation] {
         let start = ContinuousClock.now
         return await withTaskGroup(of: (Int, DNSObservation).self) { group in
             for (index, entry) in entries.enumerated() {
                 group.addTask {
-                    let result = await DNSClient.query(name, type, target: entry.target, recursive: entry.recursive, timeout: timeout ?? entry.timeout)
+                    let result = await DNSClient.query(name, type, target: entry.target, recursive: entry.recursive,
+                                                       timeout: timeout ?? entry.timeout, dnssec: dnssec, checkingDisabled: checkingDisabled)
                     let at = now + start.duration(to: .now)
                     switch result {
                     case .response(let message, let roundTrip):

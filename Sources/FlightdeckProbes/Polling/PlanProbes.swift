@@ -9,7 +9,8 @@ public enum PlanProbes {
     public static func make(for plan: LaunchPlan, planDirectory: String?, commands: CommandRole = .runs,
                             results: CommandResults = CommandResults(stateDirectory: nil)) -> [any Probe] {
         let servers = DNSServers(plan: plan, planDirectory: planDirectory)
-        let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? [] : [DelegationProbe(plan: plan, servers: servers)]
+        let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? []
+            : [DelegationProbe(plan: plan, servers: servers), DNSSECProbe(plan: plan, servers: servers)]
         return delegation
             + plan.dns.records.map { DNSRecordProbe(record: $0, polling: plan.polling, quorum: plan.dns.quorum, servers: servers) }
             + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }

@@ -15,6 +15,7 @@ extension PaneRows {
         case .refused: "RF"
         case .timeout: "T/O"
         case .error: "err"
+        case .bogus: "BOG"
         }
     }
 
