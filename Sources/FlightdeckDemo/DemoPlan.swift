@@ -89,6 +89,7 @@ struct DemoPlan {
                   - { name: \(DemoZones.newNameservers[1]), addresses: ["\(dnsAddress(DemoWorld.Address.newProvider[1]))"] }
                 previous:
                   - { name: \(DemoZones.oldNameserver), addresses: ["\(dnsAddress(DemoWorld.Address.oldProvider))"] }
+              caa_issuers: { "DirectFanz demo": [ca.\(DemoWorld.zone)] }
               records:
             \(records.joined(separator: "\n"))
 

@@ -197,7 +197,7 @@ struct ExamplePlanTests {
         #expect(plan.checklist.count == 27)
         #expect(linked.count >= 24, "unlinked: \(plan.checklist.filter { $0.checks.isEmpty }.map(\.id))")
         #expect(Set(plan.checks.map(\.kind)).isSuperset(of: [.aws, .metric, .command]))
-        #expect(plan.checklist.first { $0.id == "dns-registrar-ns" }?.checks == [DelegationCheck.id, "r53-zone"])
+        #expect(plan.checklist.first { $0.id == "dns-registrar-ns" }?.checks == [DelegationCheck.id, DNSSECCheck.id, "r53-zone"])
         let suite = try #require(plan.commandChecks.first { $0.id == "api-suite" })
         #expect(suite.passRate == 0.95 && suite.minimumTests == 130)
         let latency = try #require(plan.metricChecks.first { $0.id == "alb-p95" })

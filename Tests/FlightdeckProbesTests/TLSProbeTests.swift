@@ -268,3 +268,67 @@ struct TLSProbeTests {
         #expect(await closed.run(at: .zero).detail == "connection refused by 127.0.0.1:1")
     }
 }
+
+/// CAA as the new nameservers will serve it (knot on loopback), against the issuer of the
+/// certificate the endpoint serves: would the next renewal be refused?
+@Suite("CAA against the served certificate's issuer", .enabled(if: LoopbackDNS.canBindPort53, "needs port 53 on loopback (root)"), .serialized)
+struct CAATests {
+    let zoo: CertificateZoo
+    let prefix = LoopbackDNS.randomPrefix()
+    init() throws { zoo = try FlightdeckProbesTests.zoo.get().0 }
+
+    func outcome(_ leaf: CertificateZoo.Leaf, zone records: String, issuers: String = "{ \"Zoo Intermediate\": [zoo-ca.test] }") async throws -> ProbeOutcome {
+        let knot = try KnotServer(addresses: ["\(prefix).21"], zones: ["zoo.test": """
+            $TTL 60
+            @ SOA ns1.zoo.test. hostmaster.zoo.test. 1 60 60 600 60
+            @ NS ns1.zoo.test.
+            api A 127.0.0.1
+            \(records)
+
+            """])
+        defer { knot.stop() }
+        let server = try OpenSSLServer(certificate: zoo.certificate(leaf), key: zoo.key(leaf), extras: zoo.issuer(leaf))
+        defer { server.stop() }
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: T, zone: zoo.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            polling: { timeout: 2s }
+            dns:
+              nameservers: { expected: [{ name: ns1.zoo.test, addresses: ["\(prefix).21"] }] }
+              caa_issuers: \(issuers)
+            tls:
+              - { id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: "\(zoo.rootCA)" }
+            """, file: "t.yaml").get()
+        let probe = TLSProbe(endpoint: plan.tlsEndpoints[0], polling: plan.polling, planDirectory: nil,
+                             servers: DNSServers(plan: plan, planDirectory: nil))
+        return await probe.run(at: .zero)
+    }
+
+    @Test("the relevant set is the nearest one up the tree; it permits, refuses, or does not know the issuer", arguments: [
+        (CertificateZoo.Leaf.valid, "", CheckStatus.pass, "no CAA record from zoo.test up to zoo.test (no resolver to ask above it): any CA may issue"),
+        (.valid, "@ CAA 0 issue \"zoo-ca.test\"", .pass, "CAA at zoo.test permits Zoo Intermediate (zoo-ca.test)"),
+        (.valid, "@ CAA 0 issue \"letsencrypt.org\"", .fail,
+         "CAA at zoo.test allows only letsencrypt.org: a renewal by Zoo Intermediate (zoo-ca.test) would be refused; add `0 issue \"zoo-ca.test\"`"),
+        // Each name of the certificate (zoo.test, api.zoo.test) is judged by its nearest set.
+        (.valid, "@ CAA 0 issue \"zoo-ca.test; account=42\"\napi CAA 0 issue \"letsencrypt.org\"", .fail,
+         "CAA at api.zoo.test allows only letsencrypt.org: a renewal by Zoo Intermediate (zoo-ca.test) would be refused; add `0 issue \"zoo-ca.test\"`"),
+        (.valid, "@ CAA 0 issuewild \";\"", .pass, "CAA at zoo.test does not restrict issuance"),
+        (.wildcard, "@ CAA 0 issue \"zoo-ca.test\"\n@ CAA 0 issuewild \";\"", .fail,
+         "CAA at zoo.test forbids all wildcard issuance (`;`): a renewal by Zoo Intermediate (zoo-ca.test) would be refused; add `0 issuewild \"zoo-ca.test\"`"),
+        (.wildcard, "@ CAA 0 issue \"zoo-ca.test\"", .pass, "CAA at zoo.test permits Zoo Intermediate (zoo-ca.test) for a wildcard"),
+        (.valid, "@ CAA 0 issue \"zoo-ca.test\"\n@ CAA 128 tbs \"unknown\"", .fail,
+         "CAA at zoo.test has a critical property `tbs` no CA knows: none may issue"),
+    ])
+    func relevantSet(leaf: CertificateZoo.Leaf, records: String, status: CheckStatus, line: String) async throws {
+        let outcome = try await outcome(leaf, zone: records)
+        #expect(outcome.observed["caa"] == .text(line), "\(outcome.observed)")
+        #expect(outcome.status == status, "\(outcome.detail)")
+        if status == .fail { #expect(outcome.detail == line) }
+    }
+
+    @Test("an issuer with no known CAA domain, under a set that restricts issuance, is yellow and says where to name it")
+    func unknownIssuer() async throws {
+        let outcome = try await outcome(.valid, zone: "@ CAA 0 issue \"amazon.com\"", issuers: "{}")
+        #expect(outcome.status == .warn)
+        #expect(outcome.detail == "CAA at zoo.test allows amazon.com; the issuer Zoo Intermediate has no known CAA domain: name it in dns.caa_issuers")
+    }
+}

@@ -112,7 +112,15 @@ public final class KnotServer: @unchecked Sendable {
         for zone in signing.keys {
             let deadline = Date().addingTimeInterval(10)
             while try ds(zone).isEmpty, Date() < deadline { usleep(50_000) }
-            try runCommand("/usr/sbin/knotc", ["-b", "-s", directory.file("knot.sock"), "zone-sign", "\(zone)."])
+            // The control socket may come a moment after the listening sockets.
+            while true {
+                do {
+                    try runCommand("/usr/sbin/knotc", ["-b", "-s", directory.file("knot.sock"), "zone-sign", "\(zone)."])
+                    break
+                } catch where Date() < deadline {
+                    usleep(50_000)
+                }
+            }
         }
     }
 

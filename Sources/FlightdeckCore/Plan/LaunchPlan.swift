@@ -130,6 +130,8 @@ public struct DNSExpectations: Sendable, Equatable {
     public var quorum: ConvergenceQuorum = .allAnswering
     /// How long before a DNSSEC signature expires it turns yellow (`signature_warning`).
     public var signatureWarning: Duration = .seconds(3 * 86400)
+    /// CAs beyond the common ones, by a word of their certificates' issuer (`caa_issuers`).
+    public var caaIssuers: [CAAIssuer] = []
 
     public static let empty = DNSExpectations(
         expectedNameservers: [], previousNameservers: [], parentServers: [], records: [])

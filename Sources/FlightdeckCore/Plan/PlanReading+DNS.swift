@@ -47,6 +47,21 @@ extension PlanReading {
         expectations.parentServers = map["parent"]?.list(nameserver) ?? []
         expectations.records = map["records"]?.list { record($0) } ?? []
         if let warning = map["signature_warning"].flatMap(positiveDuration) { expectations.signatureWarning = warning }
+        if let issuers = map["caa_issuers"] {
+            guard let entries = issuers.entries() else {
+                issuers.report("`caa_issuers` maps a word of a CA's issuer name to its CAA domains",
+                               hint: "caa_issuers: { \"Example CA\": [ca.example.net] }")
+                return expectations
+            }
+            expectations.caaIssuers = entries.compactMap { entry in
+                let domains = entry.value.list { node in node.dnsName().map(\.text) } ?? []
+                guard !entry.key.isEmpty, !domains.isEmpty else {
+                    entry.value.report("`\(entry.key)` needs at least one CAA domain, as CAA records name the CA: [ca.example.net]")
+                    return nil
+                }
+                return CAAIssuer(match: entry.key, domains: domains)
+            }
+        }
         if let quorumNode = map["converged_when"] {
             guard let quorum = Self.quorum(quorumNode.scalarText() ?? "") else {
                 quorumNode.report("`\(quorumNode.scalarText() ?? "")` is not a convergence rule",

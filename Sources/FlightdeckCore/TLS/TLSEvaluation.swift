@@ -183,7 +183,7 @@ public struct TLSEvaluation: Sendable, Equatable {
     }
 
     /// The CN of an RFC 2253 name, or the whole name.
-    static func commonName(_ name: String) -> String {
+    public static func commonName(_ name: String) -> String {
         name.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? name
     }
 

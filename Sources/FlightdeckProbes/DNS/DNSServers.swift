@@ -11,7 +11,7 @@ public actor DNSServers {
         public var timeout: Duration
     }
 
-    private let plan: LaunchPlan
+    let plan: LaunchPlan
     private let planDirectory: String?
     private var cache: [DNSName: (addresses: [SocketAddress], until: ContinuousClock.Instant)] = [:]
     /// What the delegation probe last learned, for record ETAs; nil before it has run or

@@ -66,11 +66,31 @@ public final class TLSProbe: Probe {
         let worst = judged.min { rank[$0.status, default: 3] < rank[$1.status, default: 3] }!
         var observed = worst.observed
         var detail = worst.detail
+        var status = worst.status
         if judged.count > 1 {
             detail = "\(worst.address): \(detail)"
             observed["addresses"] = .list(judged.map { "\($0.address): \($0.status.rawValue), \($0.detail)" })
         }
-        return ProbeOutcome(checkID: checkID, finishedAt: now, status: worst.status, detail: detail,
+        // The next renewal: does the CAA set the new nameservers serve let this CA issue every
+        // name of the certificate again?
+        if let leaf = judged.compactMap({ $0.inspection?.chain.first }).first {
+            switch await caaFinding(for: leaf) {
+            case .success(let findings):
+                let finding = findings.min { rank[$0.verdict.status, default: 3] < rank[$1.verdict.status, default: 3] }!
+                observed["caa"] = .text(finding.line)
+                observed["caa_verdict"] = .text(finding.verdict.rawValue)
+                observed["caa_records"] = .list(finding.records)
+                if findings.count > 1 { observed["caa_names"] = .list(findings.map { "\($0.wildcard ? "*." : "")\($0.host): \($0.line)" }) }
+                let caaStatus = finding.verdict.status
+                if rank[caaStatus, default: 3] < rank[status, default: 3] {
+                    status = caaStatus
+                    detail = finding.line
+                }
+            case .failure(let reason):
+                observed["caa"] = .text("unknown: \(reason.reason)")
+            }
+        }
+        return ProbeOutcome(checkID: checkID, finishedAt: now, status: status, detail: detail,
                             latency: worst.inspection?.handshakeDone, observed: observed,
                             evidence: .tls(judged.map { TLSAddressResult(address: $0.address.description, inspection: $0.inspection,
                                                                          evaluation: $0.evaluation,
@@ -111,6 +131,40 @@ public final class TLSProbe: Probe {
             }
         }
         return versionScans.withLock { scans in scans.filter { addresses.contains($0.key) }.mapValues(\.accepted) }
+    }
+
+    private struct CAAUnreadable: Error {
+        var reason: String
+    }
+
+    /// Each name of the certificate as its CA would check it at renewal (at most 16): a
+    /// wildcard `*.example.com` by `issuewild` from example.com, any other by `issue`. The
+    /// endpoint's host stands in when the leaf names nothing usable.
+    private func caaFinding(for leaf: CertificateInfo) async -> Result<[CAAFinding], CAAUnreadable> {
+        var names: [(name: DNSName, wildcard: Bool)] = []
+        for text in leaf.dnsNames.prefix(16) {
+            let wildcard = text.hasPrefix("*.")
+            guard case .success(let name) = DNSName.parse(wildcard ? String(text.dropFirst(2)) : text),
+                  !names.contains(where: { $0.name == name && $0.wildcard == wildcard }) else { continue }
+            names.append((name, wildcard))
+        }
+        if names.isEmpty { names = [(endpoint.host, false)] }
+        var findings: [CAAFinding] = []
+        for (name, wildcard) in names {
+            switch await servers.relevantCAA(for: name) {
+            case .unreadable(let reason):
+                return .failure(CAAUnreadable(reason: reason))
+            case .found(let at, let records, let searchedUpTo):
+                let set = records.compactMap { record -> (flags: UInt8, tag: String, value: [UInt8])? in
+                    if case .caa(let flags, let tag, let value) = record.data { return (flags, tag, value) }
+                    return nil
+                }
+                findings.append(CAAFinding(host: name, foundAt: at, set: set, wildcard: wildcard, issuer: leaf.issuer,
+                                           issuerName: TLSEvaluation.commonName(leaf.issuer), plan: servers.plan.dns.caaIssuers,
+                                           searchedUpTo: searchedUpTo))
+            }
+        }
+        return .success(findings)
     }
 
     private func targetAddresses() async -> [SocketAddress] {

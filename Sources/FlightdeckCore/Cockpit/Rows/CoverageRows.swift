@@ -24,6 +24,26 @@ extension PaneRows {
                                 status: cellStatus, detail: { ["\(cell.host) at \(cell.endpoint) \(cell.address)", word, "days left: \(days)",
                                                                "SHA-256 \(cell.fingerprint ?? "-")"] }))
         }
+        return rows + renewal(state)
+    }
+
+    /// Per endpoint: whether the CAA set lets its CA renew it, and where its revocation status came from.
+    func renewal(_ state: CockpitState) -> [PaneRow] {
+        let endpoints = state.plan.tlsEndpoints.compactMap { endpoint -> (String, String, CheckStatus, String)? in
+            guard let observed = state.latest[endpoint.id]?.observed, case .text(let caa)? = observed["caa"] else { return nil }
+            // Unread (no verdict) is unknown, not fine.
+            let verdict: CAAFinding.Verdict? = if case .text(let word)? = observed["caa_verdict"] { CAAFinding.Verdict(rawValue: word) } else { nil }
+            let revocation: String = if case .text(let source)? = observed["revocation"] { source }
+                else if case .text(let staple)? = observed["ocsp"] { "staple: \(staple)" } else { "-" }
+            return (endpoint.id, caa, verdict?.status ?? .unknown, revocation)
+        }
+        guard !endpoints.isEmpty else { return [] }
+        var rows = [PaneRow([("Renewal (CAA) and revocation, per endpoint", .title)])]
+        for (id, caa, caaStatus, revocation) in endpoints {
+            rows.append(PaneRow([status(caaStatus), (" \(id)".padded(to: 24), .text), ("\(revocation)".padded(to: 20), .muted),
+                                 (caa, caaStatus == .pass ? .text : .status(caaStatus))],
+                                status: caaStatus, detail: { [id, "CAA: \(caa)", "revocation: \(revocation)"] }))
+        }
         return rows
     }
 }
