@@ -339,9 +339,16 @@ public struct DNSSECReport: Sendable, Equatable {
     }
 
     public static func utc(_ seconds: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(
-            Date.VerbatimFormatStyle(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits) UTC",
-                                     timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
+        Date(timeIntervalSince1970: TimeInterval(seconds)).utcMinute
+    }
+}
+
+extension Date {
+    /// `2026-12-01 10:00 UTC`: a moment in evidence, the same for everyone in the room.
+    public var utcMinute: String {
+        formatted(Date.VerbatimFormatStyle(
+            format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits) UTC",
+            timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
     }
 }
 

@@ -273,6 +273,8 @@ public struct TLSEndpoint: Sendable, Equatable {
     public var caFile: String?
     /// Require a stapled OCSP response.
     public var requireStapling: Bool
+    /// Where to ask whether the leaf is revoked when no staple settles it.
+    public var revocationSources: [RevocationSource] = RevocationSource.defaults
     public var minimumVersion: MinimumVersion
     public var severity: Severity
     public var timing: ProbeTiming

@@ -5,7 +5,7 @@ extension PlanReading {
     mutating func tlsEndpoint(_ node: YAMLNode) -> TLSEndpoint? {
         guard let map = node.mapping(keys: [
             "id", "host", "port", "address", "covers", "warning_days", "critical_days", "ip_version",
-            "ca_file", "ocsp_stapling", "min_version", "severity",
+            "ca_file", "ocsp_stapling", "revocation", "min_version", "severity",
         ] + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .check)
         let host = map.required("host")?.dnsName()
@@ -26,13 +26,24 @@ extension PlanReading {
         let ipVersion = map["ip_version"].map { $0.choice(HTTPCheck.IPVersion.self, named: "IP version") } ?? .any
         let caFile = map["ca_file"].flatMap(existingFile)
         let stapling = map["ocsp_stapling"].map { $0.bool() } ?? false
+        let revocation = map["revocation"].map(revocationSources) ?? RevocationSource.defaults
         let minimumVersion = map["min_version"].map { $0.choice(TLSEndpoint.MinimumVersion.self, named: "TLS version") } ?? .tls1_2
         let severity = severityOrDefault(map)
         guard let id, let host, let port, let covers, let warningDays, let criticalDays, criticalDays <= warningDays,
-              let ipVersion, let stapling, let minimumVersion, let severity else { return nil }
+              let ipVersion, let stapling, let revocation, let minimumVersion, let severity else { return nil }
         return TLSEndpoint(
             id: id, host: host, port: UInt16(address?.port ?? UInt16(port)), address: address, covers: covers, warningDays: warningDays,
             criticalDays: criticalDays, expiryDaysFromPlan: map["warning_days"] != nil || map["critical_days"] != nil, ipVersion: ipVersion, caFile: caFile, requireStapling: stapling,
-            minimumVersion: minimumVersion, severity: severity, timing: timing(map))
+            revocationSources: revocation, minimumVersion: minimumVersion, severity: severity, timing: timing(map))
+    }
+
+    /// `revocation: [crl, ocsp]`, one of them, or `none`: which sources are asked when the
+    /// server staples nothing that settles the leaf's status.
+    private func revocationSources(_ node: YAMLNode) -> [RevocationSource]? {
+        if node.isWord("none") { return [] }
+        guard let sources = node.list({ $0.choice(RevocationSource.self, named: "revocation source") }) else { return nil }
+        var unique: [RevocationSource] = []
+        for source in sources where !unique.contains(source) { unique.append(source) }
+        return unique
     }
 }

@@ -219,6 +219,12 @@ public struct YAMLNode {
         }
     }
 
+    /// Whether this is the plain word `word` (a keyword standing where a list may be).
+    func isWord(_ word: String) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return scalar.string == word
+    }
+
     /// A plain scalar YAML reads as null: nothing at all, `~` or `null`.
     var isNull: Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }

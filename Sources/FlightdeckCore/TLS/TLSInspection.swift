@@ -68,6 +68,8 @@ public struct TLSInspection: Sendable, Equatable {
     public var acceptedVersions: [String: Bool]?
     public var connected: Duration
     public var handshakeDone: Duration
+    /// What asking the CRL or OCSP responder about the leaf needs; nil when no leaf came.
+    public var revocationPointers: RevocationPointers?
 
     public init(protocolVersion: String, cipher: String, chain: [CertificateInfo], verificationCode: Int,
                 verificationReason: String, ocsp: StapledOCSP, embeddedSCTs: Int, remoteAddress: String,

@@ -244,11 +244,42 @@ enum CertificateReader {
             scts = Int(fd_sk_sct_num(stack))
             fd_sct_list_free(stack)
         }
-        return TLSInspection(
+        var inspection = TLSInspection(
             protocolVersion: String(cString: SSL_get_version(ssl)), cipher: cipher, chain: chain,
             verificationCode: Int(code), verificationReason: code == X509_V_OK ? "ok" : String(cString: X509_verify_cert_error_string(code)),
             ocsp: ocspStatus(ssl), embeddedSCTs: scts, remoteAddress: address.description,
             connected: connected, handshakeDone: handshakeDone)
+        if let leaf = SSL_get0_peer_certificate(ssl), let leafDER = der(leaf) {
+            let stack = SSL_get_peer_cert_chain(ssl)
+            let issuer = stack.flatMap { fd_sk_x509_num($0) > 1 ? fd_sk_x509_value($0, 1) : nil }
+            inspection.revocationPointers = RevocationPointers(
+                leafDER: leafDER, issuerDER: issuer.flatMap(der),
+                crlURLs: uris(leaf, fd_x509_crl_uris), ocspURLs: uris(leaf, fd_x509_ocsp_uris))
+        }
+        return inspection
+    }
+
+    static func der(_ certificate: OpaquePointer) -> [UInt8]? {
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_X509(certificate, &cursor)
+        }
+        return written == length ? bytes : nil
+    }
+
+    /// The certificate's http(s) URIs of one kind (at most 4, each at most 512 bytes): a
+    /// certificate is remote text, and only these schemes are fetched.
+    private static func uris(_ certificate: OpaquePointer, _ read: (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int32) -> Int32) -> [String] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let used = Int(read(certificate, &buffer, Int32(buffer.count)))
+        let text = String(decoding: buffer.prefix(used).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "\n").map(String.init).filter { uri in
+            uri.utf8.count <= 512 && (uri.lowercased().hasPrefix("http://") || uri.lowercased().hasPrefix("https://"))
+                && !uri.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F }
+        }.prefix(4).map { $0 }
     }
 
     static func info(_ certificate: OpaquePointer) -> CertificateInfo {
@@ -294,7 +325,7 @@ enum CertificateReader {
         return String(cString: hex)
     }
 
-    private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
+    static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return Date(timeIntervalSince1970: 0) }
         return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))

@@ -22,7 +22,14 @@ public final class TLSProbe: Probe {
 
     public var checkID: String { endpoint.id }
 
-    public init(endpoint: TLSEndpoint, polling: PollingSettings, planDirectory: String?, servers: DNSServers) {
+    private let revocation: RevocationChecker
+
+    public convenience init(endpoint: TLSEndpoint, polling: PollingSettings, planDirectory: String?, servers: DNSServers) {
+        self.init(endpoint: endpoint, polling: polling, planDirectory: planDirectory, servers: servers, revocation: .shared)
+    }
+
+    init(endpoint: TLSEndpoint, polling: PollingSettings, planDirectory: String?, servers: DNSServers, revocation: RevocationChecker) {
+        self.revocation = revocation
         self.endpoint = endpoint
         interval = endpoint.timing.interval ?? polling.interval
         timeout = endpoint.timing.timeout ?? polling.timeout
@@ -51,7 +58,7 @@ public final class TLSProbe: Probe {
         }
         let accepted = await acceptedVersions(addresses, caFile: caFile, at: now)
         let wallClock = Date()
-        let judged: [(address: SocketAddress, status: CheckStatus, detail: String, observed: [String: ObservedValue],
+        var judged: [(address: SocketAddress, status: CheckStatus, detail: String, observed: [String: ObservedValue],
                       inspection: TLSInspection?, evaluation: TLSEvaluation?)] = zip(addresses, results).map { address, result in
             switch result {
             case .success(var inspection):
@@ -63,6 +70,20 @@ public final class TLSProbe: Probe {
             }
         }
         let rank: [CheckStatus: Int] = [.fail: 0, .warn: 1, .unknown: 2, .pass: 3]
+        // Revocation, where the staple settles nothing: the CRL and the OCSP responder the leaf names.
+        for index in judged.indices {
+            guard let inspection = judged[index].inspection, inspection.ocsp != .good, inspection.ocsp != .revoked,
+                  let pointers = inspection.revocationPointers, let leaf = inspection.chain.first else { continue }
+            let finding = await revocation.check(pointers, fingerprint: leaf.fingerprint, sources: endpoint.revocationSources,
+                                                  timeout: timeout, now: wallClock)
+            judged[index].observed["revocation"] = .text(endpoint.revocationSources.isEmpty ? "not asked (revocation: none)" : finding.summary)
+            guard let revocationStatus = finding.status else { continue }
+            judged[index].observed["revocation_sources"] = .list(finding.answers.map(\.line))
+            if rank[revocationStatus, default: 3] < rank[judged[index].status, default: 3] {
+                judged[index].status = revocationStatus
+                judged[index].detail = finding.line
+            }
+        }
         let worst = judged.min { rank[$0.status, default: 3] < rank[$1.status, default: 3] }!
         var observed = worst.observed
         var detail = worst.detail
