@@ -44,6 +44,14 @@ public struct CheckDescriptor: Sendable, Equatable {
         self.init(id: DNSSECCheck.id, kind: .dns, target: "\(plan.zone) DNSSEC: DS, DNSKEY, RRSIG", severity: .blocker)
     }
 
+    init(_ check: RDAPCheck) {
+        let source = switch check.source {
+        case .server(let url): url.host ?? url.absoluteString
+        case .bootstrap: "its registry (bootstrap file)"
+        }
+        self.init(id: check.id, kind: .dns, target: "\(check.domain) at \(source) (RDAP)", severity: check.severity)
+    }
+
     init(_ check: HTTPCheck) {
         var target = check.url.template
         if check.mode != .request { target = "\(check.mode.rawValue) \(target)" }

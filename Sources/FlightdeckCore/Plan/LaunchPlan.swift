@@ -39,10 +39,11 @@ public struct LaunchPlan: Sendable, Equatable {
     public var hasPoll: Bool { !poll.order.isEmpty }
 
     /// Every automated check the plan declares, in plan order: the delegation and its DNSSEC
-    /// chain (when the plan names the new nameservers), DNS records, HTTP checks, TLS endpoints, commands,
+    /// chain (when the plan names the new nameservers), the registry's view, DNS records, HTTP checks, TLS endpoints, commands,
     /// metrics, then AWS resources.
     public var checks: [CheckDescriptor] {
         (dns.expectedNameservers.isEmpty ? [] : [CheckDescriptor(delegationOf: self), CheckDescriptor(dnssecOf: self)])
+            + (dns.rdap.map { [CheckDescriptor($0)] } ?? [])
             + dns.records.map(CheckDescriptor.init)
             + httpChecks.map(CheckDescriptor.init)
             + tlsEndpoints.map(CheckDescriptor.init)
@@ -132,6 +133,8 @@ public struct DNSExpectations: Sendable, Equatable {
     public var signatureWarning: Duration = .seconds(3 * 86400)
     /// CAs beyond the common ones, by a word of their certificates' issuer (`caa_issuers`).
     public var caaIssuers: [CAAIssuer] = []
+    /// The registry's own view of the domain, over RDAP (`rdap`).
+    public var rdap: RDAPCheck?
 
     public static let empty = DNSExpectations(
         expectedNameservers: [], previousNameservers: [], parentServers: [], records: [])

@@ -82,6 +82,16 @@ struct PlanReading {
 
     // MARK: Ids and references
 
+    /// Records a check id the plan implies without writing it (`rdap` for `dns.rdap`).
+    mutating func declareImplied(_ id: String, at node: YAMLNode) -> String? {
+        if let first = declared[.check]?[id] {
+            node.report("duplicate check id `\(id)` (first declared at line \(first.line))", hint: "give this one an `id` of its own")
+            return nil
+        }
+        declared[.check, default: [:]][id] = node.location
+        return id
+    }
+
     /// Reads an id and records it, reporting a duplicate in the same namespace.
     /// Approvers are declared by name, which is free text; every other id is a short word.
     mutating func declare(_ node: YAMLNode?, in namespace: Namespace) -> String? {
@@ -140,7 +150,7 @@ struct PlanReading {
     static let sectionKeys: [String: [String]] = [
         "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness"],
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
-        "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers"],
+        "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers", "rdap"],
         "alarms": ["sources", "rules"],
         "aws": ["region", "endpoint", "placeholder_credentials", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],

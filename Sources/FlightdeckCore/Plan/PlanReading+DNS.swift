@@ -62,6 +62,7 @@ extension PlanReading {
                 return CAAIssuer(match: entry.key, domains: domains)
             }
         }
+        if let rdapNode = map["rdap"] { expectations.rdap = rdapCheck(rdapNode) }
         if let quorumNode = map["converged_when"] {
             guard let quorum = Self.quorum(quorumNode.scalarText() ?? "") else {
                 quorumNode.report("`\(quorumNode.scalarText() ?? "")` is not a convergence rule",
@@ -71,6 +72,42 @@ extension PlanReading {
             expectations.quorum = quorum
         }
         return expectations
+    }
+
+    /// `dns.rdap`: where the registry answers, and what its answer must show.
+    mutating func rdapCheck(_ node: YAMLNode) -> RDAPCheck? {
+        guard let map = node.mapping(keys: ["id", "domain", "server", "bootstrap", "warning_days", "critical_days",
+                                            "expect_status", "ca_file", "severity"] + Self.timingKeys) else { return nil }
+        let id = map["id"].map { declare($0, in: .check) } ?? declareImplied(RDAPCheck.defaultID, at: node)
+        let domain = map["domain"].map { $0.dnsName() } ?? zone
+        let source: RDAPCheck.Source?
+        switch (map["server"], map["bootstrap"]) {
+        case (let server?, nil): source = webURL(server, schemes: ["https", "http"]).map { .server($0) }
+        case (nil, let bootstrap?): source = existingFile(bootstrap).map { .bootstrap(path: $0) }
+        case (_?, _?):
+            (map["bootstrap"] ?? node).report("give `server` or `bootstrap`, not both",
+                                              hint: "`server` is the registry's RDAP base URL; `bootstrap` IANA's dns.json, as a file")
+            source = nil
+        case (nil, nil):
+            node.report("`rdap` needs `server` (the registry's RDAP base URL) or `bootstrap` (IANA's dns.json, as a file)",
+                        hint: "rdap: { server: \"https://rdap.nic.example/\" }")
+            source = nil
+        }
+        let warningDays = map["warning_days"].map { $0.int(in: 0...3650) } ?? RDAPCheck.defaultWarningDays
+        let criticalDays = map["critical_days"].map { $0.int(in: 0...3650) } ?? RDAPCheck.defaultCriticalDays
+        if let warningDays, let criticalDays, criticalDays > warningDays {
+            (map["critical_days"] ?? node).report("critical_days (\(criticalDays)) is more than warning_days (\(warningDays))",
+                                                  hint: "the warning comes first: warning_days must be the larger")
+        }
+        let statuses = map["expect_status"].map { $0.list { $0.string() } } ?? RDAPCheck.defaultExpectedStatuses
+        let caFile = map["ca_file"].flatMap(existingFile)
+        let severity = severityOrDefault(map)
+        guard let id, let domain, let source, let warningDays, let criticalDays, criticalDays <= warningDays,
+              let statuses, let severity else { return nil }
+        var timing = timing(map)
+        timing.interval = timing.interval ?? RDAPCheck.defaultInterval
+        return RDAPCheck(id: id, domain: domain, source: source, warningDays: warningDays, criticalDays: criticalDays,
+                         expectedStatuses: statuses, caFile: caFile, severity: severity, timing: timing)
     }
 
     static func quorum(_ text: String) -> ConvergenceQuorum? {

@@ -12,6 +12,7 @@ public enum PlanProbes {
         let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? []
             : [DelegationProbe(plan: plan, servers: servers), DNSSECProbe(plan: plan, servers: servers)]
         return delegation
+            + (plan.dns.rdap.map { [RDAPProbe(check: $0, plan: plan, planDirectory: planDirectory, servers: servers)] } ?? [])
             + plan.dns.records.map { DNSRecordProbe(record: $0, polling: plan.polling, quorum: plan.dns.quorum, servers: servers) }
             + plan.httpChecks.map { HTTPProbe(check: $0, polling: plan.polling, planDirectory: planDirectory) }
             + plan.tlsEndpoints.map { TLSProbe(endpoint: $0, polling: plan.polling, planDirectory: planDirectory, servers: servers) }
