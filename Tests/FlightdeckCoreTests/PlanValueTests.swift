@@ -118,6 +118,11 @@ struct PlanValueTests {
         #expect(closestMatch(to: "timezon", among: ["timezone", "zone"]) == "timezone")
         #expect(closestMatch(to: "warningDays", among: ["warning_days", "critical_days"]) == "warning_days")
         #expect(closestMatch(to: "colour", among: ["timezone", "zone"]) == nil)
+        // Two neighbours swapped is one slip of the fingers, not two.
+        #expect(closestMatch(to: "oscp", among: ["crl", "ocsp"]) == "ocsp")
+        #expect(closestMatch(to: "recrods", among: ["records", "resolvers"]) == "records")
+        #expect(editDistance(Array("abcd"), Array("badc"), atMost: 3) == 2)
+        #expect(editDistance(Array("ca"), Array("abc"), atMost: 3) == 3)
     }
 }
 

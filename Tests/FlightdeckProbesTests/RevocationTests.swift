@@ -161,11 +161,11 @@ struct RevocationPlanTests {
             tls: [{ id: t, host: rev.test }]
             """, file: "t.yaml")
         #expect(try plain.get().tlsEndpoints[0].revocationSources == [RevocationSource.crl, .ocsp])
-        guard case .failure(let errors) = load("[crls, ocsp]") else {
+        guard case .failure(let errors) = load("[crl, oscp]") else {
             Issue.record("a misspelt source was accepted")
             return
         }
         #expect(errors.description.contains("t.yaml:6:"), "\(errors)")
-        #expect(errors.description.contains("`crls` is not a revocation source (did you mean `crl`?)"), "\(errors)")
+        #expect(errors.description.contains("`oscp` is not a revocation source (did you mean `ocsp`?)"), "\(errors)")
     }
 }

@@ -95,10 +95,12 @@ public struct ClosestMatch {
     }
 }
 
-/// Levenshtein distance between two strings of characters, or nil once it must exceed `limit`.
+/// Edit distance between two strings of characters, a swap of two neighbours counting as
+/// one edit (`oscp` for `ocsp`: optimal string alignment), or nil once it must exceed `limit`.
 func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int? {
     if a.isEmpty { return b.count <= limit ? b.count : nil }
     if b.isEmpty { return a.count <= limit ? a.count : nil }
+    var beforePrevious = [Int](repeating: 0, count: b.count + 1)
     var previous = Array(0...b.count)
     var current = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
@@ -107,10 +109,14 @@ func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int?
         for j in 1...b.count {
             let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
             current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                current[j] = min(current[j], beforePrevious[j - 2] + 1)
+            }
             rowBest = min(rowBest, current[j])
         }
+        // A row past the limit ends it: every later cell, a swap's too, costs at least as much.
         if rowBest > limit { return nil }
-        swap(&previous, &current)
+        (beforePrevious, previous, current) = (previous, current, beforePrevious)
     }
     return previous[b.count] <= limit ? previous[b.count] : nil
 }
