@@ -98,6 +98,10 @@ struct DemoZone: Sendable {
     var delegations: [DNSName: [DNSRecord]] = [:]
     /// Addresses of the nameservers named in delegations.
     var glue: [DNSRecord] = []
+    /// The DS records the parent holds for a delegated child (answered by the parent itself).
+    var delegationSigners: [DNSName: [DNSRecord]] = [:]
+    /// Signs every answer for a query with DO set; nil for an unsigned zone.
+    var signer: DemoSigner?
 
     func answer(_ query: DNSMessage, clock: DemoClock) -> DNSMessage {
         var response = DNSMessage.response(to: query)
@@ -112,6 +116,13 @@ struct DemoZone: Sendable {
                 record.ttl = clock.wireTTL(record.ttl)
                 return record
             }
+        }
+        if question.type == .ds, delegations[question.name] != nil {
+            // The DS set lives on the parent's side of the cut: the parent answers it itself.
+            response.flags.authoritative = true
+            response.answers = onWire(delegationSigners[question.name] ?? [])
+            if response.answers.isEmpty { response.authority = onWire(records.filter { $0.type == .soa }) }
+            return response
         }
         if let (_, nameservers) = delegations.first(where: { question.name.isWithin($0.key) }) {
             // A referral: not an answer, but who to ask.
@@ -135,7 +146,21 @@ struct DemoZone: Sendable {
             if owned.isEmpty { response.flags.responseCode = UInt8(DNSResponseCode.nameError.rawValue) }
             response.authority = onWire(soa)
         }
+        if let signer, query.edns?.dnssecOK == true { response.answers = Self.signed(response.answers, by: signer) }
         return response
+    }
+
+    /// Each record set of `answers` followed by its signature.
+    private static func signed(_ records: [DNSRecord], by signer: DemoSigner) -> [DNSRecord] {
+        var sets: [[DNSRecord]] = []
+        for record in records {
+            if let index = sets.firstIndex(where: { $0[0].name == record.name && $0[0].type == record.type }) {
+                sets[index].append(record)
+            } else {
+                sets.append([record])
+            }
+        }
+        return sets.flatMap { set in set + (signer.sign(set).map { [$0] } ?? []) }
     }
 }
 
@@ -146,7 +171,9 @@ extension DNSMessage {
         flags.isResponse = true
         flags.opcode = query.flags.opcode
         flags.recursionDesired = query.flags.recursionDesired
-        return DNSMessage(id: query.id, flags: flags, questions: query.questions, edns: query.edns == nil ? nil : EDNS())
+        var edns = EDNS()
+        edns.dnssecOK = query.edns?.dnssecOK ?? false
+        return DNSMessage(id: query.id, flags: flags, questions: query.questions, edns: query.edns == nil ? nil : edns)
     }
 }
 
@@ -216,7 +243,9 @@ final class DemoResolver: Sendable {
         }
         let left = UInt32(max(1, now.duration(to: found.expires).timeInterval.rounded(.up)))
         response.flags.responseCode = found.response.flags.responseCode
-        response.answers = found.response.answers.map { Self.withTTL($0, left) }
+        // A DNSSEC-aware resolver that does not validate: signatures for those who ask for them.
+        let wantsSignatures = query.edns?.dnssecOK == true
+        response.answers = found.response.answers.filter { wantsSignatures || $0.type != .rrsig }.map { Self.withTTL($0, left) }
         response.authority = found.response.authority.filter { $0.type == .soa }.map { Self.withTTL($0, left) }
         return response
     }
@@ -285,7 +314,8 @@ final class DemoResolver: Sendable {
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let id = UInt16.random(in: .min ... .max)
-        guard let query = try? DNSMessage.query(id: id, name: question.name, type: question.type, recursionDesired: false).wire() else { return nil }
+        guard let query = try? DNSMessage.query(id: id, name: question.name, type: question.type, recursionDesired: false,
+                                                dnssec: true).wire() else { return nil }
         let sent = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(descriptor, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

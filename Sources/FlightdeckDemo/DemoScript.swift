@@ -34,6 +34,11 @@ public struct DemoClock: Sendable {
 public enum DemoScript {
     /// The registrar switches the parent's delegation from the old provider to the new one.
     public static let cutover = 20.0
+    /// The old provider signs the zone and the parent holds its DS; the DS is removed here,
+    /// and validators have forgotten it and the key it named (their TTL later) before the cutover.
+    public static let dsRemoved = 9.0
+    /// Of the parent's DS and of the old provider's DNSKEY set.
+    static let dsTTL: UInt32 = 6
     /// Until then the apex is served the wildcard certificate, which does not cover it.
     public static let apexCertificateDeployed = 40.0
     /// The API health endpoint fails for 3 s in every 10 (fewer polls than the red rule

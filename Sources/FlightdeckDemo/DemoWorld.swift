@@ -74,7 +74,10 @@ public final class DemoWorld: Sendable {
         do {
             let zones = try DemoZones(zone: Self.zone)
             let parent = try DemoDNSServer(ip: Address.parent) { query in
-                (DemoScript.delegatesToNewProvider(at: clock.world) ? zones.parentAfter : zones.parentBefore).answer(query, clock: clock)
+                let world = clock.world
+                let zone = DemoScript.delegatesToNewProvider(at: world) ? zones.parentAfter
+                    : (world < DemoScript.dsRemoved ? zones.parentBeforeSigned : zones.parentBefore)
+                return zone.answer(query, clock: clock)
             }
             dnsServers.append(parent)
             for ip in Address.newProvider {

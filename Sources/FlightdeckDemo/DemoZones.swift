@@ -4,6 +4,8 @@ import FlightdeckCore
 /// the launch zone as the old and the new provider serve it.
 struct DemoZones: Sendable {
     let origin: DNSName
+    /// Before the registrar change, while the parent still holds the old provider's DS.
+    let parentBeforeSigned: DemoZone
     let parentBefore: DemoZone
     let parentAfter: DemoZone
     let oldProvider: DemoZone
@@ -34,6 +36,10 @@ struct DemoZones: Sendable {
         let parentRecords = [try soa(tld, primary: Self.parentServer, serial: 2026112800),
                              DNSRecord(name: tld, ttl: 86400, data: .ns(try name(Self.parentServer)))]
         parentBefore = DemoZone(origin: tld, records: parentRecords, delegations: try delegation(to: [Self.oldNameserver]), glue: glue)
+        let signer = try DemoSigner(zone: apex)
+        var signedParent = parentBefore
+        signedParent.delegationSigners = [apex: signer.ds(ttl: DemoScript.dsTTL).map { [$0] } ?? []]
+        parentBeforeSigned = signedParent
         parentAfter = DemoZone(origin: tld, records: parentRecords, delegations: try delegation(to: Self.newNameservers), glue: glue)
 
         func records(ttl: UInt32, web: String, www: String, mail: String, nameservers: [String], serial: UInt32) throws -> [DNSRecord] {
@@ -51,9 +57,12 @@ struct DemoZones: Sendable {
         }
         newProvider = DemoZone(origin: apex, records: try records(ttl: DemoScript.newRecordTTL, web: DemoWorld.Address.web, www: zone,
                                                                   mail: "mx.\(zone)", nameservers: Self.newNameservers, serial: 2026112801))
+        // The old provider signs the zone; the new one does not (yet).
         oldProvider = DemoZone(origin: apex, records: try records(ttl: DemoScript.oldRecordTTL, web: DemoWorld.Address.oldWeb,
                                                                   www: "parking.olddns.test", mail: "mx.olddns.test",
-                                                                  nameservers: [Self.oldNameserver], serial: 2025061501))
+                                                                  nameservers: [Self.oldNameserver], serial: 2025061501)
+                                   + [DNSRecord(name: apex, ttl: DemoScript.dsTTL, data: signer.dnskey)],
+                               signer: signer)
         questions = try DemoPlan.records.map { record in
             DNSQuestion(name: record.name == "@" ? apex : try name("\(record.name).\(zone)"), type: record.type)
         }

@@ -84,6 +84,15 @@ struct DemoTests {
         let fresh = apex.compactMap { line in line.range(of: "converging: ").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) } }
         #expect(fresh == fresh.sorted(), "resolvers seeing the new value: \(fresh)")
 
+        // DNSSEC: the old provider signs and the parent holds its DS, which the new provider
+        // has no key for: red with the fix, until the DS is removed and validators forget it.
+        let dnssec = story.filter { $0.contains(" check dns-dnssec ") }
+        #expect(dnssec.first?.contains("FAIL: the parent holds DS ") == true, "\(dnssec)")
+        #expect(dnssec.first?.contains("but the new nameservers serve no DNSKEY: validating resolvers answer SERVFAIL once the delegation moves; "
+            + "remove the DS at the registrar, wait its TTL") == true, "\(dnssec)")
+        #expect(dnssec.contains { $0.contains("WARN: the parent's DS set changed; validating resolvers may keep the old one until ") })
+        #expect(dnssec.last?.contains("PASS: unsigned: the parent has no DS for directfanz.test") == true, "\(dnssec)")
+
         // The flapping endpoint raises one alarm, the flapping one, and no storm.
         let alarms = story.map { $0.split(separator: " ") }.filter { $0.count > 4 && $0[1] == "alarm" }
         let apiAlarms = alarms.filter { $0[4].contains("api-health") }.map { $0.joined(separator: " ") }

@@ -31,6 +31,31 @@ struct DemoZoneTests {
         #expect(own.flags.authoritative && own.answers.map(\.type) == [.soa])
     }
 
+    @Test("the parent answers the DS itself, until it is removed; the old provider signs for those who ask with DO")
+    func dnssec() throws {
+        let apex = try DNSName.parse("directfanz.test").get()
+        let held = try ask(zones.parentBeforeSigned, "directfanz.test", .ds)
+        #expect(held.flags.authoritative && held.answers.map(\.type) == [.ds])
+        guard case .ds(let tag, 15, 2, let digest)? = held.answers.first?.data else {
+            Issue.record("no Ed25519 SHA-256 DS: \(held.answers)")
+            return
+        }
+        #expect(digest.count == 32)
+        for parent in [zones.parentBefore, zones.parentAfter] {
+            let removed = try ask(parent, "directfanz.test", .ds)
+            #expect(removed.flags.authoritative && removed.answers.isEmpty && removed.authority.map(\.type) == [.soa])
+        }
+        var query = DNSMessage.query(id: 9, name: apex, type: .dnskey, recursionDesired: false, dnssec: true)
+        let keys = zones.oldProvider.answer(query, clock: clock)
+        #expect(keys.answers.map(\.type) == [.dnskey, .rrsig])
+        guard case .dnskey(let key)? = keys.answers.first?.data, case .rrsig(let signature)? = keys.answers.last?.data else { return }
+        #expect(key.keyTag == tag && key.isSecureEntryPoint && signature.keyTag == tag && signature.signer == apex)
+        query = DNSMessage.query(id: 10, name: apex, type: .a, recursionDesired: false)
+        #expect(zones.oldProvider.answer(query, clock: clock).answers.map(\.type) == [.a], "no signatures without DO")
+        query = DNSMessage.query(id: 11, name: apex, type: .a, recursionDesired: false, dnssec: true)
+        #expect(zones.newProvider.answer(query, clock: clock).answers.map(\.type) == [.a], "the new provider does not sign")
+    }
+
     @Test("a provider answers, follows a CNAME, and says NODATA, NXDOMAIN or REFUSED where it should")
     func answers() throws {
         let apex = try ask(zones.newProvider, "directfanz.test", .a)
