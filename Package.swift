@@ -79,7 +79,7 @@ let package = Package(
                     dependencies: ["FlightdeckCore", "FlightdeckFuzzing", .product(name: "PropertyBased", package: "swift-property-based")],
                     swiftSettings: strict),
         .target(name: "FlightdeckTestSupport",
-                dependencies: ["COpenSSL"],
+                dependencies: ["COpenSSL", "CSpawn"],
                 path: "Tests/FlightdeckTestSupport",
                 swiftSettings: strict),
         .testTarget(name: "FlightdeckProbesTests",

@@ -19,6 +19,10 @@
 //       reads Alertmanager's alerts COUNT times, one after another, into alarms
 //   flightdeck-bench alarm-rules CHECKS ROUNDS
 //       feeds ROUNDS polls of CHECKS checks to the alarm rules, evaluating after each poll
+//   flightdeck-bench dnssec SERVER ZONE NAMES_FILE ROUNDS
+//       asks SERVER (TCP) for ZONE's DNSKEY set and each name's A set with their signatures,
+//       then verifies every set's signatures ROUNDS times as the DNSSEC check does
+//       (canonical form, then OpenSSL with the key from the DNSKEY record)
 //   flightdeck-bench fuzz-dns COUNT [SEED]
 //       decodes COUNT random mutations of realistic DNS responses; every message that
 //       decodes must encode and decode back to itself; no crash, no input slower than 10 ms
@@ -73,6 +77,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "http": await benchHTTP(Array(arguments.dropFirst()))
 case "dns": await benchDNS(Array(arguments.dropFirst()))
+case "dnssec": await benchDNSSEC(Array(arguments.dropFirst()))
 case "grid": await benchGrid(Array(arguments.dropFirst()))
 case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
@@ -408,4 +413,46 @@ func benchJUnit(_ arguments: [String]) {
     guard case .success(let report) = TestReport.junit(Array(data)) else { fail("not JUnit XML") }
     let cpu = cpuSeconds() - cpuBefore
     print(#"{"passed": \#(report.passed), "failed": \#(report.failed), "skipped": \#(report.skipped), "cpu_ms": \#(cpu * 1000), "peak_rss_kib": \#(peakRSS())}"#)
+}
+
+func benchDNSSEC(_ arguments: [String]) async {
+    guard arguments.count == 4, case .success(let server) = SocketAddress.parse(arguments[0]),
+          case .success(let zone) = DNSName.parse(arguments[1]), let rounds = Int(arguments[3]),
+          let lines = try? String(contentsOfFile: arguments[2], encoding: .utf8).split(separator: "\n") else {
+        fail("usage: flightdeck-bench dnssec SERVER ZONE NAMES_FILE ROUNDS")
+    }
+    func answers(_ name: DNSName, _ type: DNSRecordType) async -> [DNSRecord] {
+        guard case .response(let message, _) = await DNSClient.query(name, type, target: .tcp(server), recursive: false,
+                                                                  timeout: .seconds(5), dnssec: true) else { fail("no answer for \(name) \(type)") }
+        return message.answers
+    }
+    let keys = await answers(zone, .dnskey).compactMap { record -> DNSKey? in
+        if case .dnskey(let key) = record.data { return key }
+        return nil
+    }
+    var sets: [(records: [DNSRecord], signatures: [DNSSignature])] = []
+    for line in lines {
+        guard case .success(let name) = DNSName.parse(String(line)) else { continue }
+        let found = await answers(name, .a)
+        let signatures = found.compactMap { record -> DNSSignature? in
+            if case .rrsig(let signature) = record.data, signature.typeCovered == .a { return signature }
+            return nil
+        }
+        sets.append((found.filter { $0.type == .a }, signatures))
+    }
+    guard !sets.isEmpty, !keys.isEmpty else { fail("nothing signed to verify") }
+    let crypto = OpenSSLDNSSEC()
+    var verified = 0
+    var failed = 0
+    let cpuBefore = cpuSeconds()
+    for _ in 0..<rounds {
+        for set in sets {
+            for signature in set.signatures {
+                guard let key = keys.first(where: { $0.keyTag == signature.keyTag && $0.algorithm == signature.algorithm }),
+                      let data = signature.signedData(over: set.records) else { failed += 1; continue }
+                if crypto.verify(signature.signature, over: data, key: key) == true { verified += 1 } else { failed += 1 }
+            }
+        }
+    }
+    print(#"{"rrsets": \#(sets.count * rounds), "verified": \#(verified), "failed": \#(failed), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
 }

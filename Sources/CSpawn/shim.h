@@ -6,5 +6,7 @@
 // glibc (2.29 and later) has it, but declares it only under _GNU_SOURCE, which the Swift
 // Glibc module is not built with: declared here as glibc does.
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict actions, const char *__restrict path);
+// glibc 2.34 and later: close every descriptor from `from` up in the child.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
 #endif

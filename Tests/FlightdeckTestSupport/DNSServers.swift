@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,29 +22,32 @@ public enum LoopbackDNS {
     }
 }
 
-/// A Process that is killed (SIGKILL, see NginxServer.stop) when released.
+/// A server process, killed (SIGKILL, see NginxServer.stop) and reaped when released.
+/// Spawned with posix_spawn closing every descriptor above stderr, never with Foundation's
+/// Process: a Process child learns of its own exit through a socket any concurrently
+/// spawned child inherits, so a long-lived server started beside it would make its
+/// `waitUntilExit` spin until that server died, holding a test thread (two tests doing so
+/// at once stalled the whole run).
 public final class ServerProcess: @unchecked Sendable {
-    private let process = Process()
+    private let pid: pid_t
+    private let reaped = Atomic<Bool>(false)
     public let directory: TestDirectory
 
     public init(_ executable: String, _ arguments: [String], directory: TestDirectory) throws {
         self.directory = directory
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         let log = directory.file("server.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        ExitCleanup.register { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        pid = try spawnServer(executable, arguments, stderrPath: log)
+        ExitCleanup.register { [weak self] in self?.stop() }
     }
 
     deinit { stop() }
 
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard !reaped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
     }
 
     public var log: String { (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? "" }

@@ -12,7 +12,8 @@ public final class NginxServer: @unchecked Sendable {
     public let selfSignedPort: UInt16
     /// The names the server certificate covers.
     public static let names = ["directfanz.test", "api.directfanz.test", "ws.directfanz.test", "stream.directfanz.test"]
-    private let process = Process()
+    private var pid: pid_t = 0
+    private var reaped = false
 
     /// Files under `files/` are served at `/files/`.
     public var filesDirectory: String { directory.file("files") }
@@ -31,11 +32,8 @@ public final class NginxServer: @unchecked Sendable {
         try directory.write(Self.locations(httpsPort: httpsPort, files: filesDirectory), to: "locations.conf")
         try directory.write(configuration(), to: "nginx.conf")
 
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-p", directory.path, "-c", directory.file("nginx.conf"), "-e", directory.file("error.log")]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        pid = try spawnServer("/usr/sbin/nginx", ["-p", directory.path, "-c", directory.file("nginx.conf"), "-e", directory.file("error.log")],
+                              stderrPath: "/dev/null")
         do {
             for port in [httpPort, httpsPort, mutualTLSPort, selfSignedPort] { try waitUntilListening(port: port) }
         } catch {
@@ -64,12 +62,13 @@ public final class NginxServer: @unchecked Sendable {
         return result
     }()
 
-    /// SIGKILL, because the child inherits the test runner's blocked signals and a
-    /// single-process nginx would never see SIGTERM; it keeps no state worth a clean exit.
+    /// SIGKILL: it keeps no state worth a clean exit.
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard !reaped else { return }
+        reaped = true
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
     }
 
     public func url(_ path: String, tls: Bool = false, host: String = "127.0.0.1") -> String {

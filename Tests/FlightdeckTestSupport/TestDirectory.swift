@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -93,6 +94,35 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public var status: Int32
     public var stderr: String
     public var description: String { "`\(command)` exited \(status): \(stderr)" }
+}
+
+/// Starts a server: stdin and stdout on /dev/null, stderr to `stderrPath`, the signal mask
+/// and dispositions reset (the test runner's threads block signals), and no other
+/// descriptor of this process inherited. Its caller kills and reaps it.
+public func spawnServer(_ executable: String, _ arguments: [String], stderrPath: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_APPEND, 0)
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let failed = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    guard failed == 0 else { throw CommandFailure(command: executable, status: -1, stderr: String(cString: strerror(failed))) }
+    return pid
 }
 
 /// Runs a program that leaves a daemon behind (tmux starting its server) and waits for the

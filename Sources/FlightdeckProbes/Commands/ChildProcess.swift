@@ -47,8 +47,9 @@ struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        posix_spawn_file_actions_addclose(&actions, outputPipe[1])
-        posix_spawn_file_actions_addclose(&actions, errorPipe[1])
+        // Nothing else of Flightdeck's (sockets, the journal, other commands' pipes) reaches
+        // the command, or a child it leaves behind.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         posix_spawn_file_actions_addchdir_np(&actions, workingDirectory)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -51,9 +51,14 @@ public struct CommandResults: Sendable {
     }
 
     /// When a run was last asked for (`flightdeck rerun`, the cockpit's actions menu).
+    /// The time is the file's text: its mtime comes from the kernel's coarse clock, a few
+    /// milliseconds behind, and would make a rerun asked for just after a quick run look older than it.
     func rerunRequested(_ id: String) -> Date? {
-        guard let path = path(id, "rerun"), let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        return attributes[.modificationDate] as? Date
+        guard let path = path(id, "rerun"), let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let text = String(decoding: (try? handle.read(upToCount: 64)) ?? Data(), as: UTF8.self)
+        if let seconds = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return Date(timeIntervalSince1970: seconds) }
+        return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// Asks whichever process runs commands to run this one now.
@@ -62,8 +67,10 @@ public struct CommandResults: Sendable {
         makeDirectory(directory)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o664)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        futimens(descriptor, nil)
+        let text = Array("\(Date().timeIntervalSince1970)\n".utf8)
+        let written = write(descriptor, text, text.count)
         close(descriptor)
+        guard written == text.count else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
     }
 
     /// The `commands` directory inside the state directory, group-writable as the state
