@@ -1,5 +1,6 @@
 import COpenSSL
 import FlightdeckCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,38 +20,46 @@ public struct OpenSSLDNSSEC: DNSSECCrypto {
 
     public func verify(_ signature: [UInt8], over data: [UInt8], key: DNSKey) -> Bool? {
         let md: OpaquePointer?
-        let publicKey: OpaquePointer?
         var signatureBytes = signature
         switch key.algorithm {
         case 5, 7, 8, 10:
-            md = key.algorithm == 8 ? EVP_sha256() : key.algorithm == 10 ? EVP_sha512() : EVP_sha1()
-            publicKey = Self.rsaKey(key.publicKey)
+            md = key.algorithm == 8 ? Digests.sha256 : key.algorithm == 10 ? Digests.sha512 : Digests.sha1
         case 13, 14:
             let size = key.algorithm == 13 ? 32 : 48
-            md = key.algorithm == 13 ? EVP_sha256() : EVP_sha384()
+            md = key.algorithm == 13 ? Digests.sha256 : Digests.sha384
             guard key.publicKey.count == 2 * size, signature.count == 2 * size,
                   let der = Self.derSignature(signature, size: size) else { return false }
             signatureBytes = der
-            publicKey = Self.ecKey(key.publicKey, group: key.algorithm == 13 ? "prime256v1" : "secp384r1")
         case 15, 16:
             md = nil
-            publicKey = key.publicKey.withUnsafeBufferPointer {
-                EVP_PKEY_new_raw_public_key(key.algorithm == 15 ? EVP_PKEY_ED25519 : EVP_PKEY_ED448, nil, $0.baseAddress, $0.count)
-            }
         default:
             return nil
         }
-        guard let publicKey else { return false }
-        defer { EVP_PKEY_free(publicKey) }
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, md, nil, publicKey) == 1 else {
+        guard let parsed = ParsedKeys.shared.key(for: key, parse: Self.publicKey) else { return false }
+        return withExtendedLifetime(parsed) {
+            guard let context = EVP_MD_CTX_new() else { return false }
+            defer { EVP_MD_CTX_free(context) }
+            guard EVP_DigestVerifyInit(context, nil, md, nil, parsed.pointer) == 1 else {
+                ERR_clear_error()
+                return false
+            }
+            let verified = EVP_DigestVerify(context, signatureBytes, signatureBytes.count, data, data.count) == 1
             ERR_clear_error()
-            return false
+            return verified
         }
-        let verified = EVP_DigestVerify(context, signatureBytes, signatureBytes.count, data, data.count) == 1
-        ERR_clear_error()
-        return verified
+    }
+
+    /// The DNSKEY's public key as OpenSSL holds it; nil when it is not a key of its algorithm.
+    private static func publicKey(_ key: DNSKey) -> OpaquePointer? {
+        switch key.algorithm {
+        case 5, 7, 8, 10: rsaKey(key.publicKey)
+        case 13, 14: key.publicKey.count == (key.algorithm == 13 ? 64 : 96)
+            ? ecKey(key.publicKey, group: key.algorithm == 13 ? "prime256v1" : "secp384r1") : nil
+        case 15, 16: key.publicKey.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_public_key(key.algorithm == 15 ? EVP_PKEY_ED25519 : EVP_PKEY_ED448, nil, $0.baseAddress, $0.count)
+        }
+        default: nil
+        }
     }
 
     private static func digestAlgorithm(_ type: UInt8) -> OpaquePointer? {
@@ -136,5 +145,41 @@ public struct OpenSSLDNSSEC: DNSSECCrypto {
             _ = i2d_ECDSA_SIG(signature, &cursor)
         }
         return der
+    }
+}
+
+/// Digests fetched from OpenSSL's provider once: `EVP_sha256()` and friends fetch again on
+/// every use, which costs about as much as hashing a record set.
+private enum Digests {
+    nonisolated(unsafe) static let sha1 = EVP_MD_fetch(nil, "SHA1", nil)
+    nonisolated(unsafe) static let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
+    nonisolated(unsafe) static let sha384 = EVP_MD_fetch(nil, "SHA384", nil)
+    nonisolated(unsafe) static let sha512 = EVP_MD_fetch(nil, "SHA512", nil)
+}
+
+/// Public keys parsed once, not once per signature: building an RSA key from its parameters
+/// costs more than verifying with it. At most 64 are kept (a zone has a handful; a hostile
+/// server can only churn them). OpenSSL allows one key to verify on many threads at once.
+final class ParsedKeys: Sendable {
+    static let shared = ParsedKeys()
+    static let limit = 64
+
+    final class Key: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { EVP_PKEY_free(pointer) }
+    }
+
+    private let keys = Mutex<[DNSKey: Key]>([:])
+
+    func key(for key: DNSKey, parse: (DNSKey) -> OpaquePointer?) -> Key? {
+        if let found = keys.withLock({ $0[key] }) { return found }
+        guard let pointer = parse(key) else { return nil }
+        let parsed = Key(pointer)
+        keys.withLock { keys in
+            if keys.count >= Self.limit { keys.removeAll() }
+            keys[key] = parsed
+        }
+        return parsed
     }
 }
