@@ -106,6 +106,8 @@ public func plainHTTP(_ method: String, port: UInt16, path: String, body: [UInt8
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
         let count = read(descriptor, &buffer, buffer.count)
+        // A signal (a server of another test exiting: SIGCHLD) is no end of the answer.
+        if count < 0, errno == EINTR { continue }
         if count <= 0 { break }
         response += buffer[0..<count]
     }
