@@ -9,7 +9,7 @@ import Foundation
 final class DemoSigner: @unchecked Sendable {
     let zone: DNSName
     let key: DNSKey
-    /// EVP_PKEY, freed never: the signer lives as long as the demo.
+    /// EVP_PKEY.
     private let privateKey: OpaquePointer
 
     init(zone: DNSName) throws {
@@ -27,6 +27,8 @@ final class DemoSigner: @unchecked Sendable {
         // 257: a zone key that signs the DNSKEY set (one key for both roles).
         key = DNSKey(flags: 257, algorithm: 15, publicKey: Array(publicKey.prefix(length)))
     }
+
+    deinit { EVP_PKEY_free(privateKey) }
 
     /// The parent's DS for the key (SHA-256), with the TTL given.
     func ds(ttl: UInt32) -> DNSRecord? {
