@@ -73,10 +73,15 @@ public final class DemoWorld: Sendable {
         var httpServers: [DemoHTTPServer] = []
         do {
             let zones = try DemoZones(zone: Self.zone)
+            let dsShown = DSShown()
             let parent = try DemoDNSServer(ip: Address.parent) { query in
                 let world = clock.world
+                // The registrar removes the DS at its time, but not before anyone has seen it:
+                // on a loaded machine the first probe may come late, and the story must show.
+                let holdsDS = world < DemoScript.dsRemoved || !dsShown.flag.load(ordering: .relaxed)
                 let zone = DemoScript.delegatesToNewProvider(at: world) ? zones.parentAfter
-                    : (world < DemoScript.dsRemoved ? zones.parentBeforeSigned : zones.parentBefore)
+                    : (holdsDS ? zones.parentBeforeSigned : zones.parentBefore)
+                if holdsDS, query.questions.first?.type == .ds { dsShown.flag.store(true, ordering: .relaxed) }
                 return zone.answer(query, clock: clock)
             }
             dnsServers.append(parent)
@@ -156,4 +161,9 @@ public final class DemoWorld: Sendable {
         httpServers.forEach { $0.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// Whether the parent has answered a DS query while it still held the DS.
+private final class DSShown: Sendable {
+    let flag = Atomic<Bool>(false)
 }

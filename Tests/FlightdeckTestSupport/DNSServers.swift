@@ -30,6 +30,9 @@ public enum LoopbackDNS {
 /// at once stalled the whole run).
 public final class ServerProcess: @unchecked Sendable {
     private let pid: pid_t
+    /// The write end of the server's stdin, held open until it stops: nothing is written,
+    /// and no server sees its input end.
+    private let input: Int32
     private let reaped = Atomic<Bool>(false)
     public let directory: TestDirectory
 
@@ -37,7 +40,17 @@ public final class ServerProcess: @unchecked Sendable {
         self.directory = directory
         let log = directory.file("server.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        pid = try spawnServer(executable, arguments, stderrPath: log)
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw LoopbackSocket.posixError("pipe") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        defer { close(ends[0]) }
+        input = ends[1]
+        do {
+            pid = try spawnServer(executable, arguments, stdin: ends[0], stderrPath: log)
+        } catch {
+            close(ends[1])
+            throw error
+        }
         ExitCleanup.register { [weak self] in self?.stop() }
     }
 
@@ -48,6 +61,7 @@ public final class ServerProcess: @unchecked Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        close(input)
     }
 
     public var log: String { (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? "" }

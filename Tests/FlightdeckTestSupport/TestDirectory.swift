@@ -96,14 +96,20 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public var description: String { "`\(command)` exited \(status): \(stderr)" }
 }
 
-/// Starts a server: stdin and stdout on /dev/null, stderr to `stderrPath`, the signal mask
-/// and dispositions reset (the test runner's threads block signals), and no other
-/// descriptor of this process inherited. Its caller kills and reaps it.
-public func spawnServer(_ executable: String, _ arguments: [String], stderrPath: String) throws -> pid_t {
+/// Starts a server: stdin the read end of `stdin` (a pipe whose write end the caller keeps
+/// open: `openssl s_server` ends every connection once its stdin is at EOF) or /dev/null,
+/// stdout on /dev/null, stderr to `stderrPath`, the signal mask and dispositions reset (the
+/// test runner's threads block signals), and no other descriptor of this process
+/// inherited. Its caller kills and reaps it.
+public func spawnServer(_ executable: String, _ arguments: [String], stdin: Int32? = nil, stderrPath: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if let stdin {
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_APPEND, 0)
     posix_spawn_file_actions_addclosefrom_np(&actions, 3)
