@@ -129,4 +129,20 @@ struct MetricProbeTests {
         #expect(server.connectionsAccepted == 3)
         #expect((outcome.status, outcome.detail) == (.unknown, "CacheHitRate Average: CloudWatch says Throttling: Rate exceeded"))
     }
+
+    @Test("a connection AWS drops before answering is asked again, as the SDKs do; still dropped, it is unknown")
+    func dropped() async throws {
+        let server = try HostileServer(.closeWithoutAnswer)
+        defer { server.stop() }
+        let plan = try plan("""
+              - id: cache-hit-rate
+                cloudwatch: { namespace: AWS/ElastiCache, metric: CacheHitRate, region: us-east-1, endpoint: "\(server.url)" }
+                unit: percent
+                fail_below: 85%
+            """)
+        let outcome = await run(plan, environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])
+        #expect(server.connectionsAccepted == 3)
+        #expect((outcome.status, outcome.detail)
+            == (.unknown, "CacheHitRate Average: CloudWatch says unreachable: cannot reach 127.0.0.1: the server closed the connection without answering"))
+    }
 }

@@ -4,8 +4,9 @@ import Foundation
 /// Read-only calls to AWS APIs, signed with SigV4 by libcurl: the Query protocol (XML
 /// answers: CloudWatch, RDS, SNS...) and the JSON protocol (ECS, ACM, SSM...). Credentials
 /// come from the chain the AWS tools use; an `endpoint` sends every call there instead of
-/// AWS (moto in the tests). Throttling and AWS's own 5xx answers are retried with
-/// exponential backoff, as AWS asks; anything else comes back in AWS's own words.
+/// AWS (moto in the tests). Throttling, AWS's own 5xx answers and a connection dropped
+/// before an answer are retried with exponential backoff, as AWS asks; anything else comes
+/// back in AWS's own words.
 struct AWSClient: Sendable {
     var region: String
     var endpoint: URL?
@@ -109,6 +110,13 @@ struct AWSClient: Sendable {
         for attempt in 1...max(1, attempts) {
             let exchange = await CurlEngine.shared.perform(request)
             if let error = exchange.transportError {
+                // A connection that broke before an answer is retried, as AWS's SDKs do: every
+                // call here only reads. A timeout is not: it has already cost its whole budget.
+                if error.kind == .connection, attempt < attempts {
+                    try? await Task.sleep(for: delay)
+                    delay *= 2
+                    continue
+                }
                 return .failure(AWSProblem(code: "unreachable", message: "cannot reach \(request.destination): \(error.reason)"))
             }
             let status = exchange.statusCode ?? 0
