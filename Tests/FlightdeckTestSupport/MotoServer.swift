@@ -38,7 +38,7 @@ public final class MotoServer: @unchecked Sendable {
             .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.value)" }
             .joined(separator: "&")
         // moto reads the service and region from the credential scope.
-        let answer = try plainHTTP("POST", port: port, path: "/", body: Array(form.utf8), contentType: "application/x-www-form-urlencoded",
+        let answer = try ask("POST", port: port, path: "/", body: Array(form.utf8), contentType: "application/x-www-form-urlencoded",
                                    headers: ["Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/\(service)/aws4_request, SignedHeaders=host, Signature=0"])
         guard answer.status == 200 else { throw CommandFailure(command: "moto \(parameters["Action"] ?? "")", status: Int32(answer.status), stderr: answer.body) }
         return answer.body
@@ -48,7 +48,7 @@ public final class MotoServer: @unchecked Sendable {
     @discardableResult
     public func json(_ service: String, target: String, _ body: [String: Any]) throws -> [String: Any] {
         let payload = try JSONSerialization.data(withJSONObject: body)
-        let answer = try plainHTTP("POST", port: port, path: "/", body: Array(payload), contentType: "application/x-amz-json-1.1",
+        let answer = try ask("POST", port: port, path: "/", body: Array(payload), contentType: "application/x-amz-json-1.1",
                                    headers: ["X-Amz-Target: \(target)", Self.authorization(service)])
         guard answer.status == 200 else { throw CommandFailure(command: "moto \(target)", status: Int32(answer.status), stderr: answer.body) }
         return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
@@ -57,10 +57,23 @@ public final class MotoServer: @unchecked Sendable {
     /// One REST call (S3, Route 53) with an XML or empty body; the answer's text.
     @discardableResult
     public func rest(_ service: String, _ method: String, _ path: String, _ body: String = "") throws -> String {
-        let answer = try plainHTTP(method, port: port, path: path, body: Array(body.utf8), contentType: "application/xml",
+        let answer = try ask(method, port: port, path: path, body: Array(body.utf8), contentType: "application/xml",
                                    headers: [Self.authorization(service)])
         guard (200...299).contains(answer.status) else { throw CommandFailure(command: "moto \(method) \(path)", status: Int32(answer.status), stderr: answer.body) }
         return answer.body
+    }
+
+    /// One request to moto, asked again (three tries in all) when moto closes the connection
+    /// without a word, as it now and then does under a loaded run.
+    private func ask(_ method: String, port: UInt16, path: String, body: [UInt8], contentType: String,
+                     headers: [String]) throws -> (status: Int, body: String) {
+        var answer = (status: 0, body: "")
+        for attempt in 1...3 {
+            answer = try plainHTTP(method, port: port, path: path, body: body, contentType: contentType, headers: headers)
+            if answer.status != 0 { break }
+            if attempt < 3 { usleep(100_000) }
+        }
+        return answer
     }
 
     private static func authorization(_ service: String) -> String {
