@@ -131,6 +131,28 @@ public func spawnServer(_ executable: String, _ arguments: [String], stdin: Int3
     return pid
 }
 
+/// Runs a program in `directory` to its end with nothing of this process's inherited and
+/// nothing read from it (it writes files): its exit status. Unlike `runProcess`, no pipe of
+/// it can be held open by a long-lived process spawned at the same moment.
+public func runInheritingNothing(_ executable: String, _ arguments: [String], in directory: String) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor: Int32 in [0, 1, 2] {
+        posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+    }
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+    posix_spawn_file_actions_addchdir_np(&actions, directory)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let failed = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard failed == 0 else { throw CommandFailure(command: executable, status: -1, stderr: String(cString: strerror(failed))) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+    return status
+}
+
 /// Runs a program that leaves a daemon behind (tmux starting its server) and waits for the
 /// program itself only. Foundation's Process would also wait for the daemon, which inherits
 /// the descriptor it watches.
