@@ -118,10 +118,15 @@ public func spawnServer(_ executable: String, _ arguments: [String], stdin: Int3
     defer { posix_spawnattr_destroy(&attributes) }
     var empty = sigset_t()
     sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
+    // Every signal back to its default but SIGPIPE, which stays ignored (as this process
+    // has it): a server writing to a client that hung up (s_server answering a port probe)
+    // must get EPIPE, not die.
+    signal(SIGPIPE, SIG_IGN)
+    var reset = sigset_t()
+    sigfillset(&reset)
+    sigdelset(&reset, SIGPIPE)
     posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setsigdefault(&attributes, &reset)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
