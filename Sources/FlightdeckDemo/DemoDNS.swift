@@ -26,8 +26,8 @@ final class DemoDNSServer: Sendable {
 
     func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        DemoSocket.shut(udp)
-        DemoSocket.shut(tcp)
+        DemoSocket.wake(udp)
+        DemoSocket.wake(tcp)
     }
 
     /// The answer's bytes; over UDP at most what the client said it takes (512 bytes
@@ -52,6 +52,7 @@ final class DemoDNSServer: Sendable {
     }
 
     private func serveUDP(_ answer: (DNSMessage) -> DNSMessage) {
+        defer { close(udp) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !stopped.load(ordering: .relaxed) {
             var from = sockaddr_storage()
@@ -68,6 +69,7 @@ final class DemoDNSServer: Sendable {
     }
 
     private func serveTCP(_ answer: @escaping @Sendable (DNSMessage) -> DNSMessage) {
+        defer { close(tcp) }
         while !stopped.load(ordering: .relaxed) {
             let client = accept(tcp, nil, nil)
             guard client >= 0 else {

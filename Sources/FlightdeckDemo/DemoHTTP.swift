@@ -91,10 +91,11 @@ final class DemoHTTPServer: Sendable {
 
     func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        DemoSocket.shut(listener)
+        DemoSocket.wake(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
             guard client >= 0 else {

@@ -84,10 +84,10 @@ enum DemoSocket {
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Wakes a thread blocked on the socket, then closes it.
-    static func shut(_ descriptor: Int32) {
+    /// Wakes the thread blocked on the socket. That thread closes it once it is out of its
+    /// wait: closed here, its number could pass to a new socket the thread then waits on.
+    static func wake(_ descriptor: Int32) {
         shutdown(descriptor, Int32(SHUT_RDWR))
-        close(descriptor)
     }
 
     static func receiveExactly(_ descriptor: Int32, _ count: Int) -> [UInt8]? {

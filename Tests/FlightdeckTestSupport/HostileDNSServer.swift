@@ -13,12 +13,14 @@ public final class HostileDNSServer: @unchecked Sendable {
     public let port: UInt16
     private let udp: Int32
     private let tcp: Int32
+    private let servesTCP: Bool
     private let stopped = Atomic<Bool>(false)
 
     public init(udp udpResponder: @escaping Responder, tcp tcpResponder: Responder? = nil) throws {
         let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
         tcp = listener.descriptor
         port = listener.port
+        servesTCP = tcpResponder != nil
         udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         // Room for a burst of thousands of queries while the machine is busy with other tests.
         var buffer: Int32 = 4 << 20
@@ -39,13 +41,15 @@ public final class HostileDNSServer: @unchecked Sendable {
 
     public func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // Shut down, not closed: each serving thread closes its socket once out of its wait
+        // (see HostileServer.stop); the TCP listener without a thread is closed here.
         shutdown(udp, Int32(SHUT_RDWR))
-        close(udp)
         shutdown(tcp, Int32(SHUT_RDWR))
-        close(tcp)
+        if !servesTCP { close(tcp) }
     }
 
     private func serveUDP(_ respond: Responder) {
+        defer { close(udp) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !stopped.load(ordering: .sequentiallyConsistent) {
             var from = sockaddr_storage()
@@ -63,6 +67,7 @@ public final class HostileDNSServer: @unchecked Sendable {
     }
 
     private func serveTCP(_ respond: Responder) {
+        defer { close(tcp) }
         while !stopped.load(ordering: .sequentiallyConsistent) {
             let client = accept(tcp, nil, nil)
             guard client >= 0 else { continue }

@@ -35,7 +35,9 @@ public final class HostileServer: @unchecked Sendable {
     private let behaviour: Behaviour
     private let listener: Int32
     private let stopped = Atomic<Bool>(false)
-    private let connections = Mutex<[Int32]>([])
+    /// How many it has taken, and the descriptors of those still open: only those may be
+    /// shut down, as a closed one's number soon belongs to another test's socket.
+    private let connections = Mutex<(accepted: Int, open: Set<Int32>)>((0, []))
 
     public init(_ behaviour: Behaviour) throws {
         self.behaviour = behaviour
@@ -50,26 +52,39 @@ public final class HostileServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(port)/" }
 
     /// How many connections it has taken, for counting a client's retries.
-    public var connectionsAccepted: Int { connections.withLock { $0.count } }
+    public var connectionsAccepted: Int { connections.withLock { $0.accepted } }
+
+    /// How many of them are still open.
+    public var connectionsOpen: Int { connections.withLock { $0.open.count } }
 
     public func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // Shut down, not closed: the accepting thread closes the listener once it is out of
+        // accept(), so no other socket can take its number while that thread still uses it.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for descriptor in connections.withLock({ $0 }) { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        connections.withLock { $0.open.forEach { shutdown($0, Int32(SHUT_RDWR)) } }
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while !stopped.load(ordering: .sequentiallyConsistent) {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            connections.withLock { $0.append(client) }
+            connections.withLock {
+                $0.accepted += 1
+                $0.open.insert(client)
+            }
             Thread { [self] in serve(client) }.start()
         }
     }
 
     private func serve(_ client: Int32) {
-        defer { close(client) }
+        defer {
+            connections.withLock {
+                $0.open.remove(client)
+                close(client)
+            }
+        }
         if case .stallAfter(let bytes) = behaviour {
             var buffer = [UInt8](repeating: 0, count: 4096)
             guard recv(client, &buffer, buffer.count, 0) > 0, send(client, bytes) else { return }
