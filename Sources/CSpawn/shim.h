@@ -9,4 +9,8 @@ extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__re
 // glibc 2.34 and later: close every descriptor from `from` up in the child.
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
+// Linux: a pipe whose ends are close-on-exec from the start (no window in which a child
+// spawned by another thread inherits them). Declared under _GNU_SOURCE too.
+extern int pipe2(int pipefd[2], int flags);
+
 #endif

@@ -5,28 +5,21 @@ import Testing
 /// `flightdeck` (the demo, or a watch on its plan) running in a process of its own, its output in a file the test reads
 /// as it grows.
 final class DemoProcess {
-    let process = Process()
+    let process: ChildUnderTest
     let output: String
 
     init(arguments: [String], directory: TestDirectory, output name: String = "demo.out") throws {
         output = directory.file(name)
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = FileHandle(forWritingAtPath: output)
-        process.executableURL = FlightdeckProcess.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = FlightdeckProcess.packageRoot
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildUnderTest(FlightdeckProcess.binary.path, arguments, stdout: .file(output), stderr: .file(output),
+                                     directory: FlightdeckProcess.packageRoot.path)
     }
 
     deinit { stop() }
 
+    /// SIGTERM, as a user's Ctrl-C or kill would end it, and reaped.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.signal(SIGTERM)
+        process.wait()
     }
 
     var lines: [String] {
@@ -37,8 +30,10 @@ final class DemoProcess {
     @discardableResult
     func wait(for what: String, seconds: Double, _ condition: ([String]) -> Bool) async -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        while true {
             if condition(lines) { return lines }
+            // Looked at once more after the deadline: a busy machine may wake this late.
+            if Date() >= deadline { break }
             try? await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("gave up waiting for \(what); the output was:\n\(lines.joined(separator: "\n"))")
@@ -57,7 +52,7 @@ struct DemoTests {
 
     @Test("headless at 10x: the story as the real probes tell it, then a full poll that ends in GO")
     func headlessStory() async throws {
-        let directory = try TestDirectory("demo-headless")
+        let directory = try TestDirectory("headless-demo")
         let demo = try DemoProcess(arguments: ["demo", "--headless", "--speed", "10"], directory: directory)
         defer { demo.stop() }
         let planLine = await demo.wait(for: "the plan's path", seconds: 30) { $0.contains { $0.hasPrefix("Plan: ") } }
@@ -136,30 +131,23 @@ struct DemoTests {
     @Test("SIGTERM the instant the demo is up (while the watch sets up): it exits 0 and leaves nothing behind")
     func interruptedEarly() throws {
         let before = Self.demoDirectories()
-        for _ in 0..<3 {
-            let process = Process()
-            let output = Pipe()
-            process.executableURL = FlightdeckProcess.binary
-            process.arguments = ["demo", "--headless"]
-            process.standardOutput = output
-            try process.run()
-            // Read as the bytes come, and signal the moment the plan's line is there.
+        let directory = try TestDirectory("interrupted-demo")
+        for attempt in 0..<3 {
+            let output = directory.file("demo-\(attempt).out")
+            let process = try ChildUnderTest(FlightdeckProcess.binary.path, ["demo", "--headless"], stdout: .file(output))
+            // Signalled the moment the plan's line is there.
             var seen = ""
-            while !seen.contains("Plan: ") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen += String(decoding: chunk, as: UTF8.self)
+            while !seen.contains("Plan: "), process.wait(seconds: 0) == nil {
+                seen = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                usleep(5_000)
             }
-            process.terminate()
-            let deadline = Date().addingTimeInterval(10)
-            while process.isRunning, Date() < deadline { usleep(50_000) }
-            guard !process.isRunning else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+            process.signal(SIGTERM)
+            guard let ending = process.wait(seconds: 10) else {
+                process.stop()
                 Issue.record("the demo did not end on SIGTERM within 10 s")
                 continue
             }
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(seen)")
+            #expect(ending == .exited(0), "\(seen)")
             #expect(Self.demoDirectories() == before)
         }
     }

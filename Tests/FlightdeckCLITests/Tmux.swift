@@ -38,9 +38,11 @@ struct Tmux {
     func wait(for what: String, seconds: Double = 10, _ condition: ([String]) -> Bool) async throws -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         var last: [String] = []
-        while Date() < deadline {
+        while true {
             last = try screen()
             if condition(last) { return last }
+            // Looked at once more after the deadline: a busy machine may wake this late.
+            if Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("gave up waiting for \(what); the screen was:\n\(last.joined(separator: "\n"))")
@@ -49,8 +51,9 @@ struct Tmux {
 
     /// Starts the server and the window; the server outlives the call.
     func start(width: Int, height: Int, command: String) throws {
-        let status = try spawnAndWait("/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)", command])
-        #expect(status == 0)
+        // Waits for tmux itself, not the server it leaves behind.
+        let ending = try ChildUnderTest("/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)", command]).wait()
+        #expect(ending == .exited(0))
     }
 
     func kill() { _ = try? run(["kill-server"]) }

@@ -214,37 +214,32 @@ struct LaunchJournalTests {
         let fixture = try JournalFixture()
         _ = try fixture.journal()
         let binary = builtExecutable("flightdeck-journal-writer")
-        var writers: [(name: String, process: Process, output: Pipe)] = []
+        var writers: [(name: String, process: ChildUnderTest, output: String)] = []
         for name in ["w1", "w2", "w3", "w4"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [fixture.planPath, name, "500", "Olga", "legal"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.standardError
-            try process.run()
+            let output = fixture.directory.file("\(name).out")
+            let process = try ChildUnderTest(binary, [fixture.planPath, name, "500", "Olga", "legal"], stdout: .file(output),
+                                             stderr: .file(fixture.directory.file("\(name).err")))
             writers.append((name, process, output))
         }
         // Kill w3 once it has written something, while it and the others are still writing.
         let victim = writers[2]
-        var victimOutput = Data()
-        while !victimOutput.contains(UInt8(ascii: "\n")) {
-            victimOutput += victim.output.fileHandleForReading.availableData
-        }
-        kill(victim.process.processIdentifier, SIGKILL)
+        while !((try? String(contentsOfFile: victim.output, encoding: .utf8)) ?? "").contains("\n") { usleep(1_000) }
+        victim.process.signal(SIGKILL)
         var acknowledged: [String: Int] = [:]
+        var endings: [String: ChildUnderTest.Ending] = [:]
         for writer in writers {
-            var data = writer.name == victim.name ? victimOutput : Data()
-            data += writer.output.fileHandleForReading.readDataToEndOfFile()
-            writer.process.waitUntilExit()
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            endings[writer.name] = writer.process.wait()
+            let data = (try? String(contentsOfFile: writer.output, encoding: .utf8)) ?? ""
+            for line in data.split(separator: "\n") {
                 let fields = line.split(separator: " ")
                 guard fields.count == 3, fields[0] == "ack", let seq = Int(fields[1]) else { continue }
                 #expect(acknowledged.updateValue(seq, forKey: String(fields[2])) == nil, "acknowledged twice: \(line)")
             }
         }
-        #expect(victim.process.terminationReason == .uncaughtSignal)
-        for writer in writers where writer.name != victim.name { #expect(writer.process.terminationStatus == 0) }
+        #expect(endings[victim.name] == .signalled(SIGKILL))
+        for writer in writers where writer.name != victim.name {
+            #expect(endings[writer.name] == .exited(0), "\(writer.name): \((try? String(contentsOfFile: fixture.directory.file("\(writer.name).err"), encoding: .utf8)) ?? "")")
+        }
         let victimAcks = acknowledged.keys.filter { $0.hasPrefix("w3-") }.count
         #expect(victimAcks >= 1 && victimAcks < 500, "w3 was killed mid-run after \(victimAcks) entries")
 

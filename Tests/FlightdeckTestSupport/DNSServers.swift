@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -23,30 +24,22 @@ public enum LoopbackDNS {
 }
 
 /// A server process, killed (SIGKILL, see NginxServer.stop) and reaped when released.
-/// Spawned with posix_spawn closing every descriptor above stderr, never with Foundation's
-/// Process: a Process child learns of its own exit through a socket any concurrently
-/// spawned child inherits, so a long-lived server started beside it would make its
-/// `waitUntilExit` spin until that server died, holding a test thread (two tests doing so
-/// at once stalled the whole run).
 public final class ServerProcess: @unchecked Sendable {
-    private let pid: pid_t
+    private let child: ChildUnderTest
     /// The write end of the server's stdin, held open until it stops: nothing is written,
-    /// and no server sees its input end.
+    /// and no server sees its input end (`openssl s_server` ends every connection at EOF).
     private let input: Int32
-    private let reaped = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
     public let directory: TestDirectory
 
     public init(_ executable: String, _ arguments: [String], directory: TestDirectory) throws {
         self.directory = directory
-        let log = directory.file("server.log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
         var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw LoopbackSocket.posixError("pipe") }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw LoopbackSocket.posixError("pipe") }
         defer { close(ends[0]) }
         input = ends[1]
         do {
-            pid = try spawnServer(executable, arguments, stdin: ends[0], stderrPath: log)
+            child = try ChildUnderTest(executable, arguments, stdin: .descriptor(ends[0]), stderr: .file(directory.file("server.log")))
         } catch {
             close(ends[1])
             throw error
@@ -57,10 +50,8 @@ public final class ServerProcess: @unchecked Sendable {
     deinit { stop() }
 
     public func stop() {
-        guard !reaped.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        child.stop()
         close(input)
     }
 

@@ -12,8 +12,7 @@ public final class NginxServer: @unchecked Sendable {
     public let selfSignedPort: UInt16
     /// The names the server certificate covers.
     public static let names = ["directfanz.test", "api.directfanz.test", "ws.directfanz.test", "stream.directfanz.test"]
-    private var pid: pid_t = 0
-    private var reaped = false
+    private var process: ChildUnderTest?
 
     /// Files under `files/` are served at `/files/`.
     public var filesDirectory: String { directory.file("files") }
@@ -32,8 +31,7 @@ public final class NginxServer: @unchecked Sendable {
         try directory.write(Self.locations(httpsPort: httpsPort, files: filesDirectory), to: "locations.conf")
         try directory.write(configuration(), to: "nginx.conf")
 
-        pid = try spawnServer("/usr/sbin/nginx", ["-p", directory.path, "-c", directory.file("nginx.conf"), "-e", directory.file("error.log")],
-                              stderrPath: "/dev/null")
+        process = try ChildUnderTest("/usr/sbin/nginx", ["-p", directory.path, "-c", directory.file("nginx.conf"), "-e", directory.file("error.log")])
         do {
             for port in [httpPort, httpsPort, mutualTLSPort, selfSignedPort] { try waitUntilListening(port: port) }
         } catch {
@@ -63,13 +61,7 @@ public final class NginxServer: @unchecked Sendable {
     }()
 
     /// SIGKILL: it keeps no state worth a clean exit.
-    public func stop() {
-        guard !reaped else { return }
-        reaped = true
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-    }
+    public func stop() { process?.stop() }
 
     public func url(_ path: String, tls: Bool = false, host: String = "127.0.0.1") -> String {
         tls ? "https://\(host):\(httpsPort)\(path)" : "http://\(host):\(httpPort)\(path)"

@@ -117,8 +117,8 @@ public final class RevocationCA: @unchecked Sendable {
 
     public func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // The accepting thread closes it once out of accept() (see HostileServer.stop).
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     // MARK: The CRL as nginx serves it
@@ -152,6 +152,7 @@ public final class RevocationCA: @unchecked Sendable {
     // MARK: The OCSP responder
 
     private func acceptLoop() {
+        defer { close(listener) }
         while !stopped.load(ordering: .sequentiallyConsistent) {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
@@ -166,10 +167,9 @@ public final class RevocationCA: @unchecked Sendable {
         let (ca, key) = signer.withLock { $0 } == .issuer ? ("inter", "inter") : ("impostor", "impostor")
         var response: [UInt8] = []
         if (try? Data(request).write(to: URL(fileURLWithPath: directory.file("\(name).req")))) != nil,
-           // Spawned inheriting nothing: this thread answers while other tests start servers.
-           (try? runInheritingNothing("/usr/bin/openssl", ["ocsp", "-index", "inter.index", "-rsigner", "\(ca).pem", "-rkey", "\(key).key",
-                                                           "-CA", "inter.pem", "-reqin", "\(name).req", "-respout", "\(name).resp",
-                                                           "-ndays", "1"], in: directory.path)) == 0,
+           (try? ChildUnderTest("/usr/bin/openssl", ["ocsp", "-index", "inter.index", "-rsigner", "\(ca).pem", "-rkey", "\(key).key",
+                                                     "-CA", "inter.pem", "-reqin", "\(name).req", "-respout", "\(name).resp",
+                                                     "-ndays", "1"], directory: directory.path).wait()) == .exited(0),
            let bytes = FileManager.default.contents(atPath: directory.file("\(name).resp")) {
             response = Array(bytes)
         }

@@ -5,25 +5,17 @@ import Foundation
 public final class SSHAgent: @unchecked Sendable {
     public let directory: TestDirectory
     public let socket: String
-    private let process: Process
+    private let process: ChildUnderTest
 
     public init() throws {
         directory = try TestDirectory("ssh-agent")
         socket = directory.file("agent.sock")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        process.arguments = ["-D", "-a", socket]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        ExitCleanup.register { kill(pid, SIGTERM) }
+        process = try ChildUnderTest("/usr/bin/ssh-agent", ["-D", "-a", socket])
+        ExitCleanup.register { [process] in process.stop() }
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
     }
 
-    deinit {
-        process.terminate()
-    }
+    deinit { process.stop() }
 
     /// The environment a session with this agent forwarded has.
     public var environment: [String: String] {
