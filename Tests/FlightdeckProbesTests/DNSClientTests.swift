@@ -22,7 +22,9 @@ private func answer(to query: [UInt8], records: [DNSRecord], truncated: Bool = f
 private let apex = dnsName("directfanz.test")
 private let good = [DNSRecord(name: apex, ttl: 60, data: .a([127, 0, 0, 80]))]
 
-private func ask(_ server: HostileDNSServer, timeout: Duration = .seconds(1)) async -> DNSQueryResult {
+/// Long enough for an answer while another test floods the same engine with thousands of
+/// queries: an answer ends the wait when it comes, so only the timeout tests wait it out.
+private func ask(_ server: HostileDNSServer, timeout: Duration = .seconds(5)) async -> DNSQueryResult {
     await DNSClient.query(apex, .a, target: .udp(try! SocketAddress.parse("127.0.0.1:\(server.port)").get()),
                           recursive: false, timeout: timeout)
 }
