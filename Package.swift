@@ -2,11 +2,11 @@
 import PackageDescription
 
 /// Flightdeck's layers, from the bottom up:
-/// - C system libraries (ncursesw, libcurl, OpenSSL 3), each behind a shim;
+/// - C system libraries (ncursesw, libcurl, OpenSSL 3, libpq), each behind a shim;
 /// - FlightdeckCore: the plan model, check evaluation, the cockpit state, its rows and its
 ///   reducer; pure Swift, no I/O (it parses text it is given);
 /// - FlightdeckProbes: DNS, HTTP, TLS and alarm probes that turn plan items into results;
-/// - FlightdeckStore: files on disk: the plan file, and the shared, append-only launch state;
+/// - FlightdeckStore: the plan file, and the shared, append-only launch state (SQLite or PostgreSQL);
 /// - FlightdeckView: themes, and the views that render state into a cell grid or log lines;
 /// - FlightdeckTerminal: the only code that talks to ncurses;
 /// - FlightdeckDemo: a simulated launch on loopback for `flightdeck demo`, tests and benchmarks;
@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CSpawn", path: "Sources/CSpawn"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         .target(name: "FlightdeckCore",
                 dependencies: [.product(name: "Yams", package: "Yams")],
@@ -41,7 +43,7 @@ let package = Package(
                 dependencies: ["FlightdeckCore", "CCurl", "COpenSSL", "CSpawn"],
                 swiftSettings: strict),
         .target(name: "FlightdeckStore",
-                dependencies: ["FlightdeckCore", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: ["FlightdeckCore", "COpenSSL", "CPostgres", .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: strict),
         .target(name: "FlightdeckView",
                 dependencies: ["FlightdeckCore"],

@@ -1,6 +1,5 @@
 import FlightdeckCore
 import Foundation
-import GRDB
 
 /// Checking a journal whole: its chain, its signatures against the plan's keys, and the
 /// anchors kept outside it (notifications, reports, the plan's witness file).
@@ -73,9 +72,9 @@ extension LaunchJournal {
     public func verify(anchors: [Anchor] = []) throws -> Verification {
         let witnessed = witness?.anchors()
         let anchors = anchors + (witnessed ?? [])
-        return try database.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events ORDER BY seq")
-            let heads = try Self.heads(db, after: 0)
+        return try storage.read { journal in
+            let rows = try journal.entries(after: 0)
+            let heads = try journal.heads(after: 0)
             var result = Verification(entries: 0, head: Self.genesis)
             var hashes: [Int: String] = [:]
             func bad(_ chainBreak: ChainBreak) -> Verification {

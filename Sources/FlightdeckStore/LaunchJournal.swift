@@ -1,11 +1,11 @@
 import FlightdeckCore
 import Foundation
-import GRDB
 import Synchronization
 
-/// The shared launch state on disk: an append-only, hash-chained journal of launch events
-/// in SQLite (WAL), which every Flightdeck process on the plan opens at once. The launch
-/// state is folded from it; nothing in it is ever updated or deleted.
+/// The shared launch state: an append-only, hash-chained journal of launch events, in
+/// SQLite beside the plan or in PostgreSQL (`JournalStorage`), which every Flightdeck
+/// process on the plan opens at once. The launch state is folded from it; nothing in it is
+/// ever updated or deleted.
 ///
 /// Each row keeps the entry's canonical text (JSON with sorted keys: sequence number, time,
 /// actor, event and the previous entry's hash), the SHA-256 of that text, and the
@@ -30,12 +30,13 @@ public final class LaunchJournal: Sendable {
         }
     }
 
-    public static let fileName = "launch.sqlite"
+    public static let fileName = SQLiteJournalStorage.fileName
     static let genesis = String(repeating: "0", count: 64)
 
-    public let path: String
+    /// Where the journal is: the SQLite file's path, or the database's URL without its password.
+    public var path: String { storage.location }
     public let plan: LaunchPlan
-    let database: any DatabaseWriter
+    let storage: any JournalStorage
     private let folded: Mutex<Folded>
     let witness: Witness?
     private let witnessProblem = Mutex<String?>(nil)
@@ -47,100 +48,37 @@ public final class LaunchJournal: Sendable {
         var head: String
     }
 
+    /// The journal in SQLite, in `directory`.
     /// - Parameter witness: the plan's witness file, resolved; each head this process writes
     ///   is appended to it.
-    public init(directory: String, plan: LaunchPlan, witness: String? = nil) throws {
-        path = "\(directory)/\(Self.fileName)"
+    public convenience init(directory: String, plan: LaunchPlan, witness: String? = nil) throws {
+        try self.init(storage: SQLiteJournalStorage(directory: directory), plan: plan, witness: witness)
+    }
+
+    /// The plan's journal: in the PostgreSQL database `FLIGHTDECK_STATE` names, else the one
+    /// the plan's `state` names, else in SQLite in the state directory.
+    public static func open(_ state: StateDirectory, plan: LaunchPlan,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LaunchJournal {
+        if let url = environment["FLIGHTDECK_STATE"].flatMap({ $0.isEmpty ? nil : $0 }) ?? plan.database?.value {
+            return try LaunchJournal(postgresql: url, plan: plan, witness: state.witness)
+        }
+        return try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
+    }
+
+    /// The journal in PostgreSQL at `url` (`postgresql://...`, libpq's form).
+    public convenience init(postgresql url: String, plan: LaunchPlan, witness: String? = nil) throws {
+        try self.init(storage: PostgresJournalStorage(url: url, launch: plan), plan: plan, witness: witness)
+    }
+
+    init(storage: any JournalStorage, plan: LaunchPlan, witness: String?) throws {
+        self.storage = storage
         self.plan = plan
         self.witness = witness.map(Witness.init)
-        try StateDirectory.prepare(directory)
-        do {
-            database = try Self.open(path)
-        } catch {
-            // A full disk leaves the journal readable: read-only commands go on from the
-            // main file (with nothing to write, nothing was left in the write-ahead log).
-            guard StateDirectory.diskIsFull(directory), FileManager.default.fileExists(atPath: path) else {
-                throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
-            }
-            var configuration = Configuration()
-            configuration.readonly = true
-            do {
-                database = try DatabaseQueue(path: "file:\(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)?immutable=1",
-                                             configuration: configuration)
-            } catch {
-                throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
-            }
-        }
-        // One journal, one launch: a second plan pointed at the same directory is refused.
+        // One journal, one launch: a second plan pointed at the same one is refused.
         let identity = "\(plan.name) (\(plan.zone))"
-        let owner: String
-        do {
-            let read = try database.read { db in try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") }
-            if let read {
-                owner = "\(Self.text(read, "name") ?? "?") (\(Self.text(read, "zone") ?? "?"))"
-            } else {
-                owner = try database.write { db -> String in
-                    if let row = try Row.fetchOne(db, sql: "SELECT name, zone FROM launch") {
-                        return "\(Self.text(row, "name") ?? "?") (\(Self.text(row, "zone") ?? "?"))"
-                    }
-                    try db.execute(sql: "INSERT INTO launch (name, zone, created) VALUES (?, ?, ?)",
-                                   arguments: [plan.name, plan.zone.description, LaunchRecord.timestamp(Date())])
-                    return identity
-                }
-            }
-        } catch {
-            throw JournalError.cannotOpen(path: path, reason: StateDirectory.explain(error, directory: directory))
-        }
-        guard owner == identity else { throw JournalError.otherLaunch(path: path, launch: owner) }
+        let owner = try storage.claim(identity, name: plan.name, zone: plan.zone.description, created: LaunchRecord.timestamp(Date()))
+        guard owner == identity else { throw JournalError.otherLaunch(path: storage.location, launch: owner) }
         folded = Mutex(Folded(state: LaunchState(plan: plan), head: Self.genesis))
-    }
-
-    /// The journal's database, its tables made if they are not there yet. Made ones are only
-    /// read here.
-    private static func open(_ path: String) throws -> DatabasePool {
-        var configuration = Configuration()
-        // Several processes write; each waits its turn rather than failing.
-        configuration.busyMode = .timeout(10)
-        let database = try DatabasePool(path: path, configuration: configuration)
-        let made = try database.read { db in
-            try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
-                && db.columns(in: "events").contains { $0.name == "signature" }
-        }
-        guard !made else { return database }
-        try database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT);
-                CREATE TABLE IF NOT EXISTS heads (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-                CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                CREATE TRIGGER IF NOT EXISTS heads_append_only_update BEFORE UPDATE ON heads
-                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                CREATE TRIGGER IF NOT EXISTS heads_append_only_delete BEFORE DELETE ON heads
-                    BEGIN SELECT RAISE(ABORT, 'the launch journal is append-only'); END;
-                CREATE TABLE IF NOT EXISTS launch (name TEXT NOT NULL, zone TEXT NOT NULL, created TEXT NOT NULL);
-                """)
-            // Journals from before key signatures gain the column (adding one is not an UPDATE).
-            if try !db.columns(in: "events").contains(where: { $0.name == "signature" }) {
-                try db.execute(sql: "ALTER TABLE events ADD COLUMN signature TEXT")
-            }
-        }
-        return database
-    }
-
-    /// A column as text, or nil when it holds something else (a blob, bytes that are not
-    /// UTF-8): what is on disk is never trusted to be what was written.
-    static func text(_ row: Row, _ column: String) -> String? {
-        let value: DatabaseValue = row[column]
-        guard case .string(let text) = value.storage else { return nil }
-        return text
-    }
-
-    static func integer(_ row: Row, _ column: String) -> Int? {
-        let value: DatabaseValue = row[column]
-        guard case .int64(let number) = value.storage else { return nil }
-        return Int(exactly: number)
     }
 
     // MARK: Reading
@@ -148,13 +86,13 @@ public final class LaunchJournal: Sendable {
     /// The launch state with every entry written so far, by this process or any other, up
     /// to where the chain breaks if it does (`journalBreak`).
     public func state() throws -> LaunchState {
-        try database.read { db in try catchUp(db) }
+        try storage.read { journal in try catchUp(journal) }
     }
 
     /// The state, if entries were added since `seq` (or the journal was found broken); nil
     /// when nothing changed. Cheap enough to call several times a second.
     public func changes(since seq: Int) throws -> LaunchState? {
-        let last = try database.read { db in try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        let last = try storage.lastSeq()
         let known = folded.withLock { $0.state }
         if known.journalBreak != nil { return known.lastSeq == seq ? nil : known }
         return last == seq ? nil : try state()
@@ -171,18 +109,18 @@ public final class LaunchJournal: Sendable {
 
     /// Folds the entries after the last one folded, checking each link of the chain as it
     /// goes: a process never acts on an entry that does not follow from the ones before.
-    private func catchUp(_ db: Database) throws -> LaunchState {
+    private func catchUp(_ journal: any JournalReading) throws -> LaunchState {
         let known = folded.withLock { $0 }
         guard known.state.journalBreak == nil else { return known.state }
         var state = known.state
         var previous = known.head
         var chainBreak: ChainBreak?
         let seq = state.lastSeq
-        if seq > 0, try Row.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]).flatMap({ Self.text($0, "hash") }) != previous {
+        if seq > 0, try journal.hash(at: seq) != previous {
             chainBreak = ChainBreak(seq: seq, problem: "entry \(seq) is not the entry this process read there: edited, replaced or cut off")
         }
-        let rows = try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events WHERE seq > ? ORDER BY seq", arguments: [seq])
-        let heads = try Self.heads(db, after: seq)
+        let rows = try journal.entries(after: seq)
+        let heads = try journal.heads(after: seq)
         for row in rows where chainBreak == nil {
             switch Self.link(row, expected: state.lastSeq + 1, previous: previous, heads: heads) {
             case .success(let (record, hash, stored)):
@@ -209,26 +147,17 @@ public final class LaunchJournal: Sendable {
         }
     }
 
-    static func heads(_ db: Database, after seq: Int) throws -> [Int: String] {
-        var heads: [Int: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT seq, hash FROM heads WHERE seq > ?", arguments: [seq]) {
-            guard let seq = integer(row, "seq") else { continue }
-            if heads[seq] == nil { heads[seq] = text(row, "hash") ?? "" }
-        }
-        return heads
-    }
-
     /// One stored row checked as the next link of the chain: its place, its hash over its
     /// own text, its link to the entry before, the hash kept apart in `heads`, and that it
     /// reads as an entry at all.
     /// The entry comes back with its hash and its text as stored: the bytes its signature,
     /// if it has one, was made over.
-    static func link(_ row: Row, expected: Int, previous: String, heads: [Int: String]) -> Result<(LaunchRecord, String, String), ChainBreak> {
-        guard let seq = integer(row, "seq") else {
+    static func link(_ row: StoredEntry, expected: Int, previous: String, heads: [Int: String]) -> Result<(LaunchRecord, String, String), ChainBreak> {
+        guard let seq = row.seq else {
             return .failure(ChainBreak(seq: expected, problem: "entry \(expected) has no sequence number"))
         }
         if seq != expected { return .failure(ChainBreak(seq: expected, problem: "entry \(expected) is missing: deleted")) }
-        guard let recordText = text(row, "record"), let hash = text(row, "hash") else {
+        guard let recordText = row.record.text, let hash = row.hash.text else {
             return .failure(ChainBreak(seq: seq, problem: "entry \(seq) is not text: its bytes were overwritten"))
         }
         if Crypto.sha256Hex(Array(recordText.utf8)) != hash {
@@ -246,9 +175,8 @@ public final class LaunchJournal: Sendable {
         }
         if kept != hash { return .failure(ChainBreak(seq: seq, problem: "entry \(seq) is not the entry first written there: replaced")) }
         var signature: KeySignature?
-        let signatureValue: DatabaseValue = row["signature"]
-        if !signatureValue.isNull {
-            guard let signatureText = text(row, "signature"),
+        if row.signature != .null {
+            guard let signatureText = row.signature.text,
                   let decoded = try? decoder.decode(KeySignature.self, from: Data(signatureText.utf8)) else {
                 return .failure(ChainBreak(seq: seq, problem: "entry \(seq)'s signature is not a signature: its bytes were overwritten"))
             }
@@ -266,8 +194,8 @@ public final class LaunchJournal: Sendable {
     @discardableResult
     public func append(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus], signer: (any EntrySigner)? = nil,
                        _ decide: (LaunchState) -> [LaunchEvent]) throws -> Result<[LaunchRecord], LaunchRefusal> {
-        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try write { db in
-            var state = try catchUp(db)
+        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try storage.append { journal in
+            var state = try catchUp(journal)
             var previous = folded.withLock { $0.head }
             var written: [LaunchRecord] = []
             for event in decide(state) {
@@ -288,9 +216,7 @@ public final class LaunchJournal: Sendable {
                 }
                 let hash = Crypto.sha256Hex(Array(text.utf8))
                 let signature = try record.signature.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
-                try db.execute(sql: "INSERT INTO events (seq, record, hash, signature) VALUES (?, ?, ?, ?)",
-                               arguments: [record.seq, text, hash, signature])
-                try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [record.seq, hash])
+                try journal.insert(seq: record.seq, record: text, hash: hash, signature: signature)
                 state.apply(record)
                 written.append(record)
                 previous = hash
@@ -305,26 +231,6 @@ public final class LaunchJournal: Sendable {
             }
         }
         return outcome.map(\.records)
-    }
-
-    /// One immediate write transaction, committed when `body` succeeds and rolled back when
-    /// it refuses; a full disk or a broken file is said in words.
-    private func write<T>(_ body: (Database) throws -> Result<T, LaunchRefusal>) throws -> Result<T, LaunchRefusal> {
-        do {
-            return try database.writeWithoutTransaction { db in
-                var outcome: Result<T, LaunchRefusal>!
-                try db.inTransaction(.immediate) {
-                    outcome = try body(db)
-                    if case .failure = outcome { return .rollback }
-                    return .commit
-                }
-                return outcome
-            }
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError.cannotWrite(path: path, reason: StateDirectory.explain(error, directory: (path as NSString).deletingLastPathComponent))
-        }
     }
 
     /// Appends one event; see `append(by:at:checks:signer:_:)`. A vote's evidence is made
@@ -368,14 +274,11 @@ public final class LaunchJournal: Sendable {
     /// one open see it broken and refuse to record until they are restarted.
     public func setAside(at now: Date = Date()) throws -> String {
         guard try state().journalBreak != nil else { throw JournalError.cannotWrite(path: path, reason: "the journal is not broken") }
-        try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        let aside = "\(path).broken-\(LaunchRecord.timestamp(now).replacingOccurrences(of: ":", with: ""))"
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            guard rename(path + suffix, aside + suffix) == 0 else {
-                throw JournalError.cannotWrite(path: path, reason: "cannot move \(path + suffix) aside: \(String(cString: strerror(errno)))")
-            }
+        guard let file = storage as? SQLiteJournalStorage else {
+            throw JournalError.cannotWrite(path: path, reason: "a broken journal in PostgreSQL is not set aside here: copy what holds "
+                                           + "(`flightdeck audit verify` names the first bad entry) and point the plan at a new database")
         }
-        return aside
+        return try file.setAside(at: now)
     }
 
     /// Appends whatever the clock and the checks have made due (stale votes, built-in holds).

@@ -46,7 +46,7 @@ final class LaunchFeeds: Sendable {
             })
         }
         do {
-            journal = try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
+            journal = try LaunchJournal.open(state, plan: plan)
         } catch {
             journal = nil
             emit(.launchUnavailable("\(error)"))

@@ -23,7 +23,7 @@ struct LaunchSession {
         let state = StateDirectory(planPath: planArgument.path, plan: plan)
         do {
             return LaunchSession(plan: plan, planArgument: planArgument,
-                                 journal: try LaunchJournal(directory: state.path, plan: plan, witness: state.witness), actor: .current())
+                                 journal: try LaunchJournal.open(state, plan: plan), actor: .current())
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError

@@ -219,3 +219,40 @@ struct CommandCheckCLITests {
         #expect(try FlightdeckProcess.run(["rerun", plan, "nope"]).stderr == "flightdeck: refused: the plan has no command check nope\n")
     }
 }
+
+@Suite("Command line: one launch on PostgreSQL from two hosts",
+       .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
+struct SharedStateCommandTests {
+    @Test("what one host records, the other shows and verifies; the password stays in the environment")
+    func twoHosts() throws {
+        let server = try PostgresServer.shared()
+        let url = try server.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD")
+        // Two copies of the plan in directories of their own, as on two bastions: nothing on disk is shared.
+        let directories = try ["bastion-a", "bastion-b"].map { try TestDirectory("cli-\($0)") }
+        let plans = try directories.map { directory -> String in
+            try directory.write("""
+                launch: { name: Shared launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(url)" }
+                checklist:
+                  - { id: legal, phase: Launch, title: Terms published, owner: ops }
+                roles: [{ id: ops }]
+                approvers:
+                  - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
+                poll: { order: [ops], director: ops }
+                """, to: "plan.yaml")
+            return directory.file("plan.yaml")
+        }
+        let environment = ["LAUNCH_DB_PASSWORD": server.password]
+        let marked = try FlightdeckProcess.run(["checklist", plans[0], "legal", "done", "--note", "published"], environment: environment)
+        #expect(marked.status == 0, "\(marked.stderr)")
+        let shown = try FlightdeckProcess.run(["audit", "show", plans[1]], environment: environment)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("legal") && shown.stdout.contains("published"), "\(shown.stdout)")
+        let verified = try FlightdeckProcess.run(["audit", "verify", plans[1]], environment: environment)
+        #expect(verified.stdout.hasPrefix("OK: 1 entries, chain intact; head "), "\(verified.stdout)\(verified.stderr)")
+        for output in [marked, shown, verified] { #expect(!(output.stdout + output.stderr).contains(server.password)) }
+
+        let unset = try FlightdeckProcess.run(["audit", "show", plans[1]])
+        #expect(unset.status != 0)
+        #expect(unset.stderr.contains("LAUNCH_DB_PASSWORD is not set"), "\(unset.stderr)")
+    }
+}

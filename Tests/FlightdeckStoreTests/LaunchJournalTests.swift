@@ -14,7 +14,9 @@ struct JournalFixture {
     /// - Parameters:
     ///   - launch: more keys of the `launch` section (`witness: ...`).
     ///   - approvers: the approvers' lines, replacing Olga's and Dana's.
-    init(extra: String = "", launch: String = "", approvers: String? = nil, poll: String = "") throws {
+    ///   - environment: where the plan's `${NAME}`s are looked up.
+    init(extra: String = "", launch: String = "", approvers: String? = nil, poll: String = "",
+         environment: [String: String] = [:], name: String = "Journal test") throws {
         directory = try TestDirectory("journal")
         planPath = directory.file("launch.yaml")
         let people = approvers ?? """
@@ -22,7 +24,7 @@ struct JournalFixture {
               - { name: Dana, role: director, users: [dana] }
             """
         try directory.write("""
-            launch: { name: Journal test, zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC\(launch) }
+            launch: { name: \(name), zone: example.test, t0: 2033-05-18T03:33:20Z, timezone: UTC\(launch) }
             checklist:
               - { id: legal, phase: Go-live, title: Legal signed off, owner: ops }
             roles: [{ id: ops }, { id: director }]
@@ -31,14 +33,13 @@ struct JournalFixture {
             poll: { order: [ops], director: director\(poll) }
             \(extra)
             """, to: "launch.yaml")
-        plan = try PlanLoader.load(path: planPath, environment: [:]).get()
+        plan = try PlanLoader.load(path: planPath, environment: environment).get()
     }
 
     var stateDirectory: String { StateDirectory(planPath: planPath, plan: plan).path }
 
     func journal() throws -> LaunchJournal {
-        let state = StateDirectory(planPath: planPath, plan: plan)
-        return try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
+        try LaunchJournal.open(StateDirectory(planPath: planPath, plan: plan), plan: plan, environment: [:])
     }
 
     func actor(_ login: String, _ approver: String) -> LaunchActor {
@@ -213,17 +214,26 @@ struct LaunchJournalTests {
     func concurrentWritersWithAKill() throws {
         let fixture = try JournalFixture()
         _ = try fixture.journal()
+        try Self.appendConcurrently(fixture, environment: nil)
+    }
+
+    /// Four `flightdeck-journal-writer`s append 500 entries each at once, and the third is
+    /// killed once it has written one: every entry any of them was told is written must be
+    /// in the journal once, where it was told, and the chain must verify.
+    static func appendConcurrently(_ fixture: JournalFixture, environment: [String: String]?) throws {
         let binary = builtExecutable("flightdeck-journal-writer")
         var writers: [(name: String, process: ChildUnderTest, output: String)] = []
         for name in ["w1", "w2", "w3", "w4"] {
             let output = fixture.directory.file("\(name).out")
             let process = try ChildUnderTest(binary, [fixture.planPath, name, "500", "Olga", "legal"], stdout: .file(output),
-                                             stderr: .file(fixture.directory.file("\(name).err")))
+                                             stderr: .file(fixture.directory.file("\(name).err")), environment: environment)
             writers.append((name, process, output))
         }
         // Kill w3 once it has written something, while it and the others are still writing.
         let victim = writers[2]
-        while !((try? String(contentsOfFile: victim.output, encoding: .utf8)) ?? "").contains("\n") { usleep(1_000) }
+        while !((try? String(contentsOfFile: victim.output, encoding: .utf8)) ?? "").contains("\n"), victim.process.wait(seconds: 0) == nil {
+            usleep(1_000)
+        }
         victim.process.signal(SIGKILL)
         var acknowledged: [String: Int] = [:]
         var endings: [String: ChildUnderTest.Ending] = [:]

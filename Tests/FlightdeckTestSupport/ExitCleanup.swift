@@ -14,7 +14,9 @@ public enum ExitCleanup {
         }
     }
 
+    /// Last registered first, as atexit runs its own: a server stops before the directory it
+    /// was started in (registered when that was made) is removed.
     private static func runAll() {
-        for action in actions.withLock({ $0 }) { action() }
+        for action in actions.withLock({ $0 }).reversed() { action() }
     }
 }

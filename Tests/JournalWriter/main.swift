@@ -13,8 +13,8 @@ guard arguments.count == 6, let count = Int(arguments[3]) else {
 }
 let planPath = arguments[1], name = arguments[2], approver = arguments[4], item = arguments[5]
 do {
-    let plan = try PlanLoader.load(path: planPath, environment: [:]).get()
-    let journal = try LaunchJournal(directory: StateDirectory(planPath: planPath, plan: plan).path, plan: plan)
+    let plan = try PlanLoader.load(path: planPath, environment: ProcessInfo.processInfo.environment).get()
+    let journal = try LaunchJournal.open(StateDirectory(planPath: planPath, plan: plan), plan: plan)
     let actor = LaunchActor.current().acting(as: approver, pinUsed: true)
     for index in 1...count {
         let token = "\(name)-\(index)"

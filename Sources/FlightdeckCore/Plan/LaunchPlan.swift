@@ -16,6 +16,9 @@ public struct LaunchPlan: Sendable, Equatable {
     /// An append-only file, on another path or host, that every process appends each new
     /// journal head to: an anchor outside the state directory. Relative to the plan file.
     public var witness: String?
+    /// The journal in PostgreSQL (`postgresql://...`) for sessions on several hosts; nil keeps
+    /// it in SQLite in the state directory. Its password only ever comes from `${ENV}`.
+    public var database: SecretText? = nil
     public var polling: PollingSettings
     public var resolvers: [Resolver]
     public var dns: DNSExpectations

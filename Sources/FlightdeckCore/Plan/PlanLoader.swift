@@ -148,7 +148,7 @@ struct PlanReading {
 
     /// The keys of the plan's sections that are mappings, by section.
     static let sectionKeys: [String: [String]] = [
-        "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness"],
+        "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness", "state"],
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
         "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers", "rdap"],
         "alarms": ["sources", "rules"],
@@ -214,13 +214,13 @@ struct PlanReading {
         guard let launch, let roles, let approvers, let poll else { return nil }
         return LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
-            stateDirectory: launch.stateDirectory, witness: launch.witness, polling: polling, resolvers: resolvers, dns: dns,
+            stateDirectory: launch.stateDirectory, witness: launch.witness, database: launch.database, polling: polling, resolvers: resolvers, dns: dns,
             httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, awsChecks: awsChecks, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
     }
 
     struct LaunchSection {
-        var name: String, zone: DNSName, t0: Date, timeZone: TimeZone, stateDirectory: String?, witness: String?
+        var name: String, zone: DNSName, t0: Date, timeZone: TimeZone, stateDirectory: String?, witness: String?, database: SecretText?
     }
 
     mutating func launchSection(_ node: YAMLNode) -> LaunchSection? {
@@ -231,8 +231,10 @@ struct PlanReading {
         let t0 = map.required("t0").flatMap { t0Node in timeZone.flatMap { launchTime(t0Node, in: $0) } }
         let stateDirectory = map["state_dir"]?.word()
         let witness = map["witness"]?.word()
+        let database = map["state"].flatMap { secretURL($0, schemes: ["postgresql", "postgres"]) }
         guard let name, let zone, let timeZone, let t0 else { return nil }
-        return LaunchSection(name: name, zone: zone, t0: t0, timeZone: timeZone, stateDirectory: stateDirectory, witness: witness)
+        return LaunchSection(name: name, zone: zone, t0: t0, timeZone: timeZone, stateDirectory: stateDirectory, witness: witness,
+                             database: database)
     }
 
     func timeZone(_ node: YAMLNode) -> TimeZone? {

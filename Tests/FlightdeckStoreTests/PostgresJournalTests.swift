@@ -1,0 +1,129 @@
+import FlightdeckCore
+@testable import FlightdeckStore
+import FlightdeckTestSupport
+import Foundation
+import Testing
+
+/// The journal in a real PostgreSQL, shared by sessions on several hosts: the same entries,
+/// chain and checks as in SQLite.
+@Suite("Launch journal in PostgreSQL", .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
+struct PostgresJournalTests {
+    let server: PostgresServer
+    let url: String
+
+    init() throws {
+        server = try PostgresServer.shared()
+        url = try server.newDatabase()
+    }
+
+    var environment: [String: String] { ["PGPASSWORD_TEST": server.password] }
+
+    func fixture(name: String = "Journal test") throws -> JournalFixture {
+        try JournalFixture(launch: ", state: \"\(url)\"", environment: environment, name: name)
+    }
+
+    /// The same events, at the same moments, by the same people.
+    func fill(_ journal: LaunchJournal, _ fixture: JournalFixture) throws {
+        let at = Date(timeIntervalSince1970: 2_000_000_000)
+        _ = try journal.append(.checklistMarked(item: "legal", mark: .done, note: "signed \u{1B}[2J by counsel"),
+                               by: fixture.actor("olga", "Olga"), at: at, checks: [:]).get()
+        _ = try journal.append(.pollOpened, by: fixture.actor("olga", "Olga"), at: at.addingTimeInterval(60), checks: [:]).get()
+        _ = try journal.append(.voteCast(role: "ops", choice: .go, reason: "ready", evidence: VoteEvidence(items: [], digest: "")),
+                               by: fixture.actor("olga", "Olga"), at: at.addingTimeInterval(120), checks: [:]).get()
+    }
+
+    @Test("entries written in PostgreSQL fold back in another session, and chain to the same head as in SQLite")
+    func sameChainAsSQLite() throws {
+        let postgres = try fixture()
+        let journal = try postgres.journal()
+        #expect(journal.path.hasPrefix("postgresql://flightdeck@127.0.0.1:"), "the password is not shown: \(journal.path)")
+        try fill(journal, postgres)
+        let sqlite = try JournalFixture()
+        try fill(try sqlite.journal(), sqlite)
+
+        let session = try postgres.journal()
+        let state = try session.state()
+        #expect(state.lastSeq == 3)
+        #expect(state.phase == .pollOpen)
+        #expect(state.marks["legal"]?.mark == .done)
+        #expect(state.votes["ops"] != nil)
+        let fromPostgres = try session.verify(), fromSQLite = try sqlite.journal().verify()
+        #expect(fromPostgres.passed && fromSQLite.passed)
+        #expect(fromPostgres.head == fromSQLite.head, "the same canonical bytes, so the same chain")
+        #expect(fromPostgres.entries == 3)
+    }
+
+    @Test("UPDATE, DELETE and TRUNCATE are refused by the database itself")
+    func appendOnly() throws {
+        let postgres = try fixture()
+        try fill(try postgres.journal(), postgres)
+        let schema = try server.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_%'", database: database)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for statement in ["UPDATE \(schema).events SET record = 'x' WHERE seq = 2", "DELETE FROM \(schema).heads WHERE seq = 3",
+                          "TRUNCATE \(schema).events"] {
+            #expect(throws: CommandFailure.self, "\(statement)") { try server.sql(statement, database: database) }
+        }
+        let refusal = #expect(throws: CommandFailure.self) { try server.sql("DELETE FROM \(schema).events", database: database) }
+        #expect(refusal?.stderr.contains("the launch journal is append-only") == true, "\(refusal?.stderr ?? "")")
+        #expect(try postgres.journal().verify().entries == 3)
+    }
+
+    @Test("a row edited behind the triggers' back is found by audit verify at that entry")
+    func tamperedRow() throws {
+        let postgres = try fixture()
+        try fill(try postgres.journal(), postgres)
+        let schema = try server.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_%'", database: database)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try server.sql("ALTER TABLE \(schema).events DISABLE TRIGGER USER; "
+                       + "UPDATE \(schema).events SET record = replace(record, 'ready', 'not ready') WHERE seq = 3", database: database)
+        let verification = try postgres.journal().verify()
+        #expect(!verification.passed)
+        #expect(verification.firstBad == 3)
+        #expect(verification.problem == "entry 3 does not match its hash: edited after it was written")
+    }
+
+    @Test("two launches in one database keep apart; each session sees its own")
+    func twoLaunchesOneDatabase() throws {
+        let first = try fixture(), second = try fixture(name: "Other launch")
+        try fill(try first.journal(), first)
+        _ = try second.journal().append(.pollOpened, by: second.actor("dana", "Dana"), checks: [:]).get()
+        #expect(try first.journal().state().lastSeq == 3)
+        #expect(try second.journal().state().lastSeq == 1)
+    }
+
+    @Test("a wrong password: a clear error that does not show it, and nothing recorded")
+    func wrongPassword() throws {
+        let postgres = try JournalFixture(launch: ", state: \"\(url)\"", environment: ["PGPASSWORD_TEST": "not-the-password"])
+        let error = #expect(throws: LaunchJournal.JournalError.self) { try postgres.journal() }
+        let message = "\(error.map { "\($0)" } ?? "")"
+        #expect(message.contains("password authentication failed for user \"flightdeck\""), "\(message)")
+        #expect(!message.contains("not-the-password"))
+    }
+
+    @Test("a plan with the password written in the URL is refused: it comes only from the environment")
+    func literalPasswordRefused() throws {
+        let literal = server.resolved(url)
+        #expect(throws: (any Error).self) { try JournalFixture(launch: ", state: \"\(literal)\"") }
+    }
+
+    @Test("the server ends every session: the next append reconnects, and nothing is lost")
+    func reconnects() throws {
+        let postgres = try fixture()
+        let journal = try postgres.journal()
+        try fill(journal, postgres)
+        try server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()")
+        _ = try journal.append(.checklistMarked(item: "legal", mark: .pending, note: "after"), by: postgres.actor("olga", "Olga"), checks: [:]).get()
+        #expect(try journal.state().lastSeq == 4)
+        #expect(try journal.verify().passed)
+    }
+
+    @Test("four processes append 500 entries each at once through PostgreSQL, one killed mid-run: every acknowledged entry is there once")
+    func concurrentWriters() throws {
+        let postgres = try fixture()
+        _ = try postgres.journal()
+        try LaunchJournalTests.appendConcurrently(postgres, environment: environment.merging(["FLIGHTDECK_STATE": server.resolved(url), "PATH": "/usr/bin:/bin"]) { $1 })
+    }
+
+    /// The database's name, the URL's last part.
+    var database: String { String(url.split(separator: "/").last ?? "") }
+}

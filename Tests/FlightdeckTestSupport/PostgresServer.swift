@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL on a loopback port, in a fresh cluster (`initdb`) in a temporary
+/// directory, with password (SCRAM) authentication. PostgreSQL refuses to run as root, so
+/// it runs as the `postgres` user Debian's package makes; tests that need it are skipped,
+/// saying why, where that cannot be done (`PostgresServer.unavailable`).
+public final class PostgresServer: @unchecked Sendable {
+    public static let user = "flightdeck"
+    /// The superuser's password: tests hand it over as an environment variable, as a plan does.
+    public let password = "pw-\(UUID().uuidString.prefix(12))"
+    public let port: UInt16
+    public let directory: TestDirectory
+    private let server: ChildUnderTest
+    private let databases = Atomic<Int>(0)
+
+    /// Why no server can be started here, or nil when one can.
+    public static let unavailable: String? = {
+        guard getuid() == 0 else { return "PostgreSQL runs as the postgres user, and switching to it needs root" }
+        guard getpwnam("postgres") != nil else { return "no postgres user (apt install postgresql)" }
+        guard binaries != nil else { return "no PostgreSQL server under /usr/lib/postgresql (apt install postgresql)" }
+        return nil
+    }()
+
+    private static let binaries: String? = {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        return versions.compactMap(Int.init).sorted().last.map { "/usr/lib/postgresql/\($0)/bin" }
+    }()
+
+    /// One server for the whole test run, started on first use (a cluster takes seconds to
+    /// make) and stopped when the process exits. Each test makes a database of its own.
+    public static func shared() throws -> PostgresServer {
+        try sharedServer.get()
+    }
+
+    private static let sharedServer: Result<PostgresServer, any Error> = {
+        let result = Result { try PostgresServer() }
+        if case .success(let server) = result { ExitCleanup.register { server.stop() } }
+        return result
+    }()
+
+    public init() throws {
+        guard let binaries = Self.binaries, let account = getpwnam("postgres") else {
+            throw CommandFailure(command: "postgres", status: -1, stderr: Self.unavailable ?? "unavailable")
+        }
+        directory = try TestDirectory("postgres")
+        guard chown(directory.path, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
+            throw LoopbackSocket.posixError("chown \(directory.path)")
+        }
+        let passwordFile = directory.file("password")
+        try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+        chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid)
+        let asPostgres = ["--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
+        let initialised = try runProcess("/usr/bin/setpriv", asPostgres + [
+            "\(binaries)/initdb", "-D", directory.file("data"), "-U", Self.user, "--pwfile", passwordFile,
+            "-A", "scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions",
+        ], in: directory.path)
+        guard initialised.status == 0 else {
+            throw CommandFailure(command: "initdb", status: initialised.status, stderr: initialised.stderr)
+        }
+        port = try FreePort.tcp()
+        server = try ChildUnderTest("/usr/bin/setpriv", asPostgres + [
+            "\(binaries)/postgres", "-D", directory.file("data"), "-k", directory.path, "-p", "\(port)",
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        ], stderr: .file(directory.file("server.log")), directory: directory.path)
+        do {
+            try waitUntilListening(port: port, within: 30)
+        } catch {
+            stop()
+            throw CommandFailure(command: "postgres", status: -1, stderr: log)
+        }
+    }
+
+    deinit { stop() }
+
+    /// A fast shutdown (SIGINT: sessions are ended, nothing is lost), SIGKILL if that hangs.
+    public func stop() {
+        server.signal(SIGINT)
+        if server.wait(seconds: 10) == nil { server.stop() }
+    }
+
+    public var log: String { (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? "" }
+
+    /// A new, empty database: its URL with the password written as `${passwordVariable}`.
+    public func newDatabase(passwordVariable: String = "PGPASSWORD_TEST") throws -> String {
+        let name = "launch\(databases.add(1, ordering: .sequentiallyConsistent).newValue)"
+        try sql("CREATE DATABASE \(name)")
+        return "postgresql://\(Self.user):${\(passwordVariable)}@127.0.0.1:\(port)/\(name)"
+    }
+
+    /// The URL with the password in it, as libpq takes it.
+    public func resolved(_ template: String, passwordVariable: String = "PGPASSWORD_TEST") -> String {
+        template.replacingOccurrences(of: "${\(passwordVariable)}", with: password)
+    }
+
+    /// Runs SQL through psql, PostgreSQL's own client, as the superuser; returns what it printed
+    /// (unaligned, tuples only).
+    @discardableResult
+    public func sql(_ statement: String, database: String = "postgres") throws -> String {
+        let result = try runProcess("/usr/bin/psql", ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(port)",
+                                                      "-U", Self.user, "-d", database, "-c", statement],
+                                    environment: ["PGPASSWORD": password, "PATH": "/usr/bin:/bin"])
+        guard result.status == 0 else {
+            throw CommandFailure(command: "psql -c \(statement)", status: result.status, stderr: result.stderr)
+        }
+        return result.stdout
+    }
+}
