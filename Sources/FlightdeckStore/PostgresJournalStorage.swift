@@ -21,7 +21,7 @@ final class PostgresJournalStorage: JournalStorage {
         location = Self.withoutPassword(url)
         let identity = Array("\(plan.name)\u{0}\(plan.zone.description)".utf8)
         let digest = Crypto.sha256Hex(identity)
-        let zone = plan.zone.description.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let zone = plan.zone.description.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" }
         schema = "flightdeck_\(String(zone.prefix(40)))_\(digest.prefix(8))"
         lockKey = Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0)
         connection = Mutex(PostgresConnection(url: url))
@@ -192,7 +192,14 @@ final class PostgresConnection: @unchecked Sendable {
     func ensureOpen() throws {
         if let handle, PQstatus(handle) == CONNECTION_OK { return }
         if let handle { PQfinish(handle) }
-        handle = PQconnectdb(url)
+        // A host that does not answer is given 10 s, unless the URL says otherwise (its
+        // settings come after this one, and win).
+        let texts: [String] = ["connect_timeout", "dbname", "10", url]
+        let copies = texts.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let keywords: [UnsafePointer<CChar>?] = [UnsafePointer(copies[0]), UnsafePointer(copies[1]), nil]
+        let values: [UnsafePointer<CChar>?] = [UnsafePointer(copies[2]), UnsafePointer(copies[3]), nil]
+        handle = PQconnectdbParams(keywords, values, 1)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { Self.message(PQerrorMessage($0)) } ?? "libpq could not allocate a connection"
             throw Failure(message: "cannot connect: \(message)")

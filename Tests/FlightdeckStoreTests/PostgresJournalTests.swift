@@ -124,6 +124,18 @@ struct PostgresJournalTests {
         try LaunchJournalTests.appendConcurrently(postgres, environment: environment.merging(["FLIGHTDECK_STATE": server.resolved(url), "PATH": "/usr/bin:/bin"]) { $1 })
     }
 
+    @Test("a database host that accepts and never answers: given up on after 10 s, saying so", .timeLimit(.minutes(1)))
+    func silentHost() throws {
+        let silent = try HostileServer(.neverAnswer)
+        defer { silent.stop() }
+        let postgres = try JournalFixture(launch: ", state: \"postgresql://flightdeck:${PGPASSWORD_TEST}@127.0.0.1:\(silent.port)/launch\"",
+                                          environment: environment)
+        let started = Date()
+        let error = #expect(throws: LaunchJournal.JournalError.self) { try postgres.journal() }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("timeout expired"), "\(error.map { "\($0)" } ?? "")")
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
     /// The database's name, the URL's last part.
     var database: String { String(url.split(separator: "/").last ?? "") }
 }
