@@ -8,10 +8,18 @@ reading them all back and recomputing the chain: what a team would script instea
 Flightdeck's numbers include the workflow check on every append (the state is folded and
 the event judged inside the transaction) and decoding every entry into typed events.
 
-    python3 Benchmarks/journal.py [--entries 2000] [--runs 3]
+With --postgresql (as root, with Debian's postgresql installed) Flightdeck's journal also
+runs on a temporary PostgreSQL cluster on loopback, in the same run: the client's and the
+server's CPU per append. Its commits are not flushed one by one (synchronous_commit=off),
+as SQLite's WAL at GRDB's synchronous=NORMAL does not sync each commit either.
+
+    python3 Benchmarks/journal.py [--entries 2000] [--runs 3] [--postgresql]
 """
 import argparse
+import contextlib
+import glob
 import hashlib
+import pwd
 import json
 import os
 import shutil
@@ -21,7 +29,7 @@ import subprocess
 import tempfile
 import time
 
-from benchlib import build_bench
+from benchlib import build_bench, free_port, wait_listening
 
 
 def peer(directory, entries):
@@ -60,22 +68,76 @@ def peer(directory, entries):
             "fold_ms": folding * 1000, "verify_ms": verifying * 1000}
 
 
+@contextlib.contextmanager
+def postgresql():
+    """A fresh cluster (trust on loopback) run as the postgres user: its URL and its postmaster's pid."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    directory = tempfile.mkdtemp(prefix="flightdeck-journal-bench-pg-")
+    account = pwd.getpwnam("postgres")
+    os.chown(directory, account.pw_uid, account.pw_gid)
+    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
+    subprocess.run(as_postgres + [f"{binaries}/initdb", "-D", f"{directory}/data", "-U", "bench", "-A", "trust", "--no-sync"],
+                   check=True, capture_output=True, cwd=directory)
+    port = free_port()
+    server = subprocess.Popen(as_postgres + [f"{binaries}/postgres", "-D", f"{directory}/data", "-k", directory, "-p", str(port),
+                                             "-c", "listen_addresses=127.0.0.1", "-c", "synchronous_commit=off"],
+                              stderr=subprocess.DEVNULL, cwd=directory)
+    try:
+        wait_listening(port, seconds=30)
+        yield f"postgresql://bench@127.0.0.1:{port}/postgres", server.pid
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def cpu_with_children(pid):
+    """CPU seconds of a process and of the children it has reaped (the postmaster reaps each backend)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgresql", action="store_true", help="also run Flightdeck's journal on a temporary PostgreSQL")
     arguments = parser.parse_args()
     bench = build_bench()
     results = {"flightdeck": [], "python sqlite3": []}
-    for _ in range(arguments.runs):
+    with contextlib.ExitStack() as stack:
+        if arguments.postgresql:
+            url, postmaster = stack.enter_context(postgresql())
+            results["flightdeck on pg"] = []
+        run_all(arguments, bench, results, url if arguments.postgresql else None, postmaster if arguments.postgresql else None)
+    report(arguments, results)
+
+
+def run_all(arguments, bench, results, url, postmaster):
+    for run in range(arguments.runs):
         directory = tempfile.mkdtemp(prefix="flightdeck-journal-bench-")
         try:
             output = subprocess.run([bench, "journal", os.path.join(directory, "state"), str(arguments.entries)],
                                     check=True, capture_output=True, text=True).stdout
             results["flightdeck"].append(json.loads(output))
             results["python sqlite3"].append(peer(directory, arguments.entries))
+            if url:
+                # A launch of its own each run (the plan's name is the same, so a new database).
+                database = f"bench{run}"
+                subprocess.run(["psql", "-X", "-q", "-d", url, "-c", f"CREATE DATABASE {database}"], check=True)
+                server_before = cpu_with_children(postmaster)
+                output = subprocess.run([bench, "journal", os.path.join(directory, "state-pg"), str(arguments.entries)],
+                                        check=True, capture_output=True, text=True,
+                                        env=dict(os.environ, FLIGHTDECK_STATE=url.rsplit("/", 1)[0] + "/" + database)).stdout
+                measured = json.loads(output)
+                measured["server_cpu_ms"] = (cpu_with_children(postmaster) - server_before) * 1000 / arguments.entries
+                results["flightdeck on pg"].append(measured)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def report(arguments, results):
     print(f"\n{arguments.entries} entries, median of {arguments.runs} interleaved runs\n")
     print(f"{'':16}{'appends/s':>12}{'CPU ms/append':>15}{'fold ms':>10}{'verify ms':>11}")
     medians = {}
@@ -87,6 +149,13 @@ def main():
     print(f"\nFlightdeck / peer: append rate {ours['appends_per_s'] / theirs['appends_per_s']:.2f}x, "
           f"CPU per append {ours['append_cpu_ms'] / theirs['append_cpu_ms']:.2f}x, "
           f"fold {ours['fold_ms'] / theirs['fold_ms']:.2f}x, verify {ours['verify_ms'] / theirs['verify_ms']:.2f}x")
+    if "flightdeck on pg" in medians:
+        pg, sqlite = medians["flightdeck on pg"], medians["flightdeck"]
+        server = statistics.median(run["server_cpu_ms"] for run in results["flightdeck on pg"])
+        print(f"PostgreSQL / SQLite: append rate {pg['appends_per_s'] / sqlite['appends_per_s']:.2f}x, "
+              f"client CPU per append {pg['append_cpu_ms'] / sqlite['append_cpu_ms']:.2f}x, "
+              f"plus the server's {server:.3f} ms per append; fold {pg['fold_ms'] / sqlite['fold_ms']:.2f}x, "
+              f"verify {pg['verify_ms'] / sqlite['verify_ms']:.2f}x")
     print(f"Flightdeck: a look for changes from another process costs {statistics.median(r['change_poll_us'] for r in results['flightdeck']):.0f} µs "
           f"(the cockpit looks 4 times a second)")
 

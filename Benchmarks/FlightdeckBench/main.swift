@@ -336,7 +336,12 @@ func benchJournal(_ arguments: [String]) {
     let actor = LaunchActor(login: "ada", effectiveUser: "ada", loginUID: 1000, sshConnection: "127.0.0.1 50000 127.0.0.1 22",
                             tty: "/dev/pts/3", pid: getpid(), host: "bastion", approver: "Ada")
     do {
-        let journal = try LaunchJournal(directory: arguments[0], plan: plan)
+        // FLIGHTDECK_STATE puts the journal in PostgreSQL, as for the product.
+        func open() throws -> LaunchJournal {
+            let state = ProcessInfo.processInfo.environment["FLIGHTDECK_STATE"] ?? ""
+            return state.isEmpty ? try LaunchJournal(directory: arguments[0], plan: plan) : try LaunchJournal(postgresql: state, plan: plan)
+        }
+        let journal = try open()
         let clock = ContinuousClock()
         let cpuBefore = cpuSeconds()
         let appending = try clock.measure {
@@ -346,7 +351,7 @@ func benchJournal(_ arguments: [String]) {
         }
         let appendCPU = cpuSeconds() - cpuBefore
         var folded = 0
-        let folding = try clock.measure { folded = try LaunchJournal(directory: arguments[0], plan: plan).state().lastSeq }
+        let folding = try clock.measure { folded = try open().state().lastSeq }
         var verified = false
         let verifying = try clock.measure { verified = try journal.verify().passed }
         let polling = try clock.measure { for _ in 0..<1000 { _ = try journal.changes(since: count) } }

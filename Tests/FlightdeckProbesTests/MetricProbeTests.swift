@@ -112,19 +112,24 @@ struct MetricProbeTests {
         #expect(unsigned.detail.hasPrefix("CacheHitRate Average: CloudWatch says no credentials: no AWS credentials"))
     }
 
-    @Test("AWS throttling is retried with backoff, and AWS's own words are the reason when it does not let up")
-    func throttled() async throws {
-        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"
-        let server = try HostileServer(.raw("HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
-        defer { server.stop() }
+    /// One CloudWatch metric check whose endpoint is `server`, run with credentials.
+    private func askCloudWatch(at server: HostileServer) async throws -> ProbeOutcome {
         let plan = try plan("""
               - id: cache-hit-rate
                 cloudwatch: { namespace: AWS/ElastiCache, metric: CacheHitRate, region: us-east-1, endpoint: "\(server.url)" }
                 unit: percent
                 fail_below: 85%
             """)
+        return await run(plan, environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])
+    }
+
+    @Test("AWS throttling is retried with backoff, and AWS's own words are the reason when it does not let up")
+    func throttled() async throws {
+        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"
+        let server = try HostileServer(.raw("HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+        defer { server.stop() }
         let started = ContinuousClock.now
-        let outcome = await run(plan, environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])
+        let outcome = try await askCloudWatch(at: server)
         #expect(ContinuousClock.now - started >= .milliseconds(600), "two backoffs: 200 ms, then 400 ms")
         #expect(server.connectionsAccepted == 3)
         #expect((outcome.status, outcome.detail) == (.unknown, "CacheHitRate Average: CloudWatch says Throttling: Rate exceeded"))
@@ -134,13 +139,7 @@ struct MetricProbeTests {
     func dropped() async throws {
         let server = try HostileServer(.closeWithoutAnswer)
         defer { server.stop() }
-        let plan = try plan("""
-              - id: cache-hit-rate
-                cloudwatch: { namespace: AWS/ElastiCache, metric: CacheHitRate, region: us-east-1, endpoint: "\(server.url)" }
-                unit: percent
-                fail_below: 85%
-            """)
-        let outcome = await run(plan, environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])
+        let outcome = try await askCloudWatch(at: server)
         #expect(server.connectionsAccepted == 3)
         #expect((outcome.status, outcome.detail)
             == (.unknown, "CacheHitRate Average: CloudWatch says unreachable: cannot reach 127.0.0.1: the server closed the connection without answering"))
