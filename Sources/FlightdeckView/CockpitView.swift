@@ -96,11 +96,13 @@ public struct CockpitView: Sendable {
         }
         // Cut with …: the whole reason is in the help overlay, one key away.
         grid.write(ScreenText.fit("| \(Self.reason(state, verdict: verdict))", width: width - x), x: x, y: 1,
-                   role: state.launch?.hold == nil ? .bar : .statusFail)
+                   role: state.launch?.hold == nil && state.launchProblem == nil ? .bar : .statusFail)
     }
 
-    /// Why the launch stands where it does: the hold's reason, or the checks'.
+    /// Why the launch stands where it does: first that the shared state cannot be reached
+    /// (what shows of it may be behind), then the hold's reason, or the checks'.
     static func reason(_ state: CockpitState, verdict: CheckVerdict) -> String {
+        if let problem = state.launchProblem { return "LAUNCH STATE UNREACHABLE, nothing can be recorded: \(problem)" }
         guard let launch = state.launch, let hold = launch.hold else { return verdict.reason }
         return launch.holdExpired(at: state.now) ? "HOLD EXPIRED: resume or scrub (\(hold.reason))" : "on hold: \(hold.reason)"
     }

@@ -49,8 +49,13 @@ public struct WatchLog: Sendable {
             }
         }
         if state.launchProblem != launchProblem {
+            let wasUnavailable = launchProblem != nil
             launchProblem = state.launchProblem
-            if let problem = state.launchProblem { lines.append("launch state unavailable: \(problem)") }
+            if let problem = state.launchProblem {
+                lines.append("launch state unavailable: \(problem)")
+            } else if wasUnavailable {
+                lines.append("launch state reachable again")
+            }
         }
         if let launch = state.launch {
             for record in launch.history where record.seq > seenSeq {

@@ -10,6 +10,13 @@ final class LaunchFeeds: Sendable {
     /// How often the shared launch state is looked at for changes from other processes.
     static let journalPollInterval = Duration.milliseconds(250)
 
+    /// After failures in a row (a database that went away), the next look waits longer each
+    /// time, up to 8 s: every session on every host asks again, not all of them at once.
+    static func journalRetryDelay(afterFailures failures: Int) -> Duration {
+        guard failures > 0 else { return journalPollInterval }
+        return min(journalPollInterval * (1 << min(failures, 5)), .seconds(8)) + .milliseconds(Int.random(in: 0...250))
+    }
+
     let journal: LaunchJournal?
     /// The wall-clock moment the poller's clock read zero: outcomes and alarms are placed on it.
     let origin: Date
@@ -54,16 +61,21 @@ final class LaunchFeeds: Sendable {
         if let journal {
             journalTask = Task {
                 var seen = -1
+                var failures = 0
                 while !Task.isCancelled {
                     do {
-                        if let changed = try journal.changes(since: seen) {
+                        // Back from a failure, the state is sent even if nothing changed: that
+                        // clears the launch bar's "unreachable".
+                        if let changed = try failures > 0 ? journal.state() : journal.changes(since: seen) {
                             seen = changed.lastSeq
                             emit(.launch(changed))
                         }
+                        failures = 0
                     } catch {
+                        failures += 1
                         emit(.launchUnavailable("\(error)"))
                     }
-                    try? await Task.sleep(for: Self.journalPollInterval)
+                    try? await Task.sleep(for: Self.journalRetryDelay(afterFailures: failures))
                 }
             }
         } else {

@@ -8,9 +8,11 @@ final class DemoProcess {
     let process: ChildUnderTest
     let output: String
 
-    init(arguments: [String], directory: TestDirectory, output name: String = "demo.out") throws {
+    /// - Parameter environment: added to this process's.
+    init(arguments: [String], directory: TestDirectory, output name: String = "demo.out", environment: [String: String] = [:]) throws {
         output = directory.file(name)
         process = try ChildUnderTest(FlightdeckProcess.binary.path, arguments, stdout: .file(output), stderr: .file(output),
+                                     environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
                                      directory: FlightdeckProcess.packageRoot.path)
     }
 

@@ -223,24 +223,27 @@ struct CommandCheckCLITests {
 @Suite("Command line: one launch on PostgreSQL from two hosts",
        .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
 struct SharedStateCommandTests {
+    /// A plan whose journal is in the database at `state`: one checklist item, Ada by login.
+    static func plan(in directory: TestDirectory, state: String) throws -> String {
+        try directory.write("""
+            launch: { name: Shared launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(state)" }
+            checklist:
+              - { id: legal, phase: Launch, title: Terms published, owner: ops }
+            roles: [{ id: ops }]
+            approvers:
+              - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
+            poll: { order: [ops], director: ops }
+            """, to: "plan.yaml")
+        return directory.file("plan.yaml")
+    }
+
     @Test("what one host records, the other shows and verifies; the password stays in the environment")
     func twoHosts() throws {
         let server = try PostgresServer.shared()
         let url = try server.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD")
         // Two copies of the plan in directories of their own, as on two bastions: nothing on disk is shared.
         let directories = try ["bastion-a", "bastion-b"].map { try TestDirectory("cli-\($0)") }
-        let plans = try directories.map { directory -> String in
-            try directory.write("""
-                launch: { name: Shared launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(url)" }
-                checklist:
-                  - { id: legal, phase: Launch, title: Terms published, owner: ops }
-                roles: [{ id: ops }]
-                approvers:
-                  - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
-                poll: { order: [ops], director: ops }
-                """, to: "plan.yaml")
-            return directory.file("plan.yaml")
-        }
+        let plans = try directories.map { try Self.plan(in: $0, state: url) }
         let environment = ["LAUNCH_DB_PASSWORD": server.password]
         let marked = try FlightdeckProcess.run(["checklist", plans[0], "legal", "done", "--note", "published"], environment: environment)
         #expect(marked.status == 0, "\(marked.stderr)")
@@ -254,5 +257,26 @@ struct SharedStateCommandTests {
         let unset = try FlightdeckProcess.run(["audit", "show", plans[1]])
         #expect(unset.status != 0)
         #expect(unset.stderr.contains("LAUNCH_DB_PASSWORD is not set"), "\(unset.stderr)")
+    }
+
+    @Test("watch across an outage of PostgreSQL: it says the state is unreachable, then that it is back, and goes on without a restart",
+          .timeLimit(.minutes(2)))
+    func watchAcrossOutage() async throws {
+        let own = try PostgresServer()
+        defer { own.stop() }
+        let directory = try TestDirectory("cli-outage")
+        let plan = try Self.plan(in: directory, state: try own.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD"))
+        let environment = ["LAUNCH_DB_PASSWORD": own.password]
+        let watch = try DemoProcess(arguments: ["watch", plan], directory: directory, output: "watch.out", environment: environment)
+        defer { watch.stop() }
+        await watch.wait(for: "the first verdict", seconds: 20) { $0.contains { $0.contains("verdict") } }
+        own.stop()
+        await watch.wait(for: "the outage", seconds: 20) { $0.contains { $0.contains("launch state unavailable: ") && $0.contains("cannot connect") } }
+        try own.start()
+        await watch.wait(for: "the state back", seconds: 20) { $0.contains { $0.hasSuffix("launch state reachable again") } }
+        let marked = try FlightdeckProcess.run(["checklist", plan, "legal", "done"], environment: environment)
+        #expect(marked.status == 0, "\(marked.stderr)")
+        await watch.wait(for: "the entry made after it", seconds: 10) { $0.contains { $0.contains("journal #1 ") } }
+        #expect(!watch.lines.joined().contains(own.password))
     }
 }

@@ -84,12 +84,18 @@ struct CockpitPromptTests {
         #expect(requests.first?.approver == "Dirk")
     }
 
-    @Test("read-only observers get no menu; esc leaves any prompt")
+    @Test("read-only observers, and everyone while the shared state is unreachable, get no menu; esc leaves any prompt")
     func readOnlyAndEscape() throws {
         var observer = try cockpit(login: "olga", readOnly: true)
         observer.act(on: .role("ops"))
         #expect(observer.prompt == nil)
         #expect(observer.message?.text == "read-only: observers cannot vote, mark or hold")
+
+        var cutOff = try cockpit(login: "olga")
+        cutOff.reduce(.launchUnavailable("cannot connect: connection refused"))
+        cutOff.act(on: .role("ops"))
+        #expect(cutOff.prompt == nil, "what shows of the launch may be behind: nothing is offered to sign")
+        #expect(cutOff.message?.text == "the shared launch state is not available: cannot connect: connection refused; nothing can be recorded until it is back")
 
         var state = try cockpit(login: "olga")
         state.act(on: .role("ops"))

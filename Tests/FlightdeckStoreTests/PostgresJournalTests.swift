@@ -117,6 +117,28 @@ struct PostgresJournalTests {
         #expect(try journal.verify().passed)
     }
 
+    @Test("PostgreSQL stopped mid-launch: an append is refused, saying so, nothing half-written; started again, the same session goes on")
+    func outage() throws {
+        let own = try PostgresServer()
+        defer { own.stop() }
+        let fixture = try JournalFixture(launch: ", state: \"\(try own.newDatabase())\"", environment: ["PGPASSWORD_TEST": own.password])
+        let journal = try fixture.journal()
+        try fill(journal, fixture)
+        own.stop()
+        let refused = #expect(throws: LaunchJournal.JournalError.self) {
+            try journal.append(.checklistMarked(item: "legal", mark: .failed, note: "during"), by: fixture.actor("olga", "Olga"), checks: [:])
+        }
+        #expect("\(refused.map { "\($0)" } ?? "")".hasPrefix("nothing was recorded in postgresql://flightdeck@127.0.0.1:\(own.port)/"))
+        #expect(throws: LaunchJournal.JournalError.self) { try journal.changes(since: 3) }
+
+        try own.start()
+        _ = try journal.append(.checklistMarked(item: "legal", mark: .done, note: "after"), by: fixture.actor("olga", "Olga"), checks: [:]).get()
+        let state = try journal.state()
+        #expect(state.lastSeq == 4)
+        #expect(state.marks["legal"]?.note == "after")
+        #expect(try fixture.journal().verify().passed)
+    }
+
     @Test("four processes append 500 entries each at once through PostgreSQL, one killed mid-run: every acknowledged entry is there once")
     func concurrentWriters() throws {
         let postgres = try fixture()

@@ -14,7 +14,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let password = "pw-\(UUID().uuidString.prefix(12))"
     public let port: UInt16
     public let directory: TestDirectory
-    private let server: ChildUnderTest
+    private let binaries: String
+    private let running = Mutex<ChildUnderTest?>(nil)
     private let databases = Atomic<Int>(0)
 
     /// Why no server can be started here, or nil when one can.
@@ -24,6 +25,9 @@ public final class PostgresServer: @unchecked Sendable {
         guard binaries != nil else { return "no PostgreSQL server under /usr/lib/postgresql (apt install postgresql)" }
         return nil
     }()
+
+    /// setpriv's arguments that run the rest as the postgres user (it execs, so the pid is the server's).
+    private static let asPostgres = ["--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
 
     private static let binaries: String? = {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
@@ -53,8 +57,7 @@ public final class PostgresServer: @unchecked Sendable {
         let passwordFile = directory.file("password")
         try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
         chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid)
-        let asPostgres = ["--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
-        let initialised = try runProcess("/usr/bin/setpriv", asPostgres + [
+        let initialised = try runProcess("/usr/bin/setpriv", Self.asPostgres + [
             "\(binaries)/initdb", "-D", directory.file("data"), "-U", Self.user, "--pwfile", passwordFile,
             "-A", "scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions",
         ], in: directory.path)
@@ -62,24 +65,41 @@ public final class PostgresServer: @unchecked Sendable {
             throw CommandFailure(command: "initdb", status: initialised.status, stderr: initialised.stderr)
         }
         port = try FreePort.tcp()
-        server = try ChildUnderTest("/usr/bin/setpriv", asPostgres + [
-            "\(binaries)/postgres", "-D", directory.file("data"), "-k", directory.path, "-p", "\(port)",
-            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        ], stderr: .file(directory.file("server.log")), directory: directory.path)
-        do {
-            try waitUntilListening(port: port, within: 30)
-        } catch {
-            stop()
-            throw CommandFailure(command: "postgres", status: -1, stderr: log)
-        }
+        self.binaries = binaries
+        try start()
     }
 
     deinit { stop() }
 
+    /// Starts the server on its cluster and port (again, after `stop`).
+    public func start() throws {
+        try running.withLock { running in
+            guard running == nil else { return }
+            let server = try ChildUnderTest("/usr/bin/setpriv", Self.asPostgres + [
+                "\(binaries)/postgres", "-D", directory.file("data"), "-k", directory.path, "-p", "\(port)",
+                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            ], stderr: .file(directory.file("server.log")), directory: directory.path)
+            // Listening comes before accepting sessions ("the database system is starting up").
+            let deadline = Date().addingTimeInterval(30)
+            while try runProcess("\(binaries)/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"]).status != 0 {
+                guard Date() < deadline, server.wait(seconds: 0) == nil else {
+                    server.stop()
+                    throw CommandFailure(command: "postgres", status: -1, stderr: log)
+                }
+                usleep(50_000)
+            }
+            running = server
+        }
+    }
+
     /// A fast shutdown (SIGINT: sessions are ended, nothing is lost), SIGKILL if that hangs.
     public func stop() {
-        server.signal(SIGINT)
-        if server.wait(seconds: 10) == nil { server.stop() }
+        running.withLock { running in
+            guard let server = running else { return }
+            server.signal(SIGINT)
+            if server.wait(seconds: 10) == nil { server.stop() }
+            running = nil
+        }
     }
 
     public var log: String { (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? "" }

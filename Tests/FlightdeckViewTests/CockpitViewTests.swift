@@ -173,6 +173,19 @@ struct CockpitViewTests {
         #expect(LaunchState.clock(200_000) == "T-2d 07:33:20")
     }
 
+    @Test("the shared state unreachable: the launch bar says so first, in red, until the state comes back")
+    func launchStateUnreachable() throws {
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        var state = try sampleState()
+        let launch = try #require(state.launch)
+        state.reduce(.launchUnavailable("nothing was recorded in postgresql://flightdeck@db/launch: cannot connect: connection refused"))
+        let lines = view.render(state, width: 200, height: 60).lines
+        #expect(lines[1].contains("| LAUNCH STATE UNREACHABLE, nothing can be recorded: nothing was recorded in postgresql://flightdeck@db/launch"),
+                "\(lines[1])")
+        state.reduce(.launch(launch))
+        #expect(view.render(state, width: 200, height: 60).lines[1].contains("| on hold: API suite red on staging"))
+    }
+
     @Test("the verdict's glyph: ? while blockers are only not yet known; ✘ for a critical alarm on a blocker, nothing red")
     func verdictGlyph() throws {
         let theme = try shippedTheme("default")

@@ -76,6 +76,9 @@ struct WatchLogTests {
         let hostile = log.lines(for: board.state)
         #expect(hostile.count == 2)
         #expect(hostile.allSatisfy { line in line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F } })
+
+        board.state.reduce(.launch(LaunchState(plan: board.state.plan)))
+        #expect(log.lines(for: board.state).contains("00:00:00 launch state reachable again"))
     }
 
     @Test("no verdict before the shared launch state is read: a broken journal makes it NO-GO whatever the checks say")

@@ -29,8 +29,8 @@ extension CockpitState {
             message = ("read-only: observers cannot vote, mark or hold", now)
             return
         }
-        guard let launch else {
-            message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
+        guard let launch, launchProblem == nil else {
+            message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? ""); nothing can be recorded until it is back", now)
             return
         }
         guard hasActions(focus) else {
