@@ -23,6 +23,13 @@ protocol JournalStorage: Sendable {
     /// commits when `body` succeeds and rolls back when it refuses or throws; a failure to
     /// commit is thrown as `JournalError.cannotWrite`, and nothing of it was recorded.
     func append<T>(_ body: (any JournalAppending) throws -> Result<T, LaunchRefusal>) throws -> Result<T, LaunchRefusal>
+
+    /// Blocks until another process may have appended, or `timeout` has passed: at once if
+    /// the storage cannot tell (the caller then looks on a timer).
+    func waitForAppend(timeout: Duration)
+
+    /// Whether `waitForAppend` is told of appends (rather than returning at once).
+    var notifiesAppends: Bool { get }
 }
 
 protocol JournalReading {

@@ -98,6 +98,50 @@ public final class LaunchJournal: Sendable {
         return last == seq ? nil : try state()
     }
 
+    /// Whether other processes' appends wake `waitForAppend` (PostgreSQL's NOTIFY), or must
+    /// be looked for on a timer (SQLite).
+    public var notifiesAppends: Bool { storage.notifiesAppends }
+
+    /// Waits, on a thread of its own, until another process may have appended or `timeout`
+    /// has passed; returns at once when the task is cancelled (the thread ends by itself).
+    public func waitForAppend(timeout: Duration) async {
+        let wakeUp = WakeUp()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                wakeUp.set(continuation)
+                let storage = storage
+                Thread {
+                    storage.waitForAppend(timeout: timeout)
+                    wakeUp.fire()
+                }.start()
+            }
+        } onCancel: {
+            wakeUp.fire()
+        }
+    }
+
+    /// Resumes a continuation once, whichever comes first: the wait's end or a cancellation.
+    private final class WakeUp: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, fired: Bool)>((nil, false))
+
+        func set(_ continuation: CheckedContinuation<Void, Never>) {
+            let resumeNow = state.withLock { state -> Bool in
+                if state.fired { return true }
+                state.continuation = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+
+        func fire() {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.fired = true
+                defer { state.continuation = nil }
+                return state.continuation
+            }?.resume()
+        }
+    }
+
     /// Why the last head this process wrote did not reach the plan's witness, if it did not:
     /// the entry is recorded, but that anchor is missing.
     public var lastWitnessProblem: String? { witnessProblem.withLock { $0 } }

@@ -16,6 +16,8 @@ final class PostgresJournalStorage: JournalStorage {
     let schema: String
     private let lockKey: Int64
     private let connection: Mutex<PostgresConnection>
+    /// A second connection that only LISTENs, so a wait never holds up a read or an append.
+    private let listener: Mutex<PostgresConnection>
 
     init(url: String, launch plan: LaunchPlan) throws {
         location = Self.withoutPassword(url)
@@ -25,6 +27,7 @@ final class PostgresJournalStorage: JournalStorage {
         schema = "flightdeck_\(String(zone.prefix(40)))_\(digest.prefix(8))"
         lockKey = Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0)
         connection = Mutex(PostgresConnection(url: url))
+        listener = Mutex(PostgresConnection(url: url))
         do {
             try connection.withLock { connection in
                 try connection.transaction {
@@ -109,6 +112,8 @@ final class PostgresJournalStorage: JournalStorage {
                     let decided = try body(Tables(connection: connection, schema: schema))
                     outcome = decided
                     if case .failure = decided { throw Refused() }
+                    // Delivered to every listening session when the transaction commits.
+                    try connection.execute("SELECT pg_notify($1, '')", [schema])
                 }
             } catch is Refused {}
             return outcome!
@@ -116,6 +121,24 @@ final class PostgresJournalStorage: JournalStorage {
     }
 
     private struct Refused: Error {}
+
+    var notifiesAppends: Bool { true }
+
+    /// Waits on the listening connection for a NOTIFY on the launch's channel. A lost
+    /// connection is opened (and LISTENs) again on the next wait; meanwhile it waits out the
+    /// timeout, so the caller's look on return finds what was missed.
+    func waitForAppend(timeout: Duration) {
+        listener.withLock { listener in
+            let deadline = ContinuousClock.now + timeout
+            if !listener.isOpen {
+                guard (try? listener.ensureOpen()) != nil, (try? listener.execute("LISTEN \(schema)")) != nil else {
+                    Thread.sleep(forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+                    return
+                }
+            }
+            _ = listener.waitForNotification(until: deadline)
+        }
+    }
 
     /// Runs `body` on the connection, opened again first if it was lost. A connection lost
     /// before COMMIT was sent committed nothing, so `body` is run once more on a new one; one
@@ -207,6 +230,26 @@ final class PostgresConnection: @unchecked Sendable {
         PQsetClientEncoding(handle, "UTF8")
         // Notices (CREATE ... IF NOT EXISTS says "already exists") are not for the terminal.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    }
+
+    /// Waits until a notification arrives or `deadline` passes; whether one arrived. Every
+    /// notification waiting is taken: one wake-up serves them all.
+    func waitForNotification(until deadline: ContinuousClock.Instant) -> Bool {
+        guard let handle else { return false }
+        while true {
+            PQconsumeInput(handle)
+            var notified = false
+            while let notification = PQnotifies(handle) {
+                PQfreemem(notification)
+                notified = true
+            }
+            if notified { return true }
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero, PQstatus(handle) == CONNECTION_OK else { return false }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000, 60_000))
+            _ = poll(&descriptor, 1, max(milliseconds, 1))
+        }
     }
 
     /// `body` between BEGIN and COMMIT; rolled back if it throws.

@@ -113,6 +113,10 @@ final class SQLiteJournalStorage: JournalStorage {
         }
     }
 
+    /// SQLite tells no one of a commit: readers look on a timer.
+    func waitForAppend(timeout: Duration) {}
+    var notifiesAppends: Bool { false }
+
     /// Moves the journal's files aside (`launch.sqlite.broken-TIME`), so the next open
     /// starts a new one; returns where they went.
     func setAside(at now: Date) throws -> String {

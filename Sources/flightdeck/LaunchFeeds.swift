@@ -7,7 +7,8 @@ import Foundation
 /// and the shared journal (so a vote cast anywhere shows everywhere). Each feeds events
 /// through `emit` until `stop`.
 final class LaunchFeeds: Sendable {
-    /// How often the shared launch state is looked at for changes from other processes.
+    /// How often the shared launch state in SQLite is looked at for changes from other
+    /// processes (PostgreSQL tells each session of an append).
     static let journalPollInterval = Duration.milliseconds(250)
 
     /// After failures in a row (a database that went away), the next look waits longer each
@@ -75,7 +76,12 @@ final class LaunchFeeds: Sendable {
                         failures += 1
                         emit(.launchUnavailable("\(error)"))
                     }
-                    try? await Task.sleep(for: Self.journalRetryDelay(afterFailures: failures))
+                    if journal.notifiesAppends, failures == 0 {
+                        // Woken by the database when anyone appends; a look every 2 s regardless.
+                        await journal.waitForAppend(timeout: .seconds(2))
+                    } else {
+                        try? await Task.sleep(for: Self.journalRetryDelay(afterFailures: failures))
+                    }
                 }
             }
         } else {

@@ -53,6 +53,25 @@ struct PostgresJournalTests {
         #expect(fromPostgres.entries == 3)
     }
 
+    @Test("an append in one session wakes another that waits, within 250 ms: NOTIFY, not a timer")
+    func appendsWakeSessions() async throws {
+        let postgres = try fixture()
+        let writer = try postgres.journal(), reader = try postgres.journal()
+        #expect(reader.notifiesAppends)
+        await reader.waitForAppend(timeout: .milliseconds(1))
+        let waiting = Task { () -> ContinuousClock.Instant in
+            await reader.waitForAppend(timeout: .seconds(10))
+            return .now
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let appended = ContinuousClock.now
+        _ = try writer.append(.pollOpened, by: postgres.actor("olga", "Olga"), checks: [:]).get()
+        let latency = appended.duration(to: await waiting.value)
+        print("PostgresJournalTests: an append woke a waiting session after \(latency)")
+        #expect(latency < .milliseconds(250), "\(latency)")
+        #expect(try reader.changes(since: 0)?.lastSeq == 1)
+    }
+
     @Test("UPDATE, DELETE and TRUNCATE are refused by the database itself")
     func appendOnly() throws {
         let postgres = try fixture()
