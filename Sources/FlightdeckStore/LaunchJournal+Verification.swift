@@ -120,6 +120,51 @@ extension LaunchJournal {
     }
 }
 
+extension LaunchJournal {
+    public enum CopyError: Error, CustomStringConvertible {
+        case sourceDoesNotVerify(String)
+        case destinationNotEmpty(String, entries: Int)
+        case copyDoesNotVerify(String)
+
+        public var description: String {
+            switch self {
+            case .sourceDoesNotVerify(let problem): "not copied: the journal does not verify: \(problem)"
+            case .destinationNotEmpty(let location, let entries):
+                "not copied: \(location) already holds \(entries) entries of this launch; copy into an empty journal"
+            case .copyDoesNotVerify(let problem): "the copy does not verify: \(problem)"
+            }
+        }
+    }
+
+    /// Copies every entry, byte for byte (text, hash, signature), into `destination`, an
+    /// empty journal of the same launch elsewhere (SQLite to PostgreSQL, or back), in one
+    /// transaction. The chain is verified on both sides: the copy must end at the same head.
+    /// Returns how many entries and the head.
+    public func copy(to destination: LaunchJournal) throws -> (entries: Int, head: String) {
+        let source = try verify()
+        if let bad = source.firstBad { throw CopyError.sourceDoesNotVerify("entry \(bad): \(source.problem ?? "")") }
+        let rows = try storage.read { journal in try journal.entries(after: 0) }
+        var found = 0
+        let copied = try destination.storage.append { journal -> Result<Int, LaunchRefusal> in
+            found = try journal.entries(after: 0).count
+            if found > 0 { return .failure(LaunchRefusal("not empty")) }
+            for row in rows {
+                // Verified above: every row is text, with its number and its hash.
+                guard let seq = row.seq, let record = row.record.text, let hash = row.hash.text else { continue }
+                try journal.insert(seq: seq, record: record, hash: hash, signature: row.signature.text)
+            }
+            return .success(rows.count)
+        }
+        guard case .success(let entries) = copied else { throw CopyError.destinationNotEmpty(destination.path, entries: found) }
+        let copy = try destination.verify()
+        if let bad = copy.firstBad { throw CopyError.copyDoesNotVerify("entry \(bad): \(copy.problem ?? "")") }
+        guard copy.head == source.head, copy.entries == source.entries else {
+            throw CopyError.copyDoesNotVerify("it ends at entry \(copy.entries), head \(copy.head), not \(source.entries), \(source.head)")
+        }
+        return (entries, copy.head)
+    }
+}
+
 /// The plan's witness: an append-only file outside the state directory, one line per head
 /// this process wrote (`SEQ HASH TIME`), read back by `audit verify` as anchors.
 struct Witness: Sendable {

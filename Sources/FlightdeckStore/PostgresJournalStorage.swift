@@ -20,7 +20,7 @@ final class PostgresJournalStorage: JournalStorage {
     private let listener: Mutex<PostgresConnection>
 
     init(url: String, launch plan: LaunchPlan) throws {
-        location = Self.withoutPassword(url)
+        location = PostgresLocation.withoutPassword(url)
         let identity = Array("\(plan.name)\u{0}\(plan.zone.description)".utf8)
         let digest = Crypto.sha256Hex(identity)
         let zone = plan.zone.description.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" }
@@ -58,21 +58,6 @@ final class PostgresJournalStorage: JournalStorage {
         CREATE OR REPLACE TRIGGER heads_never_truncated BEFORE TRUNCATE ON \(schema).heads
             FOR EACH STATEMENT EXECUTE FUNCTION \(schema).append_only();
         """
-    }
-
-    /// The URL as it may be shown: `postgresql://user:secret@host/db` loses `:secret`, and a
-    /// `password=` parameter its value.
-    static func withoutPassword(_ url: String) -> String {
-        var shown = url
-        if let scheme = shown.range(of: "://"), let at = shown[scheme.upperBound...].firstIndex(of: "@"),
-           let colon = shown[scheme.upperBound..<at].firstIndex(of: ":") {
-            shown.replaceSubrange(colon..<at, with: "")
-        }
-        if let password = shown.range(of: "password=") {
-            let end = shown[password.upperBound...].firstIndex { $0 == "&" || $0 == " " } ?? shown.endIndex
-            shown.replaceSubrange(password.upperBound..<end, with: "***")
-        }
-        return shown
     }
 
     func claim(_ launch: String, name: String, zone: String, created: String) throws -> String {
@@ -311,5 +296,40 @@ final class PostgresConnection: @unchecked Sendable {
         let lines = text.map { String(cString: $0) }?.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
         return lines.isEmpty ? "unknown error" : lines.joined(separator: "; ")
+    }
+}
+
+/// A PostgreSQL URL as the command line and the messages handle it.
+public enum PostgresLocation {
+    /// The password written in the URL, if there is one.
+    public static func password(in url: String) -> String? {
+        if let colon = userinfoColon(url), let at = url[colon...].firstIndex(of: "@") {
+            return String(url[url.index(after: colon)..<at])
+        }
+        guard let password = url.range(of: "password=") else { return nil }
+        return String(url[password.upperBound...].prefix { $0 != "&" && $0 != " " })
+    }
+
+    /// The URL as it may be shown: `postgresql://user:secret@host/db` loses `:secret`, and a
+    /// `password=` parameter its value.
+    public static func withoutPassword(_ url: String) -> String {
+        var shown = url
+        if let colon = userinfoColon(shown), let at = shown[colon...].firstIndex(of: "@") {
+            shown.replaceSubrange(colon..<at, with: "")
+        }
+        if let password = shown.range(of: "password=") {
+            let end = shown[password.upperBound...].firstIndex { $0 == "&" || $0 == " " } ?? shown.endIndex
+            shown.replaceSubrange(password.upperBound..<end, with: "***")
+        }
+        return shown
+    }
+
+    /// The colon between user and password in `scheme://user:password@host/...`: only in the
+    /// authority, before the first `/`, `?` or `#`.
+    private static func userinfoColon(_ url: String) -> String.Index? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let authority = url[scheme.upperBound...].prefix { !"/?#".contains($0) }
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        return authority[..<at].firstIndex(of: ":")
     }
 }

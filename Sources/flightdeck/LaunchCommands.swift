@@ -186,6 +186,52 @@ struct ReportCommand: AsyncParsableCommand {
     }
 }
 
+struct StateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Move the launch's shared state between SQLite and PostgreSQL.",
+        subcommands: [Copy.self])
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the launch's journal, entry for entry, into an empty one elsewhere; the chain is verified on both sides.",
+            discussion: """
+                FROM and TO are a state directory (the journal in SQLite there) or a postgresql:// URL                 without a password (libpq takes it from PGPASSWORD, PGPASSFILE or a client certificate;                 a password on the command line would show in ps). FROM defaults to where the plan keeps its                 journal now. Copy while nobody appends; then point the plan's launch.state (or                 FLIGHTDECK_STATE) at TO.
+                """)
+
+        @OptionGroup var plan: PlanArgument
+        @Option(help: "Where the journal is now (default: where the plan says).") var from: String?
+        @Option(help: "An empty journal to copy into.") var to: String
+
+        func run() async throws {
+            let loaded = try plan.load()
+            let state = StateDirectory(planPath: plan.path, plan: loaded)
+            func open(_ location: String) throws -> LaunchJournal {
+                if location.hasPrefix("postgresql://") || location.hasPrefix("postgres://") {
+                    guard PostgresLocation.password(in: location) == nil else {
+                        Console.error("flightdeck: refused: \(PostgresLocation.withoutPassword(location)) holds a password, which ps would show; "
+                                      + "give it in PGPASSWORD or PGPASSFILE")
+                        throw ExitCode.usageOrPlanError
+                    }
+                    return try LaunchJournal(postgresql: location, plan: loaded, witness: state.witness)
+                }
+                return try LaunchJournal(directory: location, plan: loaded, witness: state.witness)
+            }
+            do {
+                let source = try from.map(open) ?? LaunchJournal.open(state, plan: loaded)
+                let destination = try open(to)
+                let (entries, head) = try source.copy(to: destination)
+                Console.out("copied \(entries) entries from \(source.path) to \(destination.path); both verify, head \(head)")
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                Console.error("flightdeck: \(error)")
+                throw ExitCode.usageOrPlanError
+            }
+        }
+    }
+}
+
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",

@@ -259,10 +259,42 @@ struct SharedStateCommandTests {
         #expect(unset.stderr.contains("LAUNCH_DB_PASSWORD is not set"), "\(unset.stderr)")
     }
 
+    @Test("state copy moves a launch's journal from SQLite into PostgreSQL; the plan pointed there verifies to the same head")
+    func copyIntoPostgreSQL() throws {
+        let server = try PostgresServer.shared()
+        let target = server.resolved(try server.newDatabase()).replacingOccurrences(of: ":\(server.password)@", with: "@")
+        let directory = try TestDirectory("cli-copy")
+        try directory.write("""
+            launch: { name: Copied launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            checklist:
+              - { id: legal, phase: Launch, title: Terms published, owner: ops }
+            roles: [{ id: ops }]
+            approvers:
+              - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
+            poll: { order: [ops], director: ops }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        #expect(try FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published"]).status == 0)
+        let before = try FlightdeckProcess.run(["audit", "verify", plan]).stdout
+
+        let withPassword = try FlightdeckProcess.run(["state", "copy", plan, "--to", server.resolved(try server.newDatabase())])
+        #expect(withPassword.status == 2)
+        #expect(withPassword.stderr.contains("holds a password, which ps would show"), "\(withPassword.stderr)")
+        #expect(!withPassword.stderr.contains(server.password))
+
+        let copied = try FlightdeckProcess.run(["state", "copy", plan, "--to", target], environment: ["PGPASSWORD": server.password])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stdout.hasPrefix("copied 1 entries from \(directory.path)/plan.flightdeck/launch.sqlite to \(target); both verify, head "),
+                "\(copied.stdout)")
+        let after = try FlightdeckProcess.run(["audit", "verify", plan], environment: ["PGPASSWORD": server.password, "FLIGHTDECK_STATE": target])
+        #expect(after.stdout == before)
+        #expect(after.stdout.hasPrefix("OK: 1 entries"))
+    }
+
     @Test("watch across an outage of PostgreSQL: it says the state is unreachable, then that it is back, and goes on without a restart",
           .timeLimit(.minutes(2)))
     func watchAcrossOutage() async throws {
-        let own = try PostgresServer()
+        let own = try await offThePool { try PostgresServer() }
         defer { own.stop() }
         let directory = try TestDirectory("cli-outage")
         let plan = try Self.plan(in: directory, state: try own.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD"))
@@ -270,9 +302,9 @@ struct SharedStateCommandTests {
         let watch = try DemoProcess(arguments: ["watch", plan], directory: directory, output: "watch.out", environment: environment)
         defer { watch.stop() }
         await watch.wait(for: "the first verdict", seconds: 20) { $0.contains { $0.contains("verdict") } }
-        own.stop()
+        try await offThePool { own.stop() }
         await watch.wait(for: "the outage", seconds: 20) { $0.contains { $0.contains("launch state unavailable: ") && $0.contains("cannot connect") } }
-        try own.start()
+        try await offThePool { try own.start() }
         await watch.wait(for: "the state back", seconds: 20) { $0.contains { $0.hasSuffix("launch state reachable again") } }
         let marked = try FlightdeckProcess.run(["checklist", plan, "legal", "done"], environment: environment)
         #expect(marked.status == 0, "\(marked.stderr)")

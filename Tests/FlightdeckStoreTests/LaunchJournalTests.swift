@@ -211,10 +211,10 @@ struct LaunchJournalTests {
     }
 
     @Test("four processes append 500 entries each at once, one killed mid-run: every acknowledged entry is there once, in one chain")
-    func concurrentWritersWithAKill() throws {
+    func concurrentWritersWithAKill() async throws {
         let fixture = try JournalFixture()
         _ = try fixture.journal()
-        try Self.appendConcurrently(fixture, environment: nil)
+        try await offThePool { try Self.appendConcurrently(fixture, environment: nil) }
     }
 
     /// Four `flightdeck-journal-writer`s append 500 entries each at once, and the third is

@@ -11,8 +11,8 @@ struct PostgresJournalTests {
     let server: PostgresServer
     let url: String
 
-    init() throws {
-        server = try PostgresServer.shared()
+    init() async throws {
+        server = try await offThePool { try PostgresServer.shared() }
         url = try server.newDatabase()
     }
 
@@ -70,6 +70,36 @@ struct PostgresJournalTests {
         print("PostgresJournalTests: an append woke a waiting session after \(latency)")
         #expect(latency < .milliseconds(250), "\(latency)")
         #expect(try reader.changes(since: 0)?.lastSeq == 1)
+    }
+
+    @Test("copied from SQLite into PostgreSQL and back, byte for byte: the same head; never into a journal that holds entries")
+    func copyBetweenEngines() throws {
+        let sqlite = try JournalFixture()
+        let original = try sqlite.journal()
+        try fill(original, sqlite)
+        let postgres = try LaunchJournal(postgresql: server.resolved(url), plan: sqlite.plan)
+        let (entries, head) = try original.copy(to: postgres)
+        #expect(entries == 3)
+        #expect(head == (try original.verify().head))
+        #expect(try postgres.state().marks["legal"]?.note == "signed \u{1B}[2J by counsel")
+
+        let back = try TestDirectory("journal-back")
+        let returned = try LaunchJournal(directory: back.path, plan: sqlite.plan)
+        #expect(try postgres.copy(to: returned).head == head)
+        let refusal = #expect(throws: LaunchJournal.CopyError.self) { try original.copy(to: postgres) }
+        #expect("\(refusal.map { "\($0)" } ?? "")".hasSuffix("already holds 3 entries of this launch; copy into an empty journal"))
+        #expect(try postgres.verify().entries == 3, "nothing was added")
+    }
+
+    @Test("a journal that does not verify is not copied")
+    func brokenNotCopied() throws {
+        let sqlite = try JournalFixture()
+        try fill(try sqlite.journal(), sqlite)
+        try sqlite.tamper("UPDATE events SET record = replace(record, 'ready', 'not ready') WHERE seq = 3")
+        let postgres = try LaunchJournal(postgresql: server.resolved(url), plan: sqlite.plan)
+        let refusal = #expect(throws: LaunchJournal.CopyError.self) { try sqlite.journal().copy(to: postgres) }
+        #expect("\(refusal.map { "\($0)" } ?? "")" == "not copied: the journal does not verify: entry 3: entry 3 does not match its hash: edited after it was written")
+        #expect(try postgres.state().lastSeq == 0)
     }
 
     @Test("UPDATE, DELETE and TRUNCATE are refused by the database itself")
@@ -137,20 +167,20 @@ struct PostgresJournalTests {
     }
 
     @Test("PostgreSQL stopped mid-launch: an append is refused, saying so, nothing half-written; started again, the same session goes on")
-    func outage() throws {
-        let own = try PostgresServer()
+    func outage() async throws {
+        let own = try await offThePool { try PostgresServer() }
         defer { own.stop() }
         let fixture = try JournalFixture(launch: ", state: \"\(try own.newDatabase())\"", environment: ["PGPASSWORD_TEST": own.password])
         let journal = try fixture.journal()
         try fill(journal, fixture)
-        own.stop()
+        try await offThePool { own.stop() }
         let refused = #expect(throws: LaunchJournal.JournalError.self) {
             try journal.append(.checklistMarked(item: "legal", mark: .failed, note: "during"), by: fixture.actor("olga", "Olga"), checks: [:])
         }
         #expect("\(refused.map { "\($0)" } ?? "")".hasPrefix("nothing was recorded in postgresql://flightdeck@127.0.0.1:\(own.port)/"))
         #expect(throws: LaunchJournal.JournalError.self) { try journal.changes(since: 3) }
 
-        try own.start()
+        try await offThePool { try own.start() }
         _ = try journal.append(.checklistMarked(item: "legal", mark: .done, note: "after"), by: fixture.actor("olga", "Olga"), checks: [:]).get()
         let state = try journal.state()
         #expect(state.lastSeq == 4)
@@ -159,21 +189,25 @@ struct PostgresJournalTests {
     }
 
     @Test("four processes append 500 entries each at once through PostgreSQL, one killed mid-run: every acknowledged entry is there once")
-    func concurrentWriters() throws {
+    func concurrentWriters() async throws {
         let postgres = try fixture()
         _ = try postgres.journal()
-        try LaunchJournalTests.appendConcurrently(postgres, environment: environment.merging(["FLIGHTDECK_STATE": server.resolved(url), "PATH": "/usr/bin:/bin"]) { $1 })
+        let writers = environment.merging(["FLIGHTDECK_STATE": server.resolved(url), "PATH": "/usr/bin:/bin"]) { $1 }
+        try await offThePool { try LaunchJournalTests.appendConcurrently(postgres, environment: writers) }
     }
 
     @Test("a database host that accepts and never answers: given up on after 10 s, saying so", .timeLimit(.minutes(1)))
-    func silentHost() throws {
+    func silentHost() async throws {
         let silent = try HostileServer(.neverAnswer)
         defer { silent.stop() }
         let postgres = try JournalFixture(launch: ", state: \"postgresql://flightdeck:${PGPASSWORD_TEST}@127.0.0.1:\(silent.port)/launch\"",
                                           environment: environment)
         let started = Date()
-        let error = #expect(throws: LaunchJournal.JournalError.self) { try postgres.journal() }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("timeout expired"), "\(error.map { "\($0)" } ?? "")")
+        let error = try await offThePool { () -> String in
+            do { _ = try postgres.journal() } catch { return "\(error)" }
+            return "opened"
+        }
+        #expect(error.contains("timeout expired"), "\(error)")
         #expect(Date().timeIntervalSince(started) < 20)
     }
 

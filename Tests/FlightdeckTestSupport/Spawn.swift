@@ -197,3 +197,12 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     return ProcessResult(status: child.wait().status, stdout: String(decoding: captured[output[0]] ?? [], as: UTF8.self),
                          stderr: String(decoding: captured[errors[0]] ?? [], as: UTF8.self))
 }
+
+/// Runs `work`, which blocks (a server starting, a child waited for, a connection that
+/// takes its time), on a thread of its own: the few threads every async test shares are
+/// not held meanwhile, so timing tests beside it do not starve.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
