@@ -196,7 +196,11 @@ struct StateCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the launch's journal, entry for entry, into an empty one elsewhere; the chain is verified on both sides.",
             discussion: """
-                FROM and TO are a state directory (the journal in SQLite there) or a postgresql:// URL                 without a password (libpq takes it from PGPASSWORD, PGPASSFILE or a client certificate;                 a password on the command line would show in ps). FROM defaults to where the plan keeps its                 journal now. Copy while nobody appends; then point the plan's launch.state (or                 FLIGHTDECK_STATE) at TO.
+                FROM and TO are a state directory (the journal in SQLite there) or a postgresql:// URL \
+                without a password (libpq takes it from PGPASSWORD, PGPASSFILE or a client certificate; \
+                a password on the command line would show in ps). FROM defaults to where the plan keeps its \
+                journal now. Copy while nobody appends; then point the plan's launch.state (or \
+                FLIGHTDECK_STATE) at TO.
                 """)
 
         @OptionGroup var plan: PlanArgument
