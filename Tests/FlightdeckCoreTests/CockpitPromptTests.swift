@@ -95,7 +95,7 @@ struct CockpitPromptTests {
         cutOff.reduce(.launchUnavailable("cannot connect: connection refused"))
         cutOff.act(on: .role("ops"))
         #expect(cutOff.prompt == nil, "what shows of the launch may be behind: nothing is offered to sign")
-        #expect(cutOff.message?.text == "the shared launch state is not available: cannot connect: connection refused; nothing can be recorded until it is back")
+        #expect(cutOff.message?.text == "nothing can be recorded now: the shared launch state is not available: cannot connect: connection refused")
 
         var state = try cockpit(login: "olga")
         state.act(on: .role("ops"))

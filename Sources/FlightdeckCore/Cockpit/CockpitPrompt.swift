@@ -30,7 +30,8 @@ extension CockpitState {
             return
         }
         guard let launch, launchProblem == nil else {
-            message = ("the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? ""); nothing can be recorded until it is back", now)
+            // What it means first: a narrow terminal cuts the line's end.
+            message = ("nothing can be recorded now: the shared launch state is not available\(launchProblem.map { ": \($0)" } ?? "")", now)
             return
         }
         guard hasActions(focus) else {
