@@ -139,14 +139,7 @@ private final class Certificates {
             OCSP_CERTID_free(id)
             return nil
         }
-        let length = i2d_OCSP_REQUEST(request, nil)
-        guard length > 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor = buffer.baseAddress
-            return i2d_OCSP_REQUEST(request, &cursor)
-        }
-        return written == length ? bytes : nil
+        return CertificateReader.der(request, encode: i2d_OCSP_REQUEST)
     }
 
     /// A CRL (DER, or PEM as some servers publish it) signed by the issuer and current now:

@@ -259,13 +259,17 @@ enum CertificateReader {
         return inspection
     }
 
-    static func der(_ certificate: OpaquePointer) -> [UInt8]? {
-        let length = i2d_X509(certificate, nil)
+    static func der(_ certificate: OpaquePointer) -> [UInt8]? { der(certificate, encode: i2d_X509) }
+
+    /// An OpenSSL object's DER bytes through its i2d function: asked once for the length,
+    /// once to write them.
+    static func der(_ object: OpaquePointer, encode: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
+        let length = encode(object, nil)
         guard length > 0 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(length))
         let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var cursor = buffer.baseAddress
-            return i2d_X509(certificate, &cursor)
+            return encode(object, &cursor)
         }
         return written == length ? bytes : nil
     }
