@@ -202,3 +202,45 @@ def print_table(title, rows, targets):
         print(f"  {line}")
 
 
+def wait_for_udp_dns(host, port):
+    """Until a DNS server answers on host:port over UDP (any answer to a query for `.` SOA)."""
+    query = bytes.fromhex("abcd01000001000000000000000006" "0001")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.2)
+            try:
+                s.sendto(query, (host, port))
+                s.recv(512)
+                return
+            except OSError:
+                time.sleep(0.05)
+    sys.exit(f"knot did not answer on {host}:{port}")
+
+
+def start_knot(directory, port, addresses, single_worker=False):
+    """knotd serving bench.test. from DIRECTORY/bench.test.zone on each address at port, once it answers."""
+    listen = ", ".join(f'"{address}@{port}"' for address in addresses)
+    workers = "    udp-workers: 1\n    tcp-workers: 1\n" if single_worker else ""
+    with open(os.path.join(directory, "knot.conf"), "w") as f:
+        f.write(f"""server:
+    rundir: "{directory}"
+    listen: [ {listen} ]
+{workers}log:
+  - target: stderr
+    any: error
+database:
+    storage: "{directory}"
+template:
+  - id: default
+    storage: "{directory}"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: bench.test.
+    file: "bench.test.zone"
+""")
+    process = subprocess.Popen(["knotd", "-c", os.path.join(directory, "knot.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_udp_dns(addresses[0], port)
+    return process

@@ -16,63 +16,22 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import build_bench, free_port, require
+from benchlib import build_bench, free_port, require, start_knot
 RECORDS = 50
 RESOLVERS = 20
 
 
-def wait_for_udp_dns(host, port):
-    # A minimal query for `.` SOA; any answer means knot is up.
-    query = bytes.fromhex("abcd01000001000000000000000006" "0001")
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.settimeout(0.2)
-            try:
-                s.sendto(query, (host, port))
-                s.recv(512)
-                return
-            except OSError:
-                time.sleep(0.05)
-    sys.exit(f"knot did not answer on {host}:{port}")
-
-
-def start_knot(directory, port, addresses):
+def start_knot_with_records(directory, port, addresses):
     records = "\n".join(f"r{i} A 127.0.{i // 250}.{i % 250 + 1}" for i in range(RECORDS))
     with open(os.path.join(directory, "bench.test.zone"), "w") as f:
         f.write(f"$TTL 300\n@ SOA ns.bench.test. hostmaster.bench.test. 1 60 60 600 60\n@ NS ns.bench.test.\n"
                 f"ns A 127.0.0.1\n{records}\n")
-    listen = ", ".join(f'"{address}@{port}"' for address in addresses)
-    with open(os.path.join(directory, "knot.conf"), "w") as f:
-        f.write(f"""server:
-    rundir: "{directory}"
-    listen: [ {listen} ]
-    udp-workers: 1
-    tcp-workers: 1
-log:
-  - target: stderr
-    any: error
-database:
-    storage: "{directory}"
-template:
-  - id: default
-    storage: "{directory}"
-    zonefile-sync: -1
-    journal-content: none
-zone:
-  - domain: bench.test.
-    file: "bench.test.zone"
-""")
-    process = subprocess.Popen(["knotd", "-c", os.path.join(directory, "knot.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_udp_dns(addresses[0], port)
-    return process
+    return start_knot(directory, port, addresses, single_worker=True)
 
 
 def run_flightdeck(binary, server, query_file, queries, in_flight):
@@ -120,7 +79,7 @@ def main():
     try:
         port = free_port()
         resolvers = [f"127.77.0.{i + 1}" for i in range(RESOLVERS)]
-        knot = start_knot(directory, port, ["127.0.0.1"] + resolvers)
+        knot = start_knot_with_records(directory, port, ["127.0.0.1"] + resolvers)
         query_file = os.path.join(directory, "queries")
         with open(query_file, "w") as f:
             f.write("".join(f"r{i}.bench.test A\n" for i in range(RECORDS)))

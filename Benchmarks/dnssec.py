@@ -24,10 +24,9 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import build_bench, child_rusage_delta, free_port, require
+from benchlib import build_bench, child_rusage_delta, free_port, require, start_knot
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-dns_queries = __import__("dns-queries")
 
 
 def signed_zone(directory, algorithm, records):
@@ -50,32 +49,6 @@ def cpu_of(command):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return child_rusage_delta(before)[0]
-
-
-def start_knot(directory, port, signed):
-    shutil.copy(signed, os.path.join(directory, "bench.test.zone"))
-    with open(os.path.join(directory, "knot.conf"), "w") as f:
-        f.write(f"""server:
-    rundir: "{directory}"
-    listen: [ "127.0.0.1@{port}" ]
-log:
-  - target: stderr
-    any: error
-database:
-    storage: "{directory}"
-template:
-  - id: default
-    storage: "{directory}"
-    zonefile-sync: -1
-    journal-content: none
-zone:
-  - domain: bench.test.
-    file: "bench.test.zone"
-""")
-    process = subprocess.Popen(["knotd", "-c", os.path.join(directory, "knot.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dns_queries.wait_for_udp_dns("127.0.0.1", port)
-    return process
 
 
 def main():
@@ -101,8 +74,10 @@ def main():
             with open(names, "w") as f:
                 f.write("\n".join(f"r{i}.bench.test" for i in range(options.records)) + "\n")
             port = free_port()
-            os.makedirs(os.path.join(directory, "knot"))
-            knot = start_knot(os.path.join(directory, "knot"), port, signed)
+            knot_directory = os.path.join(directory, "knot")
+            os.makedirs(knot_directory)
+            shutil.copy(signed, os.path.join(knot_directory, "bench.test.zone"))
+            knot = start_knot(knot_directory, port, ["127.0.0.1"])
             ours = []
             for _ in range(3):
                 result = json.loads(subprocess.run([bench, "dnssec", f"127.0.0.1:{port}", "bench.test", names, str(options.rounds)],
