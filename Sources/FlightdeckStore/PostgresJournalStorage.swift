@@ -92,13 +92,14 @@ final class PostgresJournalStorage: JournalStorage {
         try using(JournalError.cannotWrite) { connection in
             var outcome: Result<T, LaunchRefusal>?
             do {
-                try connection.transaction {
-                    try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(lockKey)])
+                // One round trip to begin and lock, one to notify and commit (the NOTIFY is
+                // delivered to every listening session when the transaction commits). The
+                // schema's name and the key are made here, of letters, digits and _.
+                try connection.transaction("BEGIN; SELECT pg_advisory_xact_lock(\(lockKey))",
+                                           commit: "SELECT pg_notify('\(schema)', ''); COMMIT") {
                     let decided = try body(Tables(connection: connection, schema: schema))
                     outcome = decided
                     if case .failure = decided { throw Refused() }
-                    // Delivered to every listening session when the transaction commits.
-                    try connection.execute("SELECT pg_notify($1, '')", [schema])
                 }
             } catch is Refused {}
             return outcome!
@@ -167,10 +168,12 @@ final class PostgresJournalStorage: JournalStorage {
             return heads
         }
 
+        /// Both rows in one statement, one round trip.
         func insert(seq: Int, record: String, hash: String, signature: String?) throws {
-            try connection.execute("INSERT INTO \(schema).events (seq, record, hash, signature) VALUES ($1, $2, $3, $4)",
-                                   [String(seq), record, hash, signature])
-            try connection.execute("INSERT INTO \(schema).heads (seq, hash) VALUES ($1, $2)", [String(seq), hash])
+            try connection.execute("""
+                WITH event AS (INSERT INTO \(schema).events (seq, record, hash, signature) VALUES ($1, $2, $3, $4))
+                INSERT INTO \(schema).heads (seq, hash) VALUES ($1, $3)
+                """, [String(seq), record, hash, signature])
         }
     }
 }
@@ -237,14 +240,15 @@ final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// `body` between BEGIN and COMMIT; rolled back if it throws.
-    func transaction<T>(_ begin: String = "BEGIN", _ body: () throws -> T) throws -> T {
+    /// `body` between `begin` and `commit`; rolled back if it throws. A failure of `commit`
+    /// is one whose outcome is not known.
+    func transaction<T>(_ begin: String = "BEGIN", commit: String = "COMMIT", _ body: () throws -> T) throws -> T {
         try ensureOpen()
         try execute(begin)
         do {
             let value = try body()
             do {
-                try execute("COMMIT")
+                try execute(commit)
             } catch var failure as Failure {
                 failure.duringCommit = true
                 throw failure
