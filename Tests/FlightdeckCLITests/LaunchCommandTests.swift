@@ -223,10 +223,11 @@ struct CommandCheckCLITests {
 @Suite("Command line: one launch on PostgreSQL from two hosts",
        .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
 struct SharedStateCommandTests {
-    /// A plan whose journal is in the database at `state`: one checklist item, Ada by login.
-    static func plan(in directory: TestDirectory, state: String) throws -> String {
+    /// A plan whose journal is in the database at `state` (in SQLite beside it when nil): one
+    /// checklist item, Ada by login.
+    static func plan(in directory: TestDirectory, state: String?) throws -> String {
         try directory.write("""
-            launch: { name: Shared launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(state)" }
+            launch: { name: Shared launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC\(state.map { ", state: \"\($0)\"" } ?? "") }
             checklist:
               - { id: legal, phase: Launch, title: Terms published, owner: ops }
             roles: [{ id: ops }]
@@ -264,16 +265,7 @@ struct SharedStateCommandTests {
         let server = try PostgresServer.shared()
         let target = server.resolved(try server.newDatabase()).replacingOccurrences(of: ":\(server.password)@", with: "@")
         let directory = try TestDirectory("cli-copy")
-        try directory.write("""
-            launch: { name: Copied launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
-            checklist:
-              - { id: legal, phase: Launch, title: Terms published, owner: ops }
-            roles: [{ id: ops }]
-            approvers:
-              - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
-            poll: { order: [ops], director: ops }
-            """, to: "plan.yaml")
-        let plan = directory.file("plan.yaml")
+        let plan = try Self.plan(in: directory, state: nil)
         #expect(try FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published"]).status == 0)
         let before = try FlightdeckProcess.run(["audit", "verify", plan]).stdout
 

@@ -102,12 +102,18 @@ struct PostgresJournalTests {
         #expect(try postgres.state().lastSeq == 0)
     }
 
-    @Test("UPDATE, DELETE and TRUNCATE are refused by the database itself")
-    func appendOnly() throws {
+    /// A launch in this test's database holding `fill`'s three entries, and its schema's name.
+    func filledLaunch() throws -> (JournalFixture, String) {
         let postgres = try fixture()
         try fill(try postgres.journal(), postgres)
         let schema = try server.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_%'", database: database)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        return (postgres, schema)
+    }
+
+    @Test("UPDATE, DELETE and TRUNCATE are refused by the database itself")
+    func appendOnly() throws {
+        let (postgres, schema) = try filledLaunch()
         for statement in ["UPDATE \(schema).events SET record = 'x' WHERE seq = 2", "DELETE FROM \(schema).heads WHERE seq = 3",
                           "TRUNCATE \(schema).events"] {
             #expect(throws: CommandFailure.self, "\(statement)") { try server.sql(statement, database: database) }
@@ -119,10 +125,7 @@ struct PostgresJournalTests {
 
     @Test("a row edited behind the triggers' back is found by audit verify at that entry")
     func tamperedRow() throws {
-        let postgres = try fixture()
-        try fill(try postgres.journal(), postgres)
-        let schema = try server.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_%'", database: database)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (postgres, schema) = try filledLaunch()
         try server.sql("ALTER TABLE \(schema).events DISABLE TRIGGER USER; "
                        + "UPDATE \(schema).events SET record = replace(record, 'ready', 'not ready') WHERE seq = 3", database: database)
         let verification = try postgres.journal().verify()
