@@ -10,8 +10,12 @@ protocol JournalStorage: Sendable {
     var location: String { get }
 
     /// The launch this journal belongs to, as "name (zone)"; recorded as `launch` first if
-    /// it belongs to none yet.
+    /// it belongs to none yet (the tables are made first if there are none).
     func claim(_ launch: String, name: String, zone: String, created: String) throws -> String
+
+    /// Whether a storage that cannot be reached when the journal is opened may be reached
+    /// later (a database server), rather than failing the open (a file).
+    var reconnects: Bool { get }
 
     /// The highest sequence number written, 0 for none.
     func lastSeq() throws -> Int

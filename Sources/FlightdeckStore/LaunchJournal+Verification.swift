@@ -72,7 +72,7 @@ extension LaunchJournal {
     public func verify(anchors: [Anchor] = []) throws -> Verification {
         let witnessed = witness?.anchors()
         let anchors = anchors + (witnessed ?? [])
-        return try storage.read { journal in
+        return try reached().read { journal in
             let rows = try journal.entries(after: 0)
             let heads = try journal.heads(after: 0)
             var result = Verification(entries: 0, head: Self.genesis)
@@ -143,9 +143,9 @@ extension LaunchJournal {
     public func copy(to destination: LaunchJournal) throws -> (entries: Int, head: String) {
         let source = try verify()
         if let bad = source.firstBad { throw CopyError.sourceDoesNotVerify("entry \(bad): \(source.problem ?? "")") }
-        let rows = try storage.read { journal in try journal.entries(after: 0) }
+        let rows = try reached().read { journal in try journal.entries(after: 0) }
         var found = 0
-        let copied = try destination.storage.append { journal -> Result<Int, LaunchRefusal> in
+        let copied = try destination.reached().append { journal -> Result<Int, LaunchRefusal> in
             found = try journal.entries(after: 0).count
             if found > 0 { return .failure(LaunchRefusal("not empty")) }
             for row in rows {

@@ -74,11 +74,23 @@ public final class LaunchJournal: Sendable {
         self.storage = storage
         self.plan = plan
         self.witness = witness.map(Witness.init)
-        // One journal, one launch: a second plan pointed at the same one is refused.
+        folded = Mutex(Folded(state: LaunchState(plan: plan), head: Self.genesis))
+        // A database is reached on the first read or write, so a session started while it is
+        // down (or slow to answer) waits for it; a file is checked now.
+        if !storage.reconnects { _ = try reached() }
+    }
+
+    private let claimed = Atomic<Bool>(false)
+
+    /// The storage, once it is known to hold this launch's journal: one journal, one launch,
+    /// so a second plan pointed at the same one is refused.
+    func reached() throws -> any JournalStorage {
+        if claimed.load(ordering: .acquiring) { return storage }
         let identity = "\(plan.name) (\(plan.zone))"
         let owner = try storage.claim(identity, name: plan.name, zone: plan.zone.description, created: LaunchRecord.timestamp(Date()))
         guard owner == identity else { throw JournalError.otherLaunch(path: storage.location, launch: owner) }
-        folded = Mutex(Folded(state: LaunchState(plan: plan), head: Self.genesis))
+        claimed.store(true, ordering: .releasing)
+        return storage
     }
 
     // MARK: Reading
@@ -86,13 +98,13 @@ public final class LaunchJournal: Sendable {
     /// The launch state with every entry written so far, by this process or any other, up
     /// to where the chain breaks if it does (`journalBreak`).
     public func state() throws -> LaunchState {
-        try storage.read { journal in try catchUp(journal) }
+        try reached().read { journal in try catchUp(journal) }
     }
 
     /// The state, if entries were added since `seq` (or the journal was found broken); nil
     /// when nothing changed. Cheap enough to call several times a second.
     public func changes(since seq: Int) throws -> LaunchState? {
-        let last = try storage.lastSeq()
+        let last = try reached().lastSeq()
         let known = folded.withLock { $0.state }
         if known.journalBreak != nil { return known.lastSeq == seq ? nil : known }
         return last == seq ? nil : try state()
@@ -238,7 +250,7 @@ public final class LaunchJournal: Sendable {
     @discardableResult
     public func append(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus], signer: (any EntrySigner)? = nil,
                        _ decide: (LaunchState) -> [LaunchEvent]) throws -> Result<[LaunchRecord], LaunchRefusal> {
-        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try storage.append { journal in
+        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try reached().append { journal in
             var state = try catchUp(journal)
             var previous = folded.withLock { $0.head }
             var written: [LaunchRecord] = []

@@ -28,17 +28,10 @@ final class PostgresJournalStorage: JournalStorage {
         lockKey = Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0)
         connection = Mutex(PostgresConnection(url: url))
         listener = Mutex(PostgresConnection(url: url))
-        do {
-            try connection.withLock { connection in
-                try connection.transaction {
-                    try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(lockKey)])
-                    try connection.execute(Self.schemaSQL(schema))
-                }
-            }
-        } catch let failure as PostgresConnection.Failure {
-            throw JournalError.cannotOpen(path: location, reason: failure.message)
-        }
     }
+
+    /// A server that is down is waited for: the journal reaches it on its first read or write.
+    var reconnects: Bool { true }
 
     /// The tables and the trigger that keeps them append-only; safe to run again.
     private static func schemaSQL(_ schema: String) -> String {
@@ -64,6 +57,7 @@ final class PostgresJournalStorage: JournalStorage {
         try using(JournalError.cannotOpen) { connection in
             try connection.transaction {
                 try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(lockKey)])
+                try connection.execute(Self.schemaSQL(schema))
                 if let row = try connection.query("SELECT name, zone FROM \(schema).launch LIMIT 1").first {
                     return "\(row[0].text ?? "?") (\(row[1].text ?? "?"))"
                 }
@@ -126,18 +120,20 @@ final class PostgresJournalStorage: JournalStorage {
         }
     }
 
-    /// Runs `body` on the connection, opened again first if it was lost. A connection lost
-    /// before COMMIT was sent committed nothing, so `body` is run once more on a new one; one
+    /// Runs `body` on the connection, opened first if it is not. A connection lost during
+    /// `body` before COMMIT was sent committed nothing, so `body` is run once more on a new one; one
     /// lost during COMMIT may or may not have committed, and is an error (the next read shows
     /// which). What PostgreSQL says goes into `wrap`'s error.
     private func using<T>(_ wrap: (String, String) -> JournalError, _ body: (PostgresConnection) throws -> T) throws -> T {
         try connection.withLock { connection in
             for attempt in 1...2 {
+                let wasOpen = connection.isOpen
                 do {
                     try connection.ensureOpen()
                     return try body(connection)
                 } catch let failure as PostgresConnection.Failure {
-                    if attempt == 1, !failure.duringCommit, !connection.isOpen { continue }
+                    // Only a connection that was open and got lost is tried again at once.
+                    if attempt == 1, wasOpen, !failure.duringCommit, !connection.isOpen { continue }
                     throw wrap(location, failure.message)
                 }
             }

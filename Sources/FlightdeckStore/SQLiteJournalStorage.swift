@@ -113,6 +113,9 @@ final class SQLiteJournalStorage: JournalStorage {
         }
     }
 
+    /// The file is opened at once, or not at all.
+    var reconnects: Bool { false }
+
     /// SQLite tells no one of a commit: readers look on a timer.
     func waitForAppend(timeout: Duration) {}
     var notifiesAppends: Bool { false }

@@ -146,7 +146,7 @@ struct PostgresJournalTests {
     @Test("a wrong password: a clear error that does not show it, and nothing recorded")
     func wrongPassword() throws {
         let postgres = try JournalFixture(launch: ", state: \"\(url)\"", environment: ["PGPASSWORD_TEST": "not-the-password"])
-        let error = #expect(throws: LaunchJournal.JournalError.self) { try postgres.journal() }
+        let error = #expect(throws: LaunchJournal.JournalError.self) { try postgres.journal().state() }
         let message = "\(error.map { "\($0)" } ?? "")"
         #expect(message.contains("password authentication failed for user \"flightdeck\""), "\(message)")
         #expect(!message.contains("not-the-password"))
@@ -169,7 +169,7 @@ struct PostgresJournalTests {
         #expect(try journal.verify().passed)
     }
 
-    @Test("PostgreSQL stopped mid-launch: an append is refused, saying so, nothing half-written; started again, the same session goes on")
+    @Test("PostgreSQL stopped mid-launch: an append is refused, saying so, nothing half-written; started again, the same session and one opened meanwhile go on")
     func outage() async throws {
         let own = try await offThePool { try PostgresServer() }
         defer { own.stop() }
@@ -182,12 +182,16 @@ struct PostgresJournalTests {
         }
         #expect("\(refused.map { "\($0)" } ?? "")".hasPrefix("nothing was recorded in postgresql://flightdeck@127.0.0.1:\(own.port)/"))
         #expect(throws: LaunchJournal.JournalError.self) { try journal.changes(since: 3) }
+        // A session that starts while the server is down waits for it rather than failing.
+        let late = try fixture.journal()
+        #expect(throws: LaunchJournal.JournalError.self) { try late.state() }
 
         try await offThePool { try own.start() }
         _ = try journal.append(.checklistMarked(item: "legal", mark: .done, note: "after"), by: fixture.actor("olga", "Olga"), checks: [:]).get()
         let state = try journal.state()
         #expect(state.lastSeq == 4)
         #expect(state.marks["legal"]?.note == "after")
+        #expect(try late.state().lastSeq == 4)
         #expect(try fixture.journal().verify().passed)
     }
 
@@ -207,7 +211,7 @@ struct PostgresJournalTests {
                                           environment: environment)
         let started = Date()
         let error = try await offThePool { () -> String in
-            do { _ = try postgres.journal() } catch { return "\(error)" }
+            do { _ = try postgres.journal().state() } catch { return "\(error)" }
             return "opened"
         }
         #expect(error.contains("timeout expired"), "\(error)")
