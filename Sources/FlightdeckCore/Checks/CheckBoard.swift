@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every check of a plan and where it stands: the part of the cockpit's state that probe
 /// outcomes feed. Outcomes arrive as events; `record` is the reducer step for them.
 public struct CheckBoard: Sendable, Equatable {
@@ -7,8 +9,15 @@ public struct CheckBoard: Sendable, Equatable {
     /// arrive, because every frame reads it.
     public private(set) var reports: [CheckReport]
     private let positions: [String: Int]
+    /// The probe agents' results, from the shared state.
+    public private(set) var vantages: VantageBoard
+    /// This process's clock, for how long an agent has been silent.
+    public private(set) var now: Date
 
-    public init(plan: LaunchPlan) {
+    /// - Parameter vantage: the name this host's own results go by among the vantages.
+    public init(plan: LaunchPlan, now: Date = Date(), vantage: String = VantageSettings.local) {
+        vantages = VantageBoard(settings: plan.vantages, localName: vantage)
+        self.now = now
         checks = plan.checks
         // A command's run is deliberate and slow: one failed run is red, one good run green.
         health = Dictionary(uniqueKeysWithValues: plan.checks.map {
@@ -17,15 +26,59 @@ public struct CheckBoard: Sendable, Equatable {
         })
         reports = checks.map { CheckReport(check: $0, status: .unknown, detail: CheckHealth.waiting) }
         positions = Dictionary(checks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        if vantages.hasAgents { refreshVantageChecks() }
     }
 
-    /// Applies one probe outcome; an outcome for a check the plan does not have is ignored.
+    /// Applies one probe outcome of this host's; an outcome for a check the plan does not
+    /// have is ignored.
     public mutating func record(_ outcome: ProbeOutcome) {
         guard let position = positions[outcome.checkID] else { return }
         health[outcome.checkID]?.record(outcome)
-        guard let current = health[outcome.checkID] else { return }
-        reports[position] = CheckReport(check: checks[position], status: current.status, detail: current.reason,
-                                        observed: current.latest?.observed ?? [:])
+        reports[position] = report(at: position)
+    }
+
+    /// Applies what the shared state says of the probe agents.
+    public mutating func apply(_ reading: VantageReading) {
+        vantages.apply(reading)
+        refreshVantageChecks()
+    }
+
+    /// Moves the clock on: an agent silent for too long turns its checks unknown.
+    public mutating func advance(to date: Date) {
+        now = date
+        if vantages.hasAgents { refreshVantageChecks() }
+    }
+
+    /// Each vantage's view of a check, this host's first; empty for a check only this host runs.
+    public func views(of check: CheckDescriptor) -> [VantageView] {
+        guard check.kind.isSeenFromVantages else { return [] }
+        let local = health[check.id].map {
+            VantageView(vantage: vantages.localName, status: $0.status, reason: $0.reason, observed: $0.latest?.observed ?? [:])
+        }
+        return vantages.views(of: check, local: local, now: now)
+    }
+
+    /// Whether a check's status is combined from more than this host's view.
+    public func isCombined(_ check: CheckDescriptor) -> Bool {
+        let views = views(of: check)
+        return views.count != 1 || views[0].vantage != vantages.localName
+    }
+
+    private mutating func refreshVantageChecks() {
+        for position in checks.indices where checks[position].kind.isSeenFromVantages { reports[position] = report(at: position) }
+    }
+
+    /// The check as this host sees it, combined with the agents' views by the plan's quorum.
+    private func report(at position: Int) -> CheckReport {
+        let check = checks[position]
+        let current = health[check.id]
+        let local = CheckReport(check: check, status: current?.status ?? .unknown, detail: current?.reason ?? CheckHealth.waiting,
+                                observed: current?.latest?.observed ?? [:])
+        guard check.kind.isSeenFromVantages else { return local }
+        let views = views(of: check)
+        // Seen from this host alone: exactly what the host sees.
+        if views.count == 1, views[0].vantage == vantages.localName { return local }
+        return VantageQuorum.combine(check, views: views, quorum: vantages.settings.quorum)
     }
 
     public var verdict: CheckVerdict { CheckVerdict(reports: reports) }

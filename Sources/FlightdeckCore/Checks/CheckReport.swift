@@ -84,11 +84,24 @@ public enum CheckStatus: String, Sendable, Equatable, Codable, CaseIterable {
 }
 
 /// A value a probe observed, as it appears in `flightdeck check --json`.
-public enum ObservedValue: Sendable, Equatable, Encodable {
+public enum ObservedValue: Sendable, Equatable, Codable {
     case text(String)
     case number(Double)
     case flag(Bool)
     case list([String])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self) {
+            self = .flag(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else {
+            self = .list(try container.decode([String].self))
+        }
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -34,6 +34,8 @@ public enum CockpitEvent: Sendable {
     case launch(LaunchState)
     /// The shared launch state cannot be read; why.
     case launchUnavailable(String)
+    /// What the shared state holds of the probe agents.
+    case vantages(VantageReading)
     /// What became of an action: recorded, or refused and why.
     case message(String)
     /// The PIN typed for a request did not sign it, and why.
@@ -104,7 +106,7 @@ public struct CockpitState: Sendable {
         self.plan = plan
         self.keymap = keymap
         self.glyphs = glyphs
-        board = CheckBoard(plan: plan)
+        board = CheckBoard(plan: plan, now: now)
         alarms = AlarmBoard(plan: plan)
         self.now = now
         clockOrigin = now
@@ -151,6 +153,7 @@ public struct CockpitState: Sendable {
             latest[outcome.checkID] = outcome
         case .tick(let date):
             now = date
+            board.advance(to: date)
             updateAlarms()
             effects += dueWork()
         case .externalAlarms(let source, let reported):
@@ -167,6 +170,8 @@ public struct CockpitState: Sendable {
             updateAlarms()
         case .launchUnavailable(let problem):
             launchProblem = problem
+        case .vantages(let reading):
+            board.apply(reading)
         case .message(let text):
             message = (text, now)
         case .pinRejected(let request, let why):

@@ -87,6 +87,17 @@ public struct PropagationCell: Sendable, Equatable {
         case stripped = "strips DNSSEC"
     }
 
+    /// A cell as another vantage published it.
+    init(published server: DNSServerRef, state: State, values: [String], ttl: UInt32?, note: String?) {
+        self.server = server
+        self.state = state
+        self.values = values
+        self.ttl = ttl
+        self.note = note
+        authoritative = false
+        at = .zero
+    }
+
     /// Classifies `observation` for a record of `type` named `name`. `aliases` holds the
     /// records found (through a resolver) at the end of CNAME chains that left the answer;
     /// `uncheckedAnswer`, a SERVFAIL resolver's answer when asked again with checking disabled.

@@ -20,6 +20,8 @@ public struct LaunchPlan: Sendable, Equatable {
     /// it in SQLite in the state directory. Its password only ever comes from `${ENV}`.
     public var database: SecretText? = nil
     public var polling: PollingSettings
+    /// Where the checks are seen from: this host and the probe agents.
+    public var vantages: VantageSettings = .defaults
     public var resolvers: [Resolver]
     public var dns: DNSExpectations
     public var httpChecks: [HTTPCheck]

@@ -62,7 +62,13 @@ struct PlanReading {
     enum Namespace: String {
         case check, checklistItem = "checklist item", role, resolver, alarmSource = "alarm source", approver
         case notification = "notification target"
+        case vantage
     }
+
+    /// The checks vantages are told to run, kept to check their kinds once the plan is read.
+    var vantageChecks: [(id: String, node: YAMLNode)] = []
+    /// `vantages.points`, to report a check no vantage runs.
+    var vantagePoints: YAMLNode?
 
     /// The first declaration of each id, per namespace.
     var declared: [Namespace: [String: SourceLocation]] = [:]
@@ -154,6 +160,7 @@ struct PlanReading {
         "alarms": ["sources", "rules"],
         "aws": ["region", "endpoint", "placeholder_credentials", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
+        "vantages": ["quorum", "stale_after", "points"],
     ]
 
     // MARK: The plan
@@ -161,7 +168,7 @@ struct PlanReading {
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
             "version", "launch", "polling", "aws", "resolvers", "dns", "http", "tls", "commands", "metrics", "alarms", "notifications",
-            "checklist", "roles", "approvers", "poll", "holds",
+            "checklist", "roles", "approvers", "poll", "holds", "vantages",
         ], misplaced: { key in
             // A key of a section at the top: most often a line that lost its indentation.
             Self.sectionKeys.sorted { $0.key < $1.key }.first { $0.value.contains(key) }.map { "`\(key)` is a key of `\($0.key)`: indent it under `\($0.key):`" }
@@ -211,12 +218,54 @@ struct PlanReading {
             }
         }
 
+        let vantages = map["vantages"].flatMap { vantageSettings($0) } ?? .defaults
+
         guard let launch, let roles, let approvers, let poll else { return nil }
-        return LaunchPlan(
+        var plan = LaunchPlan(
             name: launch.name, zone: launch.zone, t0: launch.t0, timeZone: launch.timeZone,
             stateDirectory: launch.stateDirectory, witness: launch.witness, database: launch.database, polling: polling, resolvers: resolvers, dns: dns,
             httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, awsChecks: awsChecks, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
+        plan.vantages = vantages
+        for (id, node) in vantageChecks {
+            if let check = plan.checks.first(where: { $0.id == id }), !check.kind.isSeenFromVantages {
+                node.report("`\(id)` is a \(check.kind.rawValue) check: it runs where the sessions run, not from vantages",
+                            hint: "only dns, http and tls checks depend on the network that asks")
+            }
+        }
+        if let points = vantagePoints, !vantages.points.isEmpty {
+            let unrun = plan.checks.filter { check in check.kind.isSeenFromVantages && !vantages.points.contains { vantages.runs(check, from: $0.name) } }
+            if !unrun.isEmpty {
+                points.report("no vantage runs \(unrun.prefix(5).map { "`\($0.id)`" }.joined(separator: ", "))\(unrun.count > 5 ? " and \(unrun.count - 5) more" : "")",
+                              hint: "list them under a vantage's `checks`, or give a vantage (`local` is every session's own host) no `checks` to run them all")
+            }
+        }
+        return plan
+    }
+
+    /// `vantages:`: the quorum, how many heartbeats an agent may miss, and the points with
+    /// the checks each runs.
+    mutating func vantageSettings(_ node: YAMLNode) -> VantageSettings? {
+        guard let map = node.mapping(keys: Self.sectionKeys["vantages"]!) else { return nil }
+        let quorum = map["quorum"].map { $0.int(in: 1...64) } ?? 1
+        let staleAfter = map["stale_after"].map { $0.int(in: 1...100) } ?? 3
+        vantagePoints = map["points"]
+        let points = map["points"]?.list { point -> VantagePoint? in
+            guard let pointMap = point.mapping(keys: ["name", "checks"]) else { return nil }
+            let name = declare(pointMap.required("name"), in: .vantage)
+            var checks: [String]?
+            if let checksNode = pointMap["checks"] {
+                checks = (checksNode.list() ?? []).compactMap { element in
+                    let id = reference(element, to: .check)
+                    if let id { vantageChecks.append((id, element)) }
+                    return id
+                }
+            }
+            return name.map { VantagePoint(name: $0, checks: checks) }
+        } ?? []
+        guard let quorum, let staleAfter else { return nil }
+        if let pointsNode = map["points"], points.isEmpty { pointsNode.report("declare at least one vantage, or leave `points` out") }
+        return VantageSettings(points: points, quorum: quorum, staleAfter: staleAfter)
     }
 
     struct LaunchSection {
