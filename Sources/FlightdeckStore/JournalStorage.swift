@@ -28,12 +28,15 @@ protocol JournalStorage: Sendable {
     /// commit is thrown as `JournalError.cannotWrite`, and nothing of it was recorded.
     func append<T>(_ body: (any JournalAppending) throws -> Result<T, LaunchRefusal>) throws -> Result<T, LaunchRefusal>
 
-    /// Blocks until another process may have appended, or `timeout` has passed: at once if
-    /// the storage cannot tell (the caller then looks on a timer).
+    /// Blocks until another process may have appended (or an agent published), or `timeout`
+    /// has passed: at once if the storage cannot tell (the caller then looks on a timer).
     func waitForAppend(timeout: Duration)
 
     /// Whether `waitForAppend` is told of appends (rather than returning at once).
     var notifiesAppends: Bool { get }
+
+    /// Where probe agents' heartbeats and outcomes are kept beside this journal.
+    func vantageStorage() throws -> any VantageStorage
 }
 
 protocol JournalReading {

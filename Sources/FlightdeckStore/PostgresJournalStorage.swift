@@ -14,20 +14,24 @@ final class PostgresJournalStorage: JournalStorage {
 
     let location: String
     let schema: String
-    private let lockKey: Int64
+    let lockKey: Int64
     private let connection: Mutex<PostgresConnection>
     /// A second connection that only LISTENs, so a wait never holds up a read or an append.
     private let listener: Mutex<PostgresConnection>
 
     init(url: String, launch plan: LaunchPlan) throws {
         location = PostgresLocation.withoutPassword(url)
-        let identity = Array("\(plan.name)\u{0}\(plan.zone.description)".utf8)
-        let digest = Crypto.sha256Hex(identity)
-        let zone = plan.zone.description.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" }
-        schema = "flightdeck_\(String(zone.prefix(40)))_\(digest.prefix(8))"
-        lockKey = Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0)
+        (schema, lockKey) = Self.schema(of: plan)
         connection = Mutex(PostgresConnection(url: url))
         listener = Mutex(PostgresConnection(url: url))
+    }
+
+    /// The launch's schema (`flightdeck_ZONE_TAG`, of letters, digits and _) and the key of
+    /// its advisory lock, both from the launch's name and zone.
+    static func schema(of plan: LaunchPlan) -> (name: String, lockKey: Int64) {
+        let digest = Crypto.sha256Hex(Array("\(plan.name)\u{0}\(plan.zone.description)".utf8))
+        let zone = plan.zone.description.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" }
+        return ("flightdeck_\(String(zone.prefix(40)))_\(digest.prefix(8))", Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0))
     }
 
     /// A server that is down is waited for: the journal reaches it on its first read or write.
@@ -50,6 +54,7 @@ final class PostgresJournalStorage: JournalStorage {
             FOR EACH STATEMENT EXECUTE FUNCTION \(schema).append_only();
         CREATE OR REPLACE TRIGGER heads_never_truncated BEFORE TRUNCATE ON \(schema).heads
             FOR EACH STATEMENT EXECUTE FUNCTION \(schema).append_only();
+        \(vantageSchemaSQL(schema))
         """
     }
 
@@ -104,6 +109,8 @@ final class PostgresJournalStorage: JournalStorage {
 
     var notifiesAppends: Bool { true }
 
+    func vantageStorage() throws -> any VantageStorage { self }
+
     /// Waits on the listening connection for a NOTIFY on the launch's channel. A lost
     /// connection is opened (and LISTENs) again on the next wait; meanwhile it waits out the
     /// timeout, so the caller's look on return finds what was missed.
@@ -124,7 +131,7 @@ final class PostgresJournalStorage: JournalStorage {
     /// `body` before COMMIT was sent committed nothing, so `body` is run once more on a new one; one
     /// lost during COMMIT may or may not have committed, and is an error (the next read shows
     /// which). What PostgreSQL says goes into `wrap`'s error.
-    private func using<T>(_ wrap: (String, String) -> JournalError, _ body: (PostgresConnection) throws -> T) throws -> T {
+    func using<T>(_ wrap: (String, String) -> JournalError, _ body: (PostgresConnection) throws -> T) throws -> T {
         try connection.withLock { connection in
             for attempt in 1...2 {
                 let wasOpen = connection.isOpen

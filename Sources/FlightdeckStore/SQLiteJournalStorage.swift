@@ -116,6 +116,10 @@ final class SQLiteJournalStorage: JournalStorage {
     /// The file is opened at once, or not at all.
     var reconnects: Bool { false }
 
+    func vantageStorage() throws -> any VantageStorage {
+        try SQLiteVantageStorage(directory: directory)
+    }
+
     /// SQLite tells no one of a commit: readers look on a timer.
     func waitForAppend(timeout: Duration) {}
     var notifiesAppends: Bool { false }

@@ -58,6 +58,12 @@ public struct LaunchPlan: Sendable, Equatable {
     }
 }
 
+extension LaunchPlan {
+    /// Whether `id` could be a plan's id (of a check, a role, a vantage): up to 64 letters,
+    /// digits, `-`, `_` and `.`, starting with a letter or digit.
+    public static func isValidID(_ id: String) -> Bool { PlanReading.isValidID(id) }
+}
+
 /// How a check's failure weighs on the launch; shared by checks and checklist items.
 public enum Severity: String, Sendable, Equatable, CaseIterable {
     /// A red blocker means NO-GO.

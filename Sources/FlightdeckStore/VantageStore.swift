@@ -1,0 +1,183 @@
+import FlightdeckCore
+import Foundation
+
+/// What probe agents publish into a launch's shared state, and what every session reads of
+/// it: each agent's heartbeat, its latest outcome of each check (the live view), and each
+/// change of a check's status (the record, kept for `retention`).
+///
+/// Beside the journal, not in it: outcomes are replaced as they come, and nothing here is a
+/// decision. In PostgreSQL they are tables in the launch's schema, and each publication
+/// wakes every session through the same NOTIFY as an append; in SQLite, a file of their own
+/// in the state directory (agents on one host, in other network namespaces), looked at on
+/// the sessions' timer.
+public final class VantageStore: Sendable {
+    /// How long status changes are kept for the record; outcomes are only ever the latest.
+    public static let retention = Duration.seconds(7 * 24 * 3600)
+
+    let storage: any VantageStorage
+    private let plan: LaunchPlan
+    private let checkIDs: Set<String>
+
+    /// The vantage tables of the journal's storage: its PostgreSQL database, or beside its
+    /// SQLite file.
+    public init(journal: LaunchJournal) throws {
+        storage = try journal.reached().vantageStorage()
+        plan = journal.plan
+        checkIDs = Set(journal.plan.checks.map(\.id))
+    }
+
+    /// Where it is, for messages.
+    public var location: String { storage.location }
+
+    /// Beats the agent's heartbeat and writes its outcomes, in one transaction. A vantage
+    /// another instance holds (one that still beats) is not taken: that is said instead.
+    public func publish(_ publication: VantagePublication) throws -> VantagePublication.Outcome {
+        let rows = try publication.outcomes.map { outcome in
+            VantageRow(check: outcome.check, status: outcome.status.rawValue, reason: outcome.reason,
+                       outcome: String(decoding: try Self.encoder.encode(outcome), as: UTF8.self),
+                       changed: publication.changed.contains(outcome.check))
+        }
+        return try storage.publish(publication, rows: rows, staleAfter: plan.vantages.staleAfter)
+    }
+
+    /// Takes the agent's heartbeat and results away: it stopped, and nobody should wait for it.
+    public func withdraw(vantage: String, instance: String) throws {
+        try storage.withdraw(vantage: vantage, instance: instance)
+    }
+
+    /// Every agent's heartbeat, and the outcomes published after `version`. What came from
+    /// other hosts is checked as remote text: a vantage or check the plan cannot have, or an
+    /// outcome that does not decode, is left out.
+    public func read(since version: Int, at now: Date = Date()) throws -> VantageReading {
+        let found = try storage.readVantages(since: version)
+        let heartbeats = found.agents.compactMap { agent -> VantageReading.Heartbeat? in
+            guard LaunchPlan.isValidID(agent.vantage) else { return nil }
+            return VantageReading.Heartbeat(vantage: agent.vantage, host: RemoteText.sanitize(agent.host, limit: 120),
+                                            age: .seconds(max(0, agent.age)), every: .milliseconds(max(100, agent.everyMilliseconds)))
+        }
+        let results = found.results.compactMap { row -> VantageReading.Result? in
+            guard LaunchPlan.isValidID(row.vantage), checkIDs.contains(row.check),
+                  let outcome = try? Self.decoder.decode(PublishedOutcome.self, from: Data(row.outcome.utf8)),
+                  outcome.check == row.check else { return nil }
+            return VantageReading.Result(vantage: row.vantage, age: .seconds(max(0, row.age)), outcome: outcome.sanitized())
+        }
+        return VantageReading(heartbeats: heartbeats, results: results, version: max(version, found.version), readAt: now)
+    }
+
+    /// The status changes kept for the record, oldest first.
+    public func transitions() throws -> [VantageTransition] {
+        try storage.transitions().compactMap { row in
+            guard LaunchPlan.isValidID(row.vantage), checkIDs.contains(row.check), let status = CheckStatus(rawValue: row.status) else { return nil }
+            return VantageTransition(vantage: row.vantage, check: row.check, status: status,
+                                     reason: RemoteText.sanitize(row.reason, limit: PublishedOutcome.limits.reason),
+                                     at: Date(timeIntervalSince1970: row.at))
+        }
+    }
+
+    /// Forgets status changes older than `retention`.
+    public func prune() throws {
+        try storage.prune(olderThan: Self.retention)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder = JSONDecoder()
+}
+
+/// One agent's heartbeat with the outcomes it publishes now.
+public struct VantagePublication: Sendable {
+    public var vantage: String
+    /// This run of the agent (host, pid and a random part): a second agent started under the
+    /// same name is told apart from the first.
+    public var instance: String
+    public var host: String
+    /// How often it beats.
+    public var every: Duration
+    public var outcomes: [PublishedOutcome]
+    /// The checks whose status changed with these outcomes: kept for the record.
+    public var changed: Set<String>
+
+    public init(vantage: String, instance: String, host: String, every: Duration, outcomes: [PublishedOutcome] = [], changed: Set<String> = []) {
+        self.vantage = vantage
+        self.instance = instance
+        self.host = host
+        self.every = every
+        self.outcomes = outcomes
+        self.changed = changed
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case published
+        /// Another instance holds the vantage and still beats: nothing was written.
+        case held(host: String, instance: String, age: Duration)
+    }
+}
+
+/// A check's status changing at one vantage, as the record keeps it.
+public struct VantageTransition: Sendable, Equatable {
+    public var vantage: String
+    public var check: String
+    public var status: CheckStatus
+    public var reason: String
+    public var at: Date
+}
+
+/// Where agents' heartbeats and outcomes are kept: PostgreSQL (`PostgresJournalStorage`)
+/// or an SQLite file beside the journal's (`SQLiteVantageStorage`).
+protocol VantageStorage: Sendable {
+    var location: String { get }
+    func publish(_ publication: VantagePublication, rows: [VantageRow], staleAfter: Int) throws -> VantagePublication.Outcome
+    func withdraw(vantage: String, instance: String) throws
+    func readVantages(since version: Int) throws -> StoredVantages
+    func transitions() throws -> [StoredTransition]
+    func prune(olderThan age: Duration) throws
+}
+
+/// One outcome as it is written: the encoded outcome, and the columns the record needs.
+struct VantageRow: Encodable {
+    var check: String
+    var status: String
+    var reason: String
+    var outcome: String
+    var changed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case check = "check_id", status, reason, outcome, changed
+    }
+}
+
+/// What storage gave back: nothing in it is trusted yet.
+struct StoredVantages {
+    struct Agent {
+        var vantage: String
+        var host: String
+        var everyMilliseconds: Int
+        /// Seconds since its last beat, on the storage's clock.
+        var age: Double
+    }
+
+    struct Result {
+        var vantage: String
+        var check: String
+        var outcome: String
+        var age: Double
+    }
+
+    var agents: [Agent]
+    var results: [Result]
+    /// The highest version read.
+    var version: Int
+}
+
+struct StoredTransition {
+    var vantage: String
+    var check: String
+    var status: String
+    var reason: String
+    /// Seconds since 1970.
+    var at: Double
+}
