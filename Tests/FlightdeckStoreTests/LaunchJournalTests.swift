@@ -220,13 +220,18 @@ struct LaunchJournalTests {
     /// Four `flightdeck-journal-writer`s append 500 entries each at once, and the third is
     /// killed once it has written one: every entry any of them was told is written must be
     /// in the journal once, where it was told, and the chain must verify.
-    static func appendConcurrently(_ fixture: JournalFixture, environment: [String: String]?) throws {
+    /// - Parameter host: where each writer runs, by its name: the command line that runs it
+    ///   and its environment (by default this host, with `environment`).
+    static func appendConcurrently(_ fixture: JournalFixture, environment: [String: String]?,
+                                   host: ((String, [String]) -> (executable: String, arguments: [String], environment: [String: String]?))? = nil) throws {
         let binary = builtExecutable("flightdeck-journal-writer")
         var writers: [(name: String, process: ChildUnderTest, output: String)] = []
         for name in ["w1", "w2", "w3", "w4"] {
             let output = fixture.directory.file("\(name).out")
-            let process = try ChildUnderTest(binary, [fixture.planPath, name, "500", "Olga", "legal"], stdout: .file(output),
-                                             stderr: .file(fixture.directory.file("\(name).err")), environment: environment)
+            let arguments = [fixture.planPath, name, "500", "Olga", "legal"]
+            let command = host?(name, arguments) ?? (executable: binary, arguments: arguments, environment: environment)
+            let process = try ChildUnderTest(command.executable, command.arguments, stdout: .file(output),
+                                             stderr: .file(fixture.directory.file("\(name).err")), environment: command.environment)
             writers.append((name, process, output))
         }
         // Kill w3 once it has written something, while it and the others are still writing.

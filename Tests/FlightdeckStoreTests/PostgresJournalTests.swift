@@ -203,6 +203,29 @@ struct PostgresJournalTests {
         try await offThePool { try LaunchJournalTests.appendConcurrently(postgres, environment: writers) }
     }
 
+    @Test("four processes on two hosts (network namespaces) append 500 entries each through PostgreSQL over their links, one killed mid-run: every acknowledged entry is there once, the chain verifies",
+          .enabled(if: NetworkNamespace.unavailable == nil, "\(NetworkNamespace.unavailable ?? "")"), .timeLimit(.minutes(3)))
+    func writersOnTwoHosts() async throws {
+        let hosts = try (0..<2).map { try NetworkNamespace(index: 40 + $0) }
+        let own = try await offThePool { try PostgresServer(listeningAlso: hosts.map(\.hostAddress)) }
+        defer { own.stop() }
+        let url = try own.newDatabase()
+        let fixture = try JournalFixture(launch: ", state: \"\(url)\"", environment: ["PGPASSWORD_TEST": own.password])
+        _ = try fixture.journal()
+        let binary = builtExecutable("flightdeck-journal-writer")
+        try await offThePool {
+            try LaunchJournalTests.appendConcurrently(fixture, environment: nil) { name, arguments in
+                // w1 and w2 on one host, w3 and w4 on the other, each reaching the database over its
+                // own link (a namespace has no other way to it: a writer that could not would fail).
+                let host = hosts[name == "w1" || name == "w2" ? 0 : 1]
+                let state = own.resolved(url).replacingOccurrences(of: ":\(own.password)@127.0.0.1:", with: "@\(host.hostAddress):")
+                let command = host.command(binary, arguments)
+                return (command.executable, command.arguments,
+                        ["PATH": "/usr/bin:/bin", "PGPASSWORD_TEST": own.password, "PGPASSWORD": own.password, "FLIGHTDECK_STATE": state])
+            }
+        }
+    }
+
     @Test("a database host that accepts and never answers: given up on after 10 s, saying so", .timeLimit(.minutes(1)))
     func silentHost() async throws {
         let silent = try HostileServer(.neverAnswer)

@@ -79,7 +79,8 @@ public final class KnotServer: @unchecked Sendable {
     /// - Parameters:
     ///   - zones: zone name to zone-file text.
     ///   - signing: the zones knot signs, and how.
-    public init(addresses: [String], zones: [String: String], signing: [String: Signing] = [:]) throws {
+    ///   - namespace: the network it runs in, when not this one.
+    public init(addresses: [String], zones: [String: String], signing: [String: Signing] = [:], namespace: NetworkNamespace? = nil) throws {
         self.addresses = addresses
         directory = try TestDirectory("knot")
         for (zone, text) in zones { try directory.write(text, to: "\(zone).zone") }
@@ -114,8 +115,16 @@ public final class KnotServer: @unchecked Sendable {
             zone:
             \(zoneList)
             """, to: "knot.conf")
-        process = try ServerProcess("/usr/sbin/knotd", ["-c", directory.file("knot.conf")], directory: directory)
-        for address in addresses { try waitUntilListening(host: address, port: 53) }
+        let command = namespace?.command("/usr/sbin/knotd", ["-c", directory.file("knot.conf")])
+            ?? (executable: "/usr/sbin/knotd", arguments: ["-c", directory.file("knot.conf")])
+        process = try ServerProcess(command.executable, command.arguments, directory: directory)
+        for address in addresses {
+            if let namespace {
+                try namespace.waitUntilListening(host: address, port: 53)
+            } else {
+                try waitUntilListening(host: address, port: 53)
+            }
+        }
         // knot makes its keys and signs after it listens (an RSA key takes a moment): wait
         // for the keys, then for a signing pass that is done when knotc returns.
         for zone in signing.keys {

@@ -15,6 +15,7 @@ public final class PostgresServer: @unchecked Sendable {
     public let port: UInt16
     public let directory: TestDirectory
     private let binaries: String
+    private let listen: String
     private let running = Mutex<ChildUnderTest?>(nil)
     private let databases = Atomic<Int>(0)
 
@@ -46,7 +47,9 @@ public final class PostgresServer: @unchecked Sendable {
         return result
     }()
 
-    public init() throws {
+    /// - Parameter listeningAlso: addresses beyond 127.0.0.1 to listen on (the near ends of
+    ///   network namespaces), from which password logins are accepted too.
+    public init(listeningAlso: [String] = []) throws {
         guard let binaries = Self.binaries, let account = getpwnam("postgres") else {
             throw CommandFailure(command: "postgres", status: -1, stderr: Self.unavailable ?? "unavailable")
         }
@@ -64,6 +67,16 @@ public final class PostgresServer: @unchecked Sendable {
         guard initialised.status == 0 else {
             throw CommandFailure(command: "initdb", status: initialised.status, stderr: initialised.stderr)
         }
+        if !listeningAlso.isEmpty {
+            // The namespaces' far ends are all in 198.18.0.0/15 (NetworkNamespace).
+            let rules = "host all all 198.18.0.0/15 scram-sha-256\n"
+            let hba = URL(fileURLWithPath: directory.file("data/pg_hba.conf"))
+            let handle = try FileHandle(forWritingTo: hba)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(rules.utf8))
+            try handle.close()
+        }
+        listen = (["127.0.0.1"] + listeningAlso).joined(separator: ",")
         port = try FreePort.tcp()
         self.binaries = binaries
         try start()
@@ -77,7 +90,7 @@ public final class PostgresServer: @unchecked Sendable {
             guard running == nil else { return }
             let server = try ChildUnderTest("/usr/bin/setpriv", Self.asPostgres + [
                 "\(binaries)/postgres", "-D", directory.file("data"), "-k", directory.path, "-p", "\(port)",
-                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "listen_addresses=\(listen)", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             ], stderr: .file(directory.file("server.log")), directory: directory.path)
             // Listening comes before accepting sessions ("the database system is starting up").
             let deadline = Date().addingTimeInterval(30)
