@@ -10,7 +10,7 @@ final class SQLiteJournalStorage: JournalStorage {
     static let fileName = "launch.sqlite"
 
     let path: String
-    private let directory: String
+    let directory: String
     private let database: any DatabaseWriter
 
     var location: String { path }

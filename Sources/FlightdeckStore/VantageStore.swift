@@ -1,5 +1,6 @@
 import FlightdeckCore
 import Foundation
+import Synchronization
 
 /// What probe agents publish into a launch's shared state, and what every session reads of
 /// it: each agent's heartbeat, its latest outcome of each check (the live view), and each
@@ -13,21 +14,36 @@ import Foundation
 public final class VantageStore: Sendable {
     /// How long status changes are kept for the record; outcomes are only ever the latest.
     public static let retention = Duration.seconds(7 * 24 * 3600)
+    /// The file in the state directory that holds them when the journal is in SQLite.
+    public static let fileName = SQLiteVantageStorage.fileName
 
-    let storage: any VantageStorage
+    private let journal: LaunchJournal
+    private let opened = Mutex<(any VantageStorage)?>(nil)
     private let plan: LaunchPlan
     private let checkIDs: Set<String>
+    /// Where it is, for messages: a URL without its password, or the SQLite file.
+    public let location: String
 
     /// The vantage tables of the journal's storage: its PostgreSQL database, or beside its
-    /// SQLite file.
-    public init(journal: LaunchJournal) throws {
-        storage = try journal.reached().vantageStorage()
+    /// SQLite file. A database is reached on the first publication or read, as the journal is.
+    public init(journal: LaunchJournal) {
+        self.journal = journal
         plan = journal.plan
         checkIDs = Set(journal.plan.checks.map(\.id))
+        location = (journal.storage as? SQLiteJournalStorage).map { "\($0.directory)/\(Self.fileName)" } ?? journal.path
     }
 
-    /// Where it is, for messages.
-    public var location: String { storage.location }
+    /// The storage, opened on first use (and again after a failure to open it).
+    var storage: any VantageStorage {
+        get throws {
+            try opened.withLock { opened in
+                if let opened { return opened }
+                let storage = try journal.reached().vantageStorage()
+                opened = storage
+                return storage
+            }
+        }
+    }
 
     /// Beats the agent's heartbeat and writes its outcomes, in one transaction. A vantage
     /// another instance holds (one that still beats) is not taken: that is said instead.

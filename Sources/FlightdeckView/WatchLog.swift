@@ -8,6 +8,8 @@ public struct WatchLog: Sendable {
     private var verdictKey: String?
     private var lastVerdictLine: String?
     private var checks: [String: String] = [:]
+    /// Each agent's standing: reporting, or silent.
+    private var vantages: [String: Bool] = [:]
     private var alarms: [String: AlarmBoard.State] = [:]
     private var seenSeq = 0
     private var phase: String?
@@ -18,10 +20,34 @@ public struct WatchLog: Sendable {
     /// The lines `state` adds to what was printed before, each starting with the time.
     public mutating func lines(for state: CockpitState) -> [String] {
         var lines: [String] = []
+        let board = state.board.vantages
+        for name in board.agentNames {
+            let silent = board.isStale(name, now: state.now)
+            defer { vantages[name] = silent }
+            guard let before = vantages[name] else {
+                if !silent { lines.append("vantage \(name) reporting from \(board.agents[name]?.host ?? "?")") }
+                continue
+            }
+            guard before != silent else { continue }
+            if silent {
+                let silence = board.age(of: name, now: state.now).map { "no heartbeat for \(VantageView.describe($0))" } ?? "withdrawn"
+                lines.append("vantage \(name) SILENT: \(silence); its results count as unknown")
+            } else {
+                lines.append("vantage \(name) reporting again from \(board.agents[name]?.host ?? "?")")
+            }
+        }
+        for name in vantages.keys.sorted() where !board.agentNames.contains(name) {
+            vantages[name] = nil
+            lines.append("vantage \(name) withdrawn")
+        }
         for report in state.board.reports where report.status != .unknown || checks[report.check.id] != nil {
             var key = report.status.rawValue
             if case .number(let percent)? = report.observed["converged_percent"] {
                 key += " \(percent) \(report.observed["eta"] == nil ? "" : "eta")"
+            }
+            // Seen from several vantages: a line when any of them changes.
+            if state.board.isCombined(report.check) {
+                key += " " + state.board.views(of: report.check).map { "\($0.vantage)=\($0.status.rawValue)" }.joined(separator: ",")
             }
             guard checks[report.check.id] != key else { continue }
             checks[report.check.id] = key

@@ -15,13 +15,17 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document (see README.md) instead of a table.")
     var json = false
 
+    @OptionGroup var vantage: VantageOption
+
     func run() async throws {
         let loaded = try plan.load()
+        let vantageName = try vantage.name()
         // A fresh result a cockpit on the plan stored is used, not run again; one this run
         // makes is stored for them. Without a state directory nothing is shared.
         let state = StateDirectory(planPath: plan.path, plan: loaded).path
         let probes = PlanProbes.make(for: loaded, planDirectory: plan.directory, commands: .runs,
-                                     results: CommandResults(stateDirectory: FileManager.default.fileExists(atPath: state) ? state : nil))
+                                     results: CommandResults(stateDirectory: FileManager.default.fileExists(atPath: state) ? state : nil),
+                                     only: loaded.checksProbed(by: vantageName))
         async let external = withTaskGroup(of: [Alarm].self) { group in
             for probe in loaded.alarmSources.map({ AlarmSourceProbe(source: $0, plan: loaded) }) {
                 group.addTask { await probe.fetch(clock: .zero) }
@@ -29,14 +33,24 @@ struct CheckCommand: AsyncParsableCommand {
             return await group.reduce(into: []) { $0 += $1 }
         }
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
-        let reports = CheckReport.reports(for: loaded.checks, outcomes: outcomes)
+        // The agents' views, as the shared state holds them when this host's poll is done.
+        let agents: VantageBoard?
+        do { agents = try VantageLook.read(plan: loaded, planPath: plan.path, vantage: vantageName) } catch {
+            Console.error("flightdeck: the other vantages cannot be read: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+        let local = CheckReport.reports(for: loaded.checks, outcomes: outcomes)
+        let reports = VantageLook.combine(local, with: agents)
+        let checkedAt = Date()
+        let views = Dictionary(local.compactMap { report in agents?.views(of: report, now: checkedAt).map { (report.check.id, $0) } },
+                               uniquingKeysWith: { first, _ in first })
         // The alarm rules see this one poll: what a single look can tell (a certificate's
         // days, a nameserver that disagrees); rules over time need the cockpit.
         var engine = AlarmEngine(plan: loaded)
         outcomes.forEach { engine.observe($0) }
         let alarms = (engine.evaluate(at: outcomes.map(\.finishedAt).max() ?? .zero) + (await external))
             .sorted { ($0.severity, $0.id) < ($1.severity, $1.id) }
-        let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, alarms: alarms, checkedAt: Date())
+        let document = CheckRunDocument(plan: loaded, file: plan.path, reports: reports, alarms: alarms, checkedAt: checkedAt, views: views)
         if json {
             Console.json(document.encoded())
         } else {

@@ -15,6 +15,8 @@ struct Cockpit {
     let keymap: Keymap
     let readOnly: Bool
     let alert: AlertStyle
+    /// The name this host's own results go by among the plan's vantages.
+    var vantage = VantageSettings.local
     /// Shown in the status line when the cockpit opens.
     var greeting: String? = nil
     /// Shown in the help overlay below the plan's file.
@@ -33,12 +35,14 @@ struct Cockpit {
         let terminal = CockpitTerminal(view: CockpitView(theme: theme, keymap: keymap, notes: ["plan: \(planPath)"] + notes),
                                        alert: alert, emit: { emit.yield($0) })
         terminal.start()
-        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: readOnly ? .observes : .runs, emit: { emit.yield($0) })
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: readOnly ? .observes : .runs,
+                                vantage: vantage, emit: { emit.yield($0) })
         let identity = LaunchActor.current()
         let results = CommandResults(stateDirectory: StateDirectory(planPath: planPath, plan: plan).path)
         let desk = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, commandResults: results, emit: { emit.yield($0) }) }
 
-        var state = CockpitState(plan: plan, now: feeds.origin, keymap: keymap, glyphs: theme.glyphs, identity: identity, readOnly: readOnly)
+        var state = CockpitState(plan: plan, now: feeds.origin, keymap: keymap, glyphs: theme.glyphs, identity: identity, readOnly: readOnly,
+                                 vantage: vantage)
         if let greeting { state.reduce(.message(greeting)) }
         terminal.show(state, alert: false)
         events: for await event in events {

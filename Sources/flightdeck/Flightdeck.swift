@@ -12,7 +12,7 @@ struct Flightdeck: AsyncParsableCommand {
             refused (the go/no-go workflow said no, and why), 2 a usage or plan error.
             """,
         version: FlightdeckVersion.current,
-        subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, VoteCommand.self,
+        subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, AgentCommand.self, VoteCommand.self,
                       ChecklistCommand.self, RerunCommand.self, HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
                       AuditCommand.self, StateCommand.self, ApproverCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)

@@ -26,15 +26,18 @@ final class LaunchFeeds: Sendable {
     /// this process touches the state directory (the demo removes it right after).
     private let journalTask: Task<Void, Never>?
 
-    /// - Parameter commands: whether this process runs the plan's commands (a read-only
-    ///   cockpit only shows the results the others share through the state directory).
-    init(plan: LaunchPlan, planPath: String, planDirectory: String, commands: CommandRole,
+    /// - Parameters:
+    ///   - commands: whether this process runs the plan's commands (a read-only cockpit only
+    ///     shows the results the others share through the state directory).
+    ///   - vantage: the name this host goes by among the plan's vantages: it probes the checks
+    ///     that vantage runs, and reads the other vantages' from the shared state.
+    init(plan: LaunchPlan, planPath: String, planDirectory: String, commands: CommandRole, vantage: String,
          emit: @escaping @Sendable (CockpitEvent) -> Void) {
         let origin = Date()
         self.origin = origin
         let state = StateDirectory(planPath: planPath, plan: plan)
         let probes = PlanProbes.make(for: plan, planDirectory: planDirectory, commands: commands,
-                                     results: CommandResults(stateDirectory: state.path))
+                                     results: CommandResults(stateDirectory: state.path), only: plan.checksProbed(by: vantage))
         let poller = Poller(probes: probes, concurrency: plan.polling.concurrency, clock: ContinuousClock())
         var tasks = [Task { await poller.run { emit(.outcome($0)) } }]
         tasks.append(Task {
@@ -60,8 +63,10 @@ final class LaunchFeeds: Sendable {
             emit(.launchUnavailable("\(error)"))
         }
         if let journal {
+            let vantages = plan.hasVantageChecks ? VantageStore(journal: journal) : nil
             journalTask = Task {
                 var seen = -1
+                var read = VantageReadings()
                 var failures = 0
                 while !Task.isCancelled {
                     do {
@@ -71,13 +76,15 @@ final class LaunchFeeds: Sendable {
                             seen = changed.lastSeq
                             emit(.launch(changed))
                         }
+                        if let vantages, let reading = try read.next(from: vantages) { emit(.vantages(reading)) }
                         failures = 0
                     } catch {
                         failures += 1
                         emit(.launchUnavailable("\(error)"))
                     }
                     if journal.notifiesAppends, failures == 0 {
-                        // Woken by the database when anyone appends; a look every 2 s regardless.
+                        // Woken by the database when anyone appends or an agent publishes; a
+                        // look every 2 s regardless.
                         await journal.waitForAppend(timeout: .seconds(2))
                     } else {
                         try? await Task.sleep(for: Self.journalRetryDelay(afterFailures: failures))
@@ -94,5 +101,25 @@ final class LaunchFeeds: Sendable {
         tasks.forEach { $0.cancel() }
         journalTask?.cancel()
         await journalTask?.value
+    }
+}
+
+/// Follows the agents in the shared state: each read asks only for what was published since
+/// the last, and a reading is passed on only when it says something new (an outcome, or a
+/// heartbeat that moved).
+struct VantageReadings {
+    private var version = 0
+    /// When each agent last beat, in tenths of a second on this process's clock.
+    private var beats: [String: Int] = [:]
+
+    mutating func next(from store: VantageStore) throws -> VantageReading? {
+        let reading = try store.read(since: version)
+        version = reading.version
+        let moments = Dictionary(reading.heartbeats.map { beat in
+            (beat.vantage, Int(((reading.readAt.timeIntervalSince1970 - beat.age.timeInterval) * 10).rounded()))
+        }, uniquingKeysWith: { first, _ in first })
+        guard !reading.results.isEmpty || moments != beats else { return nil }
+        beats = moments
+        return reading
     }
 }

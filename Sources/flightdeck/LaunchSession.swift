@@ -30,11 +30,19 @@ struct LaunchSession {
         }
     }
 
-    /// One full poll of every check, as `flightdeck check` runs it.
-    func pollChecks() async -> [CheckReport] {
-        let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory)
+    /// One full poll of every check, as `flightdeck check` runs it, with the other vantages'
+    /// views as the shared state holds them.
+    func pollChecks() async throws -> [CheckReport] {
+        let vantage = try VantageOption.resolve(nil)
+        let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory, only: plan.checksProbed(by: vantage))
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
-        return CheckReport.reports(for: plan.checks, outcomes: outcomes)
+        do {
+            let agents = try VantageLook.read(plan: plan, planPath: planArgument.path, vantage: vantage, journal: journal)
+            return VantageLook.combine(CheckReport.reports(for: plan.checks, outcomes: outcomes), with: agents)
+        } catch {
+            Console.error("flightdeck: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
     }
 
     /// The actor signing an action: the named approver after their PIN checks out, or the

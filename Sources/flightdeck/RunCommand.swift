@@ -21,6 +21,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a new critical alarm gets attention, once: bell, flash or off.")
     var alert: Cockpit.AlertStyle = .bell
 
+    @OptionGroup var vantage: VantageOption
+
     func run() async throws {
         let loaded = try plan.load()
         let theme = try CockpitFiles.theme(named: theme)
@@ -30,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.usageOrPlanError
         }
         await Cockpit(plan: loaded, planPath: plan.path, planDirectory: plan.directory, theme: theme, keymap: keymap,
-                      readOnly: readOnly, alert: alert).run()
+                      readOnly: readOnly, alert: alert, vantage: try vantage.name()).run()
     }
 
 }

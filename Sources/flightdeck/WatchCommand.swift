@@ -10,10 +10,11 @@ struct WatchCommand: AsyncParsableCommand {
         discussion: "Runs until interrupted. Observes only: it never votes, holds or sends notifications.")
 
     @OptionGroup var plan: PlanArgument
+    @OptionGroup var vantage: VantageOption
 
     func run() async throws {
         let loaded = try plan.load()
-        await LaunchWatch(plan: loaded, planPath: plan.path, planDirectory: plan.directory).run()
+        await LaunchWatch(plan: loaded, planPath: plan.path, planDirectory: plan.directory, vantage: try vantage.name()).run()
     }
 }
 
@@ -23,12 +24,14 @@ struct LaunchWatch {
     let plan: LaunchPlan
     let planPath: String
     let planDirectory: String
+    var vantage = VantageSettings.local
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
         TerminationSignals.onReceive { emit.yield(.action(.quit)) }
-        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: .runs, emit: { emit.yield($0) })
-        var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true)
+        let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: .runs, vantage: vantage,
+                                emit: { emit.yield($0) })
+        var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true, vantage: vantage)
         var log = WatchLog()
         for await event in events {
             state.reduce(event)

@@ -74,11 +74,7 @@ public struct CheckBoard: Sendable, Equatable {
         let current = health[check.id]
         let local = CheckReport(check: check, status: current?.status ?? .unknown, detail: current?.reason ?? CheckHealth.waiting,
                                 observed: current?.latest?.observed ?? [:])
-        guard check.kind.isSeenFromVantages else { return local }
-        let views = views(of: check)
-        // Seen from this host alone: exactly what the host sees.
-        if views.count == 1, views[0].vantage == vantages.localName { return local }
-        return VantageQuorum.combine(check, views: views, quorum: vantages.settings.quorum)
+        return vantages.combine(local, now: now)
     }
 
     public var verdict: CheckVerdict { CheckVerdict(reports: reports) }

@@ -13,6 +13,38 @@ public struct CheckRunDocument: Encodable, Sendable {
         public var status: CheckStatus
         public var detail: String
         public var observed: [String: ObservedValue]
+        /// Each vantage's view, when the check is seen from more than this host.
+        public var vantages: [Vantage]?
+    }
+
+    /// One vantage's view of a check.
+    public struct Vantage: Encodable, Sendable {
+        public var vantage: String
+        public var status: CheckStatus
+        public var detail: String
+        /// The agent has missed its heartbeats: its view counts as unknown.
+        public var stale: Bool
+        /// How long ago the agent published it; none for this host's own.
+        public var ageSeconds: Double?
+        /// For a DNS record: each server's answer as the vantage saw it.
+        public var cells: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case vantage, status, detail, stale, ageSeconds = "age_seconds", cells
+        }
+
+        init(_ view: VantageView, now: Date) {
+            vantage = view.vantage
+            status = view.status
+            detail = view.reason
+            stale = view.stale
+            ageSeconds = view.publishedAt.map { (max(0, now.timeIntervalSince($0)) * 10).rounded() / 10 }
+            if case .list(let lines)? = view.observed["cells"] {
+                cells = lines
+            } else {
+                cells = view.outcome?.cells.map { $0.compactMap(\.cell?.line) }
+            }
+        }
     }
 
     public struct AlarmEntry: Encodable, Sendable {
@@ -47,7 +79,9 @@ public struct CheckRunDocument: Encodable, Sendable {
         case plan, file, checkedAt = "checked_at", verdict, reason, counts, checks, alarms
     }
 
-    public init(plan: LaunchPlan, file: String, reports: [CheckReport], alarms: [Alarm] = [], checkedAt: Date) {
+    /// - Parameter views: each check's vantages, for the checks seen from more than this host.
+    public init(plan: LaunchPlan, file: String, reports: [CheckReport], alarms: [Alarm] = [], checkedAt: Date,
+                views: [String: [VantageView]] = [:]) {
         let verdict = CheckVerdict(reports: reports, alarms: alarms)
         self.plan = plan.name
         self.file = file
@@ -66,7 +100,8 @@ public struct CheckRunDocument: Encodable, Sendable {
         self.counts = counts
         checks = reports.map {
             Check(id: $0.check.id, name: $0.check.title, kind: $0.check.kind, target: $0.check.target, severity: $0.check.severity.rawValue,
-                  status: $0.status, detail: $0.detail, observed: $0.observed)
+                  status: $0.status, detail: $0.detail, observed: $0.observed,
+                  vantages: views[$0.check.id].map { $0.map { Vantage($0, now: checkedAt) } })
         }
         self.alarms = alarms.map { AlarmEntry(id: $0.id, severity: $0.severity, source: $0.source, check: $0.checkID, reason: $0.reason) }
     }

@@ -77,6 +77,21 @@ public struct VantageBoard: Sendable, Equatable {
         return age > agent.every * settings.staleAfter
     }
 
+    /// The check as this host sees it (`local`), combined with the agents' views by the
+    /// plan's quorum; exactly `local` when nobody else has a say.
+    public func combine(_ local: CheckReport, now: Date) -> CheckReport {
+        guard let views = views(of: local, now: now) else { return local }
+        return VantageQuorum.combine(local.check, views: views, quorum: settings.quorum)
+    }
+
+    /// Each vantage's view of a check this host sees as `local`; nil when this host alone sees it.
+    public func views(of local: CheckReport, now: Date) -> [VantageView]? {
+        guard local.check.kind.isSeenFromVantages else { return nil }
+        let view = VantageView(vantage: localName, status: local.status, reason: local.detail, observed: local.observed)
+        let views = views(of: local.check, local: view, now: now)
+        return views.count == 1 && views[0].vantage == localName ? nil : views
+    }
+
     /// Each vantage's view of `check`: this host's (when it runs the check) first, then the
     /// agents'. A silent agent's view is unknown, whatever it last said.
     public func views(of check: CheckDescriptor, local: VantageView?, now: Date) -> [VantageView] {
@@ -153,7 +168,6 @@ public enum VantageQuorum {
             return nil
         }
         if let slowest = etas.max() { values["eta"] = .text(slowest) }
-        values["vantages"] = .list(views.map { "\($0.vantage) \($0.status.rawValue): \($0.reason)" })
         let names = { (views: [VantageView]) in views.map(\.vantage).joined(separator: ", ") }
         let status: CheckStatus
         let detail: String

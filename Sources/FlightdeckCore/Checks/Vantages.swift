@@ -130,6 +130,7 @@ public struct PublishedCell: Sendable, Equatable, Codable {
     public var values: [String]
     public var ttl: UInt32?
     public var note: String?
+    public var validation: String?
 
     init(_ cell: PropagationCell) {
         server = cell.server.name
@@ -139,6 +140,7 @@ public struct PublishedCell: Sendable, Equatable, Codable {
         values = Array(cell.values.prefix(16))
         ttl = cell.ttl
         note = cell.note
+        validation = cell.validation?.rawValue
     }
 
     func sanitized() -> PublishedCell {
@@ -149,6 +151,7 @@ public struct PublishedCell: Sendable, Equatable, Codable {
         copy.state = RemoteText.sanitize(state, limit: 20)
         copy.values = values.prefix(16).map { RemoteText.sanitize($0, limit: 200) }
         copy.note = note.map { RemoteText.sanitize($0, limit: 200) }
+        copy.validation = validation.map { RemoteText.sanitize($0, limit: 20) }
         return copy
     }
 
@@ -156,7 +159,7 @@ public struct PublishedCell: Sendable, Equatable, Codable {
     public var cell: PropagationCell? {
         guard let role = DNSServerRef.Role(rawValue: role), let state = PropagationCell.State(rawValue: state) else { return nil }
         return PropagationCell(published: DNSServerRef(name: server, address: address, role: role), state: state, values: values,
-                               ttl: ttl, note: note)
+                               ttl: ttl, note: note, validation: validation.flatMap(PropagationCell.Validation.init(rawValue:)))
     }
 }
 
@@ -219,4 +222,19 @@ public struct VantageReading: Sendable, Equatable {
         self.version = version
         self.readAt = readAt
     }
+}
+
+extension LaunchPlan {
+    /// The checks a session probes itself on a host seen as `vantage`.
+    public func checksProbed(by vantage: String) -> Set<String> {
+        Set(checks.filter { vantages.hostRuns($0, as: vantage) }.map(\.id))
+    }
+
+    /// The checks an agent at `vantage` runs: the DNS, HTTP and TLS checks it is given.
+    public func checksRun(byAgent vantage: String) -> [CheckDescriptor] {
+        checks.filter { vantages.runs($0, from: vantage) }
+    }
+
+    /// Whether any check may be seen from elsewhere than this host.
+    public var hasVantageChecks: Bool { checks.contains { $0.kind.isSeenFromVantages } }
 }

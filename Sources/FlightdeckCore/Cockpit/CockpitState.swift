@@ -101,12 +101,13 @@ public struct CockpitState: Sendable {
     /// The wall-clock moment the poller's clock read zero.
     public let clockOrigin: Date
 
+    /// - Parameter vantage: the name this host's own results go by among the plan's vantages.
     public init(plan: LaunchPlan, now: Date, keymap: Keymap? = nil, glyphs: StatusGlyphs = StatusGlyphs(),
-                identity: LaunchActor? = nil, readOnly: Bool = false) {
+                identity: LaunchActor? = nil, readOnly: Bool = false, vantage: String = VantageSettings.local) {
         self.plan = plan
         self.keymap = keymap
         self.glyphs = glyphs
-        board = CheckBoard(plan: plan, now: now)
+        board = CheckBoard(plan: plan, now: now, vantage: vantage)
         alarms = AlarmBoard(plan: plan)
         self.now = now
         clockOrigin = now

@@ -88,14 +88,25 @@ public struct PropagationCell: Sendable, Equatable {
     }
 
     /// A cell as another vantage published it.
-    init(published server: DNSServerRef, state: State, values: [String], ttl: UInt32?, note: String?) {
+    init(published server: DNSServerRef, state: State, values: [String], ttl: UInt32?, note: String?, validation: Validation?) {
         self.server = server
         self.state = state
         self.values = values
         self.ttl = ttl
         self.note = note
+        self.validation = validation
         authoritative = false
         at = .zero
+    }
+
+    /// The cell in one line, as `check --json` and the detail view give it:
+    /// `resolver cloudflare (1.1.1.1): match 192.0.2.10 ttl 300 [AD]`.
+    public var line: String {
+        "\(server.role.rawValue) \(server): \(state.rawValue)"
+            + (values.isEmpty ? "" : " \(values.joined(separator: ", "))")
+            + (ttl.map { " ttl \($0)" } ?? "")
+            + (validation.map { " [\($0.rawValue)]" } ?? "")
+            + (note.map { " (\($0))" } ?? "")
     }
 
     /// Classifies `observation` for a record of `type` named `name`. `aliases` holds the

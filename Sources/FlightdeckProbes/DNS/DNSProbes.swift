@@ -64,13 +64,7 @@ public final class DNSRecordProbe: Probe {
                                        describeTime: { WallClock.describe($0, now: finished) })
         var observed: [String: ObservedValue] = [
             "converged_percent": .number((propagation.converged * 1000).rounded() / 10),
-            "cells": .list(propagation.cells.map { cell in
-                "\(cell.server.role.rawValue) \(cell.server): \(cell.state.rawValue)"
-                    + (cell.values.isEmpty ? "" : " \(cell.values.joined(separator: ", "))")
-                    + (cell.ttl.map { " ttl \($0)" } ?? "")
-                    + (cell.validation.map { " [\($0.rawValue)]" } ?? "")
-                    + (cell.note.map { " (\($0))" } ?? "")
-            }),
+            "cells": .list(propagation.cells.map(\.line)),
         ]
         if let eta = propagation.eta(delegation: delegation) { observed["eta"] = .text(WallClock.iso(eta, now: finished)) }
         if let ttl = propagation.previousTTL { observed["previous_ttl"] = .number(Double(ttl)) }

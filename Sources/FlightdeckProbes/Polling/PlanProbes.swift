@@ -6,8 +6,15 @@ public enum PlanProbes {
     /// - Parameters:
     ///   - commands: whether this process runs the plan's commands or only shows them.
     ///   - results: where command results are shared with the plan's other processes.
+    ///   - only: the checks to probe, when not all (a vantage runs its own).
     public static func make(for plan: LaunchPlan, planDirectory: String?, commands: CommandRole = .runs,
-                            results: CommandResults = CommandResults(stateDirectory: nil)) -> [any Probe] {
+                            results: CommandResults = CommandResults(stateDirectory: nil), only: Set<String>? = nil) -> [any Probe] {
+        let probes = all(for: plan, planDirectory: planDirectory, commands: commands, results: results)
+        guard let only else { return probes }
+        return probes.filter { only.contains($0.checkID) }
+    }
+
+    private static func all(for plan: LaunchPlan, planDirectory: String?, commands: CommandRole, results: CommandResults) -> [any Probe] {
         let servers = DNSServers(plan: plan, planDirectory: planDirectory)
         let delegation: [any Probe] = plan.dns.expectedNameservers.isEmpty ? []
             : [DelegationProbe(plan: plan, servers: servers), DNSSECProbe(plan: plan, servers: servers)]

@@ -16,9 +16,17 @@ extension PaneRows {
             for report in reports {
                 if let window, !window.contains(rows.count) {
                     rows.append(PaneRow([], status: report.status, id: .check(report.check.id)))
-                    continue
+                } else {
+                    rows.append(row(report, kind: kind, state: state))
                 }
-                rows.append(row(report, kind: kind, state: state))
+                guard kind.isSeenFromVantages, state.board.isCombined(report.check) else { continue }
+                for view in state.board.views(of: report.check) {
+                    if let window, !window.contains(rows.count) {
+                        rows.append(PaneRow([], status: view.status, id: .check(report.check.id), isPart: true))
+                    } else {
+                        rows.append(vantageRow(view, of: report, state: state))
+                    }
+                }
             }
         }
         return rows
@@ -50,6 +58,17 @@ extension PaneRows {
         return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
     }
 
+    /// One vantage's view of a check, under the check's row: its status, latency and reason.
+    private func vantageRow(_ view: VantageView, of report: CheckReport, state: CockpitState) -> PaneRow {
+        var segments = [status(view.status), ("   @" + view.vantage.padded(to: 19), ThemeRole.muted)]
+        if report.check.kind == .http, wide {
+            let latency = view.stale ? nil : view.outcome.map(\.latency) ?? state.board.health[report.check.id]?.latest?.latency
+            segments.append((" \((latency.map { HTTPEvaluation.milliseconds($0) } ?? "-").padded(to: 13))", .muted))
+        }
+        segments.append((" " + view.reason, view.status == .fail || view.stale ? .statusFail : .muted))
+        return PaneRow(segments, status: view.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) }, isPart: true)
+    }
+
     /// How long ago a command's result was made: `4m ago`, from its `finished_at`.
     static func age(of report: CheckReport, now: Date) -> String? {
         guard case .text(let text)? = report.observed["finished_at"], let finished = try? Date(text, strategy: .iso8601) else { return nil }
@@ -65,6 +84,15 @@ extension PaneRows {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
                 + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "
                 + "p95 \(health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"), p99 \(health.window.p99.map { HTTPEvaluation.milliseconds($0) } ?? "-")")
+        }
+        let views = state.board.isCombined(report.check) ? state.board.views(of: report.check) : []
+        if !views.isEmpty {
+            lines.append("seen from \(views.count) vantages (red when \(min(state.plan.vantages.quorum, views.count)) fail):")
+            for view in views {
+                let age = view.publishedAt.map { " · published \(VantageView.describe(.seconds(max(0, state.now.timeIntervalSince($0))))) ago" } ?? ""
+                lines.append("  \(view.vantage): \(view.status.rawValue)\(view.stale ? " (silent)" : "")\(age): \(view.reason)")
+                for cell in view.stale ? [] : (view.outcome?.cells ?? []).compactMap(\.cell) { lines.append("    \(cell.line)") }
+            }
         }
         for (key, value) in report.observed.sorted(by: { $0.key < $1.key }) {
             if case .list(let items) = value {
@@ -91,5 +119,38 @@ extension PaneRows {
             guard highest > 0 else { return bars[0] }
             return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
         }).padded(to: 12)
+    }
+}
+
+extension PaneRows {
+    /// Where the checks are seen from, over the panes of checks that depend on it: this host
+    /// and each agent with the age of its last heartbeat, silent ones marked; none when this
+    /// host is the only vantage.
+    func vantages(_ state: CockpitState) -> [PaneRow] {
+        let board = state.board.vantages
+        guard board.hasAgents else { return [] }
+        let quorum = state.plan.vantages.quorum
+        var segments: [(String, ThemeRole)] = [("Vantages\(quorum > 1 ? " (red when \(quorum) fail)" : ""): ", .title)]
+        var lines: [String] = []
+        if state.plan.vantages.points.isEmpty || state.plan.vantages.isDeclared(board.localName) {
+            segments.append(("\(board.localName) (here)", .text))
+            lines.append("\(board.localName): this host")
+        }
+        for name in board.agentNames {
+            let age = board.age(of: name, now: state.now)
+            let host = board.agents[name].map { " on \($0.host)" } ?? ""
+            if segments.count > 1 { segments.append((" · ", .muted)) }
+            if board.isStale(name, now: state.now) {
+                let silence = age.map { "SILENT \(VantageView.describe($0))" } ?? "NOT REPORTED"
+                segments.append(("\(glyphs[.unknown]) \(name) \(silence)", .statusFail))
+                lines.append("\(name)\(host): \(age.map { "silent for \(VantageView.describe($0)), its results count as unknown" } ?? "has not reported")")
+            } else {
+                let shown = age.map { VantageView.describe($0) } ?? "-"
+                segments.append(("\(name) \(shown)", .text))
+                lines.append("\(name)\(host): last heartbeat \(shown) ago, every \(PlanDuration.format(board.agents[name]?.every ?? .zero))")
+            }
+        }
+        let detail = ["Where the checks are seen from; a vantage silent for \(state.plan.vantages.staleAfter) heartbeats counts as unknown."] + lines
+        return [PaneRow(segments, detail: { detail })]
     }
 }

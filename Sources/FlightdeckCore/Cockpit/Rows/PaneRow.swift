@@ -7,20 +7,24 @@ public struct PaneRow: Sendable {
     public var status: CheckStatus?
     /// What the row is about, for the actions menu.
     public var id: RowID?
+    /// A line under an item that shows part of it (one vantage's view of a check): not an
+    /// item of its own.
+    public var isPart: Bool
     private let detailLines: @Sendable () -> [String]
 
     public init(_ segments: [(String, ThemeRole)], status: CheckStatus? = nil, id: RowID? = nil,
-                detail: @escaping @Sendable () -> [String] = { [] }) {
+                detail: @escaping @Sendable () -> [String] = { [] }, isPart: Bool = false) {
         self.segments = segments.map { (text: $0.0, role: $0.1) }
         self.status = status
         self.id = id
+        self.isPart = isPart
         detailLines = detail
     }
 
     public var text: String { segments.map(\.text).joined() }
     /// Whether the row is one of the things a pane lists (a check, an item, a vote, an
-    /// alarm), not a heading, a legend or a note: what a pane's count counts.
-    public var isItem: Bool { status != nil || id != nil }
+    /// alarm), not a heading, a legend, a note or a part of another: what a pane's count counts.
+    public var isItem: Bool { !isPart && (status != nil || id != nil) }
     public var detail: [String] { detailLines() }
 }
 

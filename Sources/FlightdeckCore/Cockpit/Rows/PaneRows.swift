@@ -16,11 +16,14 @@ struct PaneRows {
         switch pane {
         case .checklist: return checklist(state, reports: reports)
         case .health:
-            return checks(state, reports: reports, kinds: [.http, .aws, .metric, .command],
-                          empty: "The plan has no HTTP checks, AWS resources, metrics or commands.", window: window)
-        case .dns: return dns(state, reports: reports)
+            let top = vantages(state)
+            return top + checks(state, reports: reports, kinds: [.http, .aws, .metric, .command],
+                                empty: "The plan has no HTTP checks, AWS resources, metrics or commands.", window: window.map { $0.shifted(by: -top.count) })
+        case .dns: return vantages(state) + dns(state, reports: reports)
         case .certificates:
-            return checks(state, reports: reports, kinds: [.tls], empty: "The plan has no TLS checks.", window: window) + coverage(state)
+            let top = vantages(state)
+            return top + checks(state, reports: reports, kinds: [.tls], empty: "The plan has no TLS checks.", window: window.map { $0.shifted(by: -top.count) })
+                + coverage(state)
         case .alarms: return alarms(state, window: window)
         case .poll: return poll(state)
         }
@@ -47,4 +50,9 @@ extension CockpitState {
             (!redOnly || row.status == .fail) && (filter.isEmpty || row.text.localizedCaseInsensitiveContains(filter))
         }
     }
+}
+
+extension Range<Int> {
+    /// The same rows counted from `offset` further on.
+    func shifted(by offset: Int) -> Range<Int> { (lowerBound + offset)..<(upperBound + offset) }
 }
