@@ -290,12 +290,13 @@ public final class LaunchJournal: Sendable {
     }
 
     /// Appends one event; see `append(by:at:checks:signer:_:)`. A vote's evidence is made
-    /// here: the blockers as they stand the moment it is written.
+    /// here: the blockers as they stand the moment it is written, with what each vantage saw
+    /// of those seen from several (`vantages`, by check id).
     @discardableResult
-    public func append(_ event: LaunchEvent, by actor: LaunchActor, at now: Date = Date(),
-                       checks: [String: CheckStatus], signer: (any EntrySigner)? = nil) throws -> Result<LaunchRecord, LaunchRefusal> {
+    public func append(_ event: LaunchEvent, by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus],
+                       vantages: [String: [EvidenceVantage]] = [:], signer: (any EntrySigner)? = nil) throws -> Result<LaunchRecord, LaunchRefusal> {
         try append(by: actor, at: now, checks: checks, signer: signer) { state in
-            [event.withEvidence(Crypto.evidence(state.blockers(checks: checks)))]
+            [event.withEvidence(Crypto.evidence(VoteEvidence.items(state.blockers(checks: checks), vantages: vantages)))]
         }.map { $0[0] }
     }
 

@@ -27,11 +27,11 @@ struct VoteCommand: AsyncParsableCommand {
     func run() async throws {
         let session = try LaunchSession.open(plan)
         let signed = try session.signer(signer, role: role)
-        let reports = try await session.pollChecks()
+        let (reports, vantages) = try await session.pollChecks()
         // The journal fills in the evidence as it writes the vote.
         let placeholder = VoteEvidence(items: [], digest: "")
         try session.record(.voteCast(role: role, choice: choice == .go ? .go : .noGo, reason: reason, evidence: placeholder),
-                           by: signed, checks: reports.statusesByID)
+                           by: signed, checks: reports.statusesByID, vantages: vantages)
     }
 }
 
@@ -175,7 +175,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session = try LaunchSession.open(plan)
-        let reports = try await session.pollChecks()
+        let reports = try await session.pollChecks().reports
         let state = try session.journalState()
         let verification = try session.journal.verify()
         let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,

@@ -29,7 +29,7 @@ final class LaunchDesk: Sendable {
 
     func perform(_ work: LaunchWork) {
         switch work {
-        case .submit(let request, let checks): submit(request, checks: checks)
+        case .submit(let request, let checks, let vantages): submit(request, checks: checks, vantages: vantages)
         case .appendDue(let checks): appendDue(checks: checks)
         case .notify(let news): notify(news)
         }
@@ -79,7 +79,7 @@ final class LaunchDesk: Sendable {
         }
     }
 
-    private func submit(_ request: LaunchRequest, checks: [String: CheckStatus]) {
+    private func submit(_ request: LaunchRequest, checks: [String: CheckStatus], vantages: [String: [EvidenceVantage]]) {
         guard let approver = plan.approvers.first(where: { $0.name == request.approver }) else { return }
         Task.detached {
             do {
@@ -90,7 +90,8 @@ final class LaunchDesk: Sendable {
                     case .failure(let refusal): return self.report { _ in .pinRejected(request, why: refusal.message) }
                     }
                 }
-                switch try self.journal.append(request.event, by: signer, checks: checks, signer: SSHAgentSigner.find(for: approver)) {
+                switch try self.journal.append(request.event, by: signer, checks: checks, vantages: vantages,
+                                               signer: SSHAgentSigner.find(for: approver)) {
                 case .success(let record):
                     if case .rerunRequested(let check) = record.event { try self.commandResults.requestRerun(check) }
                     self.report { state in

@@ -31,14 +31,17 @@ struct LaunchSession {
     }
 
     /// One full poll of every check, as `flightdeck check` runs it, with the other vantages'
-    /// views as the shared state holds them.
-    func pollChecks() async throws -> [CheckReport] {
+    /// views as the shared state holds them: the reports, and what each vantage saw of the
+    /// checks seen from several.
+    func pollChecks() async throws -> (reports: [CheckReport], vantages: [String: [EvidenceVantage]]) {
         let vantage = try VantageOption.resolve(nil)
         let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory, only: plan.checksProbed(by: vantage))
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
         do {
             let agents = try VantageLook.read(plan: plan, planPath: planArgument.path, vantage: vantage, journal: journal)
-            return VantageLook.combine(CheckReport.reports(for: plan.checks, outcomes: outcomes), with: agents)
+            let local = CheckReport.reports(for: plan.checks, outcomes: outcomes)
+            let now = Date()
+            return (VantageLook.combine(local, with: agents, now: now), agents?.evidence(local, now: now) ?? [:])
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError
@@ -83,12 +86,14 @@ struct LaunchSession {
     /// Appends one event and says what happened: `recorded #12: ...`, or why it was refused
     /// (exit 1). The entry is signed with the approver's SSH key when the session's
     /// ssh-agent holds one the plan lists for them.
-    func record(_ event: LaunchEvent, by signer: LaunchActor, checks: [String: CheckStatus] = [:]) throws {
+    func record(_ event: LaunchEvent, by signer: LaunchActor, checks: [String: CheckStatus] = [:],
+                vantages: [String: [EvidenceVantage]] = [:]) throws {
         let result: Result<LaunchRecord, LaunchRefusal>
         let approver = plan.approvers.first { $0.name == signer.approver }
         do {
             try journal.appendDue(by: actor, checks: checks)
-            result = try journal.append(event, by: signer, checks: checks, signer: approver.flatMap { SSHAgentSigner.find(for: $0) })
+            result = try journal.append(event, by: signer, checks: checks, vantages: vantages,
+                                        signer: approver.flatMap { SSHAgentSigner.find(for: $0) })
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError

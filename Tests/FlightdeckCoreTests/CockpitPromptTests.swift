@@ -23,7 +23,7 @@ struct CockpitPromptTests {
 
     /// What the reducer asked to be signed and appended.
     private func submitted(_ effects: [CockpitEffect]) -> [LaunchRequest] {
-        effects.compactMap { if case .launch(.submit(let request, _)) = $0 { request } else { nil } }
+        effects.compactMap { if case .launch(.submit(let request, _, _)) = $0 { request } else { nil } }
     }
 
     @Test("an approver by login: pick the action, confirm with y, and the request carries their name")

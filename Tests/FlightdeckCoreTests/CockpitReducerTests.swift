@@ -183,7 +183,7 @@ struct CockpitReducerTests {
         state.act(on: .role("ops"))
         state.reduce(.key(.enter))
         let confirmed = state.reduce(.key(.character("y")))
-        guard case .launch(.submit(let request, let checks))? = confirmed.first, confirmed.count == 1 else {
+        guard case .launch(.submit(let request, let checks, _))? = confirmed.first, confirmed.count == 1 else {
             Issue.record("no submit: \(confirmed)")
             return
         }
@@ -231,7 +231,7 @@ struct CockpitReducerTests {
         state.reduce(.key(.enter))
         for character in "1111" { state.reduce(.key(.character(character))) }
         let effects = state.reduce(.key(.enter))
-        guard case .launch(.submit(let request, _))? = effects.first else { Issue.record("no submit"); return }
+        guard case .launch(.submit(let request, _, _))? = effects.first else { Issue.record("no submit"); return }
         #expect(state.prompt == nil)
         state.reduce(.pinRejected(request, why: "wrong PIN for Dana (1 of 5 tries before a lockout)"))
         #expect(state.prompt == .pin(request.action, approver: "Dana", entered: ""), "asked again, for the same action")

@@ -238,3 +238,49 @@ struct VantageTests {
         }
     }
 }
+
+@Suite("Vantages: what alarms and votes see")
+struct VantageConsequenceTests {
+    @Test("the red rule follows the combined status: red at once when the vantages make it red, kept while one falls silent, this host's own rule again once alone")
+    func combinedRedAlarm() throws {
+        var engine = AlarmEngine(plan: try AlarmEngineTests.plan())
+        let check = try AlarmEngineTests.plan().checks.first { $0.id == "api" }!
+        let red = CheckReport(check: check, status: .fail, detail: "fails from eu-west: HTTP 503")
+        engine.observe(AlarmEngineTests.outcome("api", .pass, at: 0))
+        engine.observeCombined(red, for: "api", at: .seconds(5))
+        engine.observe(AlarmEngineTests.outcome("api", .pass, at: 6))
+        let alarms = engine.evaluate(at: .seconds(7))
+        #expect(alarms.map(\.id) == ["rule/red/api"], "this host's green does not clear what the vantages make red")
+        #expect(alarms.first?.severity == .critical && alarms.first?.since == .seconds(5))
+        #expect(alarms.first?.reason == "api red: fails from eu-west: HTTP 503")
+        engine.observeCombined(CheckReport(check: check, status: .unknown, detail: "not known from eu-west"), for: "api", at: .seconds(10))
+        #expect(engine.evaluate(at: .seconds(11)).map(\.id) == ["rule/red/api"], "silence neither raises nor clears")
+        engine.observeCombined(CheckReport(check: check, status: .warn, detail: "fails from eu-west only"), for: "api", at: .seconds(12))
+        #expect(engine.evaluate(at: .seconds(13)).isEmpty)
+        engine.observeCombined(nil, for: "api", at: .seconds(14))
+        for second in [15, 16, 17] { engine.observe(AlarmEngineTests.outcome("api", .fail, at: second)) }
+        #expect(engine.evaluate(at: .seconds(18)).first?.reason == "api red for 3 polls: HTTP 503", "alone again, the host's own polls count")
+    }
+
+    @Test("in the cockpit: an agent's failure raises the blocker's critical alarm; its recovery clears it")
+    func cockpitAlarm() throws {
+        let plan = try VantageTests.plan()
+        var state = CockpitState(plan: plan, now: VantageTests.start)
+        state.reduce(.outcome(VantageTests.local(.pass)))
+        state.reduce(.vantages(VantageTests.reading([("eu-west", VantageTests.outcome("api", .fail, "HTTP 503"))], beating: ["eu-west"])))
+        #expect(state.alarms.standing.contains { $0.id == "rule/red/api" && $0.severity == .critical })
+        state.reduce(.vantages(VantageTests.reading([("eu-west", VantageTests.outcome("api", .pass, "200"))], beating: ["eu-west"], version: 2)))
+        #expect(!state.alarms.standing.contains { $0.id == "rule/red/api" })
+    }
+
+    @Test("a vote's evidence says which vantages each blocker rested on; the digest covers them; a blocker seen from this host alone reads as before")
+    func voteEvidence() {
+        let plain = [EvidenceItem(id: "api", status: .pass), EvidenceItem(id: "checklist:legal", status: .pass)]
+        let seen = VoteEvidence.items(plain, vantages: ["api": [EvidenceVantage(vantage: "local", status: .pass), EvidenceVantage(vantage: "eu-west", status: .warn)]])
+        #expect(seen[0].vantages?.map(\.vantage) == ["local", "eu-west"])
+        #expect(seen[1].vantages == nil)
+        #expect(VoteEvidence.canonicalText(plain) == "api=pass\nchecklist:legal=pass\n", "entries written before vantages keep their digest")
+        #expect(VoteEvidence.canonicalText(seen) == "api=pass local=pass,eu-west=warn\nchecklist:legal=pass\n")
+        #expect(seen.map(\.judged) == plain)
+    }
+}

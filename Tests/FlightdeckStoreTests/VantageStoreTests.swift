@@ -159,6 +159,29 @@ struct VantageStoreTests {
     }
 }
 
+@Suite("A vote's evidence with its vantages, in the journal")
+struct VantageEvidenceJournalTests {
+    @Test("a vote records what each vantage saw of a blocker seen from several; the workflow judges the statuses alone; the chain verifies")
+    func voteWithVantages() throws {
+        let fixture = try JournalFixture(extra: VantageStoreTests.checks)
+        let journal = try fixture.journal()
+        let olga = fixture.actor("olga", "Olga")
+        _ = try journal.append(.pollOpened, by: olga, checks: [:]).get()
+        let checks: [String: CheckStatus] = ["api": .warn, "web": .pass]
+        let vantages = ["api": [EvidenceVantage(vantage: "local", status: .pass), EvidenceVantage(vantage: "eu-west", status: .fail)]]
+        let placeholder = VoteEvidence(items: [], digest: "")
+        let record = try journal.append(.voteCast(role: "ops", choice: .go, reason: nil, evidence: placeholder), by: olga, checks: checks,
+                                        vantages: vantages).get()
+        guard case .voteCast(_, _, _, let evidence) = record.event else { Issue.record("not a vote"); return }
+        #expect(evidence.items.first { $0.id == "api" }?.vantages == vantages["api"])
+        #expect(evidence.items.first { $0.id == "web" }?.vantages == nil)
+        #expect(evidence.digest == Crypto.sha256Hex(Array("api=warn local=pass,eu-west=fail\nchecklist:legal=unknown\nweb=pass\n".utf8)))
+        let reread = try fixture.journal().state()
+        #expect(reread.votes["ops"]?.evidence == evidence, "read back as written")
+        #expect(try fixture.journal().verify().passed)
+    }
+}
+
 @Suite("Vantage store in PostgreSQL: wake-ups and order",
        .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
 struct PostgresVantageTests {

@@ -44,6 +44,11 @@ public struct AlarmBoard: Sendable {
         engine.observe(outcome)
     }
 
+    /// See `AlarmEngine.observeCombined`.
+    public mutating func observeCombined(_ report: CheckReport?, for id: String, at clock: Duration) {
+        engine.observeCombined(report, for: id, at: clock)
+    }
+
     /// What an external source reports now; it replaces what the source reported before.
     public mutating func record(source: String, alarms: [Alarm]) {
         external[source] = alarms

@@ -29,6 +29,9 @@ public struct AlarmEngine: Sendable {
         var disagreement: (text: String, since: Duration)?
         var converged: Double?
         var lastProgress: Duration?
+        /// Seen from several vantages: red and flapping follow the status they combine to,
+        /// not this host's probes alone.
+        var combined = false
     }
 
     public init(plan: LaunchPlan, rules: AlarmRules? = nil) {
@@ -46,15 +49,17 @@ public struct AlarmEngine: Sendable {
         let now = outcome.finishedAt
         var track = tracks[outcome.checkID] ?? Track()
         let failed = outcome.status == .fail
-        if let last = track.lastFailed, last != failed { track.changes.append(now) }
-        track.lastFailed = failed
-        track.lastDetail = outcome.detail
-        if failed {
-            track.failStreak += 1
-            if track.failStreak == settings.redPolls { track.redSince = now }
-        } else {
-            track.failStreak = 0
-            track.redSince = nil
+        if !track.combined {
+            if let last = track.lastFailed, last != failed { track.changes.append(now) }
+            track.lastFailed = failed
+            track.lastDetail = outcome.detail
+            if failed {
+                track.failStreak += 1
+                if track.failStreak == settings.redPolls { track.redSince = now }
+            } else {
+                track.failStreak = 0
+                track.redSince = nil
+            }
         }
         if let latency = outcome.latency, let budget = budgets[outcome.checkID] {
             track.latencies.append((now, latency))
@@ -88,6 +93,34 @@ public struct AlarmEngine: Sendable {
         tracks[outcome.checkID] = track
     }
 
+    /// A check's status as its vantages combine it (each already past its own thresholds),
+    /// or nil when this host alone sees it again. While combined, the red rule fires on the
+    /// combined red at once and flapping counts its changes; what this host's probe saw
+    /// still feeds latency, certificates, nameservers and stalls. Unknown changes nothing: a
+    /// vantage falling silent neither raises nor clears a red.
+    public mutating func observeCombined(_ report: CheckReport?, for id: String, at now: Duration) {
+        guard checks[id] != nil else { return }
+        var track = tracks[id] ?? Track()
+        defer { tracks[id] = track }
+        guard let report else {
+            if track.combined { (track.combined, track.failStreak, track.redSince, track.lastFailed) = (false, 0, nil, nil) }
+            return
+        }
+        track.combined = true
+        guard report.status != .unknown else { return }
+        let failed = report.status == .fail
+        if let last = track.lastFailed, last != failed { track.changes.append(now) }
+        track.lastFailed = failed
+        track.lastDetail = report.detail
+        if failed {
+            track.redSince = track.redSince ?? now
+            track.failStreak = max(track.failStreak, rules.settings(for: id).redPolls)
+        } else {
+            track.failStreak = 0
+            track.redSince = nil
+        }
+    }
+
     /// The alarms standing at `now`, most severe first, then oldest first.
     public mutating func evaluate(at now: Duration) -> [Alarm] {
         var alarms: [Alarm] = []
@@ -113,7 +146,8 @@ public struct AlarmEngine: Sendable {
                       "\(id) is flapping: \(track.changes.count) changes in \(PlanDuration.format(settings.flapWindow)); now \(track.lastFailed == true ? "red" : "green"): \(track.lastDetail)",
                       flapping: true)
             } else if let since = track.redSince, track.failStreak >= settings.redPolls {
-                raise("red", blocker ? .critical : .warning, since: since, "\(id) red for \(track.failStreak) polls: \(track.lastDetail)")
+                raise("red", blocker ? .critical : .warning, since: since,
+                      track.combined ? "\(id) red: \(track.lastDetail)" : "\(id) red for \(track.failStreak) polls: \(track.lastDetail)")
             }
 
             if let budget = budgets[id], let since = track.overBudgetSince, let p95 = track.p95, now - since >= settings.latencyWindow {

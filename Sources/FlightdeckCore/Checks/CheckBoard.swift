@@ -37,6 +37,11 @@ public struct CheckBoard: Sendable, Equatable {
         reports[position] = report(at: position)
     }
 
+    /// The check's report now, by its id.
+    public func report(for id: String) -> CheckReport? {
+        positions[id].map { reports[$0] }
+    }
+
     /// Applies what the shared state says of the probe agents.
     public mutating func apply(_ reading: VantageReading) {
         vantages.apply(reading)
@@ -56,6 +61,13 @@ public struct CheckBoard: Sendable, Equatable {
             VantageView(vantage: vantages.localName, status: $0.status, reason: $0.reason, observed: $0.latest?.observed ?? [:])
         }
         return vantages.views(of: check, local: local, now: now)
+    }
+
+    /// What each vantage sees of the checks seen from more than this host, by check id.
+    public var vantageEvidence: [String: [EvidenceVantage]] {
+        Dictionary(checks.filter { $0.kind.isSeenFromVantages && isCombined($0) }.map { check in
+            (check.id, views(of: check).map { EvidenceVantage(vantage: $0.vantage, status: $0.status) })
+        }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether a check's status is combined from more than this host's view.

@@ -92,6 +92,14 @@ public struct VantageBoard: Sendable, Equatable {
         return views.count == 1 && views[0].vantage == localName ? nil : views
     }
 
+    /// What each vantage saw of the checks in `reports` seen from more than this host, by
+    /// check id: what a vote's evidence records.
+    public func evidence(_ reports: [CheckReport], now: Date) -> [String: [EvidenceVantage]] {
+        Dictionary(reports.compactMap { report in
+            views(of: report, now: now).map { (report.check.id, $0.map { EvidenceVantage(vantage: $0.vantage, status: $0.status) }) }
+        }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Each vantage's view of `check`: this host's (when it runs the check) first, then the
     /// agents'. A silent agent's view is unknown, whatever it last said.
     public func views(of check: CheckDescriptor, local: VantageView?, now: Date) -> [VantageView] {

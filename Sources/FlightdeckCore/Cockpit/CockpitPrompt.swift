@@ -98,7 +98,8 @@ extension CockpitState {
                 guard Self.pinLength.contains(entered.count) else { return [] }
                 prompt = nil
                 message = ("checking \(approver)'s PIN…", now)
-                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: entered), checks: checkStatuses))]
+                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: entered), checks: checkStatuses,
+                                        vantages: board.vantageEvidence))]
             case .backspace: prompt = .pin(action, approver: approver, entered: String(entered.dropLast()))
             case .character(let character) where character.isASCII && character.isNumber && entered.count < Self.pinLength.upperBound:
                 prompt = .pin(action, approver: approver, entered: entered + String(character))
@@ -108,7 +109,8 @@ extension CockpitState {
             prompt = nil
             if key == .character("y") || key == .character("Y") {
                 message = ("recording: \(action.label)…", now)
-                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: nil), checks: checkStatuses))]
+                return [.launch(.submit(LaunchRequest(action: action, approver: approver, pin: nil), checks: checkStatuses,
+                                        vantages: board.vantageEvidence))]
             } else {
                 message = ("cancelled", now)
             }

@@ -57,8 +57,8 @@ public enum CockpitEffect: Sendable {
 /// holds up a frame).
 public enum LaunchWork: Sendable {
     /// Check the PIN, if one was typed, then sign the action and append it to the journal,
-    /// judged against the checks as they stand.
-    case submit(LaunchRequest, checks: [String: CheckStatus])
+    /// judged against the checks as they stand (and what each vantage saw of them).
+    case submit(LaunchRequest, checks: [String: CheckStatus], vantages: [String: [EvidenceVantage]])
     /// Append the stale votes and built-in holds that have come due.
     case appendDue(checks: [String: CheckStatus])
     /// Claim each notice in the journal and, where the claim is accepted, send it.
@@ -152,9 +152,11 @@ public struct CockpitState: Sendable {
             board.record(outcome)
             alarms.observe(outcome)
             latest[outcome.checkID] = outcome
+            if let check = board.checks.first(where: { $0.id == outcome.checkID }), check.kind.isSeenFromVantages { observeVantages(of: [check]) }
         case .tick(let date):
             now = date
             board.advance(to: date)
+            observeVantages(of: board.checks)
             updateAlarms()
             effects += dueWork()
         case .externalAlarms(let source, let reported):
@@ -173,6 +175,8 @@ public struct CockpitState: Sendable {
             launchProblem = problem
         case .vantages(let reading):
             board.apply(reading)
+            observeVantages(of: board.checks)
+            updateAlarms()
         case .message(let text):
             message = (text, now)
         case .pinRejected(let request, let why):
@@ -305,6 +309,16 @@ public struct CockpitState: Sendable {
     /// Keeps the focused pane's selection on a row that exists, and on screen.
     private mutating func clampCursor() {
         cursors[focus, default: ListCursor()].clamp(count: rows(focus, window: 0..<0).count, visible: layout.paneRows(focus))
+    }
+
+    /// Hands the alarm rules each check's status as its vantages combine it, for the checks
+    /// seen from more than this host.
+    private mutating func observeVantages(of checks: [CheckDescriptor]) {
+        let clock = Duration.seconds(max(0, now.timeIntervalSince(clockOrigin)))
+        for check in checks where check.kind.isSeenFromVantages {
+            let combined = board.isCombined(check) ? board.report(for: check.id) : nil
+            alarms.observeCombined(combined, for: check.id, at: clock)
+        }
     }
 
     private mutating func updateAlarms() {

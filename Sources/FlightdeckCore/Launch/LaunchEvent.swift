@@ -65,9 +65,27 @@ public struct EvidenceItem: Sendable, Equatable, Codable {
     /// A check id, or `checklist:ITEM` for a checklist item.
     public var id: String
     public var status: CheckStatus
+    /// For a check seen from several vantages: what each saw, which its status rests on.
+    /// Absent otherwise (and in entries written before vantages), so those read as they were.
+    public var vantages: [EvidenceVantage]?
 
-    public init(id: String, status: CheckStatus) {
+    public init(id: String, status: CheckStatus, vantages: [EvidenceVantage]? = nil) {
         self.id = id
+        self.status = status
+        self.vantages = vantages
+    }
+
+    /// The blocker and its status, without the vantages behind it: what the workflow judges.
+    public var judged: EvidenceItem { EvidenceItem(id: id, status: status) }
+}
+
+/// One vantage's status of a blocker a vote rested on.
+public struct EvidenceVantage: Sendable, Equatable, Codable {
+    public var vantage: String
+    public var status: CheckStatus
+
+    public init(vantage: String, status: CheckStatus) {
+        self.vantage = vantage
         self.status = status
     }
 }
@@ -83,9 +101,19 @@ public struct VoteEvidence: Sendable, Equatable, Codable {
         self.digest = digest
     }
 
-    /// The text the digest is taken over: one `id=status` line per blocker, sorted.
+    /// The text the digest is taken over: one `id=status` line per blocker, sorted, with
+    /// ` vantage=status,...` after it for a blocker seen from several vantages.
     public static func canonicalText(_ items: [EvidenceItem]) -> String {
-        items.map { "\($0.id)=\($0.status.rawValue)\n" }.sorted().joined()
+        items.map { item in
+            let vantages = item.vantages.map { " " + $0.map { "\($0.vantage)=\($0.status.rawValue)" }.joined(separator: ",") } ?? ""
+            return "\(item.id)=\(item.status.rawValue)\(vantages)\n"
+        }.sorted().joined()
+    }
+
+    /// The items with each check's vantages (by check id) beside it.
+    public static func items(_ items: [EvidenceItem], vantages: [String: [EvidenceVantage]]) -> [EvidenceItem] {
+        guard !vantages.isEmpty else { return items }
+        return items.map { EvidenceItem(id: $0.id, status: $0.status, vantages: vantages[$0.id]) }
     }
 }
 

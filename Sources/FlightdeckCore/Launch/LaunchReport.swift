@@ -163,7 +163,9 @@ public struct LaunchReport: Sendable, Encodable {
                 let red = vote.evidence.filter { $0.status != .pass && $0.status != .warn }.map { "\($0.id) \($0.status.rawValue)" }
                 let items = vote.evidence.filter { $0.id.hasPrefix("checklist:") }.count
                 let counted = "\(vote.evidence.count - items) checks, \(items) checklist items"
+                let vantages = Set(vote.evidence.flatMap { $0.vantages?.map(\.vantage) ?? [] }).sorted()
                 let evidence = "`\(vote.evidenceDigest.prefix(16))` " + (red.isEmpty ? "all \(vote.evidence.count) blockers green (\(counted))" : red.joined(separator: ", "))
+                    + (vantages.isEmpty ? "" : ", seen from \(vantages.joined(separator: ", "))")
                 let counts = vote.current ? "yes" : "no"
                 let supersedes = vote.supersedes.map { " (supersedes #\($0))" } ?? ""
                 lines.append("| \(vote.seq) | \(cell(vote.role)) | \(vote.choice)\(supersedes) | \(cell(vote.actor)) | \(vote.attestation) | \(vote.at) "

@@ -78,7 +78,7 @@ extension LaunchState {
             if let standing = votes[role], standing.approver == approver.name, standing.choice == choice, standing.staleBecause == nil {
                 return LaunchRefusal("\(approver.name) already voted \(choice.rawValue) for \(role) (#\(standing.seq)); a vote stands until it goes stale or is changed")
             }
-            guard evidence.items == blockers(checks: checks) else {
+            guard evidence.items.map(\.judged) == blockers(checks: checks) else {
                 return LaunchRefusal("the vote's evidence is not the blockers' state now; look again and vote")
             }
             if choice == .noGo {

@@ -38,7 +38,10 @@ extension PaneRows {
             if let stale = vote.staleBecause { text += " · STALE: \(stale.joined(separator: ", ")) turned red, vote again" }
             if let earlier = vote.supersedes { text += " · supersedes #\(earlier)" }
             if let reason = vote.reason { text += " · \(reason)" }
-            let evidence = vote.evidence.items.map { "  \($0.id): \($0.status.rawValue) (now \((now[$0.id] ?? .unknown).rawValue))" }
+            let evidence = vote.evidence.items.map { item in
+                let seen = item.vantages.map { " · from " + $0.map { "\($0.vantage) \($0.status.rawValue)" }.joined(separator: ", ") } ?? ""
+                return "  \(item.id): \(item.status.rawValue) (now \((now[item.id] ?? .unknown).rawValue))\(seen)"
+            }
             rows.append(PaneRow([status(voteStatus), (" \(label.padded(to: 28)) ", .text), (text, voteStatus == .pass ? .text : .status(voteStatus))],
                                 status: voteStatus == .warn ? .fail : voteStatus, id: .role(role),
                                 detail: { ["\(label): \(vote.choice.rawValue) by \(vote.approver) at \(LaunchRecord.timestamp(vote.at)) (entry \(vote.seq)"
