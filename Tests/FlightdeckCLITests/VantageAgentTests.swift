@@ -182,3 +182,47 @@ struct SameHostAgentTests {
         #expect(green.stdout.contains("dns-api") && !green.stdout.contains("vantages"), "this host's own view again: \(green.stdout)")
     }
 }
+
+@Suite("A probe agent when PostgreSQL goes away, and when it is killed and started again",
+       .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
+struct AgentOutageTests {
+    @Test("the agent says the state is unreachable, goes on probing, and publishes again when it is back; killed and started again under its name, it waits for the dead one to fall silent, then takes over",
+          .timeLimit(.minutes(3)))
+    func outageAndTakeover() async throws {
+        let own = try await offThePool { try PostgresServer() }
+        defer { own.stop() }
+        let site = try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+        defer { site.stop() }
+        let directory = try TestDirectory("agent-outage")
+        try directory.write("""
+            launch: { name: Outage launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(try own.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD"))" }
+            polling: { interval: 1s, timeout: 1s }
+            http:
+              - { id: web, url: "http://127.0.0.1:\(site.port)/" }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        let environment = ["LAUNCH_DB_PASSWORD": own.password]
+        let agent = try DemoProcess(arguments: ["agent", plan, "--vantage", "office"], directory: directory, output: "agent.out", environment: environment)
+        defer { agent.stop() }
+        await agent.wait(for: "its first result", seconds: 20) { $0.contains { $0.contains("check web PASS") } }
+
+        try await offThePool { own.stop() }
+        await agent.wait(for: "the outage", seconds: 20) { $0.contains { $0.contains("shared state unavailable: ") && $0.hasSuffix("; asking again") } }
+        try await offThePool { try own.start() }
+        await agent.wait(for: "the state back", seconds: 30) { $0.contains { $0.hasSuffix("shared state reachable again") } }
+        let back = try FlightdeckProcess.run(["check", plan, "--json"], environment: environment)
+        let office = try #require(((try JSONSerialization.jsonObject(with: Data(back.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])?
+            .first?["vantages"] as? [[String: Any]])?.first { $0["vantage"] as? String == "office" }
+        #expect(office?["status"] as? String == "pass" && office?["stale"] as? Bool == false, "\(back.stdout)")
+
+        // Killed outright, and started again at once: the dead one still looks alive for
+        // stale_after (3) heartbeats of 1 s, then the new one takes its place.
+        agent.process.signal(SIGKILL)
+        _ = agent.process.wait()
+        let again = try DemoProcess(arguments: ["agent", plan, "--vantage", "office"], directory: directory, output: "again.out", environment: environment)
+        defer { again.stop() }
+        await again.wait(for: "the wait", seconds: 20) { $0.contains { $0.contains("office is published by ") && $0.contains("waiting to take over once it is silent for 3 heartbeats") } }
+        await again.wait(for: "the takeover", seconds: 20) { $0.contains { $0.hasSuffix("agent office took over") } }
+        #expect(!(agent.lines + again.lines).joined().contains(own.password))
+    }
+}
