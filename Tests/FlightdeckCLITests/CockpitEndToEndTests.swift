@@ -110,7 +110,7 @@ struct CockpitEndToEndTests {
     @Test("two cockpits on one plan: a vote and an alarm's acknowledgement in one show in the other within a second; PIN sign-off")
     func twoCockpits() async throws {
         let directory = try TestDirectory("e2e-poll")
-        let pinHash = try FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pinHash = try await FlightdeckProcess.run(["approver", "hash-pin"], stdin: "2468\n2468\n").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(pinHash.hasPrefix("scrypt$"))
         let login = LaunchActor.current().login
         let plan = directory.file("plan.yaml")
@@ -155,7 +155,7 @@ struct CockpitEndToEndTests {
         #expect(Date().timeIntervalSince(recorded) < 1)
 
         // The final GO waits for the checklist; marked from the command line.
-        let marked = try FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published 09:00"])
+        let marked = try await FlightdeckProcess.run(["checklist", plan, "legal", "done", "--note", "published 09:00"])
         #expect(marked.status == 0, "\(marked.stderr)")
 
         // On the laptop Bo signs the final GO with his PIN: wrong, then right. The menu offers
@@ -192,9 +192,9 @@ struct CockpitEndToEndTests {
         try await laptop.wait(for: "the acknowledgement on the other cockpit", seconds: 1) { $0.contains { $0.contains("acknowledged") && $0.contains("blog red for") } }
         #expect(Date().timeIntervalSince(acknowledged) < 1)
 
-        let journal = try FlightdeckProcess.run(["audit", "show", plan]).stdout
+        let journal = try await FlightdeckProcess.run(["audit", "show", plan]).stdout
         #expect(journal.contains("(Bo, PIN)") && journal.contains("PIN tried for Bo") && journal.contains("PIN accepted for Bo"))
-        #expect(try FlightdeckProcess.run(["audit", "verify", plan]).status == 0)
+        #expect(try await FlightdeckProcess.run(["audit", "verify", plan]).status == 0)
         for cockpit in [war, laptop] { try cockpit.keys("q") }
     }
 
@@ -235,8 +235,8 @@ struct CockpitEndToEndTests {
     }
 
     @Test("without a terminal, the cockpit says to use check and exits 2")
-    func noTerminal() throws {
-        let result = try FlightdeckProcess.run(["Examples/local.yaml"])
+    func noTerminal() async throws {
+        let result = try await FlightdeckProcess.run(["Examples/local.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("the cockpit needs a terminal"))
     }

@@ -10,10 +10,14 @@ enum FlightdeckProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
-        try runProcess(binary.path, arguments,
-                       environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(environment) { $1 },
-                       in: packageRoot.path, stdin: stdin)
+    /// Waits on a thread of its own: a test that waits for a child on the shared threads holds
+    /// one of the two, and tests that need them (a poller on a real clock) starve.
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
+        try await offThePool {
+            try runProcess(binary.path, arguments,
+                           environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(environment) { $1 },
+                           in: packageRoot.path, stdin: stdin)
+        }
     }
 }
 
@@ -22,8 +26,8 @@ struct CommandLineTests {
     let secret = "rt_live_0123456789"
 
     @Test("plan validate: a valid plan gets one summary line and exit 0")
-    func validateValid() throws {
-        let result = try FlightdeckProcess.run(["plan", "validate", "Examples/local.yaml"])
+    func validateValid() async throws {
+        let result = try await FlightdeckProcess.run(["plan", "validate", "Examples/local.yaml"])
         #expect(result.status == 0)
         #expect(result.stdout == """
             Examples/local.yaml: valid: DirectFanz local rehearsal: zone directfanz.test, T-0 2026-12-01 14:00 UTC; \
@@ -35,7 +39,7 @@ struct CommandLineTests {
     }
 
     @Test("plan validate: every problem on stderr as FILE:LINE:COLUMN, then exit 2")
-    func validateInvalid() throws {
+    func validateInvalid() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flightdeck-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,7 +49,7 @@ struct CommandLineTests {
             .replacingOccurrences(of: "transport: tcp", with: "transport: carrier-pigeon")
         try text.write(to: plan, atomically: true, encoding: .utf8)
 
-        let result = try FlightdeckProcess.run(["plan", "validate", plan.path])
+        let result = try await FlightdeckProcess.run(["plan", "validate", plan.path])
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n").map(String.init)
@@ -56,7 +60,7 @@ struct CommandLineTests {
     }
 
     @Test("plan validate needs no production secrets: an unset one is a warning, exit 0; a command that runs probes still refuses")
-    func validateWithoutSecrets() throws {
+    func validateWithoutSecrets() async throws {
         let directory = try TestDirectory("cli-lint")
         try directory.write("""
             launch: { name: Lint, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
@@ -66,54 +70,54 @@ struct CommandLineTests {
               - { id: hook, kind: webhook, url: "${FD_LINT_WEBHOOK_URL}" }
             """, to: "plan.yaml")
         let plan = directory.file("plan.yaml")
-        let linted = try FlightdeckProcess.run(["plan", "validate", plan])
+        let linted = try await FlightdeckProcess.run(["plan", "validate", plan])
         #expect(linted.status == 0, "\(linted.stderr)")
         #expect(linted.stdout.hasPrefix("\(plan): valid: Lint"))
         #expect(linted.stderr.contains("warning: \(plan):3:") && linted.stderr.contains("the environment variable FD_LINT_TOKEN is not set"))
         #expect(linted.stderr.contains("the environment variable FD_LINT_WEBHOOK_URL is not set"))
-        let checked = try FlightdeckProcess.run(["check", plan])
+        let checked = try await FlightdeckProcess.run(["check", plan])
         #expect(checked.status == 2, "probes need the secrets")
         #expect(checked.stderr.contains("the environment variable FD_LINT_TOKEN is not set"))
-        let withSecrets = try FlightdeckProcess.run(["plan", "validate", plan],
+        let withSecrets = try await FlightdeckProcess.run(["plan", "validate", plan],
                                                     environment: ["FD_LINT_TOKEN": "t0k3n-value", "FD_LINT_WEBHOOK_URL": "not a url"])
         #expect(withSecrets.status == 2, "with the secret given, its URL is checked")
     }
 
     @Test("a YAML syntax error says it stops the reading, so the problems after it are not a surprise")
-    func syntaxErrorStopsTheReading() throws {
+    func syntaxErrorStopsTheReading() async throws {
         let directory = try TestDirectory("cli-syntax")
         try directory.write("launch: { name: S, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC\nhttp: []\n", to: "plan.yaml")
-        let result = try FlightdeckProcess.run(["plan", "validate", directory.file("plan.yaml")])
+        let result = try await FlightdeckProcess.run(["plan", "validate", directory.file("plan.yaml")])
         #expect(result.status == 2)
         #expect(result.stderr.contains("plan.yaml:1:9: YAML syntax: this { is never closed"), "\(result.stderr)")
         #expect(result.stderr.hasSuffix("the plan was not loaded (a YAML syntax error stops the reading: fix it to see any problems after it)\n"))
     }
 
     @Test("a missing plan file is a plan error, exit 2, without a stack trace")
-    func missingFile() throws {
-        let result = try FlightdeckProcess.run(["check", "Examples/nope.yaml"])
+    func missingFile() async throws {
+        let result = try await FlightdeckProcess.run(["check", "Examples/nope.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr == "Examples/nope.yaml:1:1: no such file\nExamples/nope.yaml: 1 problem; the plan was not loaded\n")
     }
 
     @Test("usage errors exit 2", arguments: [["check"], ["plan", "validate"], ["check", "--jsn", "Examples/local.yaml"], ["plan", "frobnicate", "x"],
                                             ["help", "frobnicate"], ["help", "plan", "frobnicate"]])
-    func usageErrors(arguments: [String]) throws {
-        let result = try FlightdeckProcess.run(arguments)
+    func usageErrors(arguments: [String]) async throws {
+        let result = try await FlightdeckProcess.run(arguments)
         #expect(result.status == 2)
         #expect(result.stderr.contains("Usage:") || result.stderr.contains("Error:"))
     }
 
     @Test("help for a command that exists exits 0")
-    func helpForACommand() throws {
-        let result = try FlightdeckProcess.run(["help", "plan", "validate"])
+    func helpForACommand() async throws {
+        let result = try await FlightdeckProcess.run(["help", "plan", "validate"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("validate"))
     }
 
     @Test("--help exits 0 and names the exit codes")
-    func help() throws {
-        let result = try FlightdeckProcess.run(["--help"])
+    func help() async throws {
+        let result = try await FlightdeckProcess.run(["--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("2 a usage or plan error"))
     }
@@ -147,9 +151,9 @@ struct CommandLineTests {
     }
 
     @Test("check --json: the documented shape, real probes, exit 0 when every blocker passes")
-    func checkJSONGo() throws {
+    func checkJSONGo() async throws {
         let (directory, plan) = try nginxPlan(failing: false)
-        let result = try FlightdeckProcess.run(["check", "--json", plan], environment: ["CLI_TOKEN": secret])
+        let result = try await FlightdeckProcess.run(["check", "--json", plan], environment: ["CLI_TOKEN": secret])
         _ = directory
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -181,9 +185,9 @@ struct CommandLineTests {
     }
 
     @Test("check: a failing blocker is NO-GO, exit 1, with the reason in one line")
-    func checkTableNoGo() throws {
+    func checkTableNoGo() async throws {
         let (directory, plan) = try nginxPlan(failing: true)
-        let result = try FlightdeckProcess.run(["check", plan], environment: ["CLI_TOKEN": secret])
+        let result = try await FlightdeckProcess.run(["check", plan], environment: ["CLI_TOKEN": secret])
         _ = directory
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -194,8 +198,8 @@ struct CommandLineTests {
     }
 
     @Test("version names the C libraries actually linked")
-    func version() throws {
-        let result = try FlightdeckProcess.run(["version"])
+    func version() async throws {
+        let result = try await FlightdeckProcess.run(["version"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("OpenSSL/3"))
         #expect(result.stdout.contains("ncurses 6"))

@@ -109,18 +109,18 @@ struct DemoTests {
         #expect(story.contains { $0.contains("verdict NO-GO: critical alarm on a blocker: CheckoutErrorRate") })
 
         // The whole poll, from the command line, against the running demo.
-        func act(_ arguments: [String], as approver: String) throws {
-            let result = try FlightdeckProcess.run(arguments + ["--approver", approver], stdin: Self.pins[approver]! + "\n")
+        func act(_ arguments: [String], as approver: String) async throws {
+            let result = try await FlightdeckProcess.run(arguments + ["--approver", approver], stdin: Self.pins[approver]! + "\n")
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        try act(["poll", "open", plan], as: "Dana Whitfield")
+        try await act(["poll", "open", plan], as: "Dana Whitfield")
         for (role, approver) in [("infrastructure", "Dana Whitfield"), ("application", "Miguel Soto"),
                                  ("security", "Priya Raman"), ("business", "Sam Okafor")] {
-            try act(["vote", plan, "--role", role, "go"], as: approver)
+            try await act(["vote", plan, "--role", role, "go"], as: approver)
         }
-        try act(["checklist", plan, "rollback", "done"], as: "Dana Whitfield")
-        try act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
-        try act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
+        try await act(["checklist", plan, "rollback", "done"], as: "Dana Whitfield")
+        try await act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
+        try await act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
         let poll = await demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
         // Each PIN sign-off journals its try and its acceptance before the action: the final GO is entry 24.
         #expect(poll.contains { $0.contains("journal #24 Alex Moreau: launch-director GO") })

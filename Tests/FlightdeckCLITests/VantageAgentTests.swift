@@ -19,6 +19,11 @@ struct VantageAgentTests {
         api A   %@
         """
 
+    /// The zone with `api` at `address`, as knot takes it.
+    static func zones(api address: String) -> [String: String] {
+        ["example.test": zone.replacingOccurrences(of: "%@", with: address)]
+    }
+
     /// A launch whose state is in `url` (in the state directory beside it when nil); its one
     /// resolver is `resolver` in whatever network asks.
     static func plan(in directory: TestDirectory, url: String?, resolver: String, quorum: Int = 2) throws -> String {
@@ -45,8 +50,8 @@ struct VantageAgentTests {
         var lines: [String] { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
     }
 
-    func checkJSON(_ plan: String, environment: [String: String]) throws -> [String: Any] {
-        let result = try FlightdeckProcess.run(["check", plan, "--json"], environment: environment)
+    func checkJSON(_ plan: String, environment: [String: String]) async throws -> [String: Any] {
+        let result = try await FlightdeckProcess.run(["check", plan, "--json"], environment: environment)
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let checks = try #require(document?["checks"] as? [[String: Any]], "\(result.stdout)\(result.stderr)")
         return try #require(checks.first { $0["id"] as? String == "dns-api" })
@@ -56,7 +61,7 @@ struct VantageAgentTests {
           .timeLimit(.minutes(3)))
     func splitGrid() async throws {
         let names = ["ap-south", "eu-west", "us-east"]
-        let networks = try names.indices.map { try NetworkNamespace(index: $0) }
+        let networks = try await offThePool { try names.indices.map { try NetworkNamespace(index: $0) } }
         let server = try await offThePool { try PostgresServer(listeningAlso: networks.map(\.hostAddress)) }
         defer { server.stop() }
         let url = try server.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD")
@@ -64,15 +69,17 @@ struct VantageAgentTests {
         // The same address in every network: this one's and eu-west's and us-east's see the
         // new record, ap-south's still the old.
         let resolver = "127.53.\(Int.random(in: 0...255)).53"
-        let zone = { (address: String) in ["example.test": Self.zone.replacingOccurrences(of: "%@", with: address)] }
-        let home = try KnotServer(addresses: [resolver], zones: zone("192.0.2.10"))
+        let home = try await offThePool { try KnotServer(addresses: [resolver], zones: VantageAgentTests.zones(api: "192.0.2.10")) }
         defer { home.stop() }
         let plan = try Self.plan(in: directory, url: url, resolver: resolver)
         let environment = ["LAUNCH_DB_PASSWORD": server.password]
-        var vantages = try zip(names, networks).map { name, network in
-            Vantage(name: name, network: network,
-                    resolver: try KnotServer(addresses: [resolver], zones: zone(name == "ap-south" ? "198.51.100.10" : "192.0.2.10"), namespace: network),
-                    output: directory.file("\(name).out"))
+        let resolvers = try await offThePool {
+            try zip(names, networks).map { name, network in
+                try KnotServer(addresses: [resolver], zones: Self.zones(api: name == "ap-south" ? "198.51.100.10" : "192.0.2.10"), namespace: network)
+            }
+        }
+        var vantages = zip(names, zip(networks, resolvers)).map { name, serving in
+            Vantage(name: name, network: serving.0, resolver: serving.1, output: directory.file("\(name).out"))
         }
         defer {
             for vantage in vantages {
@@ -102,7 +109,7 @@ struct VantageAgentTests {
         await watch.wait(for: "the quorum's warning", seconds: 30) { lines in
             lines.contains { $0.contains("check dns-api WARN: fails from ap-south only: ") && $0.contains("(3 of 4 pass; 2 failing make it red)") }
         }
-        let warned = try checkJSON(plan, environment: environment)
+        let warned = try await checkJSON(plan, environment: environment)
         #expect(warned["status"] as? String == "warn", "\(warned)")
         let views = try #require(warned["vantages"] as? [[String: Any]], "\(warned)")
         #expect(views.map { $0["vantage"] as? String } == ["local", "ap-south", "eu-west", "us-east"])
@@ -118,14 +125,15 @@ struct VantageAgentTests {
         await watch.wait(for: "us-east silent", seconds: 20) { $0.contains { $0.contains("vantage us-east SILENT") } }
         #expect(Date().timeIntervalSince(killedAt) < 10)
         await watch.wait(for: "the record unknown", seconds: 10) { $0.contains { $0.contains("check dns-api UNKNOWN: fails from ap-south; not known from us-east") } }
-        let silent = try checkJSON(plan, environment: environment)
+        let silent = try await checkJSON(plan, environment: environment)
         #expect(silent["status"] as? String == "unknown", "\(silent)")
         #expect((silent["vantages"] as? [[String: Any]])?.first { $0["vantage"] as? String == "us-east" }?["stale"] as? Bool == true)
 
         // Stopped: it withdraws, and nobody waits for it.
         vantages[1].agent?.signal(SIGTERM)
         await watch.wait(for: "eu-west withdrawn", seconds: 20) { $0.contains { $0.hasSuffix("vantage eu-west withdrawn") } }
-        #expect(vantages[1].agent?.wait() == .exited(0))
+        let stopped = vantages[1].agent
+        #expect(try await offThePool { stopped?.wait() } == .exited(0))
         #expect(vantages[1].lines.last?.hasSuffix("agent eu-west withdrawn") == true, "\(vantages[1].lines)")
         #expect(!(watch.lines + vantages.flatMap(\.lines)).joined().contains(server.password))
     }
@@ -149,15 +157,18 @@ struct SameHostAgentTests {
     @Test("an agent in another network publishes into the state directory: check turns red naming it (quorum 1); stopped, it withdraws and check is this host's again",
           .timeLimit(.minutes(2)))
     func throughSQLite() async throws {
-        let network = try NetworkNamespace(index: 50)
+        let network = try await offThePool { try NetworkNamespace(index: 50) }
         defer { network.stop() }
         let directory = try TestDirectory("vantage-sqlite")
         let resolver = "127.53.\(Int.random(in: 0...255)).54"
-        let zone = { (address: String) in ["example.test": VantageAgentTests.zone.replacingOccurrences(of: "%@", with: address)] }
-        let home = try KnotServer(addresses: [resolver], zones: zone("192.0.2.10"))
-        defer { home.stop() }
-        let office = try KnotServer(addresses: [resolver], zones: zone("198.51.100.10"), namespace: network)
-        defer { office.stop() }
+        let (home, office) = try await offThePool {
+            (try KnotServer(addresses: [resolver], zones: VantageAgentTests.zones(api: "192.0.2.10")),
+             try KnotServer(addresses: [resolver], zones: VantageAgentTests.zones(api: "198.51.100.10"), namespace: network))
+        }
+        defer {
+            home.stop()
+            office.stop()
+        }
         // No database: the state is the directory beside the plan, which the namespace shares.
         let plan = try VantageAgentTests.plan(in: directory, url: nil, resolver: resolver, quorum: 1)
         let output = directory.file("office.out")
@@ -166,18 +177,22 @@ struct SameHostAgentTests {
                                        environment: ["PATH": "/usr/bin:/bin"])
         defer { agent.stop() }
         func lines() -> [String] { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        // The agent prints a change before it publishes it: check is asked until it is there.
         let deadline = Date().addingTimeInterval(30)
-        while !lines().contains(where: { $0.contains("check dns-api FAIL") }), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        var red = try await FlightdeckProcess.run(["check", plan])
+        while !red.stdout.contains("fails from office"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            red = try await FlightdeckProcess.run(["check", plan])
+        }
         #expect(lines().first?.contains("into \(directory.path)/plan.flightdeck/vantages.sqlite") == true, "\(lines())")
-
-        let red = try FlightdeckProcess.run(["check", plan])
+        #expect(lines().contains { $0.contains("check dns-api FAIL") }, "\(lines())")
         #expect(red.status == 1, "\(red.stdout)\(red.stderr)\n\(lines())")
         #expect(red.stdout.contains("fails from office: no nameserver of the plan confirms 192.0.2.10: 0 of 1 resolvers see it (anycast: 198.51.100.10)"),
                 "\(red.stdout)")
 
         agent.signal(SIGTERM)
-        #expect(agent.wait() == .exited(0))
-        let green = try FlightdeckProcess.run(["check", plan])
+        #expect(try await offThePool { agent.wait() } == .exited(0))
+        let green = try await FlightdeckProcess.run(["check", plan])
         #expect(green.status == 0, "\(green.stdout)\(green.stderr)")
         #expect(green.stdout.contains("dns-api") && !green.stdout.contains("vantages"), "this host's own view again: \(green.stdout)")
     }
@@ -191,7 +206,7 @@ struct AgentOutageTests {
     func outageAndTakeover() async throws {
         let own = try await offThePool { try PostgresServer() }
         defer { own.stop() }
-        let site = try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+        let site = try await offThePool { try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")) }
         defer { site.stop() }
         let directory = try TestDirectory("agent-outage")
         try directory.write("""
@@ -210,15 +225,16 @@ struct AgentOutageTests {
         await agent.wait(for: "the outage", seconds: 20) { $0.contains { $0.contains("shared state unavailable: ") && $0.hasSuffix("; asking again") } }
         try await offThePool { try own.start() }
         await agent.wait(for: "the state back", seconds: 30) { $0.contains { $0.hasSuffix("shared state reachable again") } }
-        let back = try FlightdeckProcess.run(["check", plan, "--json"], environment: environment)
+        let back = try await FlightdeckProcess.run(["check", plan, "--json"], environment: environment)
         let office = try #require(((try JSONSerialization.jsonObject(with: Data(back.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])?
             .first?["vantages"] as? [[String: Any]])?.first { $0["vantage"] as? String == "office" }
         #expect(office?["status"] as? String == "pass" && office?["stale"] as? Bool == false, "\(back.stdout)")
 
         // Killed outright, and started again at once: the dead one still looks alive for
         // stale_after (3) heartbeats of 1 s, then the new one takes its place.
-        agent.process.signal(SIGKILL)
-        _ = agent.process.wait()
+        let killed = agent.process
+        killed.signal(SIGKILL)
+        _ = try await offThePool { killed.wait() }
         let again = try DemoProcess(arguments: ["agent", plan, "--vantage", "office"], directory: directory, output: "again.out", environment: environment)
         defer { again.stop() }
         await again.wait(for: "the wait", seconds: 20) { $0.contains { $0.contains("office is published by ") && $0.contains("waiting to take over once it is silent for 3 heartbeats") } }

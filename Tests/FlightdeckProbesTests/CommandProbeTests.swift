@@ -117,7 +117,7 @@ struct CommandProbeTests {
         #expect(outcome.detail.hasSuffix("; failing: t/checkout.t payment succeeds"))
         #expect(outcome.observed["skipped"] == .number(1))
         // prove's summary: Files=2, Tests=5 (run, skipped included) and 1 failed.
-        let reference = try runProcess("/usr/bin/prove", ["t"], in: directory.path).stdout
+        let reference = try await runProcess("/usr/bin/prove", ["t"], in: directory.path).stdout
         #expect(reference.contains("Files=2, Tests=5"))
         #expect(reference.contains("Tests: 4 Failed: 1"))
     }

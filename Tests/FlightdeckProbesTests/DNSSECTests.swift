@@ -248,7 +248,7 @@ struct DNSSECTests {
         #expect(outcome.status == .fail)
         #expect(outcome.detail.hasPrefix("the signature on directfanz.test SOA from ns1.newdns.test (\(prefix).21) expired at "), "\(outcome.detail)")
         #expect(outcome.detail.hasSuffix(": the zone must be re-signed"))
-        let reference = try runProcess("/usr/bin/ldns-verify-zone", [signed.path])
+        let reference = try await runProcess("/usr/bin/ldns-verify-zone", [signed.path])
         #expect(reference.status != 0 && (reference.stdout + reference.stderr).contains("expired"), "\(reference.stdout)\(reference.stderr)")
     }
 

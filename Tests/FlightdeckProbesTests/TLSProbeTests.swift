@@ -182,7 +182,7 @@ struct TLSProbeTests {
             #expect(outcome.observed["versions"] == .list(expected), "\(outcome.observed)")
             var reference: [String] = []
             for (flag, name) in [("-tls1", "TLS 1.0"), ("-tls1_1", "TLS 1.1"), ("-tls1_2", "TLS 1.2"), ("-tls1_3", "TLS 1.3")] {
-                let result = try runProcess("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "api.zoo.test",
+                let result = try await runProcess("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "api.zoo.test",
                                                                  flag, "-cipher", "DEFAULT:@SECLEVEL=0"], in: zoo.directory)
                 // `New, TLSv1.2, Cipher is ...` after a handshake; `New, (NONE), Cipher is (NONE)` when refused.
                 let accepted = result.stdout.contains("Cipher is ") && !result.stdout.contains("Cipher is (NONE)")

@@ -53,7 +53,7 @@ struct PostgresJournalTests {
         #expect(fromPostgres.entries == 3)
     }
 
-    @Test("an append in one session wakes another that waits, within 250 ms: NOTIFY, not a timer")
+    @Test("an append in one session wakes another that waits: NOTIFY, not its 10 s timer (Benchmarks/vantages.py measures how fast)")
     func appendsWakeSessions() async throws {
         let postgres = try fixture()
         let writer = try postgres.journal(), reader = try postgres.journal()
@@ -68,7 +68,9 @@ struct PostgresJournalTests {
         _ = try writer.append(.pollOpened, by: postgres.actor("olga", "Olga"), checks: [:]).get()
         let latency = appended.duration(to: await waiting.value)
         print("PostgresJournalTests: an append woke a waiting session after \(latency)")
-        #expect(latency < .milliseconds(250), "\(latency)")
+        // Milliseconds when the machine is quiet; a whole test run in parallel on two cores can
+        // make it hundreds. A timer would be the whole 10 s.
+        #expect(latency < .seconds(3), "\(latency)")
         #expect(try reader.changes(since: 0)?.lastSeq == 1)
     }
 

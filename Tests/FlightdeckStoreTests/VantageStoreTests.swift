@@ -28,9 +28,11 @@ struct VantageStoreTests {
         case .sqlite:
             return try JournalFixture(extra: checks)
         case .postgresql:
-            let server = try await offThePool { try PostgresServer.shared() }
-            return try JournalFixture(extra: checks, launch: ", state: \"\(try server.newDatabase())\"",
-                                      environment: ["PGPASSWORD_TEST": server.password])
+            let (server, url) = try await offThePool { () -> (PostgresServer, String) in
+                let server = try PostgresServer.shared()
+                return (server, try server.newDatabase())
+            }
+            return try JournalFixture(extra: checks, launch: ", state: \"\(url)\"", environment: ["PGPASSWORD_TEST": server.password])
         }
     }
 
@@ -131,7 +133,7 @@ struct VantageStoreTests {
                                                  outcomes: [PublishedOutcome(check: "not-in-the-plan", status: .pass, reason: "ok")]))
         _ = try store.publish(VantagePublication(vantage: "bad vantage!", instance: "j", host: "h", every: .seconds(1),
                                                  outcomes: [PublishedOutcome(check: "web", status: .pass, reason: "ok")]))
-        try Self.writeRaw(fixture, engine: engine, vantage: "us-east", check: "web", outcome: "{not json")
+        try await offThePool { try Self.writeRaw(fixture, engine: engine, vantage: "us-east", check: "web", outcome: "{not json") }
         let reading = try store.read(since: 0)
         #expect(reading.results.map { "\($0.vantage) \($0.outcome.check)" } == ["eu-west api"])
         let shown = [reading.results[0].outcome.reason, reading.results[0].outcome.observed["body_excerpt"]?.display ?? ""]
@@ -185,7 +187,7 @@ struct VantageEvidenceJournalTests {
 @Suite("Vantage store in PostgreSQL: wake-ups and order",
        .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
 struct PostgresVantageTests {
-    @Test("a publication wakes a session waiting on the launch's channel within 250 ms")
+    @Test("a publication wakes a session waiting on the launch's channel: NOTIFY, not its 10 s timer")
     func publicationWakes() async throws {
         let fixture = try await VantageStoreTests.fixture(.postgresql)
         let journal = try fixture.journal()
@@ -201,7 +203,8 @@ struct PostgresVantageTests {
         let published = ContinuousClock.now
         _ = try agent.publish(VantageStoreTests.publication("eu-west", [("api", .fail)]))
         let latency = published.duration(to: await waiting.value)
-        #expect(latency < .milliseconds(250), "\(latency)")
+        // As for appends: milliseconds when quiet (Benchmarks/vantages.py), never the timer's 10 s.
+        #expect(latency < .seconds(3), "\(latency)")
     }
 
     @Test("a publication that commits late still reaches a session reading from its last version: versions commit in order")
@@ -212,16 +215,17 @@ struct PostgresVantageTests {
         // The slow agent's transaction sleeps after taking its version, before it commits.
         let storage = try #require(try reader.storage as? PostgresJournalStorage)
         let database = String(fixture.plan.database?.value.split(separator: "/").last ?? "")
-        try PostgresServer.shared().sql("""
+        _ = try await offThePool { try PostgresServer.shared().sql("""
             CREATE FUNCTION \(storage.schema).slow() RETURNS trigger LANGUAGE plpgsql AS
                 $$ BEGIN IF NEW.vantage = 'slow' THEN PERFORM pg_sleep(0.5); END IF; RETURN NEW; END $$;
             CREATE TRIGGER slow BEFORE INSERT ON \(storage.schema).vantage_results FOR EACH ROW EXECUTE FUNCTION \(storage.schema).slow();
-            """, database: database)
+            """, database: database) }
         let late = Task {
             try await offThePool { _ = try slow.publish(VantageStoreTests.publication("slow", [("api", .fail)])) }
         }
         try await Task.sleep(for: .milliseconds(150))
-        _ = try fast.publish(VantageStoreTests.publication("fast", [("api", .pass)]))
+        // It waits for the slow one's lock: off the shared threads.
+        _ = try await offThePool { try fast.publish(VantageStoreTests.publication("fast", [("api", .pass)])) }
         let first = try reader.read(since: 0)
         try await late.value
         let second = try reader.read(since: first.version)

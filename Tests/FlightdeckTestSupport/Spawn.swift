@@ -139,6 +139,14 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
+/// `runProcess` for async tests, waiting on a thread of its own: a test that waits for a
+/// child on the two shared threads holds one, and tests that need them (a poller on a real
+/// clock, probes with deadlines) starve.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       in directory: String? = nil, stdin: String? = nil) async throws -> ProcessResult {
+    try await offThePool { try runProcess(executable, arguments, environment: environment, in: directory, stdin: stdin) }
+}
+
 /// Runs a program to completion and captures what it prints; `stdin` is its whole input
 /// (none when nil).
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
