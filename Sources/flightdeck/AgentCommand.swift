@@ -60,9 +60,10 @@ struct AgentCommand: AsyncParsableCommand {
 
 /// One vantage's agent: polls its checks as a session does (the plan's intervals and
 /// thresholds), and publishes what each shows, with a heartbeat, into the shared state.
-/// Publications go as soon as the last one is done, so outcomes that arrive meanwhile go
-/// together; a state that cannot be reached keeps the newest outcome of each check and is
-/// asked again with backoff.
+/// An outcome goes at once when nothing was published in the last `gap`; otherwise it waits
+/// out the gap with whatever else arrives, so a plan of many checks is a few transactions a
+/// second, not one per probe. A state that cannot be reached keeps the newest outcome of
+/// each check and is asked again with backoff.
 struct ProbeAgent {
     let plan: LaunchPlan
     let planDirectory: String
@@ -72,6 +73,8 @@ struct ProbeAgent {
     let host = ProcessInfo.processInfo.hostName
     let instance: String
     let every: Duration
+    /// The least time between two publications.
+    static let gap = Duration.milliseconds(100)
 
     init(plan: LaunchPlan, planDirectory: String, vantage: String, checks: [CheckDescriptor], store: VantageStore) {
         self.plan = plan
@@ -127,7 +130,10 @@ struct ProbeAgent {
         var failures = 0
         var held = false
         var pruned = ContinuousClock.now - .seconds(3600)
+        var published = ContinuousClock.now - Self.gap
         for await _ in wakes {
+            try? await Task.sleep(until: published + Self.gap)
+            published = .now
             let (outcomes, changed) = outbox.take()
             let publication = VantagePublication(vantage: vantage, instance: instance, host: host, every: every,
                                                  outcomes: outcomes, changed: changed)

@@ -34,11 +34,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: loaded.polling.concurrency)
         // The agents' views, as the shared state holds them when this host's poll is done.
-        let agents: VantageBoard?
-        do { agents = try VantageLook.read(plan: loaded, planPath: plan.path, vantage: vantageName) } catch {
-            Console.error("flightdeck: the other vantages cannot be read: \(error)")
-            throw ExitCode.usageOrPlanError
-        }
+        let agents = VantageLook.read(plan: loaded, planPath: plan.path, vantage: vantageName)
         let local = CheckReport.reports(for: loaded.checks, outcomes: outcomes)
         let reports = VantageLook.combine(local, with: agents)
         let checkedAt = Date()

@@ -37,15 +37,10 @@ struct LaunchSession {
         let vantage = try VantageOption.resolve(nil)
         let probes = PlanProbes.make(for: plan, planDirectory: planArgument.directory, only: plan.checksProbed(by: vantage))
         let outcomes = await PlanProbes.pollOnce(probes, concurrency: plan.polling.concurrency)
-        do {
-            let agents = try VantageLook.read(plan: plan, planPath: planArgument.path, vantage: vantage, journal: journal)
-            let local = CheckReport.reports(for: plan.checks, outcomes: outcomes)
-            let now = Date()
-            return (VantageLook.combine(local, with: agents, now: now), agents?.evidence(local, now: now) ?? [:])
-        } catch {
-            Console.error("flightdeck: \(error)")
-            throw ExitCode.usageOrPlanError
-        }
+        let agents = VantageLook.read(plan: plan, planPath: planArgument.path, vantage: vantage, journal: journal)
+        let local = CheckReport.reports(for: plan.checks, outcomes: outcomes)
+        let now = Date()
+        return (VantageLook.combine(local, with: agents, now: now), agents?.evidence(local, now: now) ?? [:])
     }
 
     /// The actor signing an action: the named approver after their PIN checks out, or the

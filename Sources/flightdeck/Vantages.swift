@@ -31,17 +31,20 @@ struct VantageOption: ParsableArguments {
 enum VantageLook {
     /// The agents' views as a board, or nil when nobody else has a say: the plan has no check
     /// that depends on the network asking, or its shared state holds no agents (a journal in
-    /// SQLite that was never made is not made by looking).
-    static func read(plan: LaunchPlan, planPath: String, vantage: String, journal: LaunchJournal? = nil) throws -> VantageBoard? {
+    /// SQLite that was never made is not made by looking). A shared state that cannot be read
+    /// is said on stderr; the vantages the plan declares are then not known, never green.
+    static func read(plan: LaunchPlan, planPath: String, vantage: String, journal: LaunchJournal? = nil) -> VantageBoard? {
         guard plan.hasVantageChecks else { return nil }
         let state = StateDirectory(planPath: planPath, plan: plan)
         var board = VantageBoard(settings: plan.vantages, localName: vantage)
         let usesDatabase = ProcessInfo.processInfo.environment["FLIGHTDECK_STATE"].map { !$0.isEmpty } ?? false || plan.database != nil
-        guard journal != nil || usesDatabase || FileManager.default.fileExists(atPath: "\(state.path)/\(VantageStore.fileName)") else {
-            return board.hasAgents ? board : nil
+        if journal != nil || usesDatabase || FileManager.default.fileExists(atPath: "\(state.path)/\(VantageStore.fileName)") {
+            do {
+                board.apply(try VantageStore(journal: journal ?? LaunchJournal.open(state, plan: plan)).read(since: 0))
+            } catch {
+                Console.error("flightdeck: warning: the probe agents' results cannot be read, so only this host's are known: \(error)")
+            }
         }
-        let store = VantageStore(journal: try journal ?? LaunchJournal.open(state, plan: plan))
-        board.apply(try store.read(since: 0))
         return board.hasAgents ? board : nil
     }
 

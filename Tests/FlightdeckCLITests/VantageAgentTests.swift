@@ -242,3 +242,29 @@ struct AgentOutageTests {
         #expect(!(agent.lines + again.lines).joined().contains(own.password))
     }
 }
+
+@Suite("check when the agents' results cannot be read")
+struct UnreadableVantagesTests {
+    @Test("the shared state unreachable: check says so and goes on with this host's view; vantages the plan declares are not known, never green")
+    func unreachable() async throws {
+        let site = try await offThePool { try HostileServer(.raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")) }
+        defer { site.stop() }
+        let refused = try FreePort.tcp()
+        let directory = try TestDirectory("vantages-unreadable")
+        func plan(_ vantages: String) throws -> String {
+            try directory.write("""
+                launch: { name: Unreadable, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "postgresql://flightdeck@127.0.0.1:\(refused)/launch" }
+                http:
+                  - { id: web, url: "http://127.0.0.1:\(site.port)/" }
+                \(vantages)
+                """, to: "plan.yaml")
+            return directory.file("plan.yaml")
+        }
+        let alone = try await FlightdeckProcess.run(["check", try plan("")])
+        #expect(alone.status == 0, "\(alone.stdout)\(alone.stderr)")
+        #expect(alone.stderr.contains("warning: the probe agents' results cannot be read, so only this host's are known: "), "\(alone.stderr)")
+        let declared = try await FlightdeckProcess.run(["check", try plan("vantages: { points: [{ name: local }, { name: eu-west }] }")])
+        #expect(declared.status == 1, "\(declared.stdout)\(declared.stderr)")
+        #expect(declared.stdout.contains("UNKNOWN") && declared.stdout.contains("not known from eu-west: eu-west has not reported"), "\(declared.stdout)")
+    }
+}
