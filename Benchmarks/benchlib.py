@@ -2,7 +2,9 @@
 process CPU and memory readings, and the table they print."""
 import collections
 import contextlib
+import glob
 import os
+import pwd
 import resource
 import shutil
 import socket
@@ -244,3 +246,42 @@ zone:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_udp_dns(addresses[0], port)
     return process
+
+
+@contextlib.contextmanager
+def postgresql():
+    """A fresh cluster (trust on loopback) run as the postgres user: its URL and its postmaster's pid."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    directory = tempfile.mkdtemp(prefix="flightdeck-journal-bench-pg-")
+    account = pwd.getpwnam("postgres")
+    os.chown(directory, account.pw_uid, account.pw_gid)
+    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
+    subprocess.run(as_postgres + [f"{binaries}/initdb", "-D", f"{directory}/data", "-U", "bench", "-A", "trust", "--no-sync"],
+                   check=True, capture_output=True, cwd=directory)
+    port = free_port()
+    server = subprocess.Popen(as_postgres + [f"{binaries}/postgres", "-D", f"{directory}/data", "-k", directory, "-p", str(port),
+                                             "-c", "listen_addresses=127.0.0.1", "-c", "synchronous_commit=off"],
+                              stderr=subprocess.DEVNULL, cwd=directory)
+    try:
+        wait_listening(port, seconds=30)
+        yield f"postgresql://bench@127.0.0.1:{port}/postgres", server.pid
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def cpu_with_children(pid):
+    """CPU seconds of a process, of the children it has reaped (the postmaster reaps each
+    backend), and of those still running (its background writers, open sessions)."""
+    def fields(process):
+        with open(f"/proc/{process}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    total = sum(int(value) for value in fields(pid)[11:15])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                child = fields(entry)
+                if child[1] == str(pid):
+                    total += int(child[11]) + int(child[12])
+    return total / os.sysconf("SC_CLK_TCK")

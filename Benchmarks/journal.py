@@ -17,9 +17,7 @@ as SQLite's WAL at GRDB's synchronous=NORMAL does not sync each commit either.
 """
 import argparse
 import contextlib
-import glob
 import hashlib
-import pwd
 import json
 import os
 import shutil
@@ -29,7 +27,7 @@ import subprocess
 import tempfile
 import time
 
-from benchlib import build_bench, free_port, wait_listening
+from benchlib import build_bench, cpu_with_children, postgresql
 
 
 def peer(directory, entries):
@@ -66,36 +64,6 @@ def peer(directory, entries):
     assert len(rows) == entries
     return {"appends_per_s": entries / appending, "append_cpu_ms": append_cpu * 1000 / entries,
             "fold_ms": folding * 1000, "verify_ms": verifying * 1000}
-
-
-@contextlib.contextmanager
-def postgresql():
-    """A fresh cluster (trust on loopback) run as the postgres user: its URL and its postmaster's pid."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
-    directory = tempfile.mkdtemp(prefix="flightdeck-journal-bench-pg-")
-    account = pwd.getpwnam("postgres")
-    os.chown(directory, account.pw_uid, account.pw_gid)
-    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"]
-    subprocess.run(as_postgres + [f"{binaries}/initdb", "-D", f"{directory}/data", "-U", "bench", "-A", "trust", "--no-sync"],
-                   check=True, capture_output=True, cwd=directory)
-    port = free_port()
-    server = subprocess.Popen(as_postgres + [f"{binaries}/postgres", "-D", f"{directory}/data", "-k", directory, "-p", str(port),
-                                             "-c", "listen_addresses=127.0.0.1", "-c", "synchronous_commit=off"],
-                              stderr=subprocess.DEVNULL, cwd=directory)
-    try:
-        wait_listening(port, seconds=30)
-        yield f"postgresql://bench@127.0.0.1:{port}/postgres", server.pid
-    finally:
-        server.terminate()
-        server.wait()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def cpu_with_children(pid):
-    """CPU seconds of a process and of the children it has reaped (the postmaster reaps each backend)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def main():

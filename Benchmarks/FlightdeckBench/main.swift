@@ -15,6 +15,9 @@
 //   flightdeck-bench journal DIRECTORY COUNT
 //       appends COUNT entries to a new launch journal in DIRECTORY, one transaction each,
 //       then folds the whole journal from a fresh open and verifies its chain
+//   flightdeck-bench vantage-reader PLAN SECONDS
+//       follows the plan's agents in its shared state as a cockpit does, and prints how long
+//       after publication each outcome was read
 //   flightdeck-bench alerts ALERTMANAGER_URL COUNT
 //       reads Alertmanager's alerts COUNT times, one after another, into alarms
 //   flightdeck-bench alarm-rules CHECKS ROUNDS
@@ -83,6 +86,7 @@ case "tls": await benchTLS(Array(arguments.dropFirst()))
 case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
 case "render": benchRender(Array(arguments.dropFirst()))
 case "journal": benchJournal(Array(arguments.dropFirst()))
+case "vantage-reader": await benchVantageReader(Array(arguments.dropFirst()))
 case "alerts": await benchAlerts(Array(arguments.dropFirst()))
 case "alarm-rules": benchAlarmRules(Array(arguments.dropFirst()))
 case "aws": await benchAWS(Array(arguments.dropFirst()))
