@@ -116,6 +116,17 @@ def make_certificates(directory):
 
 
 def start_nginx(directory, http_port, https_port):
+    """nginx answering /p/ with 200 over HTTP and HTTPS (the certificates in `directory`)."""
+    return run_nginx(directory, f"""
+  server {{ listen 127.0.0.1:{http_port} backlog=4096; location /p/ {{ return 200 "ok\\n"; }} }}
+  server {{ listen 127.0.0.1:{https_port} ssl backlog=4096;
+    ssl_certificate {directory}/server.pem; ssl_certificate_key {directory}/server.key;
+    location /p/ {{ return 200 "ok\\n"; }} }}""", [http_port, https_port])
+
+
+def run_nginx(directory, http_body, ports):
+    """nginx in the foreground, one process, no access log, its scratch files in `directory`,
+    with `http_body` inside its http block; returns once each of `ports` accepts."""
     for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"]:
         os.makedirs(os.path.join(directory, "tmp", sub), exist_ok=True)
     config = f"""
@@ -126,10 +137,7 @@ http {{
   access_log off;
   client_body_temp_path {directory}/tmp/body; proxy_temp_path {directory}/tmp/proxy;
   fastcgi_temp_path {directory}/tmp/fastcgi; uwsgi_temp_path {directory}/tmp/uwsgi; scgi_temp_path {directory}/tmp/scgi;
-  server {{ listen 127.0.0.1:{http_port} backlog=4096; location /p/ {{ return 200 "ok\\n"; }} }}
-  server {{ listen 127.0.0.1:{https_port} ssl backlog=4096;
-    ssl_certificate {directory}/server.pem; ssl_certificate_key {directory}/server.key;
-    location /p/ {{ return 200 "ok\\n"; }} }}
+{http_body}
 }}
 """
     path = os.path.join(directory, "nginx.conf")
@@ -137,8 +145,8 @@ http {{
         f.write(config)
     process = subprocess.Popen(["nginx", "-p", directory, "-c", path, "-e", f"{directory}/error.log"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_listening(http_port)
-    wait_listening(https_port)
+    for port in ports:
+        wait_listening(port)
     return process
 
 

@@ -27,32 +27,16 @@ import sys
 import tempfile
 import time
 
-from benchlib import ROOT, build_bench, cpu_with_children, free_port, postgresql, proc_cpu_seconds, wait_listening
+from benchlib import ROOT, build_bench, cpu_with_children, free_port, postgresql, proc_cpu_seconds, run_nginx
 
 
 def start_nginx(directory, port):
     """nginx answering /ok/ with 200, and /flap/ with 503 in even minutes and 200 in odd ones."""
-    config = f"""
-daemon off; master_process off; worker_processes 1;
-pid {directory}/nginx.pid; error_log {directory}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {directory}; proxy_temp_path {directory}; fastcgi_temp_path {directory};
-  uwsgi_temp_path {directory}; scgi_temp_path {directory};
+    return run_nginx(directory, f"""
   map $time_iso8601 $down {{ "~T..:.[02468]:" 1; default ""; }}
   server {{ listen 127.0.0.1:{port} backlog=4096;
     location /ok/ {{ return 200 "ok\\n"; }}
-    location /flap/ {{ if ($down) {{ return 503; }} return 200 "flap\\n"; }} }}
-}}
-"""
-    path = os.path.join(directory, "nginx.conf")
-    with open(path, "w") as f:
-        f.write(config)
-    process = subprocess.Popen(["nginx", "-p", directory, "-c", path, "-e", f"{directory}/error.log"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_listening(port)
-    return process
+    location /flap/ {{ if ($down) {{ return 503; }} return 200 "flap\\n"; }} }}""", [port])
 
 
 def write_plan(directory, port, checks, state):
