@@ -59,10 +59,16 @@ public final class LaunchJournal: Sendable {
     /// the plan's `state` names, else in SQLite in the state directory.
     public static func open(_ state: StateDirectory, plan: LaunchPlan,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LaunchJournal {
-        if let url = environment["FLIGHTDECK_STATE"].flatMap({ $0.isEmpty ? nil : $0 }) ?? plan.database?.value {
+        if let url = database(of: plan, environment: environment) {
             return try LaunchJournal(postgresql: url, plan: plan, witness: state.witness)
         }
         return try LaunchJournal(directory: state.path, plan: plan, witness: state.witness)
+    }
+
+    /// The PostgreSQL database the plan's journal is in: `FLIGHTDECK_STATE`, else the plan's
+    /// `state`; nil when it is in SQLite in the state directory.
+    public static func database(of plan: LaunchPlan, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        environment["FLIGHTDECK_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? plan.database?.value
     }
 
     /// The journal in PostgreSQL at `url` (`postgresql://...`, libpq's form).

@@ -37,8 +37,7 @@ enum VantageLook {
         guard plan.hasVantageChecks else { return nil }
         let state = StateDirectory(planPath: planPath, plan: plan)
         var board = VantageBoard(settings: plan.vantages, localName: vantage)
-        let usesDatabase = ProcessInfo.processInfo.environment["FLIGHTDECK_STATE"].map { !$0.isEmpty } ?? false || plan.database != nil
-        if journal != nil || usesDatabase || FileManager.default.fileExists(atPath: "\(state.path)/\(VantageStore.fileName)") {
+        if LaunchJournal.database(of: plan) != nil || FileManager.default.fileExists(atPath: "\(state.path)/\(VantageStore.fileName)") {
             do {
                 board.apply(try VantageStore(journal: journal ?? LaunchJournal.open(state, plan: plan)).read(since: 0))
             } catch {

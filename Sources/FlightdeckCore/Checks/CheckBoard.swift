@@ -54,39 +54,36 @@ public struct CheckBoard: Sendable, Equatable {
         if vantages.hasAgents { refreshVantageChecks() }
     }
 
-    /// Each vantage's view of a check, this host's first; empty for a check only this host runs.
+    /// Each vantage's view of a check, this host's first, when it is seen from more than this
+    /// host; empty otherwise.
     public func views(of check: CheckDescriptor) -> [VantageView] {
-        guard check.kind.isSeenFromVantages else { return [] }
-        let local = health[check.id].map {
-            VantageView(vantage: vantages.localName, status: $0.status, reason: $0.reason, observed: $0.latest?.observed ?? [:])
-        }
-        return vantages.views(of: check, local: local, now: now)
+        positions[check.id].flatMap { vantages.views(of: localReport(at: $0), now: now) } ?? []
     }
 
     /// What each vantage sees of the checks seen from more than this host, by check id.
     public var vantageEvidence: [String: [EvidenceVantage]] {
-        Dictionary(checks.filter { $0.kind.isSeenFromVantages && isCombined($0) }.map { check in
-            (check.id, views(of: check).map { EvidenceVantage(vantage: $0.vantage, status: $0.status) })
-        }, uniquingKeysWith: { first, _ in first })
+        vantages.evidence(checks.indices.map(localReport(at:)), now: now)
     }
 
     /// Whether a check's status is combined from more than this host's view.
     public func isCombined(_ check: CheckDescriptor) -> Bool {
-        let views = views(of: check)
-        return views.count != 1 || views[0].vantage != vantages.localName
+        !views(of: check).isEmpty
     }
 
     private mutating func refreshVantageChecks() {
         for position in checks.indices where checks[position].kind.isSeenFromVantages { reports[position] = report(at: position) }
     }
 
+    /// The check as this host sees it, after its thresholds.
+    private func localReport(at position: Int) -> CheckReport {
+        let current = health[checks[position].id]
+        return CheckReport(check: checks[position], status: current?.status ?? .unknown, detail: current?.reason ?? CheckHealth.waiting,
+                           observed: current?.latest?.observed ?? [:])
+    }
+
     /// The check as this host sees it, combined with the agents' views by the plan's quorum.
     private func report(at position: Int) -> CheckReport {
-        let check = checks[position]
-        let current = health[check.id]
-        let local = CheckReport(check: check, status: current?.status ?? .unknown, detail: current?.reason ?? CheckHealth.waiting,
-                                observed: current?.latest?.observed ?? [:])
-        return vantages.combine(local, now: now)
+        vantages.combine(localReport(at: position), now: now)
     }
 
     public var verdict: CheckVerdict { CheckVerdict(reports: reports) }

@@ -152,7 +152,7 @@ public struct CockpitState: Sendable {
             board.record(outcome)
             alarms.observe(outcome)
             latest[outcome.checkID] = outcome
-            if let check = board.checks.first(where: { $0.id == outcome.checkID }), check.kind.isSeenFromVantages { observeVantages(of: [check]) }
+            if let check = board.report(for: outcome.checkID)?.check, check.kind.isSeenFromVantages { observeVantages(of: [check]) }
         case .tick(let date):
             now = date
             board.advance(to: date)
