@@ -283,6 +283,59 @@ struct SharedStateCommandTests {
         #expect(after.stdout.hasPrefix("OK: 1 entries"))
     }
 
+    @Test("PostgreSQL stopped while a vote is being written: the vote says nothing was recorded, and nothing was; started again, the journal verifies and the vote can be cast",
+          .timeLimit(.minutes(2)))
+    func outageMidVote() async throws {
+        let own = try await offThePool { try PostgresServer() }
+        defer { own.stop() }
+        let directory = try TestDirectory("cli-mid-vote")
+        let url = try await offThePool { try own.newDatabase(passwordVariable: "LAUNCH_DB_PASSWORD") }
+        try directory.write("""
+            launch: { name: Mid-vote launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC, state: "\(url)" }
+            roles: [{ id: ops }, { id: director }]
+            approvers:
+              - { name: Ada, role: ops, users: [\(LaunchActor.current().login)] }
+              - { name: Bo, role: director, users: [bo-is-elsewhere] }
+            poll: { order: [ops], director: director }
+            """, to: "plan.yaml")
+        let plan = directory.file("plan.yaml")
+        let environment = ["LAUNCH_DB_PASSWORD": own.password]
+        #expect(try await FlightdeckProcess.run(["poll", "open", plan], environment: environment).status == 0)
+        // Every insert into the journal now takes 3 s: long enough to stop the server under it.
+        let database = String(url.split(separator: "/").last ?? "")
+        try await offThePool {
+            let schema = try own.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_example_test_%'", database: database)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            try own.sql("""
+                CREATE FUNCTION \(schema).slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
+                CREATE TRIGGER slow BEFORE INSERT ON \(schema).events FOR EACH ROW EXECUTE FUNCTION \(schema).slow();
+                """, database: database)
+        }
+        let vote = try DemoProcess(arguments: ["vote", plan, "--role", "ops", "go"], directory: directory, output: "vote.out", environment: environment)
+        let deadline = Date().addingTimeInterval(20)
+        // The vote is inside its transaction once the server shows its insert waiting.
+        while try await offThePool({ try own.sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO%events%' AND state = 'active'") })
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "0", Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await offThePool { own.stop() }
+        let ended = vote.process
+        #expect(try await offThePool { ended.wait() } == .exited(2))
+        #expect(vote.lines.contains { $0.hasPrefix("flightdeck: nothing was recorded in postgresql://flightdeck@127.0.0.1:\(own.port)/") }, "\(vote.lines)")
+
+        try await offThePool { try own.start() }
+        let shown = try await FlightdeckProcess.run(["audit", "show", plan], environment: environment)
+        #expect(!shown.stdout.contains("ops go"), "nothing of the vote: \(shown.stdout)")
+        #expect(try await FlightdeckProcess.run(["audit", "verify", plan], environment: environment).stdout.hasPrefix("OK: 1 entries"))
+        try await offThePool {
+            let schema = try own.sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'flightdeck_example_test_%'", database: database)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            try own.sql("DROP TRIGGER slow ON \(schema).events", database: database)
+        }
+        let again = try await FlightdeckProcess.run(["vote", plan, "--role", "ops", "go"], environment: environment)
+        #expect(again.stdout.hasPrefix("recorded #2: ops GO"), "\(again.stdout)\(again.stderr)")
+    }
+
     @Test("watch across an outage of PostgreSQL: it says the state is unreachable, then that it is back, and goes on without a restart",
           .timeLimit(.minutes(2)))
     func watchAcrossOutage() async throws {
