@@ -228,6 +228,16 @@ struct PostgresJournalTests {
         }
     }
 
+    @Test("a database reached through its socket directory, as libpq's URLs allow (no host, ?host=/dir): the same journal")
+    func socketDirectory() throws {
+        let database = String(url.split(separator: "/").last ?? "")
+        let local = "postgresql://\(PostgresServer.user):${PGPASSWORD_TEST}@/\(database)?host=\(server.directory.path)&port=\(server.port)"
+        let overSocket = try JournalFixture(launch: ", state: \"\(local)\"", environment: environment)
+        try fill(try overSocket.journal(), overSocket)
+        #expect(try overSocket.journal().path == "postgresql://\(PostgresServer.user)@/\(database)?host=\(server.directory.path)&port=\(server.port)")
+        #expect(try fixture().journal().state().lastSeq == 3, "the same journal over TCP")
+    }
+
     @Test("a database host that accepts and never answers: given up on after 10 s, saying so", .timeLimit(.minutes(1)))
     func silentHost() async throws {
         let silent = try HostileServer(.neverAnswer)

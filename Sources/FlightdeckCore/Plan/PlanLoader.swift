@@ -280,7 +280,8 @@ struct PlanReading {
         let t0 = map.required("t0").flatMap { t0Node in timeZone.flatMap { launchTime(t0Node, in: $0) } }
         let stateDirectory = map["state_dir"]?.word()
         let witness = map["witness"]?.word()
-        let database = map["state"].flatMap { secretURL($0, schemes: ["postgresql", "postgres"]) }
+        // libpq's URLs may leave the host out: the server's socket directory, by default or `?host=/run/postgresql`.
+        let database = map["state"].flatMap { secretURL($0, schemes: ["postgresql", "postgres"], requiresHost: false) }
         guard let name, let zone, let timeZone, let t0 else { return nil }
         return LaunchSection(name: name, zone: zone, t0: t0, timeZone: timeZone, stateDirectory: stateDirectory, witness: witness,
                              database: database)
@@ -407,11 +408,11 @@ extension PlanReading {
     }
 
     /// A URL that may hold secrets: checked with them resolved, reported without them.
-    func secretURL(_ node: YAMLNode, schemes: [String]) -> SecretText? {
+    func secretURL(_ node: YAMLNode, schemes: [String], requiresHost: Bool = true) -> SecretText? {
         guard let text = node.secretText(environment: environment) else { return nil }
         // Linting without the secrets (already a warning): what the URL will be is not known here.
         if !Set(SecretText.references(in: text.template)).subtracting(text.secretValues.keys).isEmpty { return text }
-        guard validatedURL(text.value, shownAs: text.template, at: node, schemes: schemes) != nil else { return nil }
+        guard validatedURL(text.value, shownAs: text.template, at: node, schemes: schemes, requiresHost: requiresHost) != nil else { return nil }
         if let password = URLComponents(string: text.template)?.password, SecretText.references(in: password).isEmpty {
             node.report("this URL holds a literal password", hint: "write the password as ${ENV_NAME}")
             return nil
@@ -419,9 +420,9 @@ extension PlanReading {
         return text
     }
 
-    func validatedURL(_ text: String, shownAs shown: String, at node: YAMLNode, schemes: [String]) -> URL? {
+    func validatedURL(_ text: String, shownAs shown: String, at node: YAMLNode, schemes: [String], requiresHost: Bool = true) -> URL? {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              let host = url.host, !host.isEmpty else {
+              !requiresHost || !(url.host ?? "").isEmpty else {
             node.report("`\(shown)` is not a URL", hint: "write a full URL such as https://api.example.com/health")
             return nil
         }
