@@ -6,9 +6,11 @@ demo's servers are not counted) polls its 18 checks and its alarm source every 1
 journal, watch output). Reads the watch's anonymous memory and RSS from
 /proc/PID/smaps_rollup, and its open descriptors, after warm-up and every --every polls up
 to --polls, and prints the growth per 1,000 polls. 10,000 polls of the demo is about 5.5
-hours of a real launch at its 2 s interval.
+hours of a real launch at its 2 s interval. With --agent, a probe agent on the same plan
+publishes every outcome into the state directory and the watch follows it too: the same
+readings for the agent beside the watch's.
 
-    python3 Benchmarks/memory.py [--polls 10000] [--every 1000] [--binary PATH]
+    python3 Benchmarks/memory.py [--polls 10000] [--every 1000] [--binary PATH] [--agent]
 """
 import argparse
 import os
@@ -40,6 +42,7 @@ def main():
     parser.add_argument("--polls", type=int, default=10000)
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--binary", default=None, help="a flightdeck binary (default: build release)")
+    parser.add_argument("--agent", action="store_true", help="also run a probe agent on the plan, and read its memory too")
     options = parser.parse_args()
     binary = options.binary
     if binary is None:
@@ -49,7 +52,7 @@ def main():
         binary = os.path.join(ROOT, ".build", "release", "flightdeck")
     demo = subprocess.Popen([binary, "demo", "--headless", "--speed", "60"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
-    watch = None
+    watch = agent = None
     try:
         plan = None
         while plan is None:
@@ -61,30 +64,40 @@ def main():
         # Keep reading the demo's output so it never blocks on a full pipe.
         threading.Thread(target=lambda: [None for _ in demo.stdout], daemon=True).start()
         watch = subprocess.Popen([binary, "watch", plan], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if options.agent:
+            agent = subprocess.Popen([binary, "agent", plan, "--vantage", "second-look"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        measured = {"watch": watch} | ({"agent": agent} if agent else {})
         started = time.monotonic()
 
         def wait_until(polls):
             time.sleep(max(0, started + polls * POLL_SECONDS - time.monotonic()))
-            for process in (demo, watch):
+            for process in [demo] + list(measured.values()):
                 if process.poll() is not None:
                     sys.exit(f"{process.args[1]} exited ({process.returncode})")
-            return reading(watch.pid)
+            return {name: reading(process.pid) for name, process in measured.items()}
+
+        def row(polls, readings, note=""):
+            cells = "".join(f" {r['anonymous']:>14} {r['rss']:>9} {r['fds']:>4}" for r in readings.values())
+            print(f"{polls:>7}{cells}{note}", flush=True)
 
         base = wait_until(WARM_UP_POLLS)
-        print(f"{'polls':>7} {'anonymous KiB':>14} {'RSS KiB':>9} {'fds':>4}")
-        print(f"{WARM_UP_POLLS:>7} {base['anonymous']:>14} {base['rss']:>9} {base['fds']:>4}  (after warm-up)", flush=True)
+        print(f"{'':>7}" + "".join(f" {name:>29}" for name in measured))
+        print(f"{'polls':>7}" + f" {'anonymous KiB':>14} {'RSS KiB':>9} {'fds':>4}" * len(measured))
+        row(WARM_UP_POLLS, base, "  (after warm-up)")
         last = base
         for polls in range(options.every, options.polls + 1, options.every):
             if polls <= WARM_UP_POLLS:
                 continue
             last = wait_until(polls)
-            print(f"{polls:>7} {last['anonymous']:>14} {last['rss']:>9} {last['fds']:>4}", flush=True)
-        per_thousand = (last["anonymous"] - base["anonymous"]) * 1000 / max(1, options.polls - WARM_UP_POLLS)
-        print(f"anonymous memory growth after warm-up: {last['anonymous'] - base['anonymous']} KiB over "
-              f"{options.polls - WARM_UP_POLLS} polls ({per_thousand:.0f} KiB per 1,000 polls); "
-              f"descriptors {base['fds']} -> {last['fds']}")
+            row(polls, last)
+        for name in measured:
+            growth = last[name]["anonymous"] - base[name]["anonymous"]
+            per_thousand = growth * 1000 / max(1, options.polls - WARM_UP_POLLS)
+            print(f"{name}: anonymous memory growth after warm-up: {growth} KiB over {options.polls - WARM_UP_POLLS} polls "
+                  f"({per_thousand:.0f} KiB per 1,000 polls); descriptors {base[name]['fds']} -> {last[name]['fds']}")
     finally:
-        for process in (watch, demo):
+        for process in (agent, watch, demo):
             if process:
                 process.terminate()
                 process.wait()
