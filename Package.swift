@@ -96,7 +96,7 @@ let package = Package(
                                    .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckViewTests",
-                    dependencies: ["FlightdeckView", "FlightdeckStore"],
+                    dependencies: ["FlightdeckView", "FlightdeckStore", "FlightdeckTestSupport"],
                     exclude: ["Snapshots"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckDemoTests",

@@ -18,6 +18,8 @@
 //   flightdeck-bench vantage-reader PLAN SECONDS
 //       follows the plan's agents in its shared state as a cockpit does, and prints how long
 //       after publication each outcome was read
+//   flightdeck-bench metrics CHECKS SCRAPES
+//       renders the metrics endpoint's text for a plan of CHECKS HTTP checks SCRAPES times
 //   flightdeck-bench alerts ALERTMANAGER_URL COUNT
 //       reads Alertmanager's alerts COUNT times, one after another, into alarms
 //   flightdeck-bench alarm-rules CHECKS ROUNDS
@@ -87,6 +89,7 @@ case "fuzz-dns": fuzzDNS(Array(arguments.dropFirst()))
 case "render": benchRender(Array(arguments.dropFirst()))
 case "journal": benchJournal(Array(arguments.dropFirst()))
 case "vantage-reader": await benchVantageReader(Array(arguments.dropFirst()))
+case "metrics": benchMetrics(Array(arguments.dropFirst()))
 case "alerts": await benchAlerts(Array(arguments.dropFirst()))
 case "alarm-rules": benchAlarmRules(Array(arguments.dropFirst()))
 case "aws": await benchAWS(Array(arguments.dropFirst()))

@@ -17,6 +17,8 @@ struct Cockpit {
     let alert: AlertStyle
     /// The name this host's own results go by among the plan's vantages.
     var vantage = VantageSettings.local
+    /// Where the launch's metrics are served, if anywhere.
+    var metrics: MetricsEndpoint? = nil
     /// Shown in the status line when the cockpit opens.
     var greeting: String? = nil
     /// Shown in the help overlay below the plan's file.
@@ -47,7 +49,9 @@ struct Cockpit {
         terminal.show(state, alert: false)
         events: for await event in events {
             var alerting = false
-            for effect in state.reduce(event) {
+            let effects = state.reduce(event)
+            metrics?.update(event, state: state)
+            for effect in effects {
                 switch effect {
                 case .launch(let work): desk?.perform(work)
                 case .alert: alerting = true
@@ -57,6 +61,7 @@ struct Cockpit {
             terminal.show(state, alert: alerting)
         }
         await feeds.stop()
+        metrics?.stop()
         TerminationSignals.onReceive(nil)
         await terminal.stop(showing: state)
     }

@@ -22,6 +22,7 @@ struct RunCommand: AsyncParsableCommand {
     var alert: Cockpit.AlertStyle = .bell
 
     @OptionGroup var vantage: VantageOption
+    @OptionGroup var metrics: MetricsOption
 
     func run() async throws {
         let loaded = try plan.load()
@@ -32,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.usageOrPlanError
         }
         await Cockpit(plan: loaded, planPath: plan.path, planDirectory: plan.directory, theme: theme, keymap: keymap,
-                      readOnly: readOnly, alert: alert, vantage: try vantage.name()).run()
+                      readOnly: readOnly, alert: alert, vantage: try vantage.name(), metrics: try metrics.endpoint()).run()
     }
 
 }

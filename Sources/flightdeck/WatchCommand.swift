@@ -11,10 +11,12 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var plan: PlanArgument
     @OptionGroup var vantage: VantageOption
+    @OptionGroup var metrics: MetricsOption
 
     func run() async throws {
         let loaded = try plan.load()
-        await LaunchWatch(plan: loaded, planPath: plan.path, planDirectory: plan.directory, vantage: try vantage.name()).run()
+        await LaunchWatch(plan: loaded, planPath: plan.path, planDirectory: plan.directory, vantage: try vantage.name(),
+                          metrics: try metrics.endpoint()).run()
     }
 }
 
@@ -25,6 +27,8 @@ struct LaunchWatch {
     let planPath: String
     let planDirectory: String
     var vantage = VantageSettings.local
+    /// Where the launch's metrics are served, if anywhere.
+    var metrics: MetricsEndpoint? = nil
 
     func run() async {
         let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
@@ -35,10 +39,12 @@ struct LaunchWatch {
         var log = WatchLog()
         for await event in events {
             state.reduce(event)
+            metrics?.update(event, state: state)
             // Interrupted, or whoever read the lines has gone (`| head`).
             if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }
         }
         await feeds.stop()
+        metrics?.stop()
         TerminationSignals.onReceive(nil)
     }
 }

@@ -1,23 +1,25 @@
 import Foundation
 
-/// A real Prometheus server on a free loopback port, scraping `/files/metrics` from the
-/// shared nginx every second: a test writes the exposition text there and queries it back.
+/// A real Prometheus server on a free loopback port, scraping every second: by default
+/// `/files/metrics` from the shared nginx (a test writes the exposition text there with
+/// `expose` and queries it back), or any target's `/metrics`.
 public final class PrometheusServer: @unchecked Sendable {
     public let port: UInt16
-    public let exporter: NginxServer
+    public let exporter: NginxServer?
     private let process: ServerProcess
 
     public static let executable = "/usr/bin/prometheus"
 
-    public init() throws {
-        exporter = try NginxServer.shared()
+    /// - Parameter target: `HOST:PORT` to scrape `/metrics` from, instead of the shared nginx.
+    public init(target: String? = nil) throws {
+        exporter = target == nil ? try NginxServer.shared() : nil
         let directory = try TestDirectory("prometheus")
         try directory.write("""
             global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }
             scrape_configs:
               - job_name: exporter
-                metrics_path: /files/metrics
-                static_configs: [{ targets: ["127.0.0.1:\(exporter.httpPort)"] }]
+                metrics_path: \(target == nil ? "/files/metrics" : "/metrics")
+                static_configs: [{ targets: ["\(target ?? "127.0.0.1:\(exporter!.httpPort)")"] }]
             """, to: "prometheus.yml")
         port = try FreePort.tcp()
         process = try ServerProcess(Self.executable, [
@@ -31,6 +33,7 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// Serves this exposition text to the scraper.
     public func expose(_ text: String) throws {
+        guard let exporter else { throw CommandFailure(command: "expose", status: -1, stderr: "this Prometheus scrapes another target") }
         try text.write(toFile: "\(exporter.filesDirectory)/metrics", atomically: true, encoding: .utf8)
     }
 
