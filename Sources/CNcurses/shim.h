@@ -41,4 +41,29 @@ static inline int fd_key_npage(void) { return KEY_NPAGE; }
 static inline int fd_key_home(void) { return KEY_HOME; }
 static inline int fd_key_end(void) { return KEY_END; }
 
+// The bytes that give the terminal `attrs` (colour pair included), as ncurses would send
+// them; ncurses then believes the terminal has them. For text written around ncurses (an
+// OSC 8 hyperlink over cells it drew).
+static inline char *fd_sgr_buffer(size_t **count) {
+    static char bytes[256];
+    static size_t used;
+    *count = &used;
+    return bytes;
+}
+static inline int fd_sgr_put(int c) {
+    size_t *count;
+    char *bytes = fd_sgr_buffer(&count);
+    if (*count < 256) bytes[(*count)++] = (char)c;
+    return c;
+}
+static inline size_t fd_sgr(attr_t attrs, char *out, size_t size) {
+    size_t *count;
+    char *bytes = fd_sgr_buffer(&count);
+    *count = 0;
+    vidputs((chtype)attrs, fd_sgr_put);
+    size_t length = *count < size ? *count : size;
+    for (size_t i = 0; i < length; i++) out[i] = bytes[i];
+    return length;
+}
+
 #endif

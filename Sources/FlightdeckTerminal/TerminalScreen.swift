@@ -11,6 +11,8 @@ public final class TerminalScreen {
     private var attributes: [ThemeRole: attr_t] = [:]
     private var previous: Grid?
     private var active = false
+    /// Whether links are sent as OSC 8 hyperlinks (see `hyperlinks(environment:)`).
+    public let hyperlinks: Bool
 
     public enum Input: Equatable {
         case key(Key)
@@ -37,6 +39,7 @@ public final class TerminalScreen {
         fd_timeout(25)
         let terminfoColours = has_colors() ? Int(tigetnum("colors")) : 0
         depth = ColourDepth.detect(environment: environment, terminfoColours: terminfoColours)
+        hyperlinks = Self.hyperlinks(environment: environment)
         if depth != .none {
             start_color()
             use_default_colors()
@@ -79,7 +82,48 @@ public final class TerminalScreen {
         }
         _ = fd_attrset(fd_a_normal())
         _ = fd_refresh()
+        if hyperlinks, grid.links != previous?.links || changed.contains(where: { cell in grid.links.contains { $0.covers(cell) } }) {
+            sendLinks(grid)
+        }
         previous = grid
+    }
+
+    /// Writes each link's cells again, as ncurses drew them, between OSC 8 markers: the
+    /// terminal then opens the URL on a click. Around ncurses: the cursor is saved and put
+    /// back, and the attributes left as ncurses believes them.
+    private func sendLinks(_ grid: Grid) {
+        var bytes: [UInt8] = []
+        for link in grid.links {
+            bytes += Array("\u{1B}7\u{1B}[\(link.y + 1);\(link.x + 1)H".utf8)
+            var sgr = [CChar](repeating: 0, count: 256)
+            let count = fd_sgr(attributes[grid[link.x, link.y].role] ?? fd_a_normal(), &sgr, sgr.count)
+            bytes += sgr.prefix(count).map { UInt8(bitPattern: $0) }
+            let text = String((link.x..<(link.x + link.width)).compactMap { grid[$0, link.y].width == 0 ? nil : grid[$0, link.y].character })
+            bytes += Array("\u{1B}]8;;\(link.url)\u{1B}\\\(text)\u{1B}]8;;\u{1B}\\\u{1B}8\u{1B}[0m".utf8)
+            let normal = fd_sgr(fd_a_normal(), &sgr, sgr.count)
+            bytes += sgr.prefix(normal).map { UInt8(bitPattern: $0) }
+        }
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return }
+            sent += count
+        }
+    }
+
+    /// Whether the terminal takes OSC 8 hyperlinks: `FLIGHTDECK_HYPERLINKS=1` or `0` says so;
+    /// otherwise the terminals known to (by their own variables), never under tmux or screen
+    /// (which pass them on only when configured to), nor on the Linux console.
+    public static func hyperlinks(environment: [String: String]) -> Bool {
+        if let said = environment["FLIGHTDECK_HYPERLINKS"], !said.isEmpty { return said != "0" }
+        let term = environment["TERM"] ?? ""
+        guard environment["TMUX"] == nil, environment["STY"] == nil, !term.hasPrefix("screen"), !term.hasPrefix("tmux"),
+              term != "linux", !term.hasPrefix("vt") else { return false }
+        if let vte = environment["VTE_VERSION"].flatMap({ Int($0) }), vte >= 5000 { return true }
+        if ["iTerm.app", "WezTerm", "vscode", "ghostty"].contains(environment["TERM_PROGRAM"] ?? "") { return true }
+        return environment["KITTY_WINDOW_ID"] != nil || environment["WT_SESSION"] != nil || environment["KONSOLE_VERSION"] != nil
+            || ["xterm-kitty", "alacritty", "foot", "xterm-ghostty"].contains(term)
     }
 
     /// Waits until a key arrives or `wake` becomes readable, for at most `milliseconds`;

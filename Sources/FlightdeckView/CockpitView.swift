@@ -214,8 +214,15 @@ public struct CockpitView: Sendable {
         let lines = row.detail.flatMap { ScreenText.wrap($0, width: box.width - 2) }
         let visible = max(1, box.height - 2)
         let first = max(0, min(state.detailOffset, lines.count - visible))
+        // Runbook links are the plan's own, so they may be links on the terminal; nothing else is.
+        let urls = Set(state.plan.runbooks.values.compactMap { $0.url?.absoluteString })
         for (offset, line) in lines.dropFirst(first).prefix(visible).enumerated() {
-            grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: .text, clip: box)
+            let end = grid.write(line, x: box.x + 1, y: box.y + 1 + offset, role: .text, clip: box)
+            for url in urls {
+                guard let range = line.range(of: url) else { continue }
+                let x = box.x + 1 + ScreenText.width(String(line[..<range.lowerBound]))
+                if x + url.count <= end { grid.link(x: x, y: box.y + 1 + offset, width: url.count, url: url) }
+            }
         }
         let footer = lines.count > visible
             ? "lines \(first + 1)-\(min(lines.count, first + visible)) of \(lines.count) · ↑↓ pgup pgdn home end scroll · esc closes"

@@ -30,12 +30,25 @@ public struct Cell: Sendable, Equatable {
     }
 }
 
+/// A run of cells on one row that links to `url` (OSC 8, where the terminal has it).
+public struct Link: Sendable, Equatable {
+    public var x: Int, y: Int, width: Int
+    public var url: String
+
+    public func covers(_ cell: (x: Int, y: Int)) -> Bool {
+        cell.y == y && cell.x >= x && cell.x < x + width
+    }
+}
+
 /// The in-memory screen every widget draws into; the terminal backend sends only the cells
 /// that differ from the previous frame.
 public struct Grid: Sendable, Equatable {
     public let width: Int
     public let height: Int
     private var cells: [Cell]
+    /// Runs of cells that are links: only ever to what the plan gives (a runbook's URL),
+    /// printable ASCII, never text from the network.
+    public private(set) var links: [Link] = []
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)
@@ -69,6 +82,14 @@ public struct Grid: Sendable, Equatable {
             column += cellWidth
         }
         return column
+    }
+
+    /// Marks the cells from (x, y), `width` wide, as a link to `url`; a URL that is not all
+    /// printable ASCII, or a run off the grid, is not marked.
+    public mutating func link(x: Int, y: Int, width: Int, url: String) {
+        guard y >= 0, y < height, x >= 0, width > 0, x + width <= self.width,
+              url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return }
+        links.append(Link(x: x, y: y, width: width, url: url))
     }
 
     /// Fills an area with spaces of one role.

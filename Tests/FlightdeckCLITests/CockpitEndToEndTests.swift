@@ -240,4 +240,36 @@ struct CockpitEndToEndTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("the cockpit needs a terminal"))
     }
+
+    @Test("a runbook's link goes to the terminal as an OSC 8 hyperlink where it takes them (FLIGHTDECK_HYPERLINKS=1), never by default under tmux; the screen reads the same",
+          .timeLimit(.minutes(1)))
+    func runbookHyperlink() async throws {
+        let directory = try TestDirectory("cli-hyperlink")
+        try directory.write("""
+            launch: { name: Hyperlinks, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            polling: { interval: 1s, timeout: 1s, failure_threshold: 1 }
+            http:
+              - { id: api, url: "http://127.0.0.1:9/health", runbook: { url: "https://wiki.example.test/runbooks/api", text: "restart it" } }
+            """, to: "plan.yaml")
+        for hyperlinks in [true, false] {
+            let tmux = Tmux()
+            defer { tmux.kill() }
+            let raw = directory.file("raw-\(hyperlinks).out")
+            try tmux.start(width: 120, height: 30, command: "\(hyperlinks ? "FLIGHTDECK_HYPERLINKS=1 " : "")\(FlightdeckProcess.binary.path) \(directory.file("plan.yaml"))")
+            try tmux.run(["pipe-pane", "-o", "-t", tmux.session, "cat >> \(raw)"])
+            try await tmux.wait(for: "api red") { $0.contains { $0.contains("FAIL") && $0.contains("api") } }
+            try tmux.keys("Enter")
+            let screen = try await tmux.wait(for: "the detail") { $0.contains { $0.contains("runbook: https://wiki.example.test/runbooks/api — restart it") } }
+            #expect(screen.contains { $0.contains("runbook: https://wiki.example.test/runbooks/api — restart it") })
+            try await Task.sleep(for: .milliseconds(300))
+            let bytes = (try? String(contentsOfFile: raw, encoding: .utf8)) ?? ""
+            let opened = bytes.components(separatedBy: "\u{1B}]8;;https://wiki.example.test/runbooks/api\u{1B}\\https://wiki.example.test/runbooks/api\u{1B}]8;;\u{1B}\\").count - 1
+            if hyperlinks {
+                #expect(opened >= 1, "the link, around exactly its text")
+            } else {
+                #expect(!bytes.contains("\u{1B}]8;"), "no hyperlink under tmux unless asked")
+            }
+            try tmux.keys("q")
+        }
+    }
 }

@@ -57,6 +57,21 @@ struct NotificationTests {
         #expect((payload?["text"] as? String)?.hasSuffix("(journal head 12:\(head))") == true)
     }
 
+    @Test("a notice about an alarm with a runbook carries it: in the line every target shows, and as fields in the webhook's JSON")
+    func runbookInNotice() async throws {
+        let receiver = try RecordingHTTPServer(statuses: [200])
+        let plan = try plan("  - { id: hook, kind: webhook, url: \"http://127.0.0.1:\(receiver.port)/hook\" }")
+        var withRunbook = notice
+        withRunbook.runbook = Runbook(url: URL(string: "https://wiki.example.test/api"), text: "restart the API tier")
+        #expect(await sender(plan).deliver(withRunbook, to: plan.notifications[0]).delivered)
+        let body = try #require(receiver.requests.first?.body)
+        let payload = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        #expect((payload?["flightdeck"] as? [String: Any])?["runbook"] as? [String: String]
+                == ["url": "https://wiki.example.test/api", "text": "restart the API tier"])
+        #expect(payload?["text"] as? String
+                == "[Flightdeck] DirectFanz launch: CRITICAL alarm: api-health red for 3 polls: HTTP 503 — runbook: https://wiki.example.test/api — restart the API tier")
+    }
+
     @Test("a dead target fails after its retries, says why, and holds nothing up")
     func deadTarget() async throws {
         let port = try FreePort.tcp()

@@ -100,3 +100,28 @@ struct VantageViewTests {
         #expect(withdrawn.contains { $0.contains("check api-health PASS") }, "\(withdrawn)")
     }
 }
+
+@Suite("Runbook links in the detail view")
+struct RunbookLinkTests {
+    @Test("a runbook's URL in the detail view is a link over exactly its cells; a URL that came from the network is only text")
+    func links() throws {
+        let plan = try PlanLoader(environment: [:]).load(text: """
+            launch: { name: Links, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            http:
+              - { id: api, url: "http://127.0.0.1:9/health", runbook: { url: "https://wiki.example.test/runbooks/api", text: "restart it" } }
+            """, file: "links.yaml").get()
+        var state = CockpitState(plan: plan, now: Date(timeIntervalSince1970: 2_000_000_000))
+        state.reduce(.resize(width: 120, height: 30))
+        state.reduce(.outcome(ProbeOutcome(checkID: "api", finishedAt: .seconds(1), status: .fail, detail: "HTTP 503", latency: nil,
+                                           observed: ["body_excerpt": .text("see https://evil.example/phish")])))
+        state.reduce(.action(.pane2))
+        state.reduce(.action(.open))
+        let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
+        let grid = view.render(state, width: 120, height: 30)
+        #expect(grid.links.map(\.url) == ["https://wiki.example.test/runbooks/api"])
+        let link = try #require(grid.links.first)
+        let line = grid.lines[link.y]
+        #expect(String(Array(line)[link.x..<(link.x + link.width)]) == "https://wiki.example.test/runbooks/api", "\(line)")
+        #expect(grid.lines.contains { $0.contains("https://evil.example/phish") }, "shown, but as text")
+    }
+}

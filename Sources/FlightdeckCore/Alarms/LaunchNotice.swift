@@ -8,20 +8,24 @@ public struct LaunchNotice: Sendable, Equatable {
     /// One line: `NO-GO from security (Priya Raman): pen test finding open`.
     public var text: String
     public var alarmID: String?
+    /// What to do about it, when the plan says.
+    public var runbook: Runbook?
     /// The journal's head when the notice went out: an anchor kept outside the state
     /// directory (`audit verify --anchor SEQ:HASH`).
     public var journalHead: JournalHead?
 
-    public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil) {
+    public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil, runbook: Runbook? = nil) {
         self.key = key
         self.event = event
         self.text = text
         self.alarmID = alarmID
+        self.runbook = runbook
     }
 
-    /// The line as it goes out, with the launch it is about and the journal head.
+    /// The line as it goes out, with the launch it is about, its runbook and the journal head.
     public func message(plan: LaunchPlan) -> String {
-        "[Flightdeck] \(plan.name): \(text)" + (journalHead.map { " (journal head \($0.seq):\($0.hash))" } ?? "")
+        "[Flightdeck] \(plan.name): \(text)" + (runbook.map { " — runbook: \($0.line)" } ?? "")
+            + (journalHead.map { " (journal head \($0.seq):\($0.hash))" } ?? "")
     }
 
     /// Poll decisions journalled after `since`: NO-GO votes, holds, the final GO, scrubs.
@@ -45,10 +49,11 @@ public struct LaunchNotice: Sendable, Equatable {
         }
     }
 
-    /// Critical alarms firing now that nobody has acknowledged or silenced.
-    public static func alarms(on board: AlarmBoard) -> [LaunchNotice] {
+    /// Critical alarms firing now that nobody has acknowledged or silenced, each with its runbook.
+    public static func alarms(on board: AlarmBoard, plan: LaunchPlan) -> [LaunchNotice] {
         board.entries.filter { $0.state == .firing && $0.alarm.severity == .critical }.map {
-            LaunchNotice(key: "alarm/\($0.alarm.id)", event: .criticalAlarm, text: "CRITICAL alarm: \($0.alarm.reason)", alarmID: $0.alarm.id)
+            LaunchNotice(key: "alarm/\($0.alarm.id)", event: .criticalAlarm, text: "CRITICAL alarm: \($0.alarm.reason)", alarmID: $0.alarm.id,
+                         runbook: plan.runbook(for: $0.alarm))
         }
     }
 }

@@ -333,7 +333,7 @@ public struct CockpitState: Sendable {
         let checks = checkStatuses
         if !launch.dueEvents(at: now, checks: checks).isEmpty { effects.append(.launch(.appendDue(checks: checks))) }
         guard !plan.notifications.isEmpty else { return effects }
-        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms)).filter { notice in
+        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms, plan: plan)).filter { notice in
             guard let claimed = launch.notificationClaims[notice.key] else { return true }
             return notice.event == .criticalAlarm && now.timeIntervalSince(claimed) >= LaunchState.renotifyAfter
         }

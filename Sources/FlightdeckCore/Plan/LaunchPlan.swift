@@ -22,6 +22,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var polling: PollingSettings
     /// Where the checks are seen from: this host and the probe agents.
     public var vantages: VantageSettings = .defaults
+    /// What to do when something goes red, for the checks, items, alarm sources and rules that give one.
+    public var runbooks: [RunbookSubject: Runbook] = [:]
     public var resolvers: [Resolver]
     public var dns: DNSExpectations
     public var httpChecks: [HTTPCheck]

@@ -69,6 +69,8 @@ struct PlanReading {
     var vantageChecks: [(id: String, node: YAMLNode)] = []
     /// `vantages.points`, to report a check no vantage runs.
     var vantagePoints: YAMLNode?
+    /// The runbooks read so far.
+    var runbooks: [RunbookSubject: Runbook] = [:]
 
     /// The first declaration of each id, per namespace.
     var declared: [Namespace: [String: SourceLocation]] = [:]
@@ -156,7 +158,7 @@ struct PlanReading {
     static let sectionKeys: [String: [String]] = [
         "launch": ["name", "zone", "t0", "timezone", "state_dir", "witness", "state"],
         "polling": ["interval", "timeout", "concurrency", "failure_threshold", "success_threshold"],
-        "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers", "rdap"],
+        "dns": ["nameservers", "parent", "records", "converged_when", "signature_warning", "caa_issuers", "rdap", "runbook"],
         "alarms": ["sources", "rules"],
         "aws": ["region", "endpoint", "placeholder_credentials", "checks"],
         "poll": ["order", "director", "allow_self_approval", "require_signatures"],
@@ -227,6 +229,7 @@ struct PlanReading {
             httpChecks: http, tlsEndpoints: tls, commandChecks: commands, metricChecks: metrics, awsChecks: awsChecks, aws: aws, alarmSources: alarms, alarmRules: rules, notifications: notifications, checklist: checklist,
             roles: roles, approvers: approvers, poll: poll, holds: holds)
         plan.vantages = vantages
+        plan.runbooks = runbooks
         for (id, node) in vantageChecks {
             if let check = plan.checks.first(where: { $0.id == id }), !check.kind.isSeenFromVantages {
                 node.report("`\(id)` is a \(check.kind.rawValue) check: it runs where the sessions run, not from vantages",

@@ -2,7 +2,7 @@ import Foundation
 
 /// `aws.checks`: each AWS resource the launch runs on, by kind, with what it must show.
 extension PlanReading {
-    static let awsCommonKeys = ["id", "name", "resource", "severity", "region", "endpoint"] + timingKeys
+    static let awsCommonKeys = ["id", "name", "resource", "severity", "region", "endpoint", "runbook"] + timingKeys
 
     /// The keys each resource kind takes besides the common ones.
     static let awsResourceKeys: [AWSResource.Kind: [String]] = [
@@ -36,6 +36,7 @@ extension PlanReading {
         let kind = kindNode.choice(AWSResource.Kind.self, named: "resource kind Flightdeck checks")
         guard let map = node.mapping(keys: Self.awsCommonKeys + (kind.flatMap { Self.awsResourceKeys[$0] } ?? [])) else { return nil }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let name = map["name"]?.word()
         let severity = severityOrDefault(map)
         let region = map["region"].flatMap(awsRegion) ?? aws.region

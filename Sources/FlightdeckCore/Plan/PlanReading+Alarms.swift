@@ -88,16 +88,18 @@ extension PlanReading {
         return text
     }
 
-    static let ruleKeys = ["red_polls", "latency_window", "stall_window", "flap_changes", "flap_window", "severity", "enabled"]
+    static let ruleKeys = ["red_polls", "latency_window", "stall_window", "flap_changes", "flap_window", "severity", "enabled", "runbook"]
 
     /// `alarms.rules`: the rules' settings for every check, then per check under `checks`.
     mutating func alarmRules(_ node: YAMLNode) -> AlarmRules? {
         guard let map = node.mapping(keys: Self.ruleKeys + ["checks"]) else { return nil }
         guard let defaults = ruleSettings(map, over: .defaults) else { return nil }
+        keepRunbook(map, for: .alarmRules)
         var rules = AlarmRules(defaults: defaults, checks: [:])
         for (_, keyNode, value) in map["checks"]?.entries() ?? [] {
             guard let id = reference(keyNode, to: .check), let checkMap = value.mapping(keys: Self.ruleKeys),
                   let settings = ruleSettings(checkMap, over: defaults) else { continue }
+            keepRunbook(checkMap, for: .alarmRule(check: id))
             rules.checks[id] = settings
         }
         return rules
@@ -128,8 +130,9 @@ extension PlanReading {
     }
 
     mutating func alarmSource(_ node: YAMLNode) -> AlarmSource? {
-        guard let map = node.mapping(keys: ["id", "kind"] + Self.allKeys(Self.alarmKeys) + Self.timingKeys) else { return nil }
+        guard let map = node.mapping(keys: ["id", "kind", "runbook"] + Self.allKeys(Self.alarmKeys) + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .alarmSource)
+        keepRunbook(map, for: id.map { .alarmSource($0) })
         guard let kindName = kind(of: map, keysByKind: Self.alarmKeys, noun: "alarm source", plural: "sources") else { return nil }
         let kind: AlarmSource.Kind?
         switch kindName {

@@ -4,12 +4,13 @@ import Foundation
 extension PlanReading {
     static let commandKeys = [
         "id", "name", "severity", "run", "shell", "cwd", "env", "junit", "tap", "pass_rate", "min_tests",
-        "exit_codes", "max_age",
+        "exit_codes", "max_age", "runbook",
     ] + timingKeys
 
     mutating func commandCheck(_ node: YAMLNode) -> CommandCheck? {
         guard let map = node.mapping(keys: Self.commandKeys) else { return nil }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let name = map["name"]?.word()
         let severity = severityOrDefault(map)
         let shell = map["shell"].map { $0.bool() } ?? false

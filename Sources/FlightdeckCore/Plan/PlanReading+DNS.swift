@@ -39,6 +39,11 @@ extension PlanReading {
 
     mutating func dnsSection(_ node: YAMLNode) -> DNSExpectations? {
         guard let map = node.mapping(keys: Self.sectionKeys["dns"]!) else { return nil }
+        // The zone's own checks (its delegation and DNSSEC) share the section's runbook.
+        if let node = map["runbook"], let runbook = runbook(node) {
+            runbooks[.check(DelegationCheck.id)] = runbook
+            runbooks[.check(DNSSECCheck.id)] = runbook
+        }
         var expectations = DNSExpectations.empty
         if let nameservers = map["nameservers"]?.mapping(keys: ["expected", "previous"]) {
             expectations.expectedNameservers = nameservers.required("expected")?.list(nameserver) ?? []
@@ -77,8 +82,9 @@ extension PlanReading {
     /// `dns.rdap`: where the registry answers, and what its answer must show.
     mutating func rdapCheck(_ node: YAMLNode) -> RDAPCheck? {
         guard let map = node.mapping(keys: ["id", "domain", "server", "bootstrap", "warning_days", "critical_days",
-                                            "expect_status", "ca_file", "severity"] + Self.timingKeys) else { return nil }
+                                            "expect_status", "ca_file", "severity", "runbook"] + Self.timingKeys) else { return nil }
         let id = map["id"].map { declare($0, in: .check) } ?? declareImplied(RDAPCheck.defaultID, at: node)
+        keepRunbook(map, for: id.map { .check($0) })
         let domain = map["domain"].map { $0.dnsName() } ?? zone
         let source: RDAPCheck.Source?
         switch (map["server"], map["bootstrap"]) {
@@ -132,10 +138,11 @@ extension PlanReading {
     }
 
     mutating func record(_ node: YAMLNode) -> DNSRecordExpectation? {
-        guard let map = node.mapping(keys: ["id", "name", "type", "expected", "previous", "severity"] + Self.timingKeys) else {
+        guard let map = node.mapping(keys: ["id", "name", "type", "expected", "previous", "severity", "runbook"] + Self.timingKeys) else {
             return nil
         }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let name = map.required("name").flatMap(recordName)
         let type = map.required("type")?.parse(DNSRecordType.parse)
         let expected = map.required("expected").flatMap { expectedNode -> [String]? in

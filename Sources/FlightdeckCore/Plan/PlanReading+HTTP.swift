@@ -6,9 +6,10 @@ extension PlanReading {
         guard let map = node.mapping(keys: [
             "id", "name", "mode", "severity", "method", "url", "headers", "body", "expect",
             "follow_redirects", "connect_to", "ip_version", "http_version", "ca_file",
-            "client_cert", "client_key", "proxy", "live",
+            "client_cert", "client_key", "proxy", "live", "runbook",
         ] + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let name = map["name"]?.word()
         let mode = map["mode"].map { $0.choice(HTTPCheck.Mode.self, named: "check mode") } ?? .request
         let severity = severityOrDefault(map)

@@ -5,9 +5,10 @@ import Foundation
 extension PlanReading {
     mutating func metricCheck(_ node: YAMLNode, aws: AWSDefaults) -> MetricCheck? {
         guard let map = node.mapping(keys: [
-            "id", "name", "severity", "cloudwatch", "prometheus", "unit", "fail_above", "warn_above", "fail_below", "warn_below",
+            "id", "name", "severity", "cloudwatch", "prometheus", "unit", "fail_above", "warn_above", "fail_below", "warn_below", "runbook",
         ] + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let name = map["name"]?.word()
         let severity = severityOrDefault(map)
         let source: MetricCheck.Source?

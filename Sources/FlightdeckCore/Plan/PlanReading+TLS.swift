@@ -5,9 +5,10 @@ extension PlanReading {
     mutating func tlsEndpoint(_ node: YAMLNode) -> TLSEndpoint? {
         guard let map = node.mapping(keys: [
             "id", "host", "port", "address", "covers", "warning_days", "critical_days", "ip_version",
-            "ca_file", "ocsp_stapling", "revocation", "min_version", "severity",
+            "ca_file", "ocsp_stapling", "revocation", "min_version", "severity", "runbook",
         ] + Self.timingKeys) else { return nil }
         let id = declare(map.required("id"), in: .check)
+        keepRunbook(map, for: id.map { .check($0) })
         let host = map.required("host")?.dnsName()
         let port = map["port"].map { $0.int(in: 1...65535) } ?? 443
         let address = map["address"]?.address()

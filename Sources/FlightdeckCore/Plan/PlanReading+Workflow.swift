@@ -5,8 +5,9 @@ extension PlanReading {
     // MARK: Checklist, roles, approvers, poll, holds
 
     mutating func checklistItem(_ node: YAMLNode) -> ChecklistItem? {
-        guard let map = node.mapping(keys: ["id", "phase", "title", "owner", "severity", "mode", "checks"]) else { return nil }
+        guard let map = node.mapping(keys: ["id", "phase", "title", "owner", "severity", "mode", "checks", "runbook"]) else { return nil }
         let id = declare(map.required("id"), in: .checklistItem)
+        keepRunbook(map, for: id.map { .checklistItem($0) })
         let phase = map.required("phase")?.word()
         let title = map.required("title")?.word()
         let owner = reference(map.required("owner"), to: .role)

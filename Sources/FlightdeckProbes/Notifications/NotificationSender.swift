@@ -81,6 +81,11 @@ public struct NotificationSender: Sendable {
     static func webhookPayload(_ notice: LaunchNotice, plan: LaunchPlan) -> String {
         var details: [String: Any] = ["plan": plan.name, "event": notice.event.rawValue, "key": notice.key]
         if let alarm = notice.alarmID { details["alarm"] = alarm }
+        if let runbook = notice.runbook {
+            details["runbook"] = [String: String](uniqueKeysWithValues: [("url", runbook.url?.absoluteString), ("text", runbook.text)].compactMap { key, value in
+                value.map { (key, $0) }
+            })
+        }
         if let head = notice.journalHead { details["journal"] = ["seq": head.seq, "head": head.hash] }
         let payload: [String: Any] = ["text": notice.message(plan: plan), "flightdeck": details]
         let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

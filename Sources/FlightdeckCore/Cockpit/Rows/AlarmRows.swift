@@ -22,6 +22,7 @@ extension PaneRows {
             let detail: @Sendable () -> [String] = {
                 var lines = ["\(alarm.id): \(alarm.severity.rawValue), from \(alarm.source)\(alarm.checkID.map { ", on check \($0)" } ?? "")",
                              alarm.reason, "since \(LaunchRecord.timestamp(entry.since))\(alarm.flapping ? " · flapping" : "")"]
+                if let runbook = state.plan.runbook(for: alarm) { lines.append("runbook: \(runbook.line)") }
                 if let resolved = entry.resolvedAt { lines.append("resolved at \(LaunchRecord.timestamp(resolved))") }
                 if let ack = entry.acknowledgement { lines.append("acknowledged by \(ack.by) at \(LaunchRecord.timestamp(ack.at)): \(ack.reason)") }
                 for delivery in state.launch?.deliveries["alarm/\(alarm.id)"] ?? [] {

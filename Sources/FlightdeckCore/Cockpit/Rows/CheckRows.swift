@@ -80,6 +80,7 @@ extension PaneRows {
     /// The evidence behind a check, line by line, for the detail view.
     static func detail(_ report: CheckReport, state: CockpitState) -> [String] {
         var lines = ["\(report.check.title.map { "\($0): " } ?? "")\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
+        if let runbook = state.plan.runbooks[.check(report.check.id)] { lines.append("runbook: \(runbook.line)") }
         if let health = state.board.health[report.check.id] {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
                 + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "

@@ -25,6 +25,7 @@ extension PaneRows {
                                 status: itemState.status, id: .checklistItem(item.id),
                                 detail: { ["\(item.id): \(item.title)", "phase \(item.phase), owner \(item.owner), \(item.severity.rawValue), \(mode)",
                                            "\(itemState.mark.rawValue): \(itemState.why)\(by)"]
+                                          + (state.plan.runbooks[.checklistItem(item.id)].map { ["runbook: \($0.line)"] } ?? [])
                                           + (itemState.manual?.note.map { ["note: \($0)"] } ?? [])
                                           + linked.map { "\($0.check.id): \($0.status.rawValue), \($0.detail)" } }))
         }
