@@ -46,6 +46,10 @@ final class LaunchDesk: Sendable {
                 // The head includes the claim: every notice carries an anchor out of the state directory.
                 var anchored = claimed
                 anchored.journalHead = self.journal.head
+                // A new alarm's occurrence is the claim that first told of it (this one, or an earlier one).
+                if anchored.occurrence == nil, let alarm = anchored.alarmID {
+                    anchored.occurrence = (try? self.journal.state())?.alarmOccurrences[alarm]
+                }
                 let notice = anchored
                 for target in self.plan.notifications where target.events.contains(notice.event) {
                     Task.detached {

@@ -334,9 +334,9 @@ private let cases: [MalformedPlan] = [
         hint: "aliases"),
     MalformedPlan(
         name: "notification: an unknown kind",
-        yaml: appending("notifications:\n  - { id: pager, kind: pagerduty, url: \"https://events.example.test/\" }\n"),
-        headline: "plan.yaml:16:24: notifications[0].kind: `pagerduty` is not a notification kind",
-        hint: "email, sns, webhook"),
+        yaml: appending("notifications:\n  - { id: pager, kind: opsgenie, url: \"https://events.example.test/\" }\n"),
+        headline: "plan.yaml:16:24: notifications[0].kind: `opsgenie` is not a notification kind",
+        hint: "email, pagerduty, slack, sns, webhook"),
     MalformedPlan(
         name: "notification: not an SNS topic ARN",
         yaml: appending("notifications:\n  - { id: sns, kind: sns, topic_arn: \"arn:aws:sqs:us-east-1:123456789012:q\", region: us-east-1 }\n"),

@@ -72,6 +72,79 @@ struct NotificationTests {
                 == "[Flightdeck] DirectFanz launch: CRITICAL alarm: api-health red for 3 polls: HTTP 503 — runbook: https://wiki.example.test/api — restart the API tier")
     }
 
+    @Test("Slack: an incoming webhook gets a Block Kit message, exactly: the news, the verdict and launch clock, the runbook, the journal head")
+    func slack() async throws {
+        let receiver = try RecordingHTTPServer(statuses: [200])
+        let plan = try plan("  - { id: room, kind: slack, url: \"http://127.0.0.1:\(receiver.port)/services/T0/B0/${HOOK_TOKEN}\" }")
+        var full = notice
+        full.text = "CRITICAL alarm: api-health red for 3 polls: HTTP 503 <script>&"
+        full.verdict = "NO-GO: critical alarm on a blocker"
+        full.clock = "T-00:12:30"
+        full.runbook = Runbook(url: URL(string: "https://wiki.example.test/api"), text: "restart the API tier")
+        full.journalHead = JournalHead(seq: 7, hash: "abc123")
+        let result = await sender(plan).deliver(full, to: plan.notifications[0])
+        #expect(result.delivered)
+        let request = try #require(receiver.requests.first)
+        #expect(request.head.hasPrefix("POST /services/T0/B0/s3cr3t HTTP/1.1\r\n"))
+        #expect(request.head.contains("\r\nContent-Type: application/json"))
+        #expect(request.body == #"{"blocks":[{"text":{"text":"CRITICAL alarm · DirectFanz launch","type":"plain_text"},"type":"header"},{"text":{"text":"CRITICAL alarm: api-health red for 3 polls: HTTP 503 &lt;script&gt;&amp;","type":"mrkdwn"},"type":"section"},{"fields":[{"text":"*Verdict*\nNO-GO: critical alarm on a blocker","type":"mrkdwn"},{"text":"*Launch clock*\nT-00:12:30","type":"mrkdwn"}],"type":"section"},{"text":{"text":"*Runbook* <https://wiki.example.test/api|https://wiki.example.test/api> — restart the API tier","type":"mrkdwn"},"type":"section"},{"elements":[{"text":"Flightdeck · alarm/rule/red/api-health · journal head 7:abc123","type":"mrkdwn"}],"type":"context"}],"text":"[Flightdeck] DirectFanz launch: CRITICAL alarm: api-health red for 3 polls: HTTP 503 <script>& — runbook: https://wiki.example.test/api — restart the API tier (journal head 7:abc123)"}"#,
+                "\(request.body)")
+    }
+
+    @Test("PagerDuty: trigger, acknowledge and resolve one incident per alarm occurrence, exactly as the Events API v2 documents; the routing key is never in an outcome")
+    func pagerDuty() async throws {
+        let receiver = try RecordingHTTPServer(statuses: [202, 202, 202, 400])
+        let plan = try PlanLoader(environment: ["PD_KEY": "R0UT1NGKEY0123456789abcdef012345"]).load(text: """
+            launch: { name: DirectFanz launch, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+            polling: { timeout: 2s }
+            notifications:
+              - { id: pd, kind: pagerduty, routing_key: "${PD_KEY}", url: "http://127.0.0.1:\(receiver.port)/v2/enqueue" }
+            """, file: "pd.yaml").get()
+        #expect(plan.notifications[0].events == [.criticalAlarm, .alarmAcknowledged, .alarmResolved])
+        var trigger = notice
+        trigger.occurrence = 42
+        trigger.verdict = "NO-GO: critical alarm on a blocker"
+        trigger.clock = "T-00:12:30"
+        trigger.runbook = Runbook(url: URL(string: "https://wiki.example.test/api"), text: "restart the API tier")
+        let now = Date(timeIntervalSince1970: 2_000_000_000)
+        #expect(NotificationPayloads.pagerDuty(trigger, plan: plan, routingKey: "R0UT1NGKEY0123456789abcdef012345", at: now)
+                == #"{"client":"Flightdeck","dedup_key":"flightdeck/example.test/DirectFanz launch/rule/red/api-health/42","event_action":"trigger","links":[{"href":"https://wiki.example.test/api","text":"Runbook"}],"payload":{"class":"launch alarm","custom_details":{"alarm":"rule/red/api-health","launch":"DirectFanz launch","launch_clock":"T-00:12:30","notice":"alarm/rule/red/api-health","runbook":"restart the API tier","verdict":"NO-GO: critical alarm on a blocker"},"group":"example.test","severity":"critical","source":"Flightdeck: DirectFanz launch","summary":"DirectFanz launch: CRITICAL alarm: api-health red for 3 polls: HTTP 503","timestamp":"2033-05-18T03:33:20Z"},"routing_key":"R0UT1NGKEY0123456789abcdef012345"}"#)
+        let acknowledged = LaunchNotice(key: "alarm-acknowledged/42/rule/red/api-health", event: .alarmAcknowledged, text: "ACKNOWLEDGED",
+                                        alarmID: "rule/red/api-health", occurrence: 42)
+        let resolved = LaunchNotice(key: "alarm-resolved/42/rule/red/api-health", event: .alarmResolved, text: "RESOLVED",
+                                    alarmID: "rule/red/api-health", occurrence: 42)
+        let pd = sender(plan)
+        #expect(await pd.deliver(trigger, to: plan.notifications[0]) == (true, "HTTP 202"))
+        #expect(await pd.deliver(acknowledged, to: plan.notifications[0]).delivered)
+        #expect(await pd.deliver(resolved, to: plan.notifications[0]).delivered)
+        let bodies = receiver.requests.map(\.body)
+        #expect(bodies.count == 3)
+        #expect(receiver.requests.first?.head.hasPrefix("POST /v2/enqueue HTTP/1.1\r\n") == true)
+        #expect(bodies[1] == #"{"dedup_key":"flightdeck/example.test/DirectFanz launch/rule/red/api-health/42","event_action":"acknowledge","routing_key":"R0UT1NGKEY0123456789abcdef012345"}"#)
+        #expect(bodies[2] == #"{"dedup_key":"flightdeck/example.test/DirectFanz launch/rule/red/api-health/42","event_action":"resolve","routing_key":"R0UT1NGKEY0123456789abcdef012345"}"#)
+        let refused = await pd.deliver(trigger, to: plan.notifications[0])
+        #expect(!refused.delivered && refused.outcome.hasPrefix("failed 3 times, last: HTTP 400"), "\(refused.outcome)")
+        #expect(!refused.outcome.contains("R0UT1NGKEY"))
+    }
+
+    @Test("plan: a PagerDuty routing key only from the environment, and only alarms for PagerDuty")
+    func pagerDutyPlan() {
+        func problems(_ target: String) -> [String] {
+            guard case .failure(let failure) = PlanLoader(environment: ["PD_KEY": "k"]).load(text: """
+                launch: { name: L, zone: example.test, t0: 2030-01-01T00:00Z, timezone: UTC }
+                notifications:
+                  - \(target)
+                """, file: "pd.yaml") else { return [] }
+            return failure.diagnostics.map(\.message)
+        }
+        #expect(problems("{ id: pd, kind: pagerduty, routing_key: R0UT1NGKEY }") == ["a routing key is a secret: write it as ${ENV_NAME}"])
+        #expect(problems("{ id: pd, kind: pagerduty, routing_key: \"${PD_KEY}\", on: [critical-alarm, no-go] }")
+                == ["PagerDuty is told of critical alarms: their incidents open, are acknowledged and resolve"])
+        #expect(problems("{ id: pd, kind: pagerduty, routing_key: \"${PD_KEY}\", on: [critical-alarm] }").isEmpty)
+        #expect(problems("{ id: room, kind: slack, url: \"https://hooks.slack.com/services/T/B/x\", routing_key: y }")
+                == ["`routing_key` is not used by slack notifications"])
+    }
+
     @Test("a dead target fails after its retries, says why, and holds nothing up")
     func deadTarget() async throws {
         let port = try FreePort.tcp()

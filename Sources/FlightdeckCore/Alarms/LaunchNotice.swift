@@ -1,8 +1,11 @@
 import Foundation
 
-/// News for the notification targets: a new critical alarm, or a poll decision.
+/// News for the notification targets: a new critical alarm (and, for those who track its
+/// incident, its acknowledgement and recovery), or a poll decision.
 public struct LaunchNotice: Sendable, Equatable {
-    /// The same in every process: `decision/SEQ` for a journal entry, `alarm/ID` for an alarm.
+    /// The same in every process: `decision/SEQ` for a journal entry, `alarm/ID` for an
+    /// alarm, `alarm-acknowledged/SEQ/ID` and `alarm-resolved/SEQ/ID` for what became of the
+    /// occurrence whose first notice was entry SEQ.
     public var key: String
     public var event: NotificationTarget.Event
     /// One line: `NO-GO from security (Priya Raman): pen test finding open`.
@@ -10,16 +13,24 @@ public struct LaunchNotice: Sendable, Equatable {
     public var alarmID: String?
     /// What to do about it, when the plan says.
     public var runbook: Runbook?
+    /// The alarm's occurrence: the journal entry of the claim that first told of it (an
+    /// incident's dedup key is made of it).
+    public var occurrence: Int?
+    /// The checks' verdict and the launch clock when it went out, for messages that show them.
+    public var verdict: String?
+    public var clock: String?
     /// The journal's head when the notice went out: an anchor kept outside the state
     /// directory (`audit verify --anchor SEQ:HASH`).
     public var journalHead: JournalHead?
 
-    public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil, runbook: Runbook? = nil) {
+    public init(key: String, event: NotificationTarget.Event, text: String, alarmID: String? = nil, runbook: Runbook? = nil,
+                occurrence: Int? = nil) {
         self.key = key
         self.event = event
         self.text = text
         self.alarmID = alarmID
         self.runbook = runbook
+        self.occurrence = occurrence
     }
 
     /// The line as it goes out, with the launch it is about, its runbook and the journal head.
@@ -44,6 +55,26 @@ public struct LaunchNotice: Sendable, Equatable {
             case .scrubbed(let reason):
                 return LaunchNotice(key: key, event: .scrub, text: "SCRUBBED by \(who): \(reason)")
             default:
+                return nil
+            }
+        }
+    }
+
+    /// What became of the alarm occurrences told of and not yet resolved: acknowledged in
+    /// Flightdeck, or recovered. Only what this process saw: an alarm it never saw firing is
+    /// not resolved by it.
+    public static func followUps(on board: AlarmBoard, launch: LaunchState, plan: LaunchPlan) -> [LaunchNotice] {
+        launch.alarmOccurrences.sorted { $0.value < $1.value }.compactMap { id, seq in
+            guard let entry = board.entries.first(where: { $0.alarm.id == id }) else { return nil }
+            switch entry.state {
+            case .resolved:
+                return LaunchNotice(key: "alarm-resolved/\(seq)/\(id)", event: .alarmResolved, text: "RESOLVED: \(entry.alarm.reason)",
+                                    alarmID: id, runbook: plan.runbook(for: entry.alarm), occurrence: seq)
+            case .acknowledged:
+                let by = entry.acknowledgement.map { " by \($0.by): \($0.reason)" } ?? ""
+                return LaunchNotice(key: "alarm-acknowledged/\(seq)/\(id)", event: .alarmAcknowledged, text: "ACKNOWLEDGED\(by) — \(entry.alarm.reason)",
+                                    alarmID: id, runbook: plan.runbook(for: entry.alarm), occurrence: seq)
+            case .firing, .silenced:
                 return nil
             }
         }

@@ -333,9 +333,17 @@ public struct CockpitState: Sendable {
         let checks = checkStatuses
         if !launch.dueEvents(at: now, checks: checks).isEmpty { effects.append(.launch(.appendDue(checks: checks))) }
         guard !plan.notifications.isEmpty else { return effects }
-        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms, plan: plan)).filter { notice in
-            guard let claimed = launch.notificationClaims[notice.key] else { return true }
-            return notice.event == .criticalAlarm && now.timeIntervalSince(claimed) >= LaunchState.renotifyAfter
+        // What some target wants told, and is news; with the verdict and the clock as they stand.
+        let wanted = Set(plan.notifications.flatMap(\.events))
+        let verdict = CheckVerdict(reports: board.reports, alarms: alarms.standing)
+        let news = (LaunchNotice.decisions(in: launch, after: startedAt) + LaunchNotice.alarms(on: alarms, plan: plan)
+                    + LaunchNotice.followUps(on: alarms, launch: launch, plan: plan)).filter { notice in
+            wanted.contains(notice.event) && launch.isNews(notice.key, at: now)
+        }.map { notice in
+            var notice = notice
+            notice.verdict = "\(verdict.isGo ? "GO" : "NO-GO"): \(verdict.reason)"
+            notice.clock = LaunchState.clock(launch.tMinus(at: now))
+            return notice
         }
         if !news.isEmpty { effects.append(.launch(.notify(news))) }
         return effects

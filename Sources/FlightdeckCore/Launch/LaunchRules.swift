@@ -33,10 +33,7 @@ extension LaunchState {
         case .pinRejected:
             return LaunchRefusal("a PIN try is recorded before it is checked, as pin-tried")
         case .notificationClaimed(let key):
-            guard let claimed = notificationClaims[key] else { return nil }
-            // A decision is told once; an alarm again only if it is still news ten minutes on.
-            return key.hasPrefix("alarm/") && now.timeIntervalSince(claimed) >= Self.renotifyAfter
-                ? nil : LaunchRefusal("\(key) is already being notified")
+            return isNews(key, at: now) ? nil : LaunchRefusal("\(key) is already being notified")
         case .notificationSent(let key, _, _, _):
             return notificationClaims[key] == nil ? LaunchRefusal("nobody claimed \(key)") : nil
         default:
@@ -205,6 +202,15 @@ extension LaunchState {
     }
 
     public static let renotifyAfter: TimeInterval = 600
+
+    /// Whether a notice is news: never told; or an alarm told of before whose occurrence has
+    /// since resolved (it fired again), or that is still news ten minutes on. A decision, an
+    /// acknowledgement or a recovery is told once.
+    public func isNews(_ key: String, at now: Date) -> Bool {
+        guard let claimed = notificationClaims[key] else { return true }
+        guard let alarm = key.dropPrefix("alarm/") else { return false }
+        return alarmOccurrences[alarm] == nil || now.timeIntervalSince(claimed) >= Self.renotifyAfter
+    }
 
     /// What someone who just recorded `event` must not miss: a GO cast while blockers are red
     /// or not known to pass is accepted (only the final GO waits for them), but it says so.

@@ -95,6 +95,9 @@ public struct LaunchState: Sendable {
     public private(set) var pinFailures: [String: [Date]] = [:]
     /// When each notification key was last claimed, and what became of its deliveries.
     public private(set) var notificationClaims: [String: Date] = [:]
+    /// The alarm occurrences told of and not yet resolved: alarm id to the entry of the
+    /// claim that first told of it.
+    public private(set) var alarmOccurrences: [String: Int] = [:]
     public private(set) var deliveries: [String: [Delivery]] = [:]
     public private(set) var lastSeq = 0
     /// Where the journal stops holding together, if it does: nothing at or after that entry
@@ -309,6 +312,12 @@ public struct LaunchState: Sendable {
             pinFailures[approver] = nil
         case .notificationClaimed(let key):
             notificationClaims[key] = record.at
+            if let alarm = key.dropPrefix("alarm/"), alarmOccurrences[alarm] == nil {
+                alarmOccurrences[alarm] = record.seq
+            } else if let rest = key.dropPrefix("alarm-resolved/"), let slash = rest.firstIndex(of: "/"),
+                      let seq = Int(rest[..<slash]), alarmOccurrences[String(rest[rest.index(after: slash)...])] == seq {
+                alarmOccurrences[String(rest[rest.index(after: slash)...])] = nil
+            }
         case .notificationSent(let key, let target, let delivered, let outcome):
             deliveries[key, default: []].append(Delivery(target: target, delivered: delivered, outcome: outcome, at: record.at))
         case .journalRestarted, .rerunRequested:

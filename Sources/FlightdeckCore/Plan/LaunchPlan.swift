@@ -346,12 +346,33 @@ public struct NotificationTarget: Sendable, Equatable {
         case sns(topicArn: String, region: String, endpoint: URL?)
         /// Email over SMTP (`smtp://` or `smtps://`).
         case email(url: SecretText, from: String, to: [String])
+        /// A Slack incoming webhook: a Block Kit message.
+        case slack(url: SecretText)
+        /// PagerDuty's Events API v2: an incident per alarm occurrence, acknowledged and
+        /// resolved as it is in Flightdeck.
+        case pagerduty(routingKey: SecretText, url: URL)
     }
 
     /// What is worth telling.
     public enum Event: String, Sendable, Equatable, CaseIterable {
         case criticalAlarm = "critical-alarm", noGo = "no-go", hold, go, scrub
+        /// A critical alarm told of was acknowledged in Flightdeck.
+        case alarmAcknowledged = "alarm-acknowledged"
+        /// A critical alarm told of has recovered.
+        case alarmResolved = "alarm-resolved"
+
+        /// What a target is told of unless the plan says: the alarms' whole life for
+        /// PagerDuty, new critical alarms and decisions for the others.
+        public static func defaults(for kind: Kind) -> Set<Event> {
+            if case .pagerduty = kind { return alarmEvents }
+            return [.criticalAlarm, .noGo, .hold, .go, .scrub]
+        }
+
+        public static let alarmEvents: Set<Event> = [.criticalAlarm, .alarmAcknowledged, .alarmResolved]
     }
+
+    /// PagerDuty's endpoint for events.
+    public static let pagerDutyEvents = URL(string: "https://events.pagerduty.com/v2/enqueue")!
 
     public var id: String
     public var kind: Kind

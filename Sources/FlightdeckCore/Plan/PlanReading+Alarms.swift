@@ -14,6 +14,8 @@ extension PlanReading {
         "webhook": ["url"],
         "sns": ["topic_arn", "region", "endpoint"],
         "email": ["url", "from", "to"],
+        "slack": ["url"],
+        "pagerduty": ["routing_key", "url"],
     ]
 
     static func allKeys(_ keysByKind: [String: [String]]) -> [String] {
@@ -56,6 +58,19 @@ extension PlanReading {
             let region = map.required("region").flatMap(awsRegion)
             let endpoint = map["endpoint"].flatMap { webURL($0, schemes: ["http", "https"]) }
             kind = arn.flatMap { arn in region.map { .sns(topicArn: arn, region: $0, endpoint: endpoint) } }
+        case "slack":
+            kind = map.required("url").flatMap { secretURL($0, schemes: ["https", "http"]) }.map { .slack(url: $0) }
+        case "pagerduty":
+            let key = map.required("routing_key").flatMap { node -> SecretText? in
+                guard let key = node.secretText(environment: environment) else { return nil }
+                guard !SecretText.references(in: key.template).isEmpty else {
+                    node.report("a routing key is a secret: write it as ${ENV_NAME}", hint: "export PAGERDUTY_ROUTING_KEY=... and write `routing_key: ${PAGERDUTY_ROUTING_KEY}`")
+                    return nil
+                }
+                return key
+            }
+            let url = map["url"].map { webURL($0, schemes: ["https", "http"]) } ?? NotificationTarget.pagerDutyEvents
+            kind = key.flatMap { key in url.map { .pagerduty(routingKey: key, url: $0) } }
         default:
             let url = map.required("url").flatMap { secretURL($0, schemes: ["smtp", "smtps"]) }
             let from = map.required("from").flatMap(mailbox)
@@ -64,7 +79,7 @@ extension PlanReading {
             let to = recipients?.compactMap(mailbox)
             kind = url.flatMap { url in from.flatMap { from in to.flatMap { $0.isEmpty ? nil : .email(url: url, from: from, to: $0) } } }
         }
-        var events = Set(NotificationTarget.Event.allCases)
+        var events = kind.map(NotificationTarget.Event.defaults(for:)) ?? []
         if let onNode = map["on"] {
             events = Set(onNode.list { node -> NotificationTarget.Event? in
                 guard let word = node.word(), let event = NotificationTarget.Event(rawValue: word) else {
@@ -74,6 +89,11 @@ extension PlanReading {
                 }
                 return event
             } ?? [])
+        }
+        if case .pagerduty? = kind, let onNode = map["on"], !events.isSubset(of: NotificationTarget.Event.alarmEvents) {
+            onNode.report("PagerDuty is told of critical alarms: their incidents open, are acknowledged and resolve",
+                          hint: "on: [critical-alarm, alarm-acknowledged, alarm-resolved]; send decisions to another target")
+            return nil
         }
         guard let id, let kind else { return nil }
         return NotificationTarget(id: id, kind: kind, events: events)

@@ -102,3 +102,10 @@ public func timeOfDay(_ date: Date, offset: Int = 0) -> String {
     let daySeconds = seconds < 0 ? seconds + 86_400 : seconds
     return String(format: "%02d:%02d:%02d", daySeconds / 3600, daySeconds % 3600 / 60, daySeconds % 60)
 }
+
+extension String {
+    /// The rest after `prefix`, or nil when it does not start with it.
+    func dropPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}

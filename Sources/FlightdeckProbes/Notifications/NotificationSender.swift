@@ -2,7 +2,8 @@ import FlightdeckCore
 import Foundation
 
 /// Delivers notices to the plan's notification targets: a webhook (JSON, Slack-compatible),
-/// AWS SNS Publish (SigV4) or email (SMTP), each through libcurl with a timeout, retried
+/// a Slack incoming webhook (Block Kit), PagerDuty (Events API v2), AWS SNS Publish (SigV4)
+/// or email (SMTP), each through libcurl with a timeout, retried
 /// with growing pauses. It never throws and never waits on anything but its own delivery:
 /// a dead target costs only the task sending to it.
 public struct NotificationSender: Sendable {
@@ -30,9 +31,10 @@ public struct NotificationSender: Sendable {
                 problem = failure.message
             }
         }
-        // The URL itself may be the secret (a Slack webhook is): never in an outcome.
+        // The URL itself may be the secret (a Slack webhook is), or the routing key: never in an outcome.
         let secrets: [SecretText] = switch target.kind {
-        case .webhook(let url), .email(let url, _, _): [url]
+        case .webhook(let url), .email(let url, _, _), .slack(let url): [url]
+        case .pagerduty(let key, _): [key]
         case .sns: []
         }
         return (false, "failed \(backoff.count + 1) times, last: \(SecretMask(secrets).apply(problem))")
@@ -62,6 +64,16 @@ public struct NotificationSender: Sendable {
             request = CurlRequest(url: url.value, destination: URLComponents(string: url.value)?.host ?? "smtp")
             request.mail = (from, to)
             request.body = Array(Self.email(notice, plan: plan, from: from, to: to).utf8)
+        case .slack(let url):
+            request = CurlRequest(url: url.value, destination: URLComponents(string: url.value)?.host ?? "slack")
+            request.method = "POST"
+            request.headers = ["Content-Type: application/json"]
+            request.body = Array(NotificationPayloads.slack(notice, plan: plan).utf8)
+        case .pagerduty(let key, let url):
+            request = CurlRequest(url: url.absoluteString, destination: url.host ?? "pagerduty")
+            request.method = "POST"
+            request.headers = ["Content-Type: application/json"]
+            request.body = Array(NotificationPayloads.pagerDuty(notice, plan: plan, routingKey: key.value).utf8)
         }
         request.timeout = timeout
         let exchange = await CurlEngine.shared.perform(request)
@@ -69,7 +81,7 @@ public struct NotificationSender: Sendable {
         switch target.kind {
         case .email:
             return .success("sent")
-        case .webhook, .sns:
+        case .webhook, .sns, .slack, .pagerduty:
             guard let status = exchange.statusCode, (200...299).contains(status) else {
                 return .failure(RemoteProblem("HTTP \(exchange.statusCode.map(String.init) ?? "no answer")"))
             }
