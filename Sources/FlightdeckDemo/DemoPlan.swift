@@ -47,7 +47,10 @@ struct DemoPlan {
 
     var text: String {
         let https = httpsPort, plain = httpPort
-        let t0 = Date().addingTimeInterval(45 * 60 / speed).formatted(.iso8601)
+        let now = Date()
+        let t0 = now.addingTimeInterval(45 * 60 / speed).formatted(.iso8601)
+        // The cutover's window: from the start until the caches have caught up (about 3:30).
+        let cutoverEnds = now.addingTimeInterval(240 / speed + 60).formatted(.iso8601)
         let resolvers = DemoWorld.resolvers.map { resolver in
             "  - { name: \(resolver.name), address: \"\(dnsAddress(resolver.ip))\"\(resolver.transport.map { ", transport: \($0)" } ?? "") }"
         }
@@ -90,6 +93,7 @@ struct DemoPlan {
                 previous:
                   - { name: \(DemoZones.oldNameserver), addresses: ["\(dnsAddress(DemoWorld.Address.oldProvider))"] }
               caa_issuers: { "DirectFanz demo": [ca.\(DemoWorld.zone)] }
+              runbook: { url: "https://wiki.\(zone)/runbooks/dns-cutover", text: "wait out the TTLs; if a resolver stays old, flush it or name it on the status page" }
               records:
             \(records.joined(separator: "\n"))
 
@@ -105,6 +109,7 @@ struct DemoPlan {
                   headers:
                     strict-transport-security: { present: true }
                   latency_budget: 200ms
+                runbook: { url: "https://wiki.\(zone)/runbooks/web", text: "fail over to the static site: make static-on" }
               - id: web-www
                 name: www goes to the apex
                 url: https://www.\(zone):\(https)/
@@ -129,6 +134,7 @@ struct DemoPlan {
                   status: 200
                   json: { status: ok }
                   latency_budget: 200ms
+                runbook: { url: "https://wiki.\(zone)/runbooks/api", text: "roll the API back to the last green build" }
               - id: ws-upgrade
                 name: WebSocket upgrade
                 mode: websocket
@@ -177,11 +183,15 @@ struct DemoPlan {
 
             alarms:
               rules:
+                runbook: "https://wiki.\(zone)/runbooks/alarms"
                 latency_window: \(scaled(30))
                 stall_window: \(scaled(120))
                 flap_window: \(scaled(60))
               sources:
-                - { id: alertmanager, kind: alertmanager, url: "http://\(alertmanager)", matchers: ['service="directfanz"'], interval: \(scaled(4)) }
+                - { id: alertmanager, kind: alertmanager, url: "http://\(alertmanager)", matchers: ['service="directfanz"'], interval: \(scaled(4)), runbook: "https://wiki.\(zone)/runbooks/checkout" }
+
+            windows:
+              - { id: dns-cutover, name: DNS cutover, checks: [dns-delegation, dns-apex, dns-www, dns-api, dns-ws, dns-stream, dns-mx], from: \(now.addingTimeInterval(-60).formatted(.iso8601)), until: \(cutoverEnds) }
 
             roles:
               - { id: infrastructure, title: Infrastructure }

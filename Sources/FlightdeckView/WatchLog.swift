@@ -10,6 +10,8 @@ public struct WatchLog: Sendable {
     private var checks: [String: String] = [:]
     /// Each agent's standing: reporting, or silent.
     private var vantages: [String: Bool] = [:]
+    /// The expected-noise windows standing at the last look.
+    private var windows: Set<String> = []
     private var alarms: [String: AlarmBoard.State] = [:]
     private var seenSeq = 0
     private var phase: String?
@@ -40,6 +42,19 @@ public struct WatchLog: Sendable {
             vantages[name] = nil
             lines.append("vantage \(name) withdrawn")
         }
+        if let launch = state.launch {
+            for window in state.plan.windows {
+                let open = launch.shouldBeOpen(window, at: state.now)
+                guard open != windows.contains(window.id) else { continue }
+                if open {
+                    windows.insert(window.id)
+                    lines.append("window \(window.title) OPEN: \((window.checks + window.sources).joined(separator: ", ")) expected red; no bell, no notification")
+                } else {
+                    windows.remove(window.id)
+                    lines.append("window \(window.title) CLOSED")
+                }
+            }
+        }
         for report in state.board.reports where report.status != .unknown || checks[report.check.id] != nil {
             var key = report.status.rawValue
             if case .number(let percent)? = report.observed["converged_percent"] {
@@ -51,11 +66,13 @@ public struct WatchLog: Sendable {
             }
             guard checks[report.check.id] != key else { continue }
             checks[report.check.id] = key
-            lines.append("check \(report.check.id) \(report.status.rawValue.uppercased()): \(report.detail)")
+            let expected = report.status == .pass ? "" : state.launch?.window(expecting: report.check.id, at: state.now).map { "expected (\($0.title)): " } ?? ""
+            lines.append("check \(report.check.id) \(report.status.rawValue.uppercased()): \(expected)\(report.detail)")
         }
         for entry in state.alarms.entries where alarms[entry.alarm.id] != entry.state {
             alarms[entry.alarm.id] = entry.state
-            lines.append("alarm \(entry.state.rawValue.uppercased()) \(entry.alarm.severity.rawValue) \(entry.alarm.id): \(entry.alarm.reason)")
+            lines.append("alarm \(entry.state.rawValue.uppercased()) \(entry.alarm.severity.rawValue) \(entry.alarm.id): "
+                         + (entry.expectedIn.map { "expected (\($0)): " } ?? "") + entry.alarm.reason)
         }
         // A new verdict line when the verdict or what stands in its way changes, not when
         // only a count in the reason does. The first waits until every blocker was heard

@@ -32,6 +32,7 @@ final class LaunchDesk: Sendable {
         case .submit(let request, let checks, let vantages): submit(request, checks: checks, vantages: vantages)
         case .appendDue(let checks): appendDue(checks: checks)
         case .notify(let news): notify(news)
+        case .suppress(let held): suppress(held)
         }
     }
 
@@ -58,6 +59,16 @@ final class LaunchDesk: Sendable {
                                                                       outcome: result.outcome), by: automatic, checks: [:])
                     }
                 }
+            }
+        }
+    }
+
+    /// Journals each notice held back by a window: the record says what was not sent, and why.
+    private func suppress(_ held: [(key: String, window: String)]) {
+        let automatic = identity.acting(as: nil, pinUsed: false)
+        Task.detached {
+            for notice in held {
+                _ = try? self.journal.append(.notificationSuppressed(key: notice.key, window: notice.window), by: automatic, checks: [:])
             }
         }
     }

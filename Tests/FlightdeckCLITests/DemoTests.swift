@@ -122,8 +122,10 @@ struct DemoTests {
         try await act(["checklist", plan, "support-ready", "done"], as: "Sam Okafor")
         try await act(["vote", plan, "--role", "launch-director", "go"], as: "Alex Moreau")
         let poll = await demo.wait(for: "the final GO", seconds: 10) { $0.contains { $0.hasSuffix(" launch GO") } }
-        // Each PIN sign-off journals its try and its acceptance before the action: the final GO is entry 24.
-        #expect(poll.contains { $0.contains("journal #24 Alex Moreau: launch-director GO") })
+        // Each PIN sign-off journals its try and its acceptance before the action; the first
+        // command also records that the cutover's window stands (each appends what is due).
+        #expect(poll.contains { $0.contains(": expected-noise window dns-cutover opened") })
+        #expect(poll.contains { $0.contains(" Alex Moreau: launch-director GO") && $0.contains("journal #2") })
 
         demo.stop()
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: plan).deletingLastPathComponent().path),

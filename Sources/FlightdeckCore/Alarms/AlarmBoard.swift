@@ -23,6 +23,8 @@ public struct AlarmBoard: Sendable {
         public var state: State
         public var acknowledgement: LaunchState.AlarmMark?
         public var silence: LaunchState.AlarmMark?
+        /// The open expected-noise window that expects it, by its title: it rings no bell.
+        public var expectedIn: String?
     }
 
     public static let grace: TimeInterval = 60
@@ -67,7 +69,7 @@ public struct AlarmBoard: Sendable {
                 let since = now.addingTimeInterval(-max(.zero, clock - alarm.since).timeInterval)
                 var entry = Entry(alarm: alarm, since: min(since, now), resolvedAt: nil, state: .firing)
                 entry = Self.judged(entry, launch: launch, now: now)
-                if alarm.severity == .critical, entry.state == .firing { newCriticals += 1 }
+                if alarm.severity == .critical, entry.state == .firing, entry.expectedIn == nil { newCriticals += 1 }
                 occurrences[alarm.id] = entry
             }
         }
@@ -109,6 +111,7 @@ public struct AlarmBoard: Sendable {
 
     private static func judged(_ entry: Entry, launch: LaunchState?, now: Date) -> Entry {
         var entry = entry
+        entry.expectedIn = launch?.window(expecting: entry.alarm, at: now)?.title
         let earliest = entry.since.addingTimeInterval(-grace)
         entry.acknowledgement = launch?.alarmAcks[entry.alarm.id].flatMap { $0.at >= earliest ? $0 : nil }
         entry.silence = launch?.alarmSilences[entry.alarm.id].flatMap { mark in

@@ -63,6 +63,8 @@ public enum LaunchWork: Sendable {
     case appendDue(checks: [String: CheckStatus])
     /// Claim each notice in the journal and, where the claim is accepted, send it.
     case notify([LaunchNotice])
+    /// Journal that these notices were held back: their alarms are expected in these windows.
+    case suppress([(key: String, window: String)])
 }
 
 /// Everything the cockpit shows, changed only by `reduce`.
@@ -345,7 +347,20 @@ public struct CockpitState: Sendable {
             notice.clock = LaunchState.clock(launch.tMinus(at: now))
             return notice
         }
-        if !news.isEmpty { effects.append(.launch(.notify(news))) }
+        // An alarm an open window expects is held back, and that is journalled, once.
+        var held: [(key: String, window: String)] = []
+        var told: [LaunchNotice] = []
+        for notice in news {
+            let alarm = notice.alarmID.flatMap { id in alarms.entries.first { $0.alarm.id == id }?.alarm }
+            if let window = alarm.flatMap({ launch.window(expecting: $0, at: now) }) {
+                // Held back once the window's opening is journalled (a moment after it stands).
+                if launch.openWindows[window.id] != nil, !launch.isSuppressed(notice.key, in: window.id) { held.append((notice.key, window.id)) }
+            } else {
+                told.append(notice)
+            }
+        }
+        if !told.isEmpty { effects.append(.launch(.notify(told))) }
+        if !held.isEmpty { effects.append(.launch(.suppress(held))) }
         return effects
     }
 }

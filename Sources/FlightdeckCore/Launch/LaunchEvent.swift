@@ -165,6 +165,11 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
     /// The first entry of a journal started because the one before broke: where it broke,
     /// its last good head, and why the director restarted it.
     case journalRestarted(brokenAt: Int, problem: String, lastGoodHead: String, reason: String)
+    /// An expected-noise window of the plan opened: its checks and sources are expected red.
+    case windowOpened(window: String)
+    case windowClosed(window: String)
+    /// A notice held back because its alarm was expected in an open window.
+    case notificationSuppressed(key: String, window: String)
 
     /// A vote with the evidence replaced; any other event as it is.
     public func withEvidence(_ evidence: VoteEvidence) -> LaunchEvent {
@@ -195,6 +200,9 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
         case .notificationClaimed: "notification-claimed"
         case .notificationSent: "notification-sent"
         case .journalRestarted: "journal-restarted"
+        case .windowOpened: "window-opened"
+        case .windowClosed: "window-closed"
+        case .notificationSuppressed: "notification-suppressed"
         }
     }
 
@@ -246,6 +254,12 @@ public enum LaunchEvent: Sendable, Equatable, Codable {
             "\(key) to \(target): \(delivered ? "delivered" : "NOT delivered"), \(outcome)"
         case .journalRestarted(let brokenAt, let problem, let lastGoodHead, let reason):
             "journal restarted: the one before broke at entry \(brokenAt) (\(problem)), last good head \(lastGoodHead.prefix(16))…: \(reason)"
+        case .windowOpened(let window):
+            "expected-noise window \(window) opened"
+        case .windowClosed(let window):
+            "expected-noise window \(window) closed"
+        case .notificationSuppressed(let key, let window):
+            "held back \(key): expected in window \(window)"
         }
     }
 }

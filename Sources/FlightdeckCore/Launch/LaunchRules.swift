@@ -19,9 +19,12 @@ extension LaunchState {
             return LaunchRefusal("\(journalBreak); nothing more is recorded in it. The director exports it (`flightdeck audit show`) and starts a new journal (`flightdeck audit restart`)")
         }
         switch event {
-        case .voteStale, .holdStarted(kind: .builtIn, _):
+        case .voteStale, .holdStarted(kind: .builtIn, _), .windowOpened, .windowClosed:
             // Automatic events are due or not; nobody's authority is involved.
             return dueEvents(at: now, checks: checks).contains(event) ? nil : LaunchRefusal("\(event.name) is not due")
+        case .notificationSuppressed(let key, let window):
+            guard openWindows[window] != nil else { return LaunchRefusal("the window \(window) is not open") }
+            return isSuppressed(key, in: window) ? LaunchRefusal("\(key) is already held back in \(window)") : nil
         case .pinTried(let name):
             guard plan.approvers.contains(where: { $0.name == name }) else { return LaunchRefusal("no approver is named \(name)") }
             // Locked out, a try is not even recorded: the answer is the same whatever the PIN.
@@ -152,7 +155,8 @@ extension LaunchState {
             // Any approver may ask, in any phase: fresh evidence never hurts the launch.
             return plan.commandChecks.contains { $0.id == check } ? nil : LaunchRefusal("the plan has no command check \(check)")
 
-        case .voteStale, .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
+        case .voteStale, .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent, .windowOpened, .windowClosed,
+             .notificationSuppressed:
             return nil
         }
     }
@@ -179,8 +183,9 @@ extension LaunchState {
     /// Events the passing of time and the checks make due: a vote whose blockers turned red
     /// goes stale; the launch clock reaching a built-in hold stops.
     public func dueEvents(at now: Date, checks: [String: CheckStatus]) -> [LaunchEvent] {
-        guard !isFinished else { return [] }
-        var due: [LaunchEvent] = []
+        // Windows keep their rules after the launch ends: one standing then closes.
+        var due = windowEvents(at: now)
+        guard !isFinished else { return due }
         let current = blockerStatuses(checks: checks)
         let waived = waived
         for role in requiredRoles + [plan.poll.director] {
@@ -266,7 +271,8 @@ extension PollRules {
                 || (role == director && requireSignatures.contains(.finalGo))
         case .overrideRequested, .overrideApproved:
             return requireSignatures.contains(.all) || requireSignatures.contains(.overrides)
-        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent:
+        case .voteStale, .holdStarted(kind: .builtIn, _), .pinTried, .pinAccepted, .pinRejected, .notificationClaimed, .notificationSent,
+             .windowOpened, .windowClosed, .notificationSuppressed:
             return false
         default:
             return requireSignatures.contains(.all)

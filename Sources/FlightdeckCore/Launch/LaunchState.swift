@@ -98,6 +98,10 @@ public struct LaunchState: Sendable {
     /// The alarm occurrences told of and not yet resolved: alarm id to the entry of the
     /// claim that first told of it.
     public private(set) var alarmOccurrences: [String: Int] = [:]
+    /// The expected-noise windows standing: id to the entry that opened it.
+    public private(set) var openWindows: [String: Int] = [:]
+    /// Notices held back, as `OPENED/KEY`: once per opening of a window.
+    public private(set) var suppressedNotices: Set<String> = []
     public private(set) var deliveries: [String: [Delivery]] = [:]
     public private(set) var lastSeq = 0
     /// Where the journal stops holding together, if it does: nothing at or after that entry
@@ -320,6 +324,12 @@ public struct LaunchState: Sendable {
             }
         case .notificationSent(let key, let target, let delivered, let outcome):
             deliveries[key, default: []].append(Delivery(target: target, delivered: delivered, outcome: outcome, at: record.at))
+        case .windowOpened(let window):
+            openWindows[window] = record.seq
+        case .windowClosed(let window):
+            openWindows[window] = nil
+        case .notificationSuppressed(let key, let window):
+            if let opened = openWindows[window] { suppressedNotices.insert("\(opened)/\(key)") }
         case .journalRestarted, .rerunRequested:
             break
         }

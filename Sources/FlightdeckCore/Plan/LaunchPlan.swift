@@ -24,6 +24,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var vantages: VantageSettings = .defaults
     /// What to do when something goes red, for the checks, items, alarm sources and rules that give one.
     public var runbooks: [RunbookSubject: Runbook] = [:]
+    /// When some checks and alarm sources are expected to be red.
+    public var windows: [NoiseWindow] = []
     public var resolvers: [Resolver]
     public var dns: DNSExpectations
     public var httpChecks: [HTTPCheck]

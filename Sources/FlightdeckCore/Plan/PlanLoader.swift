@@ -63,6 +63,7 @@ struct PlanReading {
         case check, checklistItem = "checklist item", role, resolver, alarmSource = "alarm source", approver
         case notification = "notification target"
         case vantage
+        case window = "expected-noise window"
     }
 
     /// The checks vantages are told to run, kept to check their kinds once the plan is read.
@@ -170,7 +171,7 @@ struct PlanReading {
     mutating func plan(_ root: YAMLNode) -> LaunchPlan? {
         guard let map = root.mapping(keys: [
             "version", "launch", "polling", "aws", "resolvers", "dns", "http", "tls", "commands", "metrics", "alarms", "notifications",
-            "checklist", "roles", "approvers", "poll", "holds", "vantages",
+            "checklist", "roles", "approvers", "poll", "holds", "vantages", "windows",
         ], misplaced: { key in
             // A key of a section at the top: most often a line that lost its indentation.
             Self.sectionKeys.sorted { $0.key < $1.key }.first { $0.value.contains(key) }.map { "`\(key)` is a key of `\($0.key)`: indent it under `\($0.key):`" }
@@ -221,6 +222,7 @@ struct PlanReading {
         }
 
         let vantages = map["vantages"].flatMap { vantageSettings($0) } ?? .defaults
+        let windows = map["windows"]?.list { noiseWindow($0, timeZone: launch?.timeZone ?? .gmt) } ?? []
 
         guard let launch, let roles, let approvers, let poll else { return nil }
         var plan = LaunchPlan(
@@ -230,6 +232,7 @@ struct PlanReading {
             roles: roles, approvers: approvers, poll: poll, holds: holds)
         plan.vantages = vantages
         plan.runbooks = runbooks
+        plan.windows = windows
         for (id, node) in vantageChecks {
             if let check = plan.checks.first(where: { $0.id == id }), !check.kind.isSeenFromVantages {
                 node.report("`\(id)` is a \(check.kind.rawValue) check: it runs where the sessions run, not from vantages",

@@ -23,6 +23,7 @@ extension PaneRows {
                 var lines = ["\(alarm.id): \(alarm.severity.rawValue), from \(alarm.source)\(alarm.checkID.map { ", on check \($0)" } ?? "")",
                              alarm.reason, "since \(LaunchRecord.timestamp(entry.since))\(alarm.flapping ? " · flapping" : "")"]
                 if let runbook = state.plan.runbook(for: alarm) { lines.append("runbook: \(runbook.line)") }
+                if let window = entry.expectedIn { lines.append("expected in the window \(window): no bell, no notification") }
                 if let resolved = entry.resolvedAt { lines.append("resolved at \(LaunchRecord.timestamp(resolved))") }
                 if let ack = entry.acknowledgement { lines.append("acknowledged by \(ack.by) at \(LaunchRecord.timestamp(ack.at)): \(ack.reason)") }
                 for delivery in state.launch?.deliveries["alarm/\(alarm.id)"] ?? [] {
@@ -34,7 +35,8 @@ extension PaneRows {
                 return lines
             }
             return PaneRow([("\(glyphs[status]) \(stateWord)".padded(to: 14), role), (" \(since) ", .muted),
-                            (alarm.flapping ? "FLAPPING " : "", .statusWarn), (alarm.reason, entry.state == .firing ? .text : .muted)],
+                            (alarm.flapping ? "FLAPPING " : "", .statusWarn), (entry.expectedIn.map { "expected (\($0)) " } ?? "", .statusWarn),
+                            (alarm.reason, entry.state == .firing ? .text : .muted)],
                            status: rowStatus, id: .alarm(alarm.id), detail: detail)
         }
     }

@@ -54,6 +54,9 @@ extension PaneRows {
         if kind == .command, let age = Self.age(of: report, now: state.now) {
             segments.append((" \(age.padded(to: 8))", .muted))
         }
+        if report.status != .pass, let window = state.launch?.window(expecting: report.check.id, at: state.now) {
+            segments.append((" expected (\(window.title)):", .statusWarn))
+        }
         segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
         return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
     }
@@ -81,6 +84,9 @@ extension PaneRows {
     static func detail(_ report: CheckReport, state: CockpitState) -> [String] {
         var lines = ["\(report.check.title.map { "\($0): " } ?? "")\(report.check.kind.rawValue) \(report.check.target) (\(report.check.severity.rawValue))", report.detail]
         if let runbook = state.plan.runbooks[.check(report.check.id)] { lines.append("runbook: \(runbook.line)") }
+        if let window = state.launch?.window(expecting: report.check.id, at: state.now) {
+            lines.append("expected red while the window \(window.title) stands: its alarms ring no bell and notify no one; it still counts for GO")
+        }
         if let health = state.board.health[report.check.id] {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
                 + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "

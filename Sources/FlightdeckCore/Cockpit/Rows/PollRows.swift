@@ -56,6 +56,11 @@ extension PaneRows {
                                  (" BREAK-GLASS #\(override.seq) waive \(override.waive.joined(separator: ", ")): \(override.reason) · asked by \(override.requestedBy), \(approved)", .statusWarn)],
                                 id: .override(override.seq)))
         }
+        for window in state.plan.windows {
+            let opened = launch.openWindows[window.id].flatMap { seq in launch.history.first { $0.seq == seq } }
+            let expects = (window.checks + window.sources).joined(separator: ", ")
+            rows.append(PaneRow([(" window \(window.title)\(opened.map { " OPEN since \(timeOfDay($0.at))" } ?? " closed") · expects \(expects) red", opened == nil ? .muted : .statusWarn)]))
+        }
         for hold in state.plan.holds {
             let taken = launch.builtInHoldsTaken.contains(hold.name)
             rows.append(PaneRow([(" built-in hold \(hold.name) at T-\(PlanDuration.format(hold.beforeT0)) for \(PlanDuration.format(hold.duration))\(taken ? " · taken" : "")", .muted)]))
