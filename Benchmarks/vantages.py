@@ -8,7 +8,7 @@ directory, the sessions look every 250 ms) and a temporary PostgreSQL cluster on
 outcome (by the database's clock: the publication's transaction start to the read's),
 p50 and p99; the agents' CPU and the database server's CPU per 1,000 outcomes; and how the
 storage grows per hour once warm, under the retention rule (the latest outcome of each
-check per vantage, replaced in place; each change of status kept 7 days). Every tenth
+check per vantage, replaced in place; each change of status kept 7 days in the timeline). Every tenth
 check flaps (503 in even minutes), so changes of status are written as on a launch day.
 Growth is judged over the second half of the measured window, once the tables have reached
 the size their churn settles at (PostgreSQL's autovacuum looks once a minute).
@@ -54,20 +54,22 @@ def write_plan(directory, port, checks, state):
 
 
 def storage_bytes(engine, directory, url, schema):
+    """The vantages' latest outcomes and the timeline the agents write their changes into."""
     if engine == "sqlite":
-        base = os.path.join(directory, "plan.flightdeck", "vantages.sqlite")
-        return sum(os.path.getsize(base + suffix) for suffix in ["", "-wal"] if os.path.exists(base + suffix))
-    query = (f"SELECT pg_total_relation_size('{schema}.vantage_agents') + pg_total_relation_size('{schema}.vantage_results')"
-             f" + pg_total_relation_size('{schema}.vantage_transitions')")
-    return int(psql(url, query))
+        bases = [os.path.join(directory, "plan.flightdeck", name) for name in ["vantages.sqlite", "timeline.sqlite"]]
+        return sum(os.path.getsize(base + suffix) for base in bases for suffix in ["", "-wal"] if os.path.exists(base + suffix))
+    tables = ["vantage_agents", "vantage_results", "timeline", "timeline_watchers"]
+    return int(psql(url, "SELECT " + " + ".join(f"pg_total_relation_size('{schema}.{table}')" for table in tables)))
 
 
 def rows(engine, directory, url, schema):
+    """How many latest outcomes, and how many changes the timeline keeps."""
     if engine == "sqlite":
         import sqlite3
-        db = sqlite3.connect(os.path.join(directory, "plan.flightdeck", "vantages.sqlite"))
-        return [db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ["results", "transitions"]]
-    return [int(psql(url, f"SELECT count(*) FROM {schema}.{table}")) for table in ["vantage_results", "vantage_transitions"]]
+        state = os.path.join(directory, "plan.flightdeck")
+        return [sqlite3.connect(os.path.join(state, name)).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for name, table in [("vantages.sqlite", "results"), ("timeline.sqlite", "timeline")]]
+    return [int(psql(url, f"SELECT count(*) FROM {schema}.{table}")) for table in ["vantage_results", "timeline"]]
 
 
 def psql(url, query):

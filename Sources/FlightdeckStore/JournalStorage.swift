@@ -37,6 +37,9 @@ protocol JournalStorage: Sendable {
 
     /// Where probe agents' heartbeats and outcomes are kept beside this journal.
     func vantageStorage() throws -> any VantageStorage
+
+    /// Where the launch's timeline is kept beside this journal.
+    func timelineStorage() throws -> any TimelineStorage
 }
 
 protocol JournalReading {

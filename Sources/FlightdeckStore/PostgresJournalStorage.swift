@@ -55,6 +55,7 @@ final class PostgresJournalStorage: JournalStorage {
         CREATE OR REPLACE TRIGGER heads_never_truncated BEFORE TRUNCATE ON \(schema).heads
             FOR EACH STATEMENT EXECUTE FUNCTION \(schema).append_only();
         \(vantageSchemaSQL(schema))
+        \(timelineSchemaSQL(schema))
         """
     }
 
@@ -110,6 +111,8 @@ final class PostgresJournalStorage: JournalStorage {
     var notifiesAppends: Bool { true }
 
     func vantageStorage() throws -> any VantageStorage { self }
+
+    func timelineStorage() throws -> any TimelineStorage { self }
 
     /// Waits on the listening connection for a NOTIFY on the launch's channel. A lost
     /// connection is opened (and LISTENs) again on the next wait; meanwhile it waits out the

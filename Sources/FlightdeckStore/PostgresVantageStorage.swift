@@ -17,9 +17,6 @@ extension PostgresJournalStorage: VantageStorage {
         CREATE TABLE IF NOT EXISTS \(schema).vantage_results (vantage text NOT NULL, check_id text NOT NULL, version bigint NOT NULL,
             status text NOT NULL, outcome text NOT NULL, published_at timestamptz NOT NULL, PRIMARY KEY (vantage, check_id));
         CREATE INDEX IF NOT EXISTS vantage_results_version ON \(schema).vantage_results (version);
-        CREATE TABLE IF NOT EXISTS \(schema).vantage_transitions (id bigserial PRIMARY KEY, vantage text NOT NULL, check_id text NOT NULL,
-            status text NOT NULL, reason text NOT NULL, at timestamptz NOT NULL);
-        CREATE INDEX IF NOT EXISTS vantage_transitions_at ON \(schema).vantage_transitions (at);
         """
     }
 
@@ -32,7 +29,7 @@ extension PostgresJournalStorage: VantageStorage {
             try connection.transaction("BEGIN; SELECT pg_advisory_xact_lock(\(vantageLockKey))",
                                        commit: "SELECT pg_notify('\(schema)', 'vantages'); COMMIT") {
                 // The heartbeat takes the vantage only from this instance or one that has gone
-                // silent; then the outcomes, under one new version, and the changes for the record.
+                // silent; then the outcomes, under one new version.
                 let beat = try connection.query("""
                     WITH beat AS (
                         INSERT INTO \(schema).vantage_agents AS a (vantage, instance, host, every_ms, beat_at) VALUES ($1, $2, $3, $4, now())
@@ -43,15 +40,12 @@ extension PostgresJournalStorage: VantageStorage {
                     ), version AS MATERIALIZED (
                         SELECT nextval('\(schema).vantage_version') AS v FROM beat WHERE $6::json::text <> '[]'
                     ), rows AS (
-                        SELECT * FROM json_to_recordset($6::json) AS t(check_id text, status text, reason text, outcome text, changed boolean)
+                        SELECT * FROM json_to_recordset($6::json) AS t(check_id text, status text, outcome text)
                     ), results AS (
                         INSERT INTO \(schema).vantage_results (vantage, check_id, version, status, outcome, published_at)
                         SELECT $1, r.check_id, version.v, r.status, r.outcome, now() FROM rows r, version
                         ON CONFLICT (vantage, check_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
                             outcome = EXCLUDED.outcome, published_at = EXCLUDED.published_at
-                    ), changes AS (
-                        INSERT INTO \(schema).vantage_transitions (vantage, check_id, status, reason, at)
-                        SELECT $1, r.check_id, r.status, r.reason, now() FROM rows r, beat WHERE r.changed
                     )
                     SELECT count(*) FROM beat
                     """, [publication.vantage, publication.instance, publication.host, String(Int(publication.every.timeInterval * 1000)),
@@ -98,24 +92,6 @@ extension PostgresJournalStorage: VantageStorage {
                 }
                 return StoredVantages(agents: agents, results: results, version: newest)
             }
-        }
-    }
-
-    func transitions() throws -> [StoredTransition] {
-        try using(JournalError.cannotOpen) { connection in
-            try connection.query("SELECT vantage, check_id, status, reason, EXTRACT(EPOCH FROM at) FROM \(schema).vantage_transitions ORDER BY at, id")
-                .compactMap { row in
-                    guard let vantage = row[0].text, let check = row[1].text, let status = row[2].text, let reason = row[3].text,
-                          let at = row[4].text.flatMap(Double.init) else { return nil }
-                    return StoredTransition(vantage: vantage, check: check, status: status, reason: reason, at: at)
-                }
-        }
-    }
-
-    func prune(olderThan age: Duration) throws {
-        try using(JournalError.cannotWrite) { connection in
-            try connection.execute("DELETE FROM \(schema).vantage_transitions WHERE at < now() - make_interval(secs => $1::double precision)",
-                                   [String(age.timeInterval)])
         }
     }
 }

@@ -120,6 +120,10 @@ final class SQLiteJournalStorage: JournalStorage {
         try SQLiteVantageStorage(directory: directory)
     }
 
+    func timelineStorage() throws -> any TimelineStorage {
+        try SQLiteTimelineStorage(directory: directory)
+    }
+
     /// SQLite tells no one of a commit: readers look on a timer.
     func waitForAppend(timeout: Duration) {}
     var notifiesAppends: Bool { false }

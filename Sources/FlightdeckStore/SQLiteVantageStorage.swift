@@ -27,9 +27,6 @@ final class SQLiteVantageStorage: VantageStorage {
                     CREATE TABLE IF NOT EXISTS results (vantage TEXT NOT NULL, check_id TEXT NOT NULL, version INTEGER NOT NULL,
                         status TEXT NOT NULL, outcome TEXT NOT NULL, published_at REAL NOT NULL, PRIMARY KEY (vantage, check_id));
                     CREATE INDEX IF NOT EXISTS results_version ON results (version);
-                    CREATE TABLE IF NOT EXISTS transitions (vantage TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,
-                        reason TEXT NOT NULL, at REAL NOT NULL);
-                    CREATE INDEX IF NOT EXISTS transitions_at ON transitions (at);
                     """)
             }
         } catch let error as StateDirectory.UnsafeDirectory {
@@ -76,10 +73,6 @@ final class SQLiteVantageStorage: VantageStorage {
                     ON CONFLICT (vantage, check_id) DO UPDATE SET version = excluded.version, status = excluded.status,
                         outcome = excluded.outcome, published_at = excluded.published_at
                     """, arguments: [publication.vantage, row.check, version, row.status, row.outcome, now])
-                if row.changed {
-                    try db.execute(sql: "INSERT INTO transitions (vantage, check_id, status, reason, at) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [publication.vantage, row.check, row.status, row.reason, now])
-                }
             }
             return .published
         }
@@ -113,24 +106,8 @@ final class SQLiteVantageStorage: VantageStorage {
         }
     }
 
-    func transitions() throws -> [StoredTransition] {
-        try reading { db in
-            try Row.fetchAll(db, sql: "SELECT vantage, check_id, status, reason, at FROM transitions ORDER BY at, rowid").compactMap { row in
-                guard let vantage: String = Self.value(row, "vantage"), let check: String = Self.value(row, "check_id"),
-                      let status: String = Self.value(row, "status"), let reason: String = Self.value(row, "reason"),
-                      let at: Double = Self.value(row, "at") else { return nil }
-                return StoredTransition(vantage: vantage, check: check, status: status, reason: reason, at: at)
-            }
-        }
-    }
-
     /// A column as the type it should hold; nil for anything else (nothing read is trusted).
     private static func value<T: DatabaseValueConvertible>(_ row: Row, _ column: String) -> T? {
         T.fromDatabaseValue(row[column])
-    }
-
-    func prune(olderThan age: Duration) throws {
-        let cutoff = Date().timeIntervalSince1970 - age.timeInterval
-        try writing { db in try db.execute(sql: "DELETE FROM transitions WHERE at < ?", arguments: [cutoff]) }
     }
 }

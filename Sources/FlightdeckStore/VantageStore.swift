@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 
 /// What probe agents publish into a launch's shared state, and what every session reads of
-/// it: each agent's heartbeat, its latest outcome of each check (the live view), and each
-/// change of a check's status (the record, kept for `retention`).
+/// it: each agent's heartbeat and its latest outcome of each check (the live view). The
+/// changes of status are the timeline's (`TimelineStore`).
 ///
 /// Beside the journal, not in it: outcomes are replaced as they come, and nothing here is a
 /// decision. In PostgreSQL they are tables in the launch's schema, and each publication
@@ -12,8 +12,6 @@ import Synchronization
 /// in the state directory (agents on one host, in other network namespaces), looked at on
 /// the sessions' timer.
 public final class VantageStore: Sendable {
-    /// How long status changes are kept for the record; outcomes are only ever the latest.
-    public static let retention = Duration.seconds(7 * 24 * 3600)
     /// The file in the state directory that holds them when the journal is in SQLite.
     public static let fileName = SQLiteVantageStorage.fileName
 
@@ -49,9 +47,8 @@ public final class VantageStore: Sendable {
     /// another instance holds (one that still beats) is not taken: that is said instead.
     public func publish(_ publication: VantagePublication) throws -> VantagePublication.Outcome {
         let rows = try publication.outcomes.map { outcome in
-            VantageRow(check: outcome.check, status: outcome.status.rawValue, reason: outcome.reason,
-                       outcome: String(decoding: try Self.encoder.encode(outcome), as: UTF8.self),
-                       changed: publication.changed.contains(outcome.check))
+            VantageRow(check: outcome.check, status: outcome.status.rawValue,
+                       outcome: String(decoding: try Self.encoder.encode(outcome), as: UTF8.self))
         }
         return try storage.publish(publication, rows: rows, staleAfter: plan.vantages.staleAfter)
     }
@@ -80,21 +77,6 @@ public final class VantageStore: Sendable {
         return VantageReading(heartbeats: heartbeats, results: results, version: max(version, found.version), readAt: now)
     }
 
-    /// The status changes kept for the record, oldest first.
-    public func transitions() throws -> [VantageTransition] {
-        try storage.transitions().compactMap { row in
-            guard LaunchPlan.isValidID(row.vantage), checkIDs.contains(row.check), let status = CheckStatus(rawValue: row.status) else { return nil }
-            return VantageTransition(vantage: row.vantage, check: row.check, status: status,
-                                     reason: RemoteText.sanitize(row.reason, limit: PublishedOutcome.limits.reason),
-                                     at: Date(timeIntervalSince1970: row.at))
-        }
-    }
-
-    /// Forgets status changes older than `retention`.
-    public func prune() throws {
-        try storage.prune(olderThan: Self.retention)
-    }
-
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -114,16 +96,13 @@ public struct VantagePublication: Sendable {
     /// How often it beats.
     public var every: Duration
     public var outcomes: [PublishedOutcome]
-    /// The checks whose status changed with these outcomes: kept for the record.
-    public var changed: Set<String>
 
-    public init(vantage: String, instance: String, host: String, every: Duration, outcomes: [PublishedOutcome] = [], changed: Set<String> = []) {
+    public init(vantage: String, instance: String, host: String, every: Duration, outcomes: [PublishedOutcome] = []) {
         self.vantage = vantage
         self.instance = instance
         self.host = host
         self.every = every
         self.outcomes = outcomes
-        self.changed = changed
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -133,15 +112,6 @@ public struct VantagePublication: Sendable {
     }
 }
 
-/// A check's status changing at one vantage, as the record keeps it.
-public struct VantageTransition: Sendable, Equatable {
-    public var vantage: String
-    public var check: String
-    public var status: CheckStatus
-    public var reason: String
-    public var at: Date
-}
-
 /// Where agents' heartbeats and outcomes are kept: PostgreSQL (`PostgresJournalStorage`)
 /// or an SQLite file beside the journal's (`SQLiteVantageStorage`).
 protocol VantageStorage: Sendable {
@@ -149,20 +119,16 @@ protocol VantageStorage: Sendable {
     func publish(_ publication: VantagePublication, rows: [VantageRow], staleAfter: Int) throws -> VantagePublication.Outcome
     func withdraw(vantage: String, instance: String) throws
     func readVantages(since version: Int) throws -> StoredVantages
-    func transitions() throws -> [StoredTransition]
-    func prune(olderThan age: Duration) throws
 }
 
-/// One outcome as it is written: the encoded outcome, and the columns the record needs.
+/// One outcome as it is written: the encoded outcome, and its check and status beside it.
 struct VantageRow: Encodable {
     var check: String
     var status: String
-    var reason: String
     var outcome: String
-    var changed: Bool
 
     enum CodingKeys: String, CodingKey {
-        case check = "check_id", status, reason, outcome, changed
+        case check = "check_id", status, outcome
     }
 }
 
@@ -187,13 +153,4 @@ struct StoredVantages {
     var results: [Result]
     /// The highest version read.
     var version: Int
-}
-
-struct StoredTransition {
-    var vantage: String
-    var check: String
-    var status: String
-    var reason: String
-    /// Seconds since 1970.
-    var at: Double
 }

@@ -119,8 +119,9 @@ public struct CockpitView: Sendable {
 
     private func drawTabs(_ state: CockpitState, into grid: inout Grid, y: Int) {
         var x = 0
+        let full = Pane.allCases.enumerated().reduce(0) { $0 + ScreenText.width(" \($1.offset + 1) \($1.element.title) ") + 1 }
         for (index, pane) in Pane.allCases.enumerated() {
-            let label = " \(index + 1) \(pane.title) "
+            let label = " \(index + 1) \(full <= grid.width ? pane.title : pane.shortTitle) "
             x = grid.write(label, x: x, y: y, role: pane == state.focus ? .tabFocused : .tab) + 1
         }
         if state.editingFilter || !state.filter.isEmpty {

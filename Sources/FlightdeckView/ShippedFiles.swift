@@ -121,6 +121,7 @@ bindings:
   pane_4: { keys: ["4"], help: certificates }
   pane_5: { keys: ["5"], help: alarms }
   pane_6: { keys: ["6"], help: go/no-go }
+  pane_7: { keys: ["7"], help: timeline }
   up: { keys: ["up"], help: move up }
   down: { keys: ["down"], help: move down }
   page_up: { keys: ["pgup"], help: page up }
@@ -148,6 +149,7 @@ bindings:
   pane_4: { keys: ["4"], help: certificates }
   pane_5: { keys: ["5"], help: alarms }
   pane_6: { keys: ["6"], help: go/no-go }
+  pane_7: { keys: ["7"], help: timeline }
   up: { keys: ["up", "k"], help: move up }
   down: { keys: ["down", "j"], help: move down }
   page_up: { keys: ["pgup", "b"], help: page up }

@@ -44,14 +44,16 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitCode.usageOrPlanError
         }
         TerminationSignals.install()
-        let store: VantageStore
+        let journal: LaunchJournal
         do {
-            store = VantageStore(journal: try LaunchJournal.open(StateDirectory(planPath: plan.path, plan: loaded), plan: loaded))
+            journal = try LaunchJournal.open(StateDirectory(planPath: plan.path, plan: loaded), plan: loaded)
         } catch {
             Console.error("flightdeck: \(error)")
             throw ExitCode.usageOrPlanError
         }
-        let agent = ProbeAgent(plan: loaded, planDirectory: plan.directory, vantage: vantage, checks: checks, store: store)
+        let store = VantageStore(journal: journal)
+        let agent = ProbeAgent(plan: loaded, planDirectory: plan.directory, vantage: vantage, checks: checks, store: store,
+                               timeline: TimelineStore(journal: journal))
         Console.line("\(timeOfDay(Date())) agent \(vantage) on \(agent.host): \(checks.count) checks, a heartbeat every "
                      + "\(PlanDuration.format(agent.every)), into \(store.location)")
         await agent.run()
@@ -59,7 +61,8 @@ struct AgentCommand: AsyncParsableCommand {
 }
 
 /// One vantage's agent: polls its checks as a session does (the plan's intervals and
-/// thresholds), and publishes what each shows, with a heartbeat, into the shared state.
+/// thresholds), and publishes what each shows, with a heartbeat, into the shared state; each
+/// change of a check's status goes into the timeline, under the vantage.
 /// An outcome goes at once when nothing was published in the last `gap`; otherwise it waits
 /// out the gap with whatever else arrives, so a plan of many checks is a few transactions a
 /// second, not one per probe. A state that cannot be reached keeps the newest outcome of
@@ -70,24 +73,30 @@ struct ProbeAgent {
     let vantage: String
     let checks: [CheckDescriptor]
     let store: VantageStore
+    let timeline: TimelineStore
     let host = ProcessInfo.processInfo.hostName
     let instance: String
     let every: Duration
     /// The least time between two publications.
     static let gap = Duration.milliseconds(100)
 
-    init(plan: LaunchPlan, planDirectory: String, vantage: String, checks: [CheckDescriptor], store: VantageStore) {
+    init(plan: LaunchPlan, planDirectory: String, vantage: String, checks: [CheckDescriptor], store: VantageStore, timeline: TimelineStore) {
         self.plan = plan
         self.planDirectory = planDirectory
         self.vantage = vantage
         self.checks = checks
         self.store = store
+        self.timeline = timeline
         instance = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
         every = VantageSettings.heartbeat(polling: plan.polling)
     }
 
     func run() async {
         let outbox = Outbox(plan: plan)
+        let vantage = vantage
+        let record = TimelineKeeper(store: timeline, vantage: vantage) { problem in
+            Console.line("\(timeOfDay(Date())) \(problem ?? "the timeline is recorded again")")
+        }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let probes = PlanProbes.make(for: plan, planDirectory: planDirectory, only: Set(checks.map(\.id)))
         let poller = Poller(probes: probes, concurrency: plan.polling.concurrency, clock: ContinuousClock())
@@ -95,6 +104,8 @@ struct ProbeAgent {
             await poller.run { outcome in
                 if let change = outbox.record(outcome) {
                     Console.line("\(timeOfDay(Date())) check \(outcome.checkID) \(change.status.rawValue.uppercased()): \(change.reason)")
+                    record.add([TimelineChange(at: Date(), what: .check(id: outcome.checkID, vantage: vantage, status: change.status),
+                                               reason: change.reason)])
                 }
                 wake.yield()
             }
@@ -115,6 +126,7 @@ struct ProbeAgent {
         polling.cancel()
         beating.cancel()
         await publishing.value
+        await record.stop()
         do {
             try store.withdraw(vantage: vantage, instance: instance)
             Console.line("\(timeOfDay(Date())) agent \(vantage) withdrawn")
@@ -129,14 +141,12 @@ struct ProbeAgent {
     private func publish(_ wakes: AsyncStream<Void>, outbox: Outbox) async {
         var failures = 0
         var held = false
-        var pruned = ContinuousClock.now - .seconds(3600)
         var published = ContinuousClock.now - Self.gap
         for await _ in wakes {
             try? await Task.sleep(until: published + Self.gap)
             published = .now
-            let (outcomes, changed) = outbox.take()
-            let publication = VantagePublication(vantage: vantage, instance: instance, host: host, every: every,
-                                                 outcomes: outcomes, changed: changed)
+            let outcomes = outbox.take()
+            let publication = VantagePublication(vantage: vantage, instance: instance, host: host, every: every, outcomes: outcomes)
             do {
                 switch try store.publish(publication) {
                 case .published:
@@ -145,7 +155,7 @@ struct ProbeAgent {
                     failures = 0
                     held = false
                 case .held(let holder, let other, let age):
-                    outbox.putBack(outcomes, changed: changed)
+                    outbox.putBack(outcomes)
                     if !held {
                         Console.line("\(timeOfDay(Date())) \(vantage) is published by \(other) on \(holder) (last heartbeat \(VantageView.describe(age)) ago); "
                                      + "waiting to take over once it is silent for \(plan.vantages.staleAfter) heartbeats")
@@ -153,26 +163,21 @@ struct ProbeAgent {
                     held = true
                 }
             } catch {
-                outbox.putBack(outcomes, changed: changed)
+                outbox.putBack(outcomes)
                 if failures == 0 { Console.line("\(timeOfDay(Date())) shared state unavailable: \(error); asking again") }
                 failures += 1
                 try? await Task.sleep(for: LaunchFeeds.journalRetryDelay(afterFailures: failures))
-            }
-            if ContinuousClock.now - pruned >= .seconds(3600), failures == 0 {
-                try? store.prune()
-                pruned = .now
             }
         }
     }
 
     /// The outcomes waiting to be published: the newest of each check, after the plan's
-    /// thresholds, and which of them changed their check's status.
+    /// thresholds.
     final class Outbox: Sendable {
         private struct State {
             var health: [String: CheckHealth]
             var published: [String: CheckStatus] = [:]
             var waiting: [String: PublishedOutcome] = [:]
-            var changed: Set<String> = []
         }
 
         private let state: Mutex<State>
@@ -192,26 +197,21 @@ struct ProbeAgent {
                 state.waiting[outcome.checkID] = PublishedOutcome(check: outcome.checkID, health: health)
                 guard state.published[outcome.checkID] != health.status else { return nil }
                 state.published[outcome.checkID] = health.status
-                state.changed.insert(outcome.checkID)
                 return (health.status, health.reason)
             }
         }
 
-        func take() -> ([PublishedOutcome], Set<String>) {
+        func take() -> [PublishedOutcome] {
             state.withLock { state in
-                defer {
-                    state.waiting = [:]
-                    state.changed = []
-                }
-                return (state.waiting.values.sorted { $0.check < $1.check }, state.changed)
+                defer { state.waiting = [:] }
+                return state.waiting.values.sorted { $0.check < $1.check }
             }
         }
 
         /// Outcomes that were not published wait again, unless a newer one came meanwhile.
-        func putBack(_ outcomes: [PublishedOutcome], changed: Set<String>) {
+        func putBack(_ outcomes: [PublishedOutcome]) {
             state.withLock { state in
                 for outcome in outcomes where state.waiting[outcome.check] == nil { state.waiting[outcome.check] = outcome }
-                state.changed.formUnion(changed)
             }
         }
     }

@@ -50,6 +50,7 @@ struct Cockpit {
         events: for await event in events {
             var alerting = false
             let effects = state.reduce(event)
+            feeds.observe(event, state: state)
             metrics?.update(event, state: state)
             for effect in effects {
                 switch effect {

@@ -12,7 +12,8 @@ struct DemoCommand: AsyncParsableCommand {
             the parent zone, the old and new DNS providers, five caching resolvers and an \
             Alertmanager, all on 127.0.0.0/8. The cutover propagates over about three minutes \
             while an endpoint flaps, latency breaches its budget and an alert fires, then all \
-            clears and the go/no-go poll can end in GO. Everything is removed on exit.
+            clears and the go/no-go poll can end in GO. On exit it prints the launch day as the \
+            timeline recorded it, then removes everything it made.
             """)
 
     @Option(help: "Run the story this many times faster (1 to 60).")
@@ -45,14 +46,23 @@ struct DemoCommand: AsyncParsableCommand {
         Console.line(introduction(world))
         if headless {
             await LaunchWatch(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory).run()
-            return
+        } else {
+            let pins = DemoWorld.approvers.map { "\($0.name.split(separator: " ")[0]) \($0.pin)" }.joined(separator: " · ")
+            await Cockpit(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory, theme: loadedTheme, keymap: keymap,
+                          readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps",
+                          notes: ["demo PINs: \(pins)",
+                                  "from another terminal: flightdeck vote \(world.planPath) --role business go --approver \"Sam Okafor\""]).run()
         }
-        let pins = DemoWorld.approvers.map { "\($0.name.split(separator: " ")[0]) \($0.pin)" }.joined(separator: " · ")
-        await Cockpit(plan: plan, planPath: world.planPath, planDirectory: planArgument.directory, theme: loadedTheme, keymap: keymap,
-                      readOnly: false, alert: .bell, greeting: "demo PINs: \(pins) · a acts, ? helps",
-                      notes: ["demo PINs: \(pins)",
-                              "from another terminal: flightdeck vote \(world.planPath) --role business go --approver \"Sam Okafor\""]).run()
+        printTimeline(planArgument)
         Console.line("The demo has ended: its servers are stopped and \(world.directory) is removed.")
+    }
+
+    /// The launch day as the timeline recorded it, as `flightdeck timeline` prints it.
+    private func printTimeline(_ planArgument: PlanArgument) {
+        guard let session = try? LaunchSession.open(planArgument), let state = try? session.journalState(),
+              let review = try? session.timelineReview(state: state) else { return }
+        Console.line("The launch day, as the timeline recorded it (flightdeck timeline PLAN prints it while the demo runs):")
+        for line in TimelineReview.lines(review.entries, plan: session.plan) + [""] + review.summaryLines { Console.line(line) }
     }
 
     private func introduction(_ world: DemoWorld) -> String {

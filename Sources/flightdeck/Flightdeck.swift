@@ -13,7 +13,7 @@ struct Flightdeck: AsyncParsableCommand {
             """,
         version: FlightdeckVersion.current,
         subcommands: [RunCommand.self, DemoCommand.self, PlanCommand.self, CheckCommand.self, WatchCommand.self, AgentCommand.self, VoteCommand.self,
-                      ChecklistCommand.self, RerunCommand.self, HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self,
+                      ChecklistCommand.self, RerunCommand.self, HoldCommand.self, ResumeCommand.self, PollCommand.self, OverrideCommand.self, ReportCommand.self, TimelineCommand.self,
                       AuditCommand.self, StateCommand.self, ApproverCommand.self, VersionCommand.self],
         defaultSubcommand: RunCommand.self)
 }

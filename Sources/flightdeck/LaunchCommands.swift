@@ -165,7 +165,7 @@ struct OverrideCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "The launch decision as a report: every vote with its evidence, overrides, the checklist, every check.",
+        abstract: "The launch decision as a report: every vote with its evidence, overrides, the checklist, every check, the timeline.",
         discussion: "Checks are polled once for the report; the journal is verified and its head hash printed (exit 1 when it fails verification).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case md, json }
@@ -178,8 +178,12 @@ struct ReportCommand: AsyncParsableCommand {
         let reports = try await session.pollChecks().reports
         let state = try session.journalState()
         let verification = try session.journal.verify()
+        var timeline: TimelineReview.Document?
+        do { timeline = try session.timelineReview(state: state).document(plan: session.plan) } catch {
+            Console.error("flightdeck: warning: the report has no timeline: \(error)")
+        }
         let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,
-                                  journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" })
+                                  journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" }, timeline: timeline)
         if format == .json { Console.json(report.json()) } else { Console.out(report.markdown(), terminator: "") }
         // The report is printed either way; a journal that fails verification fails the command.
         if !verification.passed { throw ExitCode.noGo }

@@ -4,8 +4,8 @@ import FlightdeckStore
 import Foundation
 
 /// What every live view of a launch listens to: the probes, the alarm sources, the clock,
-/// and the shared journal (so a vote cast anywhere shows everywhere). Each feeds events
-/// through `emit` until `stop`.
+/// the shared journal (so a vote cast anywhere shows everywhere) and the timeline. Each feeds
+/// events through `emit` until `stop`. What the view then shows goes into the timeline.
 final class LaunchFeeds: Sendable {
     /// How often the shared launch state in SQLite is looked at for changes from other
     /// processes (PostgreSQL tells each session of an append).
@@ -19,6 +19,8 @@ final class LaunchFeeds: Sendable {
     }
 
     let journal: LaunchJournal?
+    /// Writes the changes this view sees into the launch's timeline.
+    let timeline: TimelineKeeper?
     /// The wall-clock moment the poller's clock read zero: outcomes and alarms are placed on it.
     let origin: Date
     private let tasks: [Task<Void, Never>]
@@ -64,9 +66,14 @@ final class LaunchFeeds: Sendable {
         }
         if let journal {
             let vantages = plan.hasVantageChecks ? VantageStore(journal: journal) : nil
+            let record = TimelineStore(journal: journal)
+            timeline = TimelineKeeper(store: record, vantage: nil, since: origin) { problem in
+                emit(.message(problem ?? "the timeline is recorded again"))
+            }
             journalTask = Task {
                 var seen = -1
                 var read = VantageReadings()
+                var followed = TimelineFollower()
                 var failures = 0
                 while !Task.isCancelled {
                     do {
@@ -77,6 +84,7 @@ final class LaunchFeeds: Sendable {
                             emit(.launch(changed))
                         }
                         if let vantages, let reading = try read.next(from: vantages) { emit(.vantages(reading)) }
+                        while let reading = try followed.next(from: record) { emit(.timeline(reading)) }
                         failures = 0
                     } catch {
                         failures += 1
@@ -93,14 +101,50 @@ final class LaunchFeeds: Sendable {
             }
         } else {
             journalTask = nil
+            timeline = nil
         }
         self.tasks = tasks
+    }
+
+    /// Hands what the view shows after `event` to the timeline, when the event can change it.
+    func observe(_ event: CockpitEvent, state: CockpitState) {
+        switch event {
+        case .outcome, .tick, .vantages, .externalAlarms, .launch:
+            timeline?.observe(board: state.board, alarms: state.alarms)
+        default:
+            break
+        }
     }
 
     func stop() async {
         tasks.forEach { $0.cancel() }
         journalTask?.cancel()
         await journalTask?.value
+        await timeline?.stop()
+    }
+}
+
+/// Follows the timeline in the shared state: a look at most every second, asking only for
+/// what was written since the last (a page at a time, at once while pages come full), and
+/// for the writers that beat since.
+struct TimelineFollower {
+    static let interval = Duration.seconds(1)
+    static let page = 5000
+
+    private var lastID = 0
+    private var lastLook: Date?
+    private var due = ContinuousClock.now
+
+    /// The next reading, or nil when no look is due or it found nothing new.
+    mutating func next(from store: TimelineStore) throws -> TimelineReading? {
+        guard ContinuousClock.now >= due else { return nil }
+        let now = Date()
+        let reading = try store.read(after: lastID, limit: Self.page,
+                                     watchedSince: lastLook.map { $0.addingTimeInterval(-2 * TimelineWatch.beat.timeInterval) })
+        lastID = reading.lastID
+        lastLook = now
+        due = reading.changes.count >= Self.page ? .now : .now + Self.interval
+        return reading.changes.isEmpty && reading.watches.isEmpty ? nil : reading
     }
 }
 

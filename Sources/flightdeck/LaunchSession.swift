@@ -71,6 +71,12 @@ struct LaunchSession {
         }
     }
 
+    /// The launch day as the timeline and the journal hold it, for a review now.
+    func timelineReview(state: LaunchState) throws -> TimelineReview {
+        let record = try TimelineStore(journal: journal).readAll()
+        return TimelineReview(plan: plan, changes: record.changes, watches: record.watches, journal: state.history, now: Date())
+    }
+
     func journalState() throws -> LaunchState {
         do { return try journal.state() } catch {
             Console.error("flightdeck: \(error)")

@@ -39,6 +39,7 @@ struct LaunchWatch {
         var log = WatchLog()
         for await event in events {
             state.reduce(event)
+            feeds.observe(event, state: state)
             metrics?.update(event, state: state)
             // Interrupted, or whoever read the lines has gone (`| head`).
             if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }

@@ -130,6 +130,17 @@ struct DemoTests {
         demo.stop()
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: plan).deletingLastPathComponent().path),
                 "the demo's directory is removed on exit")
+
+        // On its way out it tells the day as the timeline recorded it: the cutover's window
+        // opening, the alarms firing and resolving, each vote, how long each check was red.
+        let ending = demo.lines.drop { !$0.hasPrefix("The launch day, as the timeline recorded it") }
+        #expect(ending.contains { $0.contains("journal   #") && $0.contains("expected-noise window dns-cutover opened") }, "\(ending)")
+        #expect(ending.contains { $0.contains("alarm     FIRING    critical alertmanager/CheckoutErrorRate") })
+        #expect(ending.contains { $0.contains("alarm     resolved  critical alertmanager/CheckoutErrorRate") })
+        #expect(ending.contains { $0.contains("check     pass      blocker  dns-apex  converged: all 5 resolvers") })
+        #expect(ending.contains { $0.contains("journal   #") && $0.contains("launch-director GO") })
+        #expect(ending.contains { $0.hasPrefix("dns-dnssec (blocker) red ") })
+        #expect(ending.last?.hasPrefix("The demo has ended") == true)
     }
 
     @Test("SIGTERM the instant the demo is up (while the watch sets up): it exits 0 and leaves nothing behind")

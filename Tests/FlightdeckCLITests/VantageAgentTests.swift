@@ -195,6 +195,12 @@ struct SameHostAgentTests {
         let green = try await FlightdeckProcess.run(["check", plan])
         #expect(green.status == 0, "\(green.stdout)\(green.stderr)")
         #expect(green.stdout.contains("dns-api") && !green.stdout.contains("vantages"), "this host's own view again: \(green.stdout)")
+
+        // What the agent saw change is in the timeline, under its vantage, and its watch with it.
+        let timeline = try await FlightdeckProcess.run(["timeline", plan, "--about", "dns-api", "--json"])
+        let entries = try #require((try JSONSerialization.jsonObject(with: Data(timeline.stdout.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+        #expect(entries.filter { $0["vantage"] as? String == "office" }.map { $0["status"] as? String } == ["fail"], "\(timeline.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(directory.path)/plan.flightdeck/timeline.sqlite"))
     }
 }
 

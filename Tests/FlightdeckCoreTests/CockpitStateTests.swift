@@ -24,7 +24,7 @@ struct CockpitStateTests {
         #expect(state.focus == .checklist)
         #expect(!state.showingDetail)
         state.reduce(.action(.previousPane))
-        #expect(state.focus == .poll)
+        #expect(state.focus == .timeline)
         state.reduce(.action(.pane4))
         #expect(state.focus == .certificates)
     }

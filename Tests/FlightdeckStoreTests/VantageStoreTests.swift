@@ -40,12 +40,10 @@ struct VantageStoreTests {
         VantageStore(journal: try fixture.journal())
     }
 
-    static func publication(_ vantage: String, instance: String? = nil, _ outcomes: [(String, CheckStatus)] = [],
-                            changed: Set<String> = []) -> VantagePublication {
+    static func publication(_ vantage: String, instance: String? = nil, _ outcomes: [(String, CheckStatus)] = []) -> VantagePublication {
         VantagePublication(vantage: vantage, instance: instance ?? "\(vantage)-1", host: "\(vantage).example", every: .seconds(1),
                            outcomes: outcomes.map { PublishedOutcome(check: $0.0, status: $0.1, reason: "\($0.0) \($0.1.rawValue) from \(vantage)",
-                                                                     latencyMicroseconds: 4100, observed: ["status_code": .number(200)]) },
-                           changed: changed)
+                                                                     latencyMicroseconds: 4100, observed: ["status_code": .number(200)]) })
     }
 
     @Test("published outcomes come back with the heartbeat; a read from a version returns only what came after it", arguments: engines)
@@ -103,23 +101,6 @@ struct VantageStoreTests {
         let reading = try store.read(since: 0)
         #expect(reading.heartbeats.map(\.vantage) == ["us-east"])
         #expect(reading.results.map(\.vantage) == ["us-east"])
-    }
-
-    @Test("changes of status are kept for the record, oldest first; outcomes that did not change one are not", arguments: engines)
-    func transitions(_ engine: Engine) async throws {
-        let fixture = try await Self.fixture(engine)
-        let store = try Self.store(fixture)
-        _ = try store.publish(Self.publication("eu-west", [("api", .pass), ("web", .pass)], changed: ["api", "web"]))
-        _ = try store.publish(Self.publication("eu-west", [("api", .pass)]))
-        _ = try store.publish(Self.publication("eu-west", [("api", .fail)], changed: ["api"]))
-        let record = try store.transitions()
-        #expect(record.map { "\($0.vantage) \($0.check) \($0.status.rawValue)" } == ["eu-west api pass", "eu-west web pass", "eu-west api fail"]
-                || record.map { "\($0.vantage) \($0.check) \($0.status.rawValue)" } == ["eu-west web pass", "eu-west api pass", "eu-west api fail"])
-        #expect(record.last?.reason == "api fail from eu-west")
-        try store.prune()
-        #expect(try store.transitions().count == 3, "within the retention")
-        try store.storage.prune(olderThan: .zero)
-        #expect(try store.transitions().isEmpty)
     }
 
     @Test("what another host wrote is not trusted: escape sequences sanitised, rows for other checks or that do not decode left out", arguments: engines)

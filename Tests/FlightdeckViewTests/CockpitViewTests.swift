@@ -85,6 +85,18 @@ func sampleState(theme: Theme? = nil) throws -> CockpitState {
     entry(6, "Dana Whitfield", "dana", .voteCast(role: "infrastructure", choice: .go, reason: nil, evidence: evidence))
     entry(10, "Miguel Soto", "miguel", .voteCast(role: "application", choice: .noGo, reason: "API suite red on staging", evidence: evidence))
     state.reduce(.launch(launch))
+
+    // The timeline: what sessions saw before this one, with an hour nobody watched.
+    func ago(_ minutes: Double) -> Date { state.now.addingTimeInterval(-60 * minutes) }
+    state.reduce(.timeline(TimelineReading(changes: [
+        TimelineChange(at: ago(150), what: .check(id: "web-home", vantage: nil, status: .pass), reason: "200 in 18 ms"),
+        TimelineChange(at: ago(20), what: .check(id: "web-home", vantage: nil, status: .fail), reason: "HTTP 503, expected 200-299"),
+        TimelineChange(at: ago(19.5), what: .alarm(id: "rule/red/web-home", state: .firing, severity: .critical, check: "web-home"),
+                       reason: "web-home red for 3 polls: HTTP 503, expected 200-299"),
+        TimelineChange(at: ago(12), what: .check(id: "web-http-redirect", vantage: nil, status: .fail), reason: "body \u{1B}[2J 漢字 ok"),
+        TimelineChange(at: ago(3), what: .check(id: "stream-live", vantage: nil, status: .warn), reason: "slow: 340 ms, budget 200 ms"),
+    ], watches: [TimelineWatch(instance: "a", host: "bastion", vantage: nil, from: ago(180), to: ago(120)),
+                 TimelineWatch(instance: "b", host: "wall", vantage: nil, from: ago(60), to: ago(0))], lastID: 5)))
     return state
 }
 
@@ -129,7 +141,7 @@ struct CockpitViewTests {
             var state = try sampleState(theme: theme)
             state.reduce(.resize(width: width, height: height))
             for (index, pane) in Pane.allCases.enumerated() {
-                state.reduce(.action([KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6][index]))
+                state.reduce(.action([KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7][index]))
                 let grid = view.render(state, width: width, height: height)
                 #expect(grid.lines.count == height)
                 #expect(grid.lines.allSatisfy { ScreenText.width($0) == width })
@@ -392,7 +404,7 @@ struct CockpitViewTests {
         #expect(narrow.contains { $0.contains("more columns on a wider screen") })
     }
 
-    @Test("the war-room wall: from 160x48 all six panes show at once, the focused one marked, each with its own selection")
+    @Test("the war-room wall: from 160x48 the six live panes show at once, the focused one marked, each with its own selection; the timeline, focused, has the wall to itself")
     func wall() throws {
         let view = CockpitView(theme: try shippedTheme("default"), keymap: try shippedKeymap("default"))
         var state = try sampleState()
@@ -400,12 +412,17 @@ struct CockpitViewTests {
             state.reduce(.resize(width: width, height: height))
             state.reduce(.action(.pane5))
             let lines = view.render(state, width: width, height: height).lines
-            for pane in Pane.allCases {
+            for pane in Pane.live {
                 #expect(lines.contains { $0.contains(" \(pane.title) (") }, "\(width)x\(height): \(pane.title) is on the wall")
             }
             #expect(lines.contains { $0.contains("▶ Alarms (") }, "the focus is marked without colour")
             #expect(lines.filter { $0.contains("▶ ") }.count == 1)
+            state.reduce(.action(.pane7))
+            let timeline = view.render(state, width: width, height: height).lines
+            #expect(timeline.contains { $0.hasPrefix(" Timeline (10)") })
+            #expect(!timeline.contains { $0.contains(" Alarms (") }, "the day's record takes the whole wall")
         }
+        state.reduce(.action(.pane5))
         let twoPanes = view.render(state, width: 160, height: 40).lines
         #expect(!twoPanes.contains { $0.contains(" Checklist (") }, "below 48 rows, two panes side by side")
         state.reduce(.resize(width: 200, height: 60))

@@ -107,7 +107,7 @@ extension CockpitState {
         case .health:
             guard case .check(let id)? = row, plan.commandChecks.contains(where: { $0.id == id }) else { return [] }
             return [.action(LaunchAction("Run \(id) again now", .rerunRequested(check: id)))]
-        case .dns, .certificates:
+        case .dns, .certificates, .timeline:
             return []
         }
     }

@@ -7,12 +7,12 @@ public struct CockpitLayout: Sendable, Equatable {
     public var height: Int
 
     /// How the panes share the screen: one at a time with tabs; two side by side; or, on a
-    /// war-room wall, all six at once (two rows of three, in tab order).
+    /// war-room wall, the six live panes at once (two rows of three, in tab order).
     public enum Arrangement: Sendable, Equatable {
         case single, sideBySide, wall
     }
 
-    /// From this width two panes sit side by side; from this size as well all six show.
+    /// From this width two panes sit side by side; from this size as well all six live ones show.
     public static let sideBySideWidth = 160
     public static let wallHeight = 48
     /// Below this width a pane's rows give the latency columns up to the reason.
@@ -42,9 +42,11 @@ public struct CockpitLayout: Sendable, Equatable {
             let other = panes[(panes.firstIndex(of: focus)! + 1) % panes.count]
             return [(focus, 0, 0, width / 2, bodyHeight), (other, width / 2, 0, width - width / 2, bodyHeight)]
         case .wall:
+            // The timeline is the day's record, not a live pane: focused, it has the wall to itself.
+            if focus == .timeline { return [(focus, 0, 0, width, bodyHeight)] }
             let column = width / 3
             let top = bodyHeight / 2
-            let areas = panes.enumerated().map { index, pane in
+            let areas = Pane.live.enumerated().map { index, pane in
                 (pane: pane, x: (index % 3) * column, y: index < 3 ? 0 : top,
                  width: index % 3 == 2 ? width - 2 * column : column, height: index < 3 ? top : bodyHeight - top)
             }

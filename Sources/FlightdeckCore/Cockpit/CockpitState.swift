@@ -2,7 +2,7 @@ import Foundation
 
 /// The cockpit's panes, in tab order.
 public enum Pane: String, Sendable, Equatable, CaseIterable {
-    case checklist, health, dns, certificates, alarms, poll
+    case checklist, health, dns, certificates, alarms, poll, timeline
 
     public var title: String {
         switch self {
@@ -12,6 +12,20 @@ public enum Pane: String, Sendable, Equatable, CaseIterable {
         case .certificates: "Certificates"
         case .alarms: "Alarms"
         case .poll: "Go/no-go"
+        case .timeline: "Timeline"
+        }
+    }
+
+    /// The panes of what stands now: all but the timeline, which is what happened.
+    public static let live: [Pane] = allCases.filter { $0 != .timeline }
+
+    /// The title where the tabs do not fit in full.
+    public var shortTitle: String {
+        switch self {
+        case .checklist: "Checks"
+        case .certificates: "Certs"
+        case .poll: "Poll"
+        default: title
         }
     }
 
@@ -36,6 +50,8 @@ public enum CockpitEvent: Sendable {
     case launchUnavailable(String)
     /// What the shared state holds of the probe agents.
     case vantages(VantageReading)
+    /// What the launch's timeline holds that was not read before.
+    case timeline(TimelineReading)
     /// What became of an action: recorded, or refused and why.
     case message(String)
     /// The PIN typed for a request did not sign it, and why.
@@ -100,6 +116,8 @@ public struct CockpitState: Sendable {
     public internal(set) var prompt: CockpitPrompt?
     public internal(set) var message: (text: String, at: Date)?
     public private(set) var alarms: AlarmBoard
+    /// The launch's timeline as read so far, newest changes kept.
+    public private(set) var timeline = TimelineRecord()
     /// The wall-clock moment the poller's clock read zero.
     public let clockOrigin: Date
 
@@ -179,6 +197,8 @@ public struct CockpitState: Sendable {
             board.apply(reading)
             observeVantages(of: board.checks)
             updateAlarms()
+        case .timeline(let reading):
+            timeline.apply(reading)
         case .message(let text):
             message = (text, now)
         case .pinRejected(let request, let why):
@@ -222,8 +242,8 @@ public struct CockpitState: Sendable {
             focus = panes[(index + (action == .nextPane ? 1 : panes.count - 1)) % panes.count]
             showingDetail = false
             clampCursor()
-        case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6:
-            let index = [KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6].firstIndex(of: action)!
+        case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7:
+            let index = [KeyAction.pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7].firstIndex(of: action)!
             focus = Pane.allCases[index]
             showingDetail = false
             clampCursor()

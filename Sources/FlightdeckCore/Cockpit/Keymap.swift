@@ -1,7 +1,7 @@
 /// What a key does in the cockpit. Keymaps bind keys to these by name.
 public enum KeyAction: String, Sendable, Equatable, CaseIterable {
     case quit, nextPane = "next_pane", previousPane = "previous_pane"
-    case pane1 = "pane_1", pane2 = "pane_2", pane3 = "pane_3", pane4 = "pane_4", pane5 = "pane_5", pane6 = "pane_6"
+    case pane1 = "pane_1", pane2 = "pane_2", pane3 = "pane_3", pane4 = "pane_4", pane5 = "pane_5", pane6 = "pane_6", pane7 = "pane_7"
     case up, down, open, close, filter, redOnly = "red_only", help
     /// A screenful up or down, and the first or last row: of a list, or of a detail view.
     case pageUp = "page_up", pageDown = "page_down", first, last

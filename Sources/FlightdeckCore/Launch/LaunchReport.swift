@@ -2,7 +2,7 @@ import Foundation
 
 /// The record of a launch decision, for `flightdeck report`: the decision, every vote with
 /// the evidence it was cast on, overrides (flagged as break-glass), holds, the checklist,
-/// and every check as it stood when the report was made.
+/// every check as it stood when the report was made, and the day's timeline.
 public struct LaunchReport: Sendable, Encodable {
     public struct Vote: Sendable, Encodable {
         public var seq: Int
@@ -74,8 +74,12 @@ public struct LaunchReport: Sendable, Encodable {
     public var journalHead: String
     public var journalVerified: Bool
     public var journalProblem: String?
+    /// How long each check was red, each alarm's wait for someone, every entry; nil when the
+    /// timeline could not be read.
+    public var timeline: TimelineReview.Document?
 
-    public init(state: LaunchState, checks: [CheckReport], checkedAt: Date, journalHead: String, journalProblem: String?) {
+    public init(state: LaunchState, checks: [CheckReport], checkedAt: Date, journalHead: String, journalProblem: String?,
+                timeline: TimelineReview.Document? = nil) {
         let plan = state.plan
         let statuses = checks.statusesByID
         self.plan = plan.name
@@ -139,14 +143,24 @@ public struct LaunchReport: Sendable, Encodable {
         self.journalHead = journalHead
         journalVerified = journalProblem == nil
         self.journalProblem = journalProblem
+        self.timeline = timeline
     }
 
     public func json() -> String {
+        Self.json(self)
+    }
+
+    /// A document as Flightdeck prints JSON: snake_case keys (as `check --json` too), sorted,
+    /// times as the journal writes them.
+    public static func json(_ document: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // snake_case, as every JSON Flightdeck prints (`check --json` too).
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(LaunchRecord.timestamp(date))
+        }
+        return String(decoding: try! encoder.encode(document), as: UTF8.self)
     }
 
     public func markdown() -> String {
@@ -191,6 +205,7 @@ public struct LaunchReport: Sendable, Encodable {
         for check in checks {
             lines.append("| `\(check.id)` | \(check.kind) | \(check.severity) | \(check.status.uppercased()) | \(cell(check.detail)) |")
         }
+        lines += [""] + (timeline?.markdown() ?? ["## Timeline", "", "The timeline could not be read."])
         // Reasons, notes and check details are text from people and targets: inert in a terminal.
         return lines.map { RemoteText.sanitize($0, limit: Int.max) }.joined(separator: "\n") + "\n"
     }

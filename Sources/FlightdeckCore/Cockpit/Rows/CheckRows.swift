@@ -49,16 +49,44 @@ extension PaneRows {
         if kind == .http, wide, let health {
             let p95 = health.window.p95.map { HTTPEvaluation.milliseconds($0) } ?? "-"
             segments.append((" p95 \(p95.padded(to: 9))", .muted))
-            segments.append((Self.sparkline(health.history.suffix(12)) + " ", .muted))
+            segments.append((Self.sparkline(health.history.suffix(12), after: Self.recorded(before: health, of: report.check, state: state)) + " ", .muted))
         }
         if kind == .command, let age = Self.age(of: report, now: state.now) {
             segments.append((" \(age.padded(to: 8))", .muted))
         }
+        segments += reason(report, state: state)
+        return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
+    }
+
+    /// What follows a check's own columns: that an open window expects it, since when it has
+    /// been red (from the timeline, so a cockpit opened mid-launch knows too), and why.
+    func reason(_ report: CheckReport, state: CockpitState) -> [(String, ThemeRole)] {
+        var segments: [(String, ThemeRole)] = []
         if report.status != .pass, let window = state.launch?.window(expecting: report.check.id, at: state.now) {
             segments.append((" expected (\(window.title)):", .statusWarn))
         }
+        if report.status == .fail, let red = state.timeline.redSince(report.check.id, now: state.now) {
+            segments.append((" since \(red.watchedThroughout ? "" : "≥")\(timeOfDay(red.since).prefix(5)):", .statusFail))
+        }
         segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
-        return PaneRow(segments, status: report.status, id: .check(report.check.id), detail: { Self.detail(report, state: state) })
+        return segments
+    }
+
+    /// Where this cockpit has fewer than 12 results of its own, the polls before them as the
+    /// timeline saw them: `✕` red, `·` not red (no latency known), blank when nobody watched.
+    /// A cockpit opened mid-launch is not blank.
+    static func recorded(before health: CheckHealth, of check: CheckDescriptor, state: CockpitState) -> String {
+        let missing = 12 - min(12, health.history.count)
+        guard missing > 0 else { return "" }
+        let first = health.history.first.map { state.clockOrigin.addingTimeInterval($0.at.timeInterval) } ?? state.now
+        let interval = (state.plan.httpChecks.first { $0.id == check.id }?.timing.interval ?? state.plan.polling.interval).timeInterval
+        return String((1...missing).reversed().map { step -> Character in
+            switch state.timeline.status(of: check.id, at: first.addingTimeInterval(-Double(step) * interval)) {
+            case .fail?: "✕"
+            case nil: " "
+            default: "·"
+            }
+        })
     }
 
     /// One vantage's view of a check, under the check's row: its status, latency and reason.
@@ -87,6 +115,15 @@ extension PaneRows {
         if let window = state.launch?.window(expecting: report.check.id, at: state.now) {
             lines.append("expected red while the window \(window.title) stands: its alarms ring no bell and notify no one; it still counts for GO")
         }
+        if report.status == .fail, let red = state.timeline.redSince(report.check.id, now: state.now) {
+            let span = TimelineReview.span(state.now.timeIntervalSince(red.since))
+            lines.append("red since \(LaunchRecord.timestamp(red.since)) (\(span)), as the timeline has it"
+                         + (red.watchedThroughout ? "" : "; red at \(LaunchRecord.timestamp(red.firstSeen)) too, but no session watched in between"))
+        }
+        let history = state.timeline.changes(of: report.check.id).suffix(8)
+        if !history.isEmpty {
+            lines.append("timeline: " + history.map { "\(timeOfDay($0.at)) \($0.state)" }.joined(separator: " · ") + " (all of them in the Timeline pane)")
+        }
         if let health = state.board.health[report.check.id] {
             lines.append("consecutive failures \(health.consecutiveFailures), successes \(health.consecutiveSuccesses); "
                 + "p50 \(health.window.p50.map { HTTPEvaluation.milliseconds($0) } ?? "-"), "
@@ -112,20 +149,21 @@ extension PaneRows {
         return lines
     }
 
-    /// The last results' latencies as bars; a failed probe is `✕`, whatever its latency,
-    /// so a red result never looks like a fast one.
-    static func sparkline(_ points: some Collection<CheckHealth.HistoryPoint>) -> String {
+    /// The last results' latencies as bars, after `recorded` (the cells before them); a failed
+    /// probe is `✕`, whatever its latency, so a red result never looks like a fast one, and a
+    /// result without a latency is `·`.
+    static func sparkline(_ points: some Collection<CheckHealth.HistoryPoint>, after recorded: String = "") -> String {
         let values = points.map { point in
             point.status == .fail ? nil : point.latency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         }
         let highest = values.compactMap { $0 }.max() ?? 0
         let bars = Array("▁▂▃▄▅▆▇█")
-        return String(zip(points, values).map { point, value -> Character in
+        return (recorded + String(zip(points, values).map { point, value -> Character in
             if point.status == .fail { return "✕" }
             guard let value else { return "·" }
             guard highest > 0 else { return bars[0] }
             return bars[min(bars.count - 1, Int(value / highest * Double(bars.count - 1)))]
-        }).padded(to: 12)
+        })).padded(to: 12)
     }
 }
 

@@ -117,10 +117,7 @@ extension PaneRows {
                 // Seen from several vantages: the record's line has the slowest ETA, each vantage a line of its own.
                 segments += [("      ", .muted), ((Self.eta(report).map { " ETA \($0)" } ?? "").padded(to: etaWidth), .text)]
             }
-            if report.status != .pass, let window = state.launch?.window(expecting: report.check.id, at: state.now) {
-                segments.append((" expected (\(window.title)):", .statusWarn))
-            }
-            segments.append((" " + report.detail, report.status == .fail ? .statusFail : .text))
+            segments += reason(report, state: state)
             rows.append(PaneRow(segments, status: report.status, id: .check(report.check.id), detail: detail))
             for grid in grids {
                 guard let view = grid.view else { continue }

@@ -36,6 +36,8 @@ public enum RowID: Sendable, Hashable {
     /// An override request, by its journal entry.
     case override(Int)
     case alarm(String)
+    /// An entry of the Timeline pane, by its place from the newest.
+    case timelineEntry(Int)
 }
 
 /// The mark beside each status word, so no state is told by colour alone; the theme chooses

@@ -26,6 +26,7 @@ struct PaneRows {
                 + coverage(state)
         case .alarms: return alarms(state, window: window)
         case .poll: return poll(state)
+        case .timeline: return timeline(state, window: window)
         }
     }
 
