@@ -20,6 +20,9 @@
 //       after publication each outcome was read
 //   flightdeck-bench metrics CHECKS SCRAPES
 //       renders the metrics endpoint's text for a plan of CHECKS HTTP checks SCRAPES times
+//   flightdeck-bench timeline STATE CHECKS HOURS
+//       a launch day of HOURS hours of CHECKS checks compressed: what the timeline records of
+//       it into STATE (a directory or a postgresql:// URL), at what cost, and reading it back
 //   flightdeck-bench alerts ALERTMANAGER_URL COUNT
 //       reads Alertmanager's alerts COUNT times, one after another, into alarms
 //   flightdeck-bench alarm-rules CHECKS ROUNDS
@@ -90,6 +93,7 @@ case "render": benchRender(Array(arguments.dropFirst()))
 case "journal": benchJournal(Array(arguments.dropFirst()))
 case "vantage-reader": await benchVantageReader(Array(arguments.dropFirst()))
 case "metrics": benchMetrics(Array(arguments.dropFirst()))
+case "timeline": benchTimeline(Array(arguments.dropFirst()))
 case "alerts": await benchAlerts(Array(arguments.dropFirst()))
 case "alarm-rules": benchAlarmRules(Array(arguments.dropFirst()))
 case "aws": await benchAWS(Array(arguments.dropFirst()))
