@@ -98,18 +98,3 @@ func benchTimeline(_ arguments: [String]) {
           + #""read_all_ms": \#(seconds(read) * 1000), "review_ms": \#(seconds(reviewed) * 1000), "cockpit_open_ms": \#(seconds(applied) * 1000), "#
           + #""pane_rows": \#(paneRows), "pane_frame_ms": \#(seconds(pane) * 1000), "red_checks": \#(review.checks.count), "alarm_occurrences": \#(review.alarms.count)}"#)
 }
-
-/// A small seeded generator, so every run simulates the same day.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -99,6 +99,31 @@ public final class LaunchJournal: Sendable {
         return storage
     }
 
+    /// Storage of the journal's kind for something kept beside it (the vantages, the
+    /// timeline), opened once the journal's storage is reached, on first use, and again on
+    /// the next use after a failure to open it.
+    final class Beside<Storage: Sendable>: Sendable {
+        private let journal: LaunchJournal
+        private let open: @Sendable (any JournalStorage) throws -> Storage
+        private let opened = Mutex<Storage?>(nil)
+
+        init(_ journal: LaunchJournal, open: @escaping @Sendable (any JournalStorage) throws -> Storage) {
+            self.journal = journal
+            self.open = open
+        }
+
+        var storage: Storage {
+            get throws {
+                try opened.withLock { opened in
+                    if let opened { return opened }
+                    let storage = try open(try journal.reached())
+                    opened = storage
+                    return storage
+                }
+            }
+        }
+    }
+
     // MARK: Reading
 
     /// The launch state with every entry written so far, by this process or any other, up

@@ -1,6 +1,5 @@
 import FlightdeckCore
 import Foundation
-import Synchronization
 
 /// The launch's timeline in its shared state: each change of a check's status and each
 /// alarm firing and resolving, written once by whichever process saw it first, and each
@@ -15,27 +14,20 @@ public final class TimelineStore: Sendable {
     /// How much of what another host wrote is kept of each text.
     static let limits = (subject: 200, reason: 500, host: 120)
 
-    private let journal: LaunchJournal
-    private let opened = Mutex<(any TimelineStorage)?>(nil)
+    private let beside: LaunchJournal.Beside<any TimelineStorage>
     private let checkIDs: Set<String>
     /// Where it is, for messages: a URL without its password, or the SQLite file.
     public let location: String
 
     public init(journal: LaunchJournal) {
-        self.journal = journal
+        beside = LaunchJournal.Beside(journal) { try $0.timelineStorage() }
         checkIDs = Set(journal.plan.checks.map(\.id))
         location = (journal.storage as? SQLiteJournalStorage).map { "\($0.directory)/\(Self.fileName)" } ?? journal.path
     }
 
+    /// The storage, opened on first use (and again after a failure to open it).
     var storage: any TimelineStorage {
-        get throws {
-            try opened.withLock { opened in
-                if let opened { return opened }
-                let storage = try journal.reached().timelineStorage()
-                opened = storage
-                return storage
-            }
-        }
+        get throws { try beside.storage }
     }
 
     /// Writes each change the newest one kept for its subject does not already say, and beats

@@ -1,6 +1,5 @@
 import FlightdeckCore
 import Foundation
-import Synchronization
 
 /// What probe agents publish into a launch's shared state, and what every session reads of
 /// it: each agent's heartbeat and its latest outcome of each check (the live view). The
@@ -15,8 +14,7 @@ public final class VantageStore: Sendable {
     /// The file in the state directory that holds them when the journal is in SQLite.
     public static let fileName = SQLiteVantageStorage.fileName
 
-    private let journal: LaunchJournal
-    private let opened = Mutex<(any VantageStorage)?>(nil)
+    private let beside: LaunchJournal.Beside<any VantageStorage>
     private let plan: LaunchPlan
     private let checkIDs: Set<String>
     /// Where it is, for messages: a URL without its password, or the SQLite file.
@@ -25,7 +23,7 @@ public final class VantageStore: Sendable {
     /// The vantage tables of the journal's storage: its PostgreSQL database, or beside its
     /// SQLite file. A database is reached on the first publication or read, as the journal is.
     public init(journal: LaunchJournal) {
-        self.journal = journal
+        beside = LaunchJournal.Beside(journal) { try $0.vantageStorage() }
         plan = journal.plan
         checkIDs = Set(journal.plan.checks.map(\.id))
         location = (journal.storage as? SQLiteJournalStorage).map { "\($0.directory)/\(Self.fileName)" } ?? journal.path
@@ -33,14 +31,7 @@ public final class VantageStore: Sendable {
 
     /// The storage, opened on first use (and again after a failure to open it).
     var storage: any VantageStorage {
-        get throws {
-            try opened.withLock { opened in
-                if let opened { return opened }
-                let storage = try journal.reached().vantageStorage()
-                opened = storage
-                return storage
-            }
-        }
+        get throws { try beside.storage }
     }
 
     /// Beats the agent's heartbeat and writes its outcomes, in one transaction. A vantage

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// A database file of its own in the state directory, beside the journal's: made with its
+/// schema when first opened, and its failures told as the journal's are (the file, and why,
+/// with the fix where there is one).
+struct SQLiteStateFile: Sendable {
+    let location: String
+    private let directory: String
+    private let database: DatabasePool
+
+    /// - Parameter schema: statements safe to run again on a file that has them.
+    init(directory: String, fileName: String, schema: String) throws {
+        self.directory = directory
+        location = "\(directory)/\(fileName)"
+        do {
+            try StateDirectory.prepare(directory)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            database = try DatabasePool(path: location, configuration: configuration)
+            try database.write { try $0.execute(sql: schema) }
+        } catch let error as StateDirectory.UnsafeDirectory {
+            throw LaunchJournal.JournalError.cannotOpen(path: location, reason: error.message)
+        } catch {
+            throw LaunchJournal.JournalError.cannotOpen(path: location, reason: StateDirectory.explain(error, directory: directory))
+        }
+    }
+
+    /// One write transaction; SQLite runs them one at a time.
+    func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch {
+            throw LaunchJournal.JournalError.cannotWrite(path: location, reason: StateDirectory.explain(error, directory: directory))
+        }
+    }
+
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw LaunchJournal.JournalError.cannotOpen(path: location, reason: StateDirectory.explain(error, directory: directory))
+        }
+    }
+}
+
+extension Row {
+    /// A column as the type it should hold; nil for anything else (nothing read is trusted,
+    /// and GRDB's own subscript stops the process on a value of another type).
+    func checked<T: DatabaseValueConvertible>(_ column: String) -> T? {
+        T.fromDatabaseValue(self[column])
+    }
+}
