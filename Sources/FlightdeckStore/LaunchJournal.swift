@@ -281,7 +281,7 @@ public final class LaunchJournal: Sendable {
     @discardableResult
     public func append(by actor: LaunchActor, at now: Date = Date(), checks: [String: CheckStatus], signer: (any EntrySigner)? = nil,
                        _ decide: (LaunchState) -> [LaunchEvent]) throws -> Result<[LaunchRecord], LaunchRefusal> {
-        let outcome: Result<(records: [LaunchRecord], head: String), LaunchRefusal> = try reached().append { journal in
+        let outcome: Result<(records: [LaunchRecord], folded: Folded), LaunchRefusal> = try reached().append { journal in
             var state = try catchUp(journal)
             var previous = folded.withLock { $0.head }
             var written: [LaunchRecord] = []
@@ -308,12 +308,17 @@ public final class LaunchJournal: Sendable {
                 written.append(record)
                 previous = hash
             }
-            return .success((written, previous))
+            return .success((written, Folded(state: state, head: previous)))
         }
-        if case .success(let (records, head)) = outcome, let last = records.last {
-            // The transaction committed: the new head goes to the witness, out of this file's reach.
+        if case .success(let (records, written)) = outcome, let last = records.last {
+            // The transaction committed: what it wrote is folded already (the next look at the
+            // journal checks that the head is still this one, and reads only what came after),
+            // and the new head goes to the witness, out of this file's reach.
+            folded.withLock { current in
+                if written.state.lastSeq > current.state.lastSeq { current = written }
+            }
             if let witness {
-                let problem = witness.record(seq: last.seq, hash: head, at: last.at)
+                let problem = witness.record(seq: last.seq, hash: written.head, at: last.at)
                 witnessProblem.withLock { $0 = problem }
             }
         }

@@ -87,7 +87,7 @@ final class SQLiteJournalStorage: JournalStorage {
     }
 
     func lastSeq() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        try database.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0 }
     }
 
     func read<T>(_ body: (any JournalReading) throws -> T) throws -> T {
@@ -151,11 +151,13 @@ final class SQLiteJournalStorage: JournalStorage {
         }
     }
 
+    /// The statements are prepared once per connection and kept (GRDB's statement cache):
+    /// parsing the SQL again cost more than running it.
     private struct Connection: JournalAppending {
         let db: Database
 
         func entries(after seq: Int) throws -> [StoredEntry] {
-            try Row.fetchAll(db, sql: "SELECT seq, record, hash, signature FROM events WHERE seq > ? ORDER BY seq", arguments: [seq]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, hash, signature FROM events WHERE seq > ? ORDER BY seq"), arguments: [seq]).map { row in
                 let value: DatabaseValue = row["seq"]
                 var number: Int?
                 if case .int64(let stored) = value.storage { number = Int(exactly: stored) }
@@ -164,12 +166,12 @@ final class SQLiteJournalStorage: JournalStorage {
         }
 
         func hash(at seq: Int) throws -> String? {
-            try Row.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]).flatMap { column($0, "hash").text }
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events WHERE seq = ?"), arguments: [seq]).flatMap { column($0, "hash").text }
         }
 
         func heads(after seq: Int) throws -> [Int: String] {
             var heads: [Int: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT seq, hash FROM heads WHERE seq > ?", arguments: [seq]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, hash FROM heads WHERE seq > ?"), arguments: [seq]) {
                 let value: DatabaseValue = row["seq"]
                 guard case .int64(let stored) = value.storage, let number = Int(exactly: stored) else { continue }
                 if heads[number] == nil { heads[number] = column(row, "hash").text ?? "" }
@@ -178,8 +180,8 @@ final class SQLiteJournalStorage: JournalStorage {
         }
 
         func insert(seq: Int, record: String, hash: String, signature: String?) throws {
-            try db.execute(sql: "INSERT INTO events (seq, record, hash, signature) VALUES (?, ?, ?, ?)", arguments: [seq, record, hash, signature])
-            try db.execute(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)", arguments: [seq, hash])
+            try db.cachedStatement(sql: "INSERT INTO events (seq, record, hash, signature) VALUES (?, ?, ?, ?)").execute(arguments: [seq, record, hash, signature])
+            try db.cachedStatement(sql: "INSERT INTO heads (seq, hash) VALUES (?, ?)").execute(arguments: [seq, hash])
         }
     }
 }
