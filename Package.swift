@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(name: "FlightdeckStoreTests",
                     dependencies: ["FlightdeckStore", "FlightdeckTestSupport", "flightdeck-journal-writer",
                                    .product(name: "GRDB", package: "GRDB.swift")],
+                    exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "FlightdeckViewTests",
                     dependencies: ["FlightdeckView", "FlightdeckStore", "FlightdeckTestSupport"],

@@ -4,12 +4,16 @@ import Foundation
 
 /// SHA-256, PIN hashing and PIN checking, through OpenSSL.
 public enum Crypto {
+    /// Fetched once: `EVP_sha256()` makes OpenSSL 3 look the implementation up again on
+    /// every digest, which cost more than hashing a journal entry. Immutable once fetched.
+    private nonisolated(unsafe) static let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
+
     public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = input.withUnsafeBufferPointer { buffer in
-            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
+            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, sha256, nil)
         }
         precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
         return hex(digest)

@@ -264,7 +264,7 @@ public final class LaunchJournal: Sendable {
         var signature: KeySignature?
         if row.signature != .null {
             guard let signatureText = row.signature.text,
-                  let decoded = try? decoder.decode(KeySignature.self, from: Data(signatureText.utf8)) else {
+                  let decoded = try? decodeSignature(signatureText) else {
                 return .failure(ChainBreak(seq: seq, problem: "entry \(seq)'s signature is not a signature: its bytes were overwritten"))
             }
             signature = decoded
@@ -432,6 +432,12 @@ public final class LaunchJournal: Sendable {
     }
 
     static func decodeStored(_ text: String) throws -> StoredRecord {
-        try decoder.decode(StoredRecord.self, from: Data(text.utf8))
+        if let quick = StoredRecord(quick: text) { return quick }
+        return try decoder.decode(StoredRecord.self, from: Data(text.utf8))
+    }
+
+    static func decodeSignature(_ text: String) throws -> KeySignature {
+        if let quick = KeySignature(quick: text) { return quick }
+        return try decoder.decode(KeySignature.self, from: Data(text.utf8))
     }
 }

@@ -306,12 +306,51 @@ public struct LaunchRecord: Sendable, Equatable {
         return actor.pinUsed ? "PIN" : "login"
     }
 
-    /// UTC with milliseconds, `2026-12-01T13:59:02.125Z`: how the journal writes times.
+    /// UTC with milliseconds, `2026-12-01T13:59:02.125Z`: how the journal writes times. To
+    /// the nearest millisecond: the formatter cuts off what is below one, and a time read
+    /// back from its own text is often a hair under it in binary, so handed over as it is
+    /// it would print a millisecond early. Half a millisecond over is cut to the right one.
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return Date(timeIntervalSince1970: (milliseconds + 0.5) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public static func parseTimestamp(_ text: String) -> Date? {
-        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+        canonicalTimestamp(text) ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+    }
+
+    /// `timestamp`'s own form read by hand, for the years a launch happens in (2020 to
+    /// 2100, where this arithmetic gives the formatter's very Date): reading a journal reads
+    /// one for every entry, and the formatter's parse cost more than the rest of the entry.
+    /// nil for anything else, which the formatter then reads.
+    static func canonicalTimestamp(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
+                  bytes[23] == UInt8(ascii: "Z") else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    guard bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") else { return nil }
+                    value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                }
+                return value
+            }
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+                  let minute = number(14..<16), let second = number(17..<19), let millisecond = number(20..<23),
+                  (2020...2100).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            guard (1...monthDays[month - 1]).contains(day) else { return nil }
+            // Days since 1970-01-01 from the civil date (March-based years, so February ends one).
+            let shifted = month <= 2 ? year - 1 : year
+            let era = shifted / 400
+            let yearOfEra = shifted - era * 400
+            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let days = era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
+            let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+            return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millisecond * 1_000_000) / 1_000_000_000)
+        }
     }
 }
