@@ -107,7 +107,7 @@ public struct LaunchState: Sendable {
     /// Where the journal stops holding together, if it does: nothing at or after that entry
     /// is folded, and nothing more may be recorded.
     public private(set) var journalBreak: ChainBreak?
-    public private(set) var history: [LaunchRecord] = []
+    public private(set) var history = LaunchHistory()
 
     public static let pinAttempts = 5
     public static let pinLockout: TimeInterval = 300
@@ -116,7 +116,7 @@ public struct LaunchState: Sendable {
         self.plan = plan
     }
 
-    public init(plan: LaunchPlan, records: [LaunchRecord]) {
+    public init(plan: LaunchPlan, records: some Sequence<LaunchRecord>) {
         self.init(plan: plan)
         records.forEach { apply($0) }
     }

@@ -26,7 +26,7 @@ public enum TimelineEntry: Sendable, Equatable {
 
     /// The entries in time order; of two at one moment, the journal's first (it is the
     /// decision the changes then follow from), then in the order given.
-    public static func merged(changes: [TimelineChange], journal: [LaunchRecord], gaps: [(from: Date, to: Date)]) -> [TimelineEntry] {
+    public static func merged(changes: [TimelineChange], journal: some Sequence<LaunchRecord>, gaps: [(from: Date, to: Date)]) -> [TimelineEntry] {
         let all = journal.map(TimelineEntry.journal) + changes.map(TimelineEntry.change) + gaps.map { TimelineEntry.unwatched(from: $0.from, to: $0.to) }
         return all.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
     }
@@ -94,7 +94,7 @@ public struct TimelineReview: Sendable {
     ///   - changes: every change kept, oldest first.
     ///   - watches: every writer's watch.
     ///   - journal: the journal's entries.
-    public init(plan: LaunchPlan, changes: [TimelineChange], watches: [TimelineWatch], journal: [LaunchRecord], now: Date) {
+    public init(plan: LaunchPlan, changes: [TimelineChange], watches: [TimelineWatch], journal: some Collection<LaunchRecord>, now: Date) {
         self.now = now
         let coverage = Coverage(watches.filter { $0.vantage == nil })
         let start = ([changes.first?.at, journal.first?.at] + watches.map(\.from)).compactMap { $0 }.min() ?? now

@@ -79,7 +79,7 @@ extension CockpitState {
     /// entries, and the stretches nobody watched since the first of them.
     public func timelineEntries() -> [TimelineEntry] {
         let changes = timeline.recent
-        let journal = launch?.history ?? []
+        let journal = launch?.history ?? LaunchHistory()
         guard let first = [changes.first?.at, journal.first?.at].compactMap({ $0 }).min() else { return [] }
         let gaps = timeline.isRead ? timeline.unwatched(from: first, to: now) : []
         return TimelineEntry.merged(changes: changes, journal: journal, gaps: gaps)
