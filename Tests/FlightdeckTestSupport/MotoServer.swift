@@ -7,11 +7,26 @@ public final class MotoServer: @unchecked Sendable {
     public let port: UInt16
     private let process: ServerProcess
 
+    /// moto takes seconds to bind the free port it is given, and another test's server can
+    /// take that port first: whatever listens there is asked for moto's own API, and moto is
+    /// started again on another port if it is not moto.
     public init() throws {
         let directory = try TestDirectory("moto")
-        port = try FreePort.tcp()
-        process = try ServerProcess("/usr/bin/env", ["moto_server", "-H", "127.0.0.1", "-p", "\(port)"], directory: directory)
-        try waitUntilListening(port: port, within: 30)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try FreePort.tcp()
+            let process = try ServerProcess("/usr/bin/env", ["moto_server", "-H", "127.0.0.1", "-p", "\(port)"], directory: directory)
+            try waitUntilListening(port: port, within: 30)
+            let answer = try? plainHTTP("GET", port: port, path: "/moto-api/data.json")
+            if answer?.status == 200, answer?.body.hasPrefix("{") == true {
+                self.port = port
+                self.process = process
+                return
+            }
+            process.stop()
+            guard attempt < 3 else { throw CommandFailure(command: "moto_server", status: 1, stderr: "what listens on its port is not moto: \(process.log)") }
+        }
     }
 
     public var url: String { "http://127.0.0.1:\(port)/" }
