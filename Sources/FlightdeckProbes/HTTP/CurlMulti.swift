@@ -262,19 +262,29 @@ private final class CurlTransfer: @unchecked Sendable {
             headersTooLarge = true
             return 0
         }
-        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-        if line.hasPrefix("HTTP/") {
-            statusLine = line
+        // Byte by byte: Foundation's trimming went through NSString here, for every header of every probe.
+        let line = Self.trimmed(data[...]) { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
+        if line.starts(with: "HTTP/".utf8) {
+            statusLine = String(decoding: line, as: UTF8.self)
             headers = []
         } else if line.isEmpty {
             if request.stopAtSwitchingProtocols, statusLine.flatMap(Self.statusCode) == 101 {
                 switchedProtocols = true
                 return 0
             }
-        } else if let colon = line.firstIndex(of: ":") {
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            // The value without the optional whitespace around it (RFC 9110: spaces and tabs).
+            let value = Self.trimmed(line[(colon + 1)...]) { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            headers.append((String(decoding: line[..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return data.count
+    }
+
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>, _ trims: (UInt8) -> Bool) -> Slice<UnsafeRawBufferPointer> {
+        var bytes = bytes
+        while let first = bytes.first, trims(first) { bytes.removeFirst() }
+        while let last = bytes.last, trims(last) { bytes.removeLast() }
+        return bytes
     }
 
     private static func statusCode(_ statusLine: String) -> Int? {
