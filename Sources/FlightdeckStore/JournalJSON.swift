@@ -119,7 +119,7 @@ enum JournalJSON {
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let unicode = Unicode.Scalar(scalar) else { return nil }
-                    text.append(contentsOf: UTF8.encode(unicode)!)
+                    text.append(contentsOf: Character(unicode).utf8)
                 default:
                     return nil
                 }

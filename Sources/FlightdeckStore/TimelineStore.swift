@@ -68,6 +68,7 @@ public final class TimelineStore: Sendable {
     }
 
     private func change(_ row: TimelineRow) -> TimelineChange? {
+        guard row.age.isFinite else { return nil }
         let at = Date().addingTimeInterval(-row.age)
         let reason = RemoteText.sanitize(row.reason, limit: Self.limits.reason)
         switch row.kind {
@@ -86,7 +87,8 @@ public final class TimelineStore: Sendable {
     }
 
     private func watch(_ watcher: StoredWatcher) -> TimelineWatch? {
-        guard watcher.vantage.isEmpty || LaunchPlan.isValidID(watcher.vantage), watcher.watched >= 0 else { return nil }
+        guard watcher.vantage.isEmpty || LaunchPlan.isValidID(watcher.vantage), watcher.age.isFinite, watcher.watched.isFinite,
+              watcher.watched >= 0 else { return nil }
         let to = Date().addingTimeInterval(-watcher.age)
         return TimelineWatch(instance: RemoteText.sanitize(watcher.instance, limit: Self.limits.host * 2),
                              host: RemoteText.sanitize(watcher.host, limit: Self.limits.host),

@@ -81,6 +81,17 @@ enum Console {
         _ = write(STDOUT_FILENO, RemoteText.inertJSON(text) + "\n")
     }
 
+    /// A document made into JSON and printed; one that cannot be made is an error that says
+    /// why (exit 2), not a crash.
+    static func json(_ make: () throws -> String) throws {
+        do {
+            json(try make())
+        } catch {
+            Console.error("flightdeck: cannot write it as JSON: \(error)")
+            throw ExitCode.usageOrPlanError
+        }
+    }
+
     /// A line on stdout at once, unbuffered even into a pipe: for output that follows a
     /// running launch. False when nobody reads it any more (the pipe was closed).
     @discardableResult

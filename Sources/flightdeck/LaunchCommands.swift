@@ -184,7 +184,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let report = LaunchReport(state: state, checks: reports, checkedAt: Date(), journalHead: verification.head,
                                   journalProblem: verification.problem.map { "at entry \(verification.firstBad ?? 0): \($0)" }, timeline: timeline)
-        if format == .json { Console.json(report.json()) } else { Console.out(report.markdown(), terminator: "") }
+        if format == .json { try Console.json { try report.json() } } else { Console.out(report.markdown(), terminator: "") }
         // The report is printed either way; a journal that fails verification fails the command.
         if !verification.passed { throw ExitCode.noGo }
     }

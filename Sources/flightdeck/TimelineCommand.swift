@@ -54,7 +54,7 @@ struct TimelineCommand: AsyncParsableCommand {
             return true
         }
         if json {
-            Console.json(LaunchReport.json(review.document(plan: session.plan, entries: entries)))
+            try Console.json { try LaunchReport.json(review.document(plan: session.plan, entries: entries)) }
             return
         }
         let span = entries.first.map { "from \(LaunchRecord.timestamp($0.at)) to \(LaunchRecord.timestamp(entries.last!.at))" } ?? "nothing recorded yet"

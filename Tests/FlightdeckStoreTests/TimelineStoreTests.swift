@@ -123,8 +123,16 @@ struct TimelineStoreTests {
             row("alarm", "src/\u{1B}[31mred", state: "firing", severity: "critical"),
             row("vote", "api", state: "GO"),
         ], by: Self.writer("hostile"), watching: 0)
+        // A time that is no time: PostgreSQL refuses to be sent one; SQLite keeps it, and the
+        // read leaves it out (a Date from it would reach the JSON encoder, which cannot say it).
+        _ = try? storage.record([TimelineRow(id: 0, age: .infinity, kind: "check", subject: "web", vantage: "", state: "fail",
+                                             severity: "", reason: "r", check: "")], by: Self.writer("timeless"), watching: .infinity)
         let reading = try store.read(after: 0)
         #expect(reading.changes.count == 2, "\(Self.lines(reading))")
+        #expect(reading.changes.allSatisfy { $0.at.timeIntervalSince1970.isFinite })
+        #expect(reading.watches.allSatisfy { $0.from.timeIntervalSince1970.isFinite && $0.to.timeIntervalSince1970.isFinite })
+        let review = TimelineReview(plan: try fixture.journal().plan, changes: reading.changes, watches: reading.watches, journal: [], now: Date())
+        #expect(throws: Never.self) { try LaunchReport.json(review.document(plan: try fixture.journal().plan, entries: review.entries)) }
         for change in reading.changes {
             #expect(!change.reason.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(change.reason)")
             #expect(!change.subject.unicodeScalars.contains { $0.value == 0x1B }, "\(change.subject)")

@@ -146,13 +146,14 @@ public struct LaunchReport: Sendable, Encodable {
         self.timeline = timeline
     }
 
-    public func json() -> String {
-        Self.json(self)
+    public func json() throws -> String {
+        try Self.json(self)
     }
 
     /// A document as Flightdeck prints JSON: snake_case keys (as `check --json` too), sorted,
-    /// times as the journal writes them.
-    public static func json(_ document: some Encodable) -> String {
+    /// times as the journal writes them. Throws for a value JSON cannot say (a number that is
+    /// not finite), rather than print something else.
+    public static func json(_ document: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -160,7 +161,7 @@ public struct LaunchReport: Sendable, Encodable {
             var container = encoder.singleValueContainer()
             try container.encode(LaunchRecord.timestamp(date))
         }
-        return String(decoding: try! encoder.encode(document), as: UTF8.self)
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 
     public func markdown() -> String {
