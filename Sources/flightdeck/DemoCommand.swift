@@ -59,8 +59,14 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// The launch day as the timeline recorded it, as `flightdeck timeline` prints it.
     private func printTimeline(_ planArgument: PlanArgument) {
-        guard let session = try? LaunchSession.open(planArgument), let state = try? session.journalState(),
-              let review = try? session.timelineReview(state: state) else { return }
+        let session: LaunchSession, review: TimelineReview
+        do {
+            session = try LaunchSession.open(planArgument)
+            review = try session.timelineReview(state: try session.journalState())
+        } catch {
+            Console.line("The launch day's timeline cannot be printed: \(error)")
+            return
+        }
         Console.line("The launch day, as the timeline recorded it (flightdeck timeline PLAN prints it while the demo runs):")
         for line in TimelineReview.lines(review.entries, plan: session.plan) + [""] + review.summaryLines { Console.line(line) }
     }
