@@ -20,7 +20,8 @@ final class SQLiteJournalStorage: JournalStorage {
         path = "\(directory)/\(Self.fileName)"
         try StateDirectory.prepare(directory)
         do {
-            database = try Self.open(path)
+            let path = path
+            database = try SQLiteStateFile.opening { try Self.open(path) }
         } catch {
             // A full disk leaves the journal readable: read-only commands go on from the
             // main file (with nothing to write, nothing was left in the write-ahead log).
@@ -41,10 +42,7 @@ final class SQLiteJournalStorage: JournalStorage {
     /// The journal's database, its tables made if they are not there yet. Made ones are only
     /// read here.
     private static func open(_ path: String) throws -> DatabasePool {
-        var configuration = Configuration()
-        // Several processes write; each waits its turn rather than failing.
-        configuration.busyMode = .timeout(10)
-        let database = try DatabasePool(path: path, configuration: configuration)
+        let database = try DatabasePool(path: path, configuration: SQLiteStateFile.configuration)
         let made = try database.read { db in
             try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
                 && db.columns(in: "events").contains { $0.name == "signature" }

@@ -15,14 +15,37 @@ struct SQLiteStateFile: Sendable {
         location = "\(directory)/\(fileName)"
         do {
             try StateDirectory.prepare(directory)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            database = try DatabasePool(path: location, configuration: configuration)
-            try database.write { try $0.execute(sql: schema) }
+            let location = location
+            database = try Self.opening { () throws -> DatabasePool in
+                let database = try DatabasePool(path: location, configuration: Self.configuration)
+                try database.write { try $0.execute(sql: schema) }
+                return database
+            }
         } catch let error as StateDirectory.UnsafeDirectory {
             throw LaunchJournal.JournalError.cannotOpen(path: location, reason: error.message)
         } catch {
             throw LaunchJournal.JournalError.cannotOpen(path: location, reason: StateDirectory.explain(error, directory: directory))
+        }
+    }
+
+    /// Several processes write; each waits its turn rather than failing.
+    static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return configuration
+    }
+
+    /// Opens a state file, again while another process holds it busy: SQLite waits out a
+    /// busy writer, but not every lock taken while a file is made (several processes starting
+    /// on a new state directory at once), and those fail at once with "database is locked".
+    static func opening<T>(within seconds: Double = 10, _ open: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try open()
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && Date() < deadline {
+                usleep(20_000)
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import FlightdeckStore
 import FlightdeckTestSupport
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 /// A plan in a fresh directory, its journal beside it.
@@ -87,6 +88,33 @@ struct LaunchJournalTests {
         #expect(verification.passed)
         #expect(verification.entries == 2)
         #expect(verification.head.count == 64)
+    }
+
+    @Test("many processes opening a new state directory at once all open it, the timeline beside it too (none is told the file is locked)")
+    func openedAtOnce() throws {
+        for _ in 0..<10 {
+            let fixture = try JournalFixture()
+            // Threads of their own, let go together: the test pool runs only as many tasks as there are cores.
+            let failures = Mutex<[String]>([])
+            let start = DispatchSemaphore(value: 0), done = DispatchGroup()
+            for _ in 0..<24 {
+                done.enter()
+                Thread {
+                    defer { done.leave() }
+                    start.wait()
+                    do {
+                        let journal = try fixture.journal()
+                        _ = try journal.state()
+                        _ = try TimelineStore(journal: journal).read(after: 0)
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }.start()
+            }
+            for _ in 0..<24 { start.signal() }
+            done.wait()
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        }
     }
 
     @Test("a journal belongs to one launch: another plan pointed at its directory is refused")
