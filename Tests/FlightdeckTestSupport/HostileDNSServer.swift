@@ -17,27 +17,41 @@ public final class HostileDNSServer: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
 
     public init(udp udpResponder: @escaping Responder, tcp tcpResponder: Responder? = nil) throws {
-        let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
-        tcp = listener.descriptor
-        port = listener.port
         servesTCP = tcpResponder != nil
-        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        // Room for a burst of thousands of queries while the machine is busy with other tests.
-        var buffer: Int32 = 4 << 20
-        setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw LoopbackSocket.posixError("bind UDP \(port)") }
+        (tcp, udp, port) = try Self.bindBoth()
         Thread { [self] in serveUDP(udpResponder) }.start()
         if let tcpResponder { Thread { [self] in serveTCP(tcpResponder) }.start() }
     }
 
     deinit { stop() }
+
+    /// A TCP listener on a port the kernel picks, and a UDP socket on the same number. That
+    /// number can be some other socket's UDP port already (a DNS client's source port, in a
+    /// busy run): then both go and another is picked.
+    private static func bindBoth() throws -> (tcp: Int32, udp: Int32, port: UInt16) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let listener = try LoopbackSocket.listening(host: "127.0.0.1", port: 0)
+            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            // Room for a burst of thousands of queries while the machine is busy with other tests.
+            var buffer: Int32 = 4 << 20
+            setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = listener.port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return (listener.descriptor, udp, listener.port) }
+            let failure = LoopbackSocket.posixError("bind UDP \(listener.port)")
+            let inUse = errno == EADDRINUSE
+            close(udp)
+            close(listener.descriptor)
+            guard inUse, attempt < 20 else { throw failure }
+        }
+    }
 
     public func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
