@@ -1,16 +1,36 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Free TCP ports on loopback, picked at run time so parallel runs and other users never
-/// collide. The port is closed again before it is returned; servers bind it a moment later.
+/// Free ports on loopback, picked at run time so parallel runs and other users never collide.
 public enum FreePort {
+    /// A port for a server that binds it itself, later (seconds later, for moto or
+    /// PostgreSQL). It is picked below the kernel's ephemeral range, so no socket bound to
+    /// port 0 meanwhile (another test's server, a client's source port) can take it, and never
+    /// twice in one test run; it is free for TCP and UDP when picked.
     public static func tcp(host: String = "127.0.0.1") throws -> UInt16 {
-        let socket = try LoopbackSocket.listening(host: host, port: 0)
-        defer { close(socket.descriptor) }
-        return socket.port
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let port = UInt16.random(in: range, using: &random)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            guard let socket = try? LoopbackSocket.listening(host: host, port: port) else { continue }
+            close(socket.descriptor)
+            guard LoopbackSocket.udpIsFree(host: host, port: port) else { continue }
+            return port
+        }
+        throw CommandFailure(command: "a free port on \(host)", status: -1, stderr: "none free in \(range)")
     }
+
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
+    /// From 10000 to just below the ephemeral ports (`ip_local_port_range`, 32768 by default).
+    private static let range: ClosedRange<UInt16> = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { UInt16($0) } ?? 32768
+        return 10000...max(10001, low - 1)
+    }()
 }
 
 /// Waits until something accepts TCP connections on host:port, or the time is up.
@@ -51,6 +71,15 @@ public struct LoopbackSocket {
             $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
         return LoopbackSocket(descriptor: descriptor, port: boundPort)
+    }
+
+    /// Whether a UDP socket can bind host:port now (it is closed again at once).
+    static func udpIsFree(host: String, port: UInt16) -> Bool {
+        guard let (family, address) = try? socketAddress(host: host, port: port) else { return false }
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return address.withUnsafeBytes { bind(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) } == 0
     }
 
     public static func connect(host: String, port: UInt16) throws -> Int32 {
