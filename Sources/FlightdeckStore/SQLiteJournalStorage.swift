@@ -41,8 +41,8 @@ final class SQLiteJournalStorage: JournalStorage {
 
     /// The journal's database, its tables made if they are not there yet. Made ones are only
     /// read here.
-    private static func open(_ path: String) throws -> DatabasePool {
-        let database = try DatabasePool(path: path, configuration: SQLiteStateFile.configuration)
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        let database = try DatabaseQueue(path: path, configuration: SQLiteStateFile.configuration)
         let made = try database.read { db in
             try db.tableExists("events") && db.tableExists("heads") && db.tableExists("launch")
                 && db.columns(in: "events").contains { $0.name == "signature" }

@@ -7,7 +7,7 @@ import GRDB
 struct SQLiteStateFile: Sendable {
     let location: String
     private let directory: String
-    private let database: DatabasePool
+    private let database: DatabaseQueue
 
     /// - Parameter schema: statements safe to run again on a file that has them.
     init(directory: String, fileName: String, schema: String) throws {
@@ -16,8 +16,8 @@ struct SQLiteStateFile: Sendable {
         do {
             try StateDirectory.prepare(directory)
             let location = location
-            database = try Self.opening { () throws -> DatabasePool in
-                let database = try DatabasePool(path: location, configuration: Self.configuration)
+            database = try Self.opening { () throws -> DatabaseQueue in
+                let database = try DatabaseQueue(path: location, configuration: Self.configuration)
                 try database.write { try $0.execute(sql: schema) }
                 return database
             }
@@ -28,10 +28,14 @@ struct SQLiteStateFile: Sendable {
         }
     }
 
-    /// Several processes write; each waits its turn rather than failing.
+    /// Several processes write; each waits its turn rather than failing. In WAL mode, so
+    /// readers in other processes never wait for a writer. One connection per file (a queue,
+    /// not a pool of readers): a process reads and writes these a few times a second, and
+    /// each further connection keeps its own page cache and parsed schema in every session.
     static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        configuration.journalMode = .wal
         return configuration
     }
 
