@@ -31,7 +31,8 @@ final class TLSEngine: Sendable {
 
     init(threads: Int) {
         BrokenPipes.ignored
-        workers = (0..<min(max(threads, 1), 8)).map { TLSWorker(name: "flightdeck-tls-\($0)") }
+        let contexts = TLSClientContexts()
+        workers = (0..<min(max(threads, 1), 8)).map { TLSWorker(name: "flightdeck-tls-\($0)", contexts: contexts) }
     }
 
     func inspect(_ request: TLSRequest) async -> Result<TLSInspection, TransportError> {
@@ -48,9 +49,9 @@ private final class TLSWorker: Sendable {
         var continuation: CheckedContinuation<Result<TLSInspection, TransportError>, Never>
     }
 
-    init(name: String) {
+    init(name: String, contexts: TLSClientContexts) {
         let thread = Thread { [inbox] in
-            var loop = HandshakeLoop(inbox: inbox)
+            var loop = HandshakeLoop(inbox: inbox, contexts: contexts)
             loop.run()
         }
         thread.name = name
@@ -67,13 +68,14 @@ private final class TLSWorker: Sendable {
 /// A worker thread's handshakes in progress.
 private struct HandshakeLoop {
     let inbox: PollInbox<TLSWorker.Job>
+    let contexts: TLSClientContexts
     private var handshakes: [Int32: Handshake] = [:]
-    /// One client context per CA file (nil: the system's trust store), reused: loading a
-    /// trust store costs more than a handshake.
-    private var contexts: [String: OpaquePointer] = [:]
     private let clock = ContinuousClock()
 
-    init(inbox: PollInbox<TLSWorker.Job>) { self.inbox = inbox }
+    init(inbox: PollInbox<TLSWorker.Job>, contexts: TLSClientContexts) {
+        self.inbox = inbox
+        self.contexts = contexts
+    }
 
     private struct Handshake {
         var job: TLSWorker.Job
@@ -152,7 +154,7 @@ private struct HandshakeLoop {
             let now = clock.now
             handshake.connectedAt = now
             handshake.deadline = now + request.timeout
-            guard let context = context(for: request.caFile, version: request.onlyVersion), let ssl = SSL_new(context) else {
+            guard let context = contexts.context(for: request.caFile, version: request.onlyVersion), let ssl = SSL_new(context) else {
                 finish(descriptor, .failure(TransportError(.tls, "TLS: OpenSSL could not set up (CA file \(request.caFile ?? "system"))")))
                 return
             }
@@ -196,23 +198,47 @@ private struct HandshakeLoop {
         close(descriptor)
         handshake.job.continuation.resume(returning: result)
     }
+}
 
-    private mutating func context(for caFile: String?, version: Int32?) -> OpaquePointer? {
+/// The client contexts every TLS worker makes its handshakes from: one per CA file (nil: the
+/// system's trust store) and offered version, made once and shared by all workers, and the
+/// contexts of one CA file share one trust store: loading a store costs more than a handshake
+/// and each copy is kept in memory. OpenSSL lets any thread make connections from a context
+/// once it is set up, and look certificates up in a store.
+final class TLSClientContexts: Sendable {
+    private struct Made: @unchecked Sendable {
+        var contexts: [String: OpaquePointer] = [:]
+        var stores: [String: OpaquePointer] = [:]
+    }
+
+    private let made = Mutex(Made())
+
+    func context(for caFile: String?, version: Int32?) -> OpaquePointer? {
         let key = "\(caFile ?? "")|\(version.map(String.init) ?? "")"
-        if let existing = contexts[key] { return existing }
-        guard let context = SSL_CTX_new(TLS_client_method()) else { return nil }
-        // Inspect whatever the server has, however weak: Flightdeck judges it, OpenSSL must not refuse it.
-        SSL_CTX_set_security_level(context, 0)
-        _ = fd_ssl_ctx_set_min_proto_version(context, version ?? TLS1_VERSION)
-        if let version { _ = fd_ssl_ctx_set_max_proto_version(context, version) }
-        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-        let loaded = caFile.map { SSL_CTX_load_verify_locations(context, $0, nil) } ?? SSL_CTX_set_default_verify_paths(context)
+        return made.withLock { made -> OpaquePointer? in
+            if let existing = made.contexts[key] { return existing }
+            guard let store = Self.store(for: caFile, in: &made), let context = SSL_CTX_new(TLS_client_method()) else { return nil }
+            // Inspect whatever the server has, however weak: Flightdeck judges it, OpenSSL must not refuse it.
+            SSL_CTX_set_security_level(context, 0)
+            _ = fd_ssl_ctx_set_min_proto_version(context, version ?? TLS1_VERSION)
+            if let version { _ = fd_ssl_ctx_set_max_proto_version(context, version) }
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+            SSL_CTX_set1_cert_store(context, store)
+            made.contexts[key] = context
+            return context
+        }
+    }
+
+    private static func store(for caFile: String?, in made: inout Made) -> OpaquePointer? {
+        if let existing = made.stores[caFile ?? ""] { return existing }
+        guard let store = X509_STORE_new() else { return nil }
+        let loaded = caFile.map { X509_STORE_load_file(store, $0) } ?? X509_STORE_set_default_paths(store)
         guard loaded == 1 else {
-            SSL_CTX_free(context)
+            X509_STORE_free(store)
             return nil
         }
-        contexts[key] = context
-        return context
+        made.stores[caFile ?? ""] = store
+        return store
     }
 }
 
