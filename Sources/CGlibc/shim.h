@@ -1,7 +1,10 @@
-#ifndef FLIGHTDECK_CSPAWN_SHIM_H
-#define FLIGHTDECK_CSPAWN_SHIM_H
+#ifndef FLIGHTDECK_CGLIBC_SHIM_H
+#define FLIGHTDECK_CGLIBC_SHIM_H
+
+// What glibc has and the Swift Glibc module leaves out.
 
 #include <spawn.h>
+#include <malloc.h>
 
 // glibc (2.29 and later) has it, but declares it only under _GNU_SOURCE, which the Swift
 // Glibc module is not built with: declared here as glibc does.

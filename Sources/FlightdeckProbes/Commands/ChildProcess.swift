@@ -1,4 +1,4 @@
-import CSpawn
+import CGlibc
 import FlightdeckCore
 import Foundation
 #if canImport(Glibc)
