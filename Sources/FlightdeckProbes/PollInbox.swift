@@ -20,8 +20,14 @@ public final class PollInbox<Job: Sendable>: Sendable {
         wakeWrite = ends[1]
     }
 
+    /// Wakes the thread only when the queue was empty: a queue with jobs in it has a wake
+    /// pending already, since the thread drains the pipe before it takes the jobs.
     public func submit(_ job: Job) {
-        jobs.withLock { $0.append(job) }
+        let wasEmpty = jobs.withLock { queue in
+            queue.append(job)
+            return queue.count == 1
+        }
+        guard wasEmpty else { return }
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
     }
@@ -35,7 +41,7 @@ public final class PollInbox<Job: Sendable>: Sendable {
     }
 
     public func drainWake() {
-        var drain = [UInt8](repeating: 0, count: 256)
-        while read(wakeDescriptor, &drain, drain.count) > 0 {}
+        var drain: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        while withUnsafeMutableBytes(of: &drain, { read(wakeDescriptor, $0.baseAddress, $0.count) }) > 0 {}
     }
 }
