@@ -3,8 +3,9 @@
 
 // What glibc has and the Swift Glibc module leaves out.
 
-#include <spawn.h>
 #include <malloc.h>
+#include <spawn.h>
+#include <sys/socket.h>
 
 // glibc (2.29 and later) has it, but declares it only under _GNU_SOURCE, which the Swift
 // Glibc module is not built with: declared here as glibc does.
@@ -15,5 +16,13 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 // Linux: a pipe whose ends are close-on-exec from the start (no window in which a child
 // spawned by another thread inherits them). Declared under _GNU_SOURCE too.
 extern int pipe2(int pipefd[2], int flags);
+
+// Linux: sendmmsg(2), many datagrams in one system call; its struct mmsghdr is declared
+// under _GNU_SOURCE too, so here under a name of ours with the same layout.
+struct fd_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+extern int sendmmsg(int sockfd, struct fd_mmsghdr *msgvec, unsigned int vlen, int flags);
 
 #endif

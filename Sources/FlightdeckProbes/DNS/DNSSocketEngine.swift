@@ -1,3 +1,4 @@
+import CGlibc
 import FlightdeckCore
 import Foundation
 import Synchronization
@@ -18,7 +19,8 @@ public enum DNSQueryResult: Sendable, Equatable {
 /// DNS over UDP and TCP for thousands of queries at once on one thread: a few UDP sockets
 /// per address family (each on a random port the kernel picks, replaced after a while),
 /// random query ids, answers matched on id, source address and question, one retry, and
-/// TCP when an answer is truncated.
+/// TCP when an answer is truncated. The queries handed over at once leave in one system
+/// call per socket (sendmmsg).
 final class DNSSocketEngine: Sendable {
     static let shared = DNSSocketEngine()
 
@@ -56,6 +58,14 @@ private struct EngineLoop {
     private var tcp: [Int32: TCPExchange] = [:]
     private var random = SystemRandomNumberGenerator()
     private let clock = ContinuousClock()
+    /// Queries encoded and waiting in `pending`, to be sent together once the inbox is empty.
+    private var unsent: [PendingKey] = []
+    /// No query or TCP exchange ends before this: until then, none is looked at for expiry.
+    private var nextDeadline: ContinuousClock.Instant?
+    /// Where datagrams are read into, and where a batch of queries is laid out to be sent:
+    /// made once, since the thread reads and sends for as long as the process lives.
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 16)
+    private let batch = SendBatch(capacity: 64)
 
     static let socketsPerFamily = 4
     /// A socket is replaced (new random port) after this many queries.
@@ -74,6 +84,8 @@ private struct EngineLoop {
     private struct Pending {
         var query: DNSSocketEngine.Query
         var bytes: [UInt8]
+        /// The server's socket address, as sent to and as answers must come from.
+        var address: [UInt8]
         var started: ContinuousClock.Instant
         var deadline: ContinuousClock.Instant
         var attempt: Int
@@ -102,6 +114,7 @@ private struct EngineLoop {
     mutating func run() {
         while true {
             for query in inbox.take() { start(query) }
+            sendUnsent()
             var descriptors = [pollfd(fd: inbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             descriptors += udp.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             descriptors += tcp.map { fd, exchange in
@@ -109,7 +122,6 @@ private struct EngineLoop {
                 return pollfd(fd: fd, events: Int16(events), revents: 0)
             }
             let now = clock.now
-            let nextDeadline = (pending.values.map(\.deadline) + tcp.values.map(\.deadline)).min()
             let wait = nextDeadline.map { max(0, min(200, milliseconds(now.duration(to: $0)) + 1)) } ?? 1000
             _ = poll(&descriptors, nfds_t(descriptors.count), Int32(wait))
             for entry in descriptors where entry.revents != 0 {
@@ -134,6 +146,10 @@ private struct EngineLoop {
             startTCP(query, started: clock.now)
             return
         }
+        guard let address = SocketAddressCodec.storage(for: query.server) else {
+            query.continuation.resume(returning: .failure("cannot send to \(query.server): not an address"))
+            return
+        }
         guard let socket = udpSocket(for: query.server.family) else {
             query.continuation.resume(returning: .failure("cannot open a UDP socket: \(String(cString: strerror(errno)))"))
             return
@@ -154,14 +170,60 @@ private struct EngineLoop {
         var sent = query
         sent.message = message
         let now = clock.now
-        let entry = Pending(query: sent, bytes: bytes, started: now, deadline: now + attemptTimeout(query), attempt: 1)
-        guard send(bytes, on: socket.descriptor, to: query.server) else {
-            query.continuation.resume(returning: .failure("cannot send to \(query.server): \(String(cString: strerror(errno)))"))
-            return
-        }
+        let entry = Pending(query: sent, bytes: bytes, address: address, started: now, deadline: now + attemptTimeout(query), attempt: 1)
         socket.used += 1
         socket.inFlight += 1
         pending[key] = entry
+        unsent.append(key)
+        expiring(at: entry.deadline)
+    }
+
+    /// Sends the queries started since the last call: in one sendmmsg per socket for as many
+    /// as fit a batch, each alone if it does not fit (none does in practice: a query is a
+    /// name and a few fixed fields). One that cannot be sent ends at once, saying why.
+    private mutating func sendUnsent() {
+        guard !unsent.isEmpty else { return }
+        let keys = unsent
+        unsent.removeAll(keepingCapacity: true)
+        for (descriptor, group) in Dictionary(grouping: keys, by: \.socket) {
+            var start = 0
+            while start < group.count {
+                var laid: [PendingKey] = []
+                while start + laid.count < group.count, laid.count < batch.capacity {
+                    let key = group[start + laid.count]
+                    guard let entry = pending[key], batch.lay(entry.bytes, to: entry.address, at: laid.count) else { break }
+                    laid.append(key)
+                }
+                if laid.isEmpty {
+                    let key = group[start]
+                    if let entry = pending[key], !send(entry.bytes, on: descriptor, to: entry.address) { failSend(key) }
+                    start += 1
+                    continue
+                }
+                var done = 0
+                while done < laid.count {
+                    let sent = sendmmsg(descriptor, batch.headers + done, UInt32(laid.count - done), 0)
+                    if sent > 0 {
+                        done += Int(sent)
+                    } else if errno != EINTR {
+                        failSend(laid[done])
+                        done += 1
+                    }
+                }
+                start += laid.count
+            }
+        }
+    }
+
+    private mutating func failSend(_ key: PendingKey) {
+        let reason = String(cString: strerror(errno))
+        guard let server = pending[key]?.query.server else { return }
+        finish(key, .failure("cannot send to \(server): \(reason)"))
+    }
+
+    /// Notes a deadline, so the loop wakes for it.
+    private mutating func expiring(at deadline: ContinuousClock.Instant) {
+        if nextDeadline.map({ deadline < $0 }) ?? true { nextDeadline = deadline }
     }
 
     private func attemptTimeout(_ query: DNSSocketEngine.Query) -> Duration {
@@ -202,18 +264,18 @@ private struct EngineLoop {
     }
 
     private mutating func receiveUDP(on socket: UDPSocket) {
-        var buffer = [UInt8](repeating: 0, count: 65535)
+        let buffer = receiveBuffer
         while true {
             var from = sockaddr_storage()
             var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let count = withUnsafeMutablePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(socket.descriptor, &buffer, buffer.count, 0, $0, &fromLength) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(socket.descriptor, buffer.baseAddress, buffer.count, 0, $0, &fromLength) }
             }
             guard count > 0 else { return }
             guard count >= 2 else { continue }
             let key = PendingKey(socket: socket.descriptor, id: UInt16(buffer[0]) << 8 | UInt16(buffer[1]))
             // Off-path answers (wrong source, wrong question) are dropped; the query keeps waiting.
-            guard let entry = pending[key], SocketAddressCodec.matches(from, entry.query.server) else { continue }
+            guard let entry = pending[key], SocketAddressCodec.matches(from, entry.address, family: entry.query.server.family) else { continue }
             let bytes = Array(buffer[0..<count])
             let message: DNSMessage
             do {
@@ -260,7 +322,8 @@ private struct EngineLoop {
             let type = control.withUnsafeBytes { $0.load(fromByteOffset: 12, as: Int32.self) }
             guard (level == Int32(IPPROTO_IP) && type == IP_RECVERR) || (level == Int32(IPPROTO_IPV6) && type == IPV6_RECVERR) else { continue }
             let code = Int32(bitPattern: control.withUnsafeBytes { $0.load(fromByteOffset: 16, as: UInt32.self) })
-            for (key, entry) in pending where key.socket == socket.descriptor && SocketAddressCodec.matches(destination, entry.query.server) {
+            for (key, entry) in pending where key.socket == socket.descriptor
+                && SocketAddressCodec.matches(destination, entry.address, family: entry.query.server.family) {
                 let server = entry.query.server
                 let result: DNSQueryResult = switch code {
                 case ECONNREFUSED: .refused("refused: nothing answers DNS at \(server)")
@@ -280,12 +343,14 @@ private struct EngineLoop {
 
     private mutating func expire() {
         let now = clock.now
+        guard let next = nextDeadline, next <= now else { return }
         for (key, entry) in pending where entry.deadline <= now {
-            if entry.attempt < Self.attempts, send(entry.bytes, on: key.socket, to: entry.query.server) {
+            if entry.attempt < Self.attempts, send(entry.bytes, on: key.socket, to: entry.address) {
                 var retried = entry
                 retried.attempt += 1
                 retried.deadline = now + attemptTimeout(entry.query)
                 pending[key] = retried
+                expiring(at: retried.deadline)
             } else {
                 finish(key, .timeout)
             }
@@ -293,10 +358,10 @@ private struct EngineLoop {
         for descriptor in tcp.filter({ $0.value.deadline <= now }).keys {
             closeTCP(descriptor, .timeout)
         }
+        nextDeadline = (pending.values.lazy.map(\.deadline) + tcp.values.lazy.map(\.deadline)).min()
     }
 
-    private func send(_ bytes: [UInt8], on descriptor: Int32, to server: SocketAddress) -> Bool {
-        guard let address = SocketAddressCodec.storage(for: server) else { return false }
+    private func send(_ bytes: [UInt8], on descriptor: Int32, to address: [UInt8]) -> Bool {
         let sent = address.withUnsafeBytes {
             sendto(descriptor, bytes, bytes.count, 0, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
         }
@@ -334,7 +399,9 @@ private struct EngineLoop {
         sent.message = message
         let frame = [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
         let remaining = query.timeout - started.duration(to: clock.now)
-        tcp[descriptor] = TCPExchange(query: sent, started: started, deadline: clock.now + max(remaining, .milliseconds(1)), output: frame)
+        let deadline = clock.now + max(remaining, .milliseconds(1))
+        tcp[descriptor] = TCPExchange(query: sent, started: started, deadline: deadline, output: frame)
+        expiring(at: deadline)
     }
 
     private mutating func progressTCP(_ descriptor: Int32, events: Int16) {
@@ -396,6 +463,40 @@ private struct EngineLoop {
     }
 }
 
+/// Room for a batch of datagrams laid out for sendmmsg: each slot's header points at its own
+/// bytes and address. Made once per engine thread and reused for every batch.
+private struct SendBatch {
+    static let slotBytes = 512
+
+    let capacity: Int
+    let headers: UnsafeMutablePointer<fd_mmsghdr>
+    private let vectors: UnsafeMutablePointer<iovec>
+    private let payloads: UnsafeMutableRawPointer
+    private let addresses: UnsafeMutablePointer<sockaddr_storage>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        headers = .allocate(capacity: capacity)
+        vectors = .allocate(capacity: capacity)
+        payloads = .allocate(byteCount: capacity * Self.slotBytes, alignment: 16)
+        addresses = .allocate(capacity: capacity)
+    }
+
+    /// Lays one datagram into slot `index`; false if it does not fit a slot.
+    func lay(_ bytes: [UInt8], to address: [UInt8], at index: Int) -> Bool {
+        guard index < capacity, bytes.count <= Self.slotBytes, address.count <= MemoryLayout<sockaddr_storage>.size else { return false }
+        let payload = payloads + index * Self.slotBytes
+        bytes.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        address.withUnsafeBytes { UnsafeMutableRawPointer(addresses + index).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        vectors[index] = iovec(iov_base: payload, iov_len: bytes.count)
+        headers[index] = fd_mmsghdr(
+            msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(addresses + index), msg_namelen: socklen_t(address.count),
+                            msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
+            msg_len: 0)
+        return true
+    }
+}
+
 /// Turns plan addresses into POSIX socket addresses, and compares them.
 enum SocketAddressCodec {
     static func storage(for address: SocketAddress) -> [UInt8]? {
@@ -416,18 +517,18 @@ enum SocketAddressCodec {
         }
     }
 
-    /// Whether a datagram came from exactly the address and port the query went to.
-    static func matches(_ storage: sockaddr_storage, _ address: SocketAddress) -> Bool {
-        guard let expected = self.storage(for: address) else { return false }
-        let length = address.family == .ipv4 ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
-        let actual = withUnsafeBytes(of: storage) { Array($0.prefix(length)) }
-        switch address.family {
-        case .ipv4:
-            // family, port and address; the padding is not compared
-            return actual[0..<8] == expected[0..<8]
-        case .ipv6:
-            // family, port, then the address (skipping flow info); the scope id is not compared
-            return actual[0..<4] == expected[0..<4] && actual[8..<24] == expected[8..<24]
+    /// Whether a datagram came from exactly the address and port the query went to (as
+    /// `storage(for:)` encodes it).
+    static func matches(_ storage: sockaddr_storage, _ expected: [UInt8], family: SocketAddress.Family) -> Bool {
+        withUnsafeBytes(of: storage) { actual in
+            switch family {
+            case .ipv4:
+                // family, port and address; the padding is not compared
+                return expected.count >= 8 && actual[0..<8].elementsEqual(expected[0..<8])
+            case .ipv6:
+                // family, port, then the address (skipping flow info); the scope id is not compared
+                return expected.count >= 24 && actual[0..<4].elementsEqual(expected[0..<4]) && actual[8..<24].elementsEqual(expected[8..<24])
+            }
         }
     }
 }
