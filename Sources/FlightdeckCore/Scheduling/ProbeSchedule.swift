@@ -27,8 +27,15 @@ public struct ProbeSchedule: Sendable {
     }
 
     private var entries: [Entry]
+    /// The entries not running, by due time then by place in the plan: the order `start`
+    /// hands them out in, without sorting a thousand probes each time one is due.
+    private var waiting = DueHeap()
+    /// Where each probe's entries are (a plan's ids are unique; a repeated one still works).
+    private var places: [String: [Int]] = [:]
     private var random: SplitMix64
     public let jitter: Double
+    /// How many probes are running now.
+    public private(set) var running = 0
 
     /// - Parameters:
     ///   - jitter: the fraction of an interval a run may move either way (0.1 = ±10%).
@@ -37,39 +44,78 @@ public struct ProbeSchedule: Sendable {
         self.jitter = min(max(jitter, 0), 0.5)
         random = SplitMix64(seed: seed)
         entries = []
-        for probe in probes {
+        for (index, probe) in probes.enumerated() {
             let spread = self.jitter > 0 ? random.fraction() * self.jitter * 2 : 0
             entries.append(Entry(probe: probe, due: probe.interval * spread))
+            waiting.push(entries[index].due, index)
+            places[probe.id, default: []].append(index)
         }
     }
-
-    /// How many probes are running now.
-    public var running: Int { entries.filter(\.running).count }
 
     /// Marks up to `limit` probes that are due at `now` as running and returns their ids,
     /// longest-waiting first.
     public mutating func start(dueAt now: Duration, limit: Int) -> [String] {
-        guard limit > 0 else { return [] }
-        let due = entries.indices
-            .filter { !entries[$0].running && entries[$0].due <= now }
-            .sorted { entries[$0].due < entries[$1].due }
-            .prefix(limit)
-        for index in due { entries[index].running = true }
-        return due.map { entries[$0].probe.id }
+        var started: [String] = []
+        while started.count < limit, let next = waiting.first, next.due <= now {
+            waiting.removeFirst()
+            entries[next.index].running = true
+            running += 1
+            started.append(entries[next.index].probe.id)
+        }
+        return started
     }
 
     /// Records that a run of `id` ended at `now` and plans the next one.
     public mutating func finish(_ id: String, at now: Duration) {
-        guard let index = entries.firstIndex(where: { $0.probe.id == id && $0.running }) else { return }
+        guard let index = places[id]?.first(where: { entries[$0].running }) else { return }
         let interval = entries[index].probe.interval
         let offset = jitter > 0 ? interval * ((random.fraction() * 2 - 1) * jitter) : .zero
         entries[index].due = max(entries[index].due + interval + offset, now)
         entries[index].running = false
+        running -= 1
+        waiting.push(entries[index].due, index)
     }
 
     /// The earliest time a probe that is not running becomes due; nil when all are running.
-    public var nextDue: Duration? {
-        entries.filter { !$0.running }.map(\.due).min()
+    public var nextDue: Duration? { waiting.first?.due }
+}
+
+/// A binary min-heap of (due, index): the earliest due first, and of equal ones the first
+/// in the plan.
+private struct DueHeap: Sendable {
+    private var items: [(due: Duration, index: Int)] = []
+
+    var first: (due: Duration, index: Int)? { items.first }
+
+    private static func before(_ a: (due: Duration, index: Int), _ b: (due: Duration, index: Int)) -> Bool {
+        a.due != b.due ? a.due < b.due : a.index < b.index
+    }
+
+    mutating func push(_ due: Duration, _ index: Int) {
+        items.append((due, index))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.before(items[child], items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func removeFirst() {
+        let last = items.removeLast()
+        guard !items.isEmpty else { return }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, Self.before(items[left], items[smallest]) { smallest = left }
+            if right < items.count, Self.before(items[right], items[smallest]) { smallest = right }
+            guard smallest != parent else { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }
 
