@@ -30,35 +30,37 @@ struct Cockpit {
     }
 
     func run() async {
-        let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
+        let events = CockpitEvents()
         // An SSH drop (SIGHUP), Ctrl-C and kill end the cockpit the same way as `q`; from
         // before the terminal is taken over, so it is always given back.
-        TerminationSignals.onReceive { emit.yield(.action(.quit)) }
+        TerminationSignals.onReceive { events.emit(.action(.quit)) }
         let terminal = CockpitTerminal(view: CockpitView(theme: theme, keymap: keymap, notes: ["plan: \(planPath)"] + notes),
-                                       alert: alert, emit: { emit.yield($0) })
+                                       alert: alert, emit: events.emit)
         terminal.start()
         let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: readOnly ? .observes : .runs,
-                                vantage: vantage, emit: { emit.yield($0) })
+                                vantage: vantage, emit: events.emit)
         let identity = LaunchActor.current()
         let results = CommandResults(stateDirectory: StateDirectory(planPath: planPath, plan: plan).path)
-        let desk = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, commandResults: results, emit: { emit.yield($0) }) }
+        let desk = feeds.journal.map { LaunchDesk(journal: $0, plan: plan, identity: identity, commandResults: results, emit: events.emit) }
 
         var state = CockpitState(plan: plan, now: feeds.origin, keymap: keymap, glyphs: theme.glyphs, identity: identity, readOnly: readOnly,
                                  vantage: vantage)
         if let greeting { state.reduce(.message(greeting)) }
         terminal.show(state, alert: false)
-        events: for await event in events {
+        batches: for await batch in events.batches {
             var alerting = false
-            let effects = state.reduce(event)
-            feeds.observe(event, state: state)
-            metrics?.update(event, state: state)
-            for effect in effects {
-                switch effect {
-                case .launch(let work): desk?.perform(work)
-                case .alert: alerting = true
-                case .quit: break events
+            for event in batch {
+                let effects = state.reduce(event)
+                for effect in effects {
+                    switch effect {
+                    case .launch(let work): desk?.perform(work)
+                    case .alert: alerting = true
+                    case .quit: break batches
+                    }
                 }
             }
+            feeds.observe(batch, state: state)
+            metrics?.update(batch, state: state)
             terminal.show(state, alert: alerting)
         }
         await feeds.stop()

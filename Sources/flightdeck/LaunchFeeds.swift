@@ -107,13 +107,17 @@ final class LaunchFeeds: Sendable {
     }
 
     /// Hands what the view shows after `event` to the timeline, when the event can change it.
-    func observe(_ event: CockpitEvent, state: CockpitState) {
-        switch event {
-        case .outcome, .tick, .vantages, .externalAlarms, .launch:
-            timeline?.observe(board: state.board, alarms: state.alarms)
-        default:
-            break
+    /// What the view shows after a batch of events goes into the timeline, when any of them
+    /// can change a check or an alarm: once per batch, since working the changes out looks
+    /// at every check.
+    func observe(_ events: [CockpitEvent], state: CockpitState) {
+        let changesChecks = events.contains { event in
+            switch event {
+            case .outcome, .tick, .vantages, .externalAlarms, .launch: true
+            default: false
+            }
         }
+        if changesChecks { timeline?.observe(board: state.board, alarms: state.alarms) }
     }
 
     func stop() async {

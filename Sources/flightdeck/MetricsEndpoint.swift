@@ -35,10 +35,12 @@ final class MetricsEndpoint: Sendable {
         thread.start()
     }
 
-    /// What the session shows now; a probe's outcome also counts toward its check's histogram.
-    func update(_ event: CockpitEvent, state: CockpitState) {
+    /// What the session shows after a batch of events; each probe's outcome among them also
+    /// counts toward its check's histogram. Once per batch: the state kept here shares its
+    /// storage with the session's, so the session's next change copies what it changes.
+    func update(_ events: [CockpitEvent], state: CockpitState) {
         latest.withLock { latest in
-            if case .outcome(let outcome) = event { latest.exposition.observe(outcome) }
+            for case .outcome(let outcome) in events { latest.exposition.observe(outcome) }
             latest.state = state
         }
     }

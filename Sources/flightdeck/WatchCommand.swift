@@ -31,18 +31,21 @@ struct LaunchWatch {
     var metrics: MetricsEndpoint? = nil
 
     func run() async {
-        let (events, emit) = AsyncStream<CockpitEvent>.makeStream()
-        TerminationSignals.onReceive { emit.yield(.action(.quit)) }
+        let events = CockpitEvents()
+        TerminationSignals.onReceive { events.emit(.action(.quit)) }
         let feeds = LaunchFeeds(plan: plan, planPath: planPath, planDirectory: planDirectory, commands: .runs, vantage: vantage,
-                                emit: { emit.yield($0) })
+                                emit: events.emit)
         var state = CockpitState(plan: plan, now: feeds.origin, readOnly: true, vantage: vantage)
         var log = WatchLog()
-        for await event in events {
-            state.reduce(event)
-            feeds.observe(event, state: state)
-            metrics?.update(event, state: state)
-            // Interrupted, or whoever read the lines has gone (`| head`).
-            if state.quitting || !log.lines(for: state).allSatisfy(Console.line) { break }
+        batches: for await batch in events.batches {
+            for event in batch {
+                state.reduce(event)
+                if state.quitting { break batches }
+            }
+            feeds.observe(batch, state: state)
+            metrics?.update(batch, state: state)
+            // What changed since the last look; stopped once whoever read the lines has gone (`| head`).
+            if !log.lines(for: state).allSatisfy(Console.line) { break }
         }
         await feeds.stop()
         metrics?.stop()
