@@ -71,11 +71,13 @@ public struct CheckHealth: Sendable, Equatable {
 
 /// Latencies over a rolling window of time, capped in count, with percentiles. A sorted
 /// copy is kept as samples come and go, so a percentile (asked every frame) costs nothing.
+/// Kept in nanoseconds, 24 bytes a sample: a thousand checks hold half a million samples, and
+/// a session copies a check's window whenever a frame or a scrape still holds the last one.
 public struct LatencyWindow: Sendable, Equatable {
     public let span: Duration
     public let capacity: Int
-    private var samples: [(at: Duration, latency: Duration)] = []
-    private var sorted: [Duration] = []
+    private var samples: [(at: Int64, latency: Int64)] = []
+    private var sorted: [Int64] = []
 
     public init(span: Duration = .seconds(300), capacity: Int = 512) {
         self.span = span
@@ -84,10 +86,16 @@ public struct LatencyWindow: Sendable, Equatable {
 
     public var count: Int { samples.count }
 
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     public mutating func add(_ latency: Duration, at time: Duration) {
+        let latency = Self.nanoseconds(latency), time = Self.nanoseconds(time)
         samples.append((time, latency))
         sorted.insert(latency, at: insertionIndex(of: latency))
-        let oldest = time - span
+        let oldest = time - Self.nanoseconds(span)
         let expired = samples.prefix { $0.at < oldest }.count
         let overflow = max(0, samples.count - expired - capacity)
         for sample in samples.prefix(expired + overflow) {
@@ -98,7 +106,7 @@ public struct LatencyWindow: Sendable, Equatable {
     }
 
     /// The first index whose latency is not less than `latency` (binary search).
-    private func insertionIndex(of latency: Duration) -> Int {
+    private func insertionIndex(of latency: Int64) -> Int {
         var low = 0
         var high = sorted.count
         while low < high {
@@ -112,7 +120,7 @@ public struct LatencyWindow: Sendable, Equatable {
     public func percentile(_ fraction: Double) -> Duration? {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((fraction * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        return .nanoseconds(sorted[min(max(rank, 1), sorted.count) - 1])
     }
 
     public var p50: Duration? { percentile(0.50) }
