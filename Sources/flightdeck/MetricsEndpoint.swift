@@ -13,7 +13,7 @@ final class MetricsEndpoint: Sendable {
         var description: String
     }
 
-    private let latest = Mutex<(state: CockpitState?, exposition: MetricsExposition)>((nil, MetricsExposition()))
+    private let latest = Mutex<(state: CockpitState?, shown: ContinuousClock.Instant, exposition: MetricsExposition)>((nil, .now, MetricsExposition()))
     private let listener: Int32
     /// Written to on `stop`, so the serving thread wakes and ends.
     private let wake: (read: Int32, write: Int32)
@@ -35,15 +35,22 @@ final class MetricsEndpoint: Sendable {
         thread.start()
     }
 
-    /// What the session shows after a batch of events; each probe's outcome among them also
-    /// counts toward its check's histogram. Once per batch: the state kept here shares its
-    /// storage with the session's, so the session's next change copies what it changes.
+    /// What the session shows after a batch of events, as of the last second at most; each
+    /// probe's outcome among them also counts toward its check's histogram. The state kept
+    /// here shares its storage with the session's, so the session's next change copies what
+    /// it changes: once a second, not after every batch.
     func update(_ events: [CockpitEvent], state: CockpitState) {
         latest.withLock { latest in
             for case .outcome(let outcome) in events { latest.exposition.observe(outcome) }
-            latest.state = state
+            let now = ContinuousClock.now
+            if latest.state == nil || latest.shown.duration(to: now) >= Self.stateInterval {
+                latest.state = state
+                latest.shown = now
+            }
         }
     }
+
+    static let stateInterval = Duration.seconds(1)
 
     func stop() {
         _ = write(wake.write, "x", 1)
