@@ -3,8 +3,8 @@ import Synchronization
 
 /// The events every feed of a live view sends (probes, the clock, the journal, keys), for the
 /// one loop that applies them, a batch at a time: whatever arrived while the loop was busy is
-/// taken together, so what the loop does once per look (a watch's lines, a frame) is done once
-/// per batch, and a plan of a thousand checks cannot queue outcomes faster than they are used.
+/// taken together, so what the loop does once per look (a watch's lines, the timeline's look
+/// at every check, a frame) is paid once per batch and the loop keeps up with a thousand checks.
 final class CockpitEvents: Sendable {
     private let queued = Mutex<[CockpitEvent]>([])
     private let wakes: AsyncStream<Void>

@@ -205,7 +205,9 @@ private struct EngineLoop {
                     let sent = sendmmsg(descriptor, batch.headers + done, UInt32(laid.count - done), 0)
                     if sent > 0 {
                         done += Int(sent)
-                    } else if errno != EINTR {
+                    } else if sent < 0 && errno == EINTR {
+                        continue
+                    } else {
                         failSend(laid[done])
                         done += 1
                     }
