@@ -29,8 +29,10 @@ final class CockpitEvents: Sendable {
 
     private func take() -> [CockpitEvent] {
         queued.withLock { queue in
-            defer { queue.removeAll(keepingCapacity: true) }
-            return queue
+            // Handed over whole, not copied: the queue starts again empty.
+            let batch = queue
+            queue = []
+            return batch
         }
     }
 }

@@ -48,13 +48,6 @@ extension DemoTests {
 
 @Suite("A plan of many checks")
 struct ManyChecksTests {
-    /// Anonymous memory of a process, in KiB.
-    static func anonymous(_ pid: Int32) throws -> Int {
-        let rollup = try String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
-        let line = try #require(rollup.split(separator: "\n").first { $0.hasPrefix("Anonymous:") })
-        return try #require(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) })
-    }
-
     @Test("a watch on 500 checks polled every 100 ms keeps up: its memory stays bounded and SIGTERM ends it at once",
           .timeLimit(.minutes(2)))
     func watchKeepsUp() async throws {
@@ -90,7 +83,7 @@ struct ManyChecksTests {
 
         await watch.wait(for: "every check passing", seconds: 30) { lines in lines.filter { $0.contains(" PASS: ") }.count >= count }
         try await Task.sleep(for: .seconds(8))
-        let anonymous = try Self.anonymous(watch.process.pid)
+        let anonymous = try await DemoTests.reading(watch.process.pid).anonymous
         #expect(anonymous < 160 * 1024, "anonymous memory \(anonymous) KiB after 8 s of 5,000 outcomes a second")
         watch.process.signal(SIGTERM)
         let ended = watch.process.wait(seconds: 5)

@@ -319,6 +319,8 @@ public struct LaunchRecord: Sendable, Equatable {
         canonicalTimestamp(text) ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
     }
 
+    private static let daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
     /// `timestamp`'s own form read by hand, for the years a launch happens in (2020 to
     /// 2100, where this arithmetic gives the formatter's very Date): reading a journal reads
     /// one for every entry, and the formatter's parse cost more than the rest of the entry.
@@ -341,8 +343,7 @@ public struct LaunchRecord: Sendable, Equatable {
                   let minute = number(14..<16), let second = number(17..<19), let millisecond = number(20..<23),
                   (2020...2100).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
             let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-            guard (1...monthDays[month - 1]).contains(day) else { return nil }
+            guard (1...(month == 2 && leap ? 29 : Self.daysInMonth[month - 1])).contains(day) else { return nil }
             // Days since 1970-01-01 from the civil date (March-based years, so February ends one).
             let shifted = month <= 2 ? year - 1 : year
             let era = shifted / 400
