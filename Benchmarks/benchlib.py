@@ -70,10 +70,12 @@ def wait_listening(port, seconds=10):
     sys.exit(f"nothing listening on 127.0.0.1:{port}")
 
 
-def run_measured(command):
-    """Runs a command to completion; returns (stdout, stderr, wall seconds)."""
+def run_measured(command, environment=None):
+    """Runs a command to completion, with `environment` added to this one's; returns
+    (stdout, stderr, wall seconds)."""
     start = time.monotonic()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env={**os.environ, **environment} if environment else None)
     wall = time.monotonic() - start
     if result.returncode != 0:
         sys.exit(f"{command[0]} failed: {result.stderr}")

@@ -197,6 +197,38 @@ struct CommandLineTests {
         #expect(lines.contains("NO-GO: 1 blocking check failing: web-home"))
     }
 
+    /// The system's trust store is OpenSSL's, which `SSL_CERT_FILE` replaces as it does for the
+    /// curl command; a check's own `ca_file` replaces the system's store altogether.
+    @Test("check: HTTPS trusts the system store SSL_CERT_FILE names, as curl does; a ca_file replaces it")
+    func systemTrustStore() async throws {
+        let nginx = try NginxServer.shared()
+        let directory = try TestDirectory("cli-trust")
+        let url = "https://api.directfanz.test:\(nginx.httpsPort)/health"
+        try directory.write("""
+            launch: { name: Trust, zone: directfanz.test, t0: 2026-12-01T14:00Z, timezone: UTC }
+            roles: [{ id: ops }]
+            approvers: [{ name: Ada, role: ops, users: [ada] }]
+            poll: { order: [ops], director: ops }
+            http:
+              - { id: system-store, url: "\(url)", connect_to: 127.0.0.1 }
+              - { id: other-ca, url: "\(url)", connect_to: 127.0.0.1, ca_file: "\(nginx.certificates.selfSignedCertificate)" }
+
+            """, to: "plan.yaml")
+        let environment = ["SSL_CERT_FILE": nginx.certificates.caCertificate]
+        let result = try await FlightdeckProcess.run(["check", "--json", directory.file("plan.yaml")], environment: environment)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        let checks = try #require(document["checks"] as? [[String: Any]])
+        let system = try #require(checks.first { $0["id"] as? String == "system-store" })
+        #expect(system["status"] as? String == "pass", "\(system)")
+        let other = try #require(checks.first { $0["id"] as? String == "other-ca" })
+        #expect(other["detail"] as? String == "TLS: SSL certificate problem: unable to get local issuer certificate")
+
+        let curl = try await runProcess("/usr/bin/curl", ["--silent", "--show-error", "--output", "/dev/null",
+                                                          "--connect-to", "api.directfanz.test:\(nginx.httpsPort):127.0.0.1:\(nginx.httpsPort)", url],
+                                        environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
+        #expect(curl.status == 0, "\(curl.stderr)")
+    }
+
     @Test("version names the C libraries actually linked")
     func version() async throws {
         let result = try await FlightdeckProcess.run(["version"])

@@ -332,3 +332,65 @@ struct CAATests {
         #expect(outcome.detail == "CAA at zoo.test allows amazon.com; the issuer Zoo Intermediate has no known CAA domain: name it in dns.caa_issuers")
     }
 }
+
+@Suite("HTTPS trust beside curl")
+struct HTTPSTrustTests {
+    let zoo: CertificateZoo
+    init() throws { zoo = try FlightdeckProbesTests.zoo.get().0 }
+
+    /// An HTTP check over HTTPS is green exactly when `curl --cacert` succeeds on the same
+    /// server, and a TLS inspection reaches the verification result curl reports (at the
+    /// lowest security level, where the inspection judges weak keys itself): the root as the
+    /// CA file, and an intermediate alone (a partial chain, which curl accepts), for every
+    /// flaw of the zoo.
+    @Test("HTTPS checks and TLS inspections trust exactly what curl --cacert does", arguments: CertificateZoo.Leaf.allCases)
+    func agreesWithCurl(leaf: CertificateZoo.Leaf) async throws {
+        let chain: String? = leaf == .selfSigned ? nil : zoo.issuer(leaf)
+        let server = try OpenSSLServer(certificate: zoo.certificate(leaf), key: zoo.key(leaf), extras: chain, options: ["-www"])
+        defer { server.stop() }
+        let origin = "api.zoo.test:\(server.port)"
+        func curl(_ caFile: String, _ options: [String] = []) async throws -> ProcessResult {
+            try await runProcess("/usr/bin/curl", ["--silent", "--show-error", "--output", "/dev/null", "--max-time", "5",
+                                                   "--write-out", "%{ssl_verify_result}", "--cacert", caFile,
+                                                   "--connect-to", "\(origin):127.0.0.1:\(server.port)"] + options + ["https://\(origin)/"])
+        }
+        // Copies of this case's own: the process loads a CA file once, and libcurl sets flags on
+        // what it loads, so the inspection goes first on a store nothing else has touched.
+        let directory = try TestDirectory("trust-\(leaf)")
+        for (name, original) in [("root.pem", zoo.rootCA), ("intermediate.pem", zoo.issuer(.valid))] {
+            let caFile = directory.file(name)
+            try FileManager.default.copyItem(atPath: original, toPath: caFile)
+            let endpoint = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: \"\(caFile)\" }", zoo: zoo)
+            let inspected = await endpoint.run(at: .zero)
+            let lowest = try await curl(caFile, ["--ciphers", "DEFAULT@SECLEVEL=0"])
+            // curl judges the name after the chain verified, and then reports a code of its own.
+            let curlCode = lowest.stderr.contains("subject name") ? "0" : lowest.stdout
+            if case .tls(let results) = inspected.evidence, let inspection = results.first?.inspection {
+                #expect("\(inspection.verificationCode)" == curlCode,
+                        "\(leaf) trusting \(name): Flightdeck verified \(inspection.verificationReason); curl says \(lowest.stdout): \(lowest.stderr)")
+            } else {
+                Issue.record("\(leaf): no inspection: \(inspected.detail)")
+            }
+
+            let checked = try await probe("{ id: c, url: \"https://\(origin)/\", connect_to: \"127.0.0.1\", ca_file: \"\(caFile)\" }")
+            let fetched = try await curl(caFile)
+            #expect((checked.status == .pass) == (fetched.status == 0),
+                    "\(leaf) trusting \(name): Flightdeck says \(checked.detail); curl says \(fetched.status): \(fetched.stderr)")
+            if fetched.status != 0 { #expect(checked.observed["error_class"] == .text("tls"), "\(checked.detail)") }
+        }
+    }
+
+    @Test("a CA file that cannot be read says so, for HTTP and TLS checks alike")
+    func unreadableCAFile() async throws {
+        let server = try OpenSSLServer(certificate: zoo.certificate(.valid), key: zoo.key(.valid), extras: zoo.issuer(.valid), options: ["-www"])
+        defer { server.stop() }
+        let missing = "\(zoo.directory)/no-such-ca.pem"
+        let http = try await probe("{ id: c, url: \"https://api.zoo.test:\(server.port)/\", connect_to: \"127.0.0.1\", ca_file: \"\(missing)\" }")
+        #expect(http.status == .fail)
+        #expect(http.detail.hasPrefix("TLS: cannot load the CA file \(missing): "), "\(http.detail)")
+        let tls = try endpointProbe("{ id: t, host: api.zoo.test, port: \(server.port), address: 127.0.0.1, ca_file: \"\(missing)\" }", zoo: zoo)
+        let inspected = await tls.run(at: .zero)
+        #expect(inspected.status == .fail)
+        #expect(inspected.detail.contains("cannot load the CA file \(missing): "), "\(inspected.detail)")
+    }
+}

@@ -186,7 +186,15 @@ private final class TLSSession {
             return .failure(Failure(reason: "OpenSSL could not create a context"))
         }
         _ = fd_ssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
-        if let caFile { SSL_CTX_load_verify_locations(context, caFile, nil) } else { SSL_CTX_set_default_verify_paths(context) }
+        if name != nil {
+            switch TrustStores.shared.store(for: caFile) {
+            case .success(let store): SSL_CTX_set1_cert_store(context, store)
+            case .failure(let problem):
+                SSL_CTX_free(context)
+                close(descriptor)
+                return .failure(Failure(reason: "DNS over TLS to \(server): \(problem.message)"))
+            }
+        }
         SSL_CTX_set_verify(context, name == nil ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
         BrokenPipes.ignored
         guard let ssl = SSL_new(context) else {

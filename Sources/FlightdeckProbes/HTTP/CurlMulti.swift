@@ -1,4 +1,5 @@
 import CCurl
+import COpenSSL
 import FlightdeckCore
 import Foundation
 import Synchronization
@@ -127,6 +128,8 @@ private final class CurlTransfer: @unchecked Sendable {
     private var switchedProtocols = false
     /// How much of an SMTP message has been handed to curl.
     private var uploaded = 0
+    /// Why the trust store could not be loaded, when that ended the transfer.
+    private var trustProblem: TrustStoreProblem?
 
     init(request: CurlRequest, continuation: CheckedContinuation<HTTPExchange, Never>) {
         self.request = request
@@ -170,6 +173,8 @@ private final class CurlTransfer: @unchecked Sendable {
         check(fd_curl_setopt_long(h, CURLOPT_FRESH_CONNECT, 1), "fresh connect")
         check(fd_curl_setopt_long(h, CURLOPT_FORBID_REUSE, 1), "forbid reuse")
         check(fd_curl_setopt_long(h, CURLOPT_DNS_CACHE_TIMEOUT, 0), "DNS cache")
+        // A resumed TLS session skips the certificate: every probe must see the one served now.
+        check(fd_curl_setopt_long(h, CURLOPT_SSL_SESSIONID_CACHE, 0), "TLS session cache")
         let milliseconds = Int(request.timeout.components.seconds) * 1000 + Int(request.timeout.components.attoseconds / 1_000_000_000_000_000)
         check(fd_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, max(1, milliseconds)), "timeout")
         check(fd_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, max(1, milliseconds)), "connect timeout")
@@ -209,7 +214,15 @@ private final class CurlTransfer: @unchecked Sendable {
         case .http1_1: check(fd_curl_setopt_long(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1), "HTTP/1.1")
         case .http2: check(fd_curl_setopt_long(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_0), "HTTP/2")
         }
-        if let caFile = request.caFile { check(fd_curl_setopt_string(h, CURLOPT_CAINFO, caFile), "CA file") }
+        // libcurl would read its CA file and directory again for every connection (Debian's
+        // build names both, which turns its own cache off); the process's shared store stands
+        // in. libcurl's cache stays off: it would put the first transfer's store back in place
+        // of the one the callback chose.
+        check(fd_curl_setopt_string(h, CURLOPT_CAINFO, nil), "CA file")
+        check(fd_curl_setopt_string(h, CURLOPT_CAPATH, nil), "CA directory")
+        check(fd_curl_setopt_long(h, CURLOPT_CA_CACHE_TIMEOUT, 0), "CA cache")
+        check(fd_curl_setopt_ssl_ctx_function(h, curlUseTrustStore), "trust store")
+        check(fd_curl_setopt_pointer(h, CURLOPT_SSL_CTX_DATA, me), "trust store data")
         if let certificate = request.clientCertificate { check(fd_curl_setopt_string(h, CURLOPT_SSLCERT, certificate), "client certificate") }
         if let key = request.clientKey { check(fd_curl_setopt_string(h, CURLOPT_SSLKEY, key), "client key") }
         if let proxy = request.proxy { check(fd_curl_setopt_string(h, CURLOPT_PROXY, proxy), "proxy") }
@@ -231,7 +244,18 @@ private final class CurlTransfer: @unchecked Sendable {
 
     // MARK: Callbacks (on the curl thread)
 
-    /// Keeps the first `bodyCap` bytes; returning less than given stops the transfer there.
+    /// Makes a TLS context libcurl has set up verify against the request's shared trust store.
+    func useTrustStore(_ context: OpaquePointer) -> CURLcode {
+        switch TrustStores.shared.store(for: request.caFile) {
+        case .success(let store):
+            SSL_CTX_set1_cert_store(context, store)
+            return CURLE_OK
+        case .failure(let problem):
+            trustProblem = problem
+            return CURLE_SSL_CACERT_BADFILE
+        }
+    }
+
     /// Hands curl the next piece of an SMTP message.
     func sendUpload(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
         let message = request.body ?? []
@@ -242,6 +266,7 @@ private final class CurlTransfer: @unchecked Sendable {
         return count
     }
 
+    /// Keeps the first `bodyCap` bytes; returning less than given stops the transfer there.
     func receiveBody(_ data: UnsafeRawBufferPointer) -> Int {
         bytesReceived += Int64(data.count)
         let room = request.bodyCap - body.count
@@ -350,6 +375,9 @@ private final class CurlTransfer: @unchecked Sendable {
     private func transportError(_ result: CURLcode, timings: PhaseTimings) -> TransportError? {
         let detail = RemoteText.sanitize(String(cString: errorBuffer), limit: 200)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+        if result != CURLE_OK, let trustProblem {
+            return TransportError(.tls, "TLS: \(trustProblem.message)")
+        }
         switch result {
         case CURLE_OK:
             return nil
@@ -417,6 +445,11 @@ private let curlReadUpload: curl_write_callback = { data, size, count, context i
     guard let context, let data else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     return transfer.sendUpload(UnsafeMutableRawBufferPointer(start: data, count: size * count))
+}
+
+private let curlUseTrustStore: curl_ssl_ctx_callback = { _, context, transfer in
+    guard let context, let transfer else { return CURLE_SSL_CACERT_BADFILE }
+    return Unmanaged<CurlTransfer>.fromOpaque(transfer).takeUnretainedValue().useTrustStore(OpaquePointer(context))
 }
 
 private let curlWriteHeader: curl_write_callback = { data, size, count, context in

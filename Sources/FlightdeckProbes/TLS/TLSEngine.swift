@@ -154,8 +154,15 @@ private struct HandshakeLoop {
             let now = clock.now
             handshake.connectedAt = now
             handshake.deadline = now + request.timeout
-            guard let context = contexts.context(for: request.caFile, version: request.onlyVersion), let ssl = SSL_new(context) else {
-                finish(descriptor, .failure(TransportError(.tls, "TLS: OpenSSL could not set up (CA file \(request.caFile ?? "system"))")))
+            let context: OpaquePointer
+            switch contexts.context(for: request.caFile, version: request.onlyVersion) {
+            case .success(let made): context = made
+            case .failure(let problem):
+                finish(descriptor, .failure(problem))
+                return
+            }
+            guard let ssl = SSL_new(context) else {
+                finish(descriptor, .failure(TransportError(.tls, "TLS: OpenSSL could not set up a connection")))
                 return
             }
             SSL_set_fd(ssl, descriptor)
@@ -201,23 +208,28 @@ private struct HandshakeLoop {
 }
 
 /// The client contexts every TLS worker makes its handshakes from: one per CA file (nil: the
-/// system's trust store) and offered version, made once and shared by all workers, and the
-/// contexts of one CA file share one trust store: loading a store costs more than a handshake
-/// and each copy is kept in memory. OpenSSL lets any thread make connections from a context
-/// once it is set up, and look certificates up in a store.
+/// system's trust store) and offered version, made once and shared by all workers, each
+/// verifying against the process's shared ``TrustStores``. OpenSSL lets any thread make
+/// connections from a context once it is set up.
 final class TLSClientContexts: Sendable {
     private struct Made: @unchecked Sendable {
         var contexts: [String: OpaquePointer] = [:]
-        var stores: [String: OpaquePointer] = [:]
     }
 
     private let made = Mutex(Made())
 
-    func context(for caFile: String?, version: Int32?) -> OpaquePointer? {
+    func context(for caFile: String?, version: Int32?) -> Result<OpaquePointer, TransportError> {
         let key = "\(caFile ?? "")|\(version.map(String.init) ?? "")"
-        return made.withLock { made -> OpaquePointer? in
-            if let existing = made.contexts[key] { return existing }
-            guard let store = Self.store(for: caFile, in: &made), let context = SSL_CTX_new(TLS_client_method()) else { return nil }
+        return made.withLock { made in
+            if let existing = made.contexts[key] { return .success(existing) }
+            let store: OpaquePointer
+            switch TrustStores.shared.store(for: caFile) {
+            case .success(let loaded): store = loaded
+            case .failure(let problem): return .failure(TransportError(.tls, "TLS: \(problem.message)"))
+            }
+            guard let context = SSL_CTX_new(TLS_client_method()) else {
+                return .failure(TransportError(.tls, "TLS: OpenSSL could not make a client context"))
+            }
             // Inspect whatever the server has, however weak: Flightdeck judges it, OpenSSL must not refuse it.
             SSL_CTX_set_security_level(context, 0)
             _ = fd_ssl_ctx_set_min_proto_version(context, version ?? TLS1_VERSION)
@@ -225,20 +237,8 @@ final class TLSClientContexts: Sendable {
             SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
             SSL_CTX_set1_cert_store(context, store)
             made.contexts[key] = context
-            return context
+            return .success(context)
         }
-    }
-
-    private static func store(for caFile: String?, in made: inout Made) -> OpaquePointer? {
-        if let existing = made.stores[caFile ?? ""] { return existing }
-        guard let store = X509_STORE_new() else { return nil }
-        let loaded = caFile.map { X509_STORE_load_file(store, $0) } ?? X509_STORE_set_default_paths(store)
-        guard loaded == 1 else {
-            X509_STORE_free(store)
-            return nil
-        }
-        made.stores[caFile ?? ""] = store
-        return store
     }
 }
 
