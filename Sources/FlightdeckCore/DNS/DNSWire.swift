@@ -61,8 +61,11 @@ extension DNSMessage {
             guard count <= Int(UInt16.max) else { throw .tooLargeToEncode("a section") }
             writer.uint16(UInt16(count))
         }
+        // A lone question's name has nothing before it to point to, nor anything after it
+        // that could point to it: it is written without keeping its suffixes.
+        let onlyName = questions.count == 1 && answers.isEmpty && authority.isEmpty && additional.isEmpty
         for question in questions {
-            try writer.name(question.name)
+            try writer.name(question.name, compress: !onlyName)
             writer.uint16(question.type.code)
             writer.uint16(question.recordClass)
         }
@@ -282,12 +285,14 @@ struct WireWriter {
         let labels = try name.wireLabels()
         let compress = compress && compresses
         for index in labels.indices {
-            let suffix = Array(labels[index...].map { $0.map(lowercased) })
-            if compress, let target = suffixes[suffix] {
-                uint16(0xC000 | UInt16(target))
-                return
+            if compress {
+                let suffix = Array(labels[index...].map { $0.map(lowercased) })
+                if let target = suffixes[suffix] {
+                    uint16(0xC000 | UInt16(target))
+                    return
+                }
+                if bytes.count < 0x4000 { suffixes[suffix] = bytes.count }
             }
-            if compress, bytes.count < 0x4000 { suffixes[suffix] = bytes.count }
             bytes.append(UInt8(labels[index].count))
             bytes.append(contentsOf: labels[index])
         }
@@ -367,21 +372,30 @@ extension DNSName {
     /// A name from wire labels: lower-cased, with any byte outside letters, digits, `-`, `_`
     /// and `*` written as `\DDD` (the zone-file escape), so hostile bytes stay visible and inert.
     init(wireLabels labels: [[UInt8]]) {
-        let text = labels.map { label in
-            label.map { byte -> String in
+        var text: [UInt8] = []
+        text.reserveCapacity(labels.reduce(labels.count) { $0 + $1.count })
+        for (index, label) in labels.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ".")) }
+            for byte in label {
                 let lower = (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
                 switch lower {
-                case 0x61...0x7A, 0x30...0x39, 0x2D, 0x5F, 0x2A: return String(UnicodeScalar(lower))
-                default: return "\\" + String(String(Int(byte) + 1000).dropFirst())
+                case 0x61...0x7A, 0x30...0x39, 0x2D, 0x5F, 0x2A:
+                    text.append(lower)
+                default:
+                    text += [UInt8(ascii: "\\"), 0x30 + byte / 100, 0x30 + byte / 10 % 10, 0x30 + byte % 10]
                 }
-            }.joined()
-        }.joined(separator: ".")
-        self.init(uncheckedText: text)
+            }
+        }
+        self.init(uncheckedText: String(decoding: text, as: UTF8.self))
     }
 
     /// The wire labels of this name, undoing `\DDD` escapes.
     func wireLabels() throws(DNSWireError) -> [[UInt8]] {
         guard !text.isEmpty else { return [] }
+        // Without a `\DDD` escape, the labels are the text's bytes between dots.
+        if !text.utf8.contains(0x5C) {
+            return try checked(text.utf8.split(separator: 0x2E, omittingEmptySubsequences: false).map(Array.init))
+        }
         var labels: [[UInt8]] = []
         var current: [UInt8] = []
         var bytes = Array(text.utf8)[...]
@@ -403,6 +417,10 @@ extension DNSName {
             }
         }
         labels.append(current)
+        return try checked(labels)
+    }
+
+    private func checked(_ labels: [[UInt8]]) throws(DNSWireError) -> [[UInt8]] {
         guard labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 }) else { throw .invalidName(text) }
         guard labels.reduce(1, { $0 + $1.count + 1 }) <= 255 else { throw .invalidName("\(text) is longer than 255 bytes") }
         return labels
