@@ -24,5 +24,7 @@ struct fd_mmsghdr {
     unsigned int msg_len;
 };
 extern int sendmmsg(int sockfd, struct fd_mmsghdr *msgvec, unsigned int vlen, int flags);
+// recvmmsg(2), its counterpart for reading.
+extern int recvmmsg(int sockfd, struct fd_mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout);
 
 #endif

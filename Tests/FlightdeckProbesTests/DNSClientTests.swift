@@ -76,6 +76,26 @@ struct DNSClientHostileTests {
         #expect(!message.flags.truncated)
     }
 
+    /// The query offers 1,232 bytes; a server that sends more than the engine's 4 KiB slot is
+    /// asked again over TCP, as if it had set TC, once its answer's question is the query's.
+    @Test("a UDP answer far larger than offered is asked again over TCP; one to another question is ignored")
+    func oversizedAnswerFallsBackToTCP() async throws {
+        let flood = (0..<400).map { DNSRecord(name: apex, ttl: 60, data: .a([10, 0, UInt8($0 / 256), UInt8($0 % 256)])) }
+        let server = try HostileDNSServer(udp: { [answer(to: $0, records: flood)] }, tcp: { [answer(to: $0, records: good)] })
+        #expect(answer(to: try DNSMessage(id: 1, flags: DNSFlags(), questions: [DNSQuestion(name: apex, type: .a)]).wire(),
+                       records: flood).count > 4096)
+        let result = await ask(server)
+        guard case .response(let message, _) = result else {
+            Issue.record("no answer over TCP: \(result)")
+            return
+        }
+        #expect(message.answers == good)
+
+        let elsewhere = try HostileDNSServer(udp: { [answer(to: $0, records: flood, question: DNSQuestion(name: dnsName("evil.test"), type: .a))] },
+                                             tcp: { [answer(to: $0, records: good)] })
+        #expect(await ask(elsewhere, timeout: .milliseconds(400)) == .timeout)
+    }
+
     @Test("over TCP, an answer with the right question but another id is refused")
     func tcpWrongID() async throws {
         let server = try HostileDNSServer(udp: { [answer(to: $0, records: [], truncated: true)] },

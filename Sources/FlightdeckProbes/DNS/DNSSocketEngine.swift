@@ -62,10 +62,10 @@ private struct EngineLoop {
     private var unsent: [PendingKey] = []
     /// No query or TCP exchange ends before this: until then, none is looked at for expiry.
     private var nextDeadline: ContinuousClock.Instant?
-    /// Where datagrams are read into, and where a batch of queries is laid out to be sent:
-    /// made once, since the thread reads and sends for as long as the process lives.
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 16)
+    /// Where a batch of queries is laid out to be sent, and where datagrams are read into:
+    /// made once, since the thread sends and reads for as long as the process lives.
     private let batch = SendBatch(capacity: 64)
+    private let received = ReceiveBatch(capacity: 16)
 
     static let socketsPerFamily = 4
     /// A socket is replaced (new random port) after this many queries.
@@ -265,36 +265,50 @@ private struct EngineLoop {
         udp.removeAll { socket in spent.contains { $0 === socket } }
     }
 
+    /// Reads what the socket holds, a batch of datagrams per system call (recvmmsg).
     private mutating func receiveUDP(on socket: UDPSocket) {
-        let buffer = receiveBuffer
         while true {
-            var from = sockaddr_storage()
-            var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let count = withUnsafeMutablePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(socket.descriptor, buffer.baseAddress, buffer.count, 0, $0, &fromLength) }
-            }
+            received.prepare()
+            let count = Int(recvmmsg(socket.descriptor, received.headers, UInt32(received.capacity), Int32(MSG_DONTWAIT), nil))
             guard count > 0 else { return }
-            guard count >= 2 else { continue }
-            let key = PendingKey(socket: socket.descriptor, id: UInt16(buffer[0]) << 8 | UInt16(buffer[1]))
-            // Off-path answers (wrong source, wrong question) are dropped; the query keeps waiting.
-            guard let entry = pending[key], SocketAddressCodec.matches(from, entry.address, family: entry.query.server.family) else { continue }
-            let bytes = Array(buffer[0..<count])
-            let message: DNSMessage
-            do {
-                message = try DNSMessage(wire: bytes)
-            } catch {
-                finish(key, .failure("malformed answer from \(entry.query.server): \(error)"))
-                continue
-            }
-            guard message.flags.isResponse, message.questions == entry.query.message.questions else { continue }
-            if message.flags.truncated {
-                pending.removeValue(forKey: key)
-                socket.inFlight -= 1
-                startTCP(entry.query, started: entry.started)
-                continue
-            }
-            finish(key, .response(message, roundTrip: entry.started.duration(to: clock.now)))
+            for index in 0..<count { take(received.datagram(at: index), on: socket) }
+            guard count == received.capacity else { return }
         }
+    }
+
+    private mutating func take(_ datagram: ReceiveBatch.Datagram, on socket: UDPSocket) {
+        let bytes = datagram.bytes
+        guard bytes.count >= 2 else { return }
+        let key = PendingKey(socket: socket.descriptor, id: UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
+        // Off-path answers (wrong source, wrong question) are dropped; the query keeps waiting.
+        guard let entry = pending[key], SocketAddressCodec.matches(datagram.from, entry.address, family: entry.query.server.family) else { return }
+        if datagram.cut {
+            // Larger than a slot, which is larger than the 1,232 bytes the query offered: a
+            // server that ignores the limit; its answer is asked for again over TCP, as a
+            // truncated one is. Only the question, which fits, is checked first.
+            guard ReceiveBatch.sameQuestion(bytes, entry.bytes) else { return }
+            switchToTCP(key, entry, on: socket)
+            return
+        }
+        let message: DNSMessage
+        do {
+            message = try DNSMessage(wire: Array(bytes))
+        } catch {
+            finish(key, .failure("malformed answer from \(entry.query.server): \(error)"))
+            return
+        }
+        guard message.flags.isResponse, message.questions == entry.query.message.questions else { return }
+        if message.flags.truncated {
+            switchToTCP(key, entry, on: socket)
+            return
+        }
+        finish(key, .response(message, roundTrip: entry.started.duration(to: clock.now)))
+    }
+
+    private mutating func switchToTCP(_ key: PendingKey, _ entry: Pending, on socket: UDPSocket) {
+        pending.removeValue(forKey: key)
+        socket.inFlight -= 1
+        startTCP(entry.query, started: entry.started)
     }
 
     /// Reads the ICMP errors queued on a socket (IP_RECVERR) and ends the queries sent to the
@@ -496,6 +510,67 @@ private struct SendBatch {
                             msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
             msg_len: 0)
         return true
+    }
+}
+
+/// Room for a batch of datagrams read with recvmmsg: fixed slots, each with its own bytes and
+/// source address. Made once per engine thread and reused for every read.
+private struct ReceiveBatch {
+    /// Larger than any answer to a query offering 1,232 bytes (EDNS); a longer datagram is
+    /// cut here, and the kernel says so.
+    static let slotBytes = 4096
+
+    struct Datagram {
+        var bytes: UnsafeRawBufferPointer
+        var from: sockaddr_storage
+        /// The datagram was longer than its slot: `bytes` is its beginning only.
+        var cut: Bool
+    }
+
+    let capacity: Int
+    let headers: UnsafeMutablePointer<fd_mmsghdr>
+    private let vectors: UnsafeMutablePointer<iovec>
+    private let payloads: UnsafeMutableRawPointer
+    private let sources: UnsafeMutablePointer<sockaddr_storage>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        headers = .allocate(capacity: capacity)
+        vectors = .allocate(capacity: capacity)
+        payloads = .allocate(byteCount: capacity * Self.slotBytes, alignment: 16)
+        sources = .allocate(capacity: capacity)
+    }
+
+    /// Makes every slot ready for the kernel to fill (it rewrites lengths and flags).
+    func prepare() {
+        for index in 0..<capacity {
+            vectors[index] = iovec(iov_base: payloads + index * Self.slotBytes, iov_len: Self.slotBytes)
+            headers[index] = fd_mmsghdr(
+                msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(sources + index), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
+                                msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
+                msg_len: 0)
+        }
+    }
+
+    func datagram(at index: Int) -> Datagram {
+        let header = headers[index]
+        return Datagram(bytes: UnsafeRawBufferPointer(start: payloads + index * Self.slotBytes, count: Int(header.msg_len)),
+                        from: sources[index], cut: header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0)
+    }
+
+    /// Whether an answer's question section (cut or not) is the query's: the same name,
+    /// letter case aside, type and class. Both start with the 12-byte header and one question.
+    static func sameQuestion(_ answer: UnsafeRawBufferPointer, _ query: [UInt8]) -> Bool {
+        var end = 12
+        while end < query.count, query[end] != 0 { end += Int(query[end]) + 1 }
+        end += 5
+        guard end <= query.count, end <= answer.count, answer[4] == 0, answer[5] == 1 else { return false }
+        return (12..<end - 4).allSatisfy { lowercased(answer[$0]) == lowercased(query[$0]) }
+            && (end - 4..<end).allSatisfy { answer[$0] == query[$0] }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
     }
 }
 
