@@ -64,8 +64,10 @@ private struct EngineLoop {
     private var nextDeadline: ContinuousClock.Instant?
     /// Where a batch of queries is laid out to be sent, and where datagrams are read into:
     /// made once, since the thread sends and reads for as long as the process lives.
-    private let batch = SendBatch(capacity: 64)
-    private let received = ReceiveBatch(capacity: 16)
+    private let batch = DatagramSlots(capacity: 64, slotBytes: 512)
+    /// A slot is larger than any answer to a query offering 1,232 bytes (EDNS); a longer
+    /// datagram is cut there, and the kernel says so.
+    private let received = DatagramSlots(capacity: 16, slotBytes: 4096)
 
     static let socketsPerFamily = 4
     /// A socket is replaced (new random port) after this many queries.
@@ -268,7 +270,7 @@ private struct EngineLoop {
     /// Reads what the socket holds, a batch of datagrams per system call (recvmmsg).
     private mutating func receiveUDP(on socket: UDPSocket) {
         while true {
-            received.prepare()
+            received.prepareToReceive()
             let count = Int(recvmmsg(socket.descriptor, received.headers, UInt32(received.capacity), Int32(MSG_DONTWAIT), nil))
             guard count > 0 else { return }
             for index in 0..<count { take(received.datagram(at: index), on: socket) }
@@ -276,7 +278,7 @@ private struct EngineLoop {
         }
     }
 
-    private mutating func take(_ datagram: ReceiveBatch.Datagram, on socket: UDPSocket) {
+    private mutating func take(_ datagram: DatagramSlots.Datagram, on socket: UDPSocket) {
         let bytes = datagram.bytes
         guard bytes.count >= 2 else { return }
         let key = PendingKey(socket: socket.descriptor, id: UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
@@ -286,7 +288,7 @@ private struct EngineLoop {
             // Larger than a slot, which is larger than the 1,232 bytes the query offered: a
             // server that ignores the limit; its answer is asked for again over TCP, as a
             // truncated one is. Only the question, which fits, is checked first.
-            guard ReceiveBatch.sameQuestion(bytes, entry.bytes) else { return }
+            guard DatagramSlots.sameQuestion(bytes, entry.bytes) else { return }
             switchToTCP(key, entry, on: socket)
             return
         }
@@ -479,47 +481,9 @@ private struct EngineLoop {
     }
 }
 
-/// Room for a batch of datagrams laid out for sendmmsg: each slot's header points at its own
-/// bytes and address. Made once per engine thread and reused for every batch.
-private struct SendBatch {
-    static let slotBytes = 512
-
-    let capacity: Int
-    let headers: UnsafeMutablePointer<fd_mmsghdr>
-    private let vectors: UnsafeMutablePointer<iovec>
-    private let payloads: UnsafeMutableRawPointer
-    private let addresses: UnsafeMutablePointer<sockaddr_storage>
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        headers = .allocate(capacity: capacity)
-        vectors = .allocate(capacity: capacity)
-        payloads = .allocate(byteCount: capacity * Self.slotBytes, alignment: 16)
-        addresses = .allocate(capacity: capacity)
-    }
-
-    /// Lays one datagram into slot `index`; false if it does not fit a slot.
-    func lay(_ bytes: [UInt8], to address: [UInt8], at index: Int) -> Bool {
-        guard index < capacity, bytes.count <= Self.slotBytes, address.count <= MemoryLayout<sockaddr_storage>.size else { return false }
-        let payload = payloads + index * Self.slotBytes
-        bytes.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        address.withUnsafeBytes { UnsafeMutableRawPointer(addresses + index).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        vectors[index] = iovec(iov_base: payload, iov_len: bytes.count)
-        headers[index] = fd_mmsghdr(
-            msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(addresses + index), msg_namelen: socklen_t(address.count),
-                            msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
-            msg_len: 0)
-        return true
-    }
-}
-
-/// Room for a batch of datagrams read with recvmmsg: fixed slots, each with its own bytes and
-/// source address. Made once per engine thread and reused for every read.
-private struct ReceiveBatch {
-    /// Larger than any answer to a query offering 1,232 bytes (EDNS); a longer datagram is
-    /// cut here, and the kernel says so.
-    static let slotBytes = 4096
-
+/// Room for a batch of datagrams, for sendmmsg or recvmmsg: fixed slots, each header pointing
+/// at its own bytes and address. Made once per engine thread and reused for every batch.
+private struct DatagramSlots {
     struct Datagram {
         var bytes: UnsafeRawBufferPointer
         var from: sockaddr_storage
@@ -528,34 +492,50 @@ private struct ReceiveBatch {
     }
 
     let capacity: Int
+    let slotBytes: Int
     let headers: UnsafeMutablePointer<fd_mmsghdr>
     private let vectors: UnsafeMutablePointer<iovec>
     private let payloads: UnsafeMutableRawPointer
-    private let sources: UnsafeMutablePointer<sockaddr_storage>
+    private let addresses: UnsafeMutablePointer<sockaddr_storage>
 
-    init(capacity: Int) {
+    init(capacity: Int, slotBytes: Int) {
         self.capacity = capacity
+        self.slotBytes = slotBytes
         headers = .allocate(capacity: capacity)
         vectors = .allocate(capacity: capacity)
-        payloads = .allocate(byteCount: capacity * Self.slotBytes, alignment: 16)
-        sources = .allocate(capacity: capacity)
+        payloads = .allocate(byteCount: capacity * slotBytes, alignment: 16)
+        addresses = .allocate(capacity: capacity)
+    }
+
+    /// Lays one datagram to send into slot `index`; false if it does not fit a slot.
+    func lay(_ bytes: [UInt8], to address: [UInt8], at index: Int) -> Bool {
+        guard index < capacity, bytes.count <= slotBytes, address.count <= MemoryLayout<sockaddr_storage>.size else { return false }
+        bytes.withUnsafeBytes { payload(index).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        address.withUnsafeBytes { UnsafeMutableRawPointer(addresses + index).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        point(index, length: bytes.count, addressLength: address.count)
+        return true
     }
 
     /// Makes every slot ready for the kernel to fill (it rewrites lengths and flags).
-    func prepare() {
-        for index in 0..<capacity {
-            vectors[index] = iovec(iov_base: payloads + index * Self.slotBytes, iov_len: Self.slotBytes)
-            headers[index] = fd_mmsghdr(
-                msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(sources + index), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
-                                msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
-                msg_len: 0)
-        }
+    func prepareToReceive() {
+        for index in 0..<capacity { point(index, length: slotBytes, addressLength: MemoryLayout<sockaddr_storage>.size) }
     }
 
+    /// Slot `index` as the kernel filled it.
     func datagram(at index: Int) -> Datagram {
         let header = headers[index]
-        return Datagram(bytes: UnsafeRawBufferPointer(start: payloads + index * Self.slotBytes, count: Int(header.msg_len)),
-                        from: sources[index], cut: header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0)
+        return Datagram(bytes: UnsafeRawBufferPointer(start: payload(index), count: Int(header.msg_len)),
+                        from: addresses[index], cut: header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0)
+    }
+
+    private func payload(_ index: Int) -> UnsafeMutableRawPointer { payloads + index * slotBytes }
+
+    private func point(_ index: Int, length: Int, addressLength: Int) {
+        vectors[index] = iovec(iov_base: payload(index), iov_len: length)
+        headers[index] = fd_mmsghdr(
+            msg_hdr: msghdr(msg_name: UnsafeMutableRawPointer(addresses + index), msg_namelen: socklen_t(addressLength),
+                            msg_iov: vectors + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
+            msg_len: 0)
     }
 
     /// Whether an answer's question section (cut or not) is the query's: the same name,
