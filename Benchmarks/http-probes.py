@@ -5,9 +5,8 @@ All three probe the same 200 loopback URLs served by one nginx, a new connection
 full TLS handshake) per probe, 32 in flight: plain HTTP; HTTPS trusting the benchmark's CA
 file; and HTTPS trusting the system's store, as a check without `ca_file` does (Debian's
 bundle with the benchmark's CA added, named by SSL_CERT_FILE, and by CURL_CA_BUNDLE for
-curl, which reads that first). For
-each it prints probes per second, CPU seconds per 1,000 probes, peak RSS, and the CPU ratio
-to Flightdeck.
+curl, which reads that first). For each it prints probes per second, CPU seconds per 1,000
+probes, peak RSS, and the CPU ratio to Flightdeck.
 
     python3 Benchmarks/http-probes.py [--rounds-http 10] [--rounds-https 5] [--concurrency 32] [--only https]
 
