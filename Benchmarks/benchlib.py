@@ -95,6 +95,17 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def smaps_rollup(pid):
+    """/proc/PID/smaps_rollup's totals in KiB, by name (Rss, Pss, Anonymous, Private_Dirty...)."""
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            fields = line.split()
+            if len(fields) >= 3 and fields[2] == "kB":
+                values[fields[0].rstrip(":")] = int(fields[1])
+    return values
+
+
 def proc_peak_rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import ROOT, free_port, require, run_nginx, start_knot
+from benchlib import ROOT, free_port, require, run_nginx, smaps_rollup, start_knot
 
 WARM_UP_ROUNDS = 600  # each check's latency window full (512) at the rate this runs
 REAL_INTERVAL_SECONDS = 5
@@ -69,12 +69,7 @@ def probes_run(metrics_port):
 
 
 def reading(pid):
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        for line in rollup:
-            fields = line.split()
-            if len(fields) >= 3 and fields[2] == "kB":
-                values[fields[0].rstrip(":")] = int(fields[1])
+    values = smaps_rollup(pid)
     return {"anonymous": values["Anonymous"], "rss": values["Rss"], "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from benchlib import ROOT
+from benchlib import ROOT, smaps_rollup
 
 # The demo plan's interval at --speed 60 (2 s world time, floored at 100 ms).
 POLL_SECONDS = 0.1
@@ -27,14 +27,8 @@ WARM_UP_POLLS = 300
 
 
 def reading(pid):
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        for line in rollup:
-            fields = line.split()
-            if fields[0] in ("Rss:", "Anonymous:"):
-                values[fields[0].rstrip(":").lower()] = int(fields[1])
-    values["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
-    return values
+    values = smaps_rollup(pid)
+    return {"rss": values["Rss"], "anonymous": values["Anonymous"], "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 
 def main():

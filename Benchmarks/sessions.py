@@ -20,17 +20,12 @@ import subprocess
 import tempfile
 import time
 
-from benchlib import ROOT, free_port, wait_listening
+from benchlib import ROOT, free_port, smaps_rollup, wait_listening
 
 
 def rollup(pid):
     """smaps_rollup's totals in KiB: Rss, Pss, private (clean + dirty), anonymous."""
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 3 and parts[2] == "kB":
-                values[parts[0].rstrip(":")] = int(parts[1])
+    values = smaps_rollup(pid)
     return {"rss": values["Rss"], "pss": values["Pss"], "private": values["Private_Clean"] + values["Private_Dirty"],
             "anonymous": values["Anonymous"]}
 
