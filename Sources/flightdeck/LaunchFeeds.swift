@@ -106,7 +106,6 @@ final class LaunchFeeds: Sendable {
         self.tasks = tasks
     }
 
-    /// Hands what the view shows after `event` to the timeline, when the event can change it.
     /// What the view shows after a batch of events goes into the timeline, when any of them
     /// can change a check or an alarm: once per batch, since working the changes out looks
     /// at every check.
