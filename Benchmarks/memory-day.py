@@ -87,6 +87,8 @@ def main():
         subprocess.run(["swift", "build", "-c", "release", "--product", "flightdeck"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         binary = os.path.join(ROOT, ".build", "release", "flightdeck")
     total_rounds = int(arguments.hours * 3600 / REAL_INTERVAL_SECONDS)
+    if total_rounds < WARM_UP_ROUNDS:
+        parser.error(f"--hours must cover the warm-up: at least {WARM_UP_ROUNDS * REAL_INTERVAL_SECONDS / 3600:.2f}")
     scratch = tempfile.mkdtemp(prefix="flightdeck-day-")
     servers = []
     watch = None
