@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 #include <spawn.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 // glibc (2.29 and later) has it, but declares it only under _GNU_SOURCE, which the Swift

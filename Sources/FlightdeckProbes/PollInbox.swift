@@ -23,9 +23,15 @@ public final class PollInbox<Job: Sendable>: Sendable {
     /// Wakes the thread only when the queue was empty: a queue with jobs in it has a wake
     /// pending already, since the thread drains the pipe before it takes the jobs.
     public func submit(_ job: Job) {
+        submit(contentsOf: CollectionOfOne(job))
+    }
+
+    /// Hands over several jobs at once, under one lock and with at most one wake.
+    public func submit(contentsOf batch: some Collection<Job>) {
+        guard !batch.isEmpty else { return }
         let wasEmpty = jobs.withLock { queue in
-            queue.append(job)
-            return queue.count == 1
+            queue.append(contentsOf: batch)
+            return queue.count == batch.count
         }
         guard wasEmpty else { return }
         var byte: UInt8 = 1

@@ -2,6 +2,7 @@
 @testable import FlightdeckProbes
 import FlightdeckTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 private func dnsName(_ text: String) -> DNSName { try! DNSName.parse(text).get() }
@@ -243,6 +244,43 @@ struct DNSClientHostileTests {
                                     reports: [CheckReport(check: plan.checks[0], status: outcome.status, detail: outcome.detail, observed: outcome.observed)],
                                     checkedAt: Date()).encoded()
         #expect(!json.contains("\\u001b") && !json.contains("\\u0007"))
+    }
+
+    /// The fan-out a propagation check makes: one encoding shared, each query its own id,
+    /// every answer in the servers' order and stamped when its own query ended.
+    @Test("one question to many servers at once: each answer in order, each with its own id and end")
+    func fanOut() async throws {
+        let ids = Mutex<[UInt16]>([])
+        let answering = try HostileDNSServer(udp: { query in
+            ids.withLock { $0.append(UInt16(query[0]) << 8 | UInt16(query[1])) }
+            return [answer(to: query, records: good)]
+        })
+        let overTCP = try HostileDNSServer(udp: { _ in [] }, tcp: { [answer(to: $0, records: good)] })
+        let silent = try HostileDNSServer(udp: { _ in [] })
+        let nobody = try FreePort.tcp()
+        func at(_ port: some BinaryInteger) throws -> SocketAddress { try SocketAddress.parse("127.0.0.1:\(port)").get() }
+        let timeout = Duration.milliseconds(600)
+        let servers: [DNSClient.Server] = [
+            .init(target: .udp(try at(answering.port)), recursive: false, timeout: timeout),
+            .init(target: .udp(try at(silent.port)), recursive: false, timeout: timeout),
+            .init(target: .tcp(try at(overTCP.port)), recursive: true, timeout: timeout),
+            .init(target: .udp(try at(nobody)), recursive: false, timeout: timeout),
+            .init(target: .udp(try at(answering.port)), recursive: true, timeout: timeout),
+        ]
+        let answers = await DNSClient.ask(apex, .a, servers: servers)
+        #expect(answers.count == servers.count)
+        for index in [0, 2, 4] {
+            guard case .response(let message, _) = answers[index].result else {
+                Issue.record("server \(index): \(answers[index].result)")
+                continue
+            }
+            #expect(message.answers == good)
+        }
+        #expect(answers[1].result == .timeout)
+        #expect(answers[3].result == .refused("refused: nothing answers DNS at 127.0.0.1:\(nobody)"))
+        #expect(answers[1].at - answers[3].at > .milliseconds(400), "the refusal is stamped when it came, not when the last query ended")
+        let seen = ids.withLock { $0 }
+        #expect(seen.count == 2 && Set(seen).count == 2, "ids \(seen)")
     }
 
     @Test("thousands of queries in flight on a few sockets")

@@ -37,6 +37,82 @@ public enum DNSClient {
         }
     }
 
+    /// One server to ask in a fan-out, and how.
+    public struct Server: Sendable {
+        public var target: Target
+        public var recursive: Bool
+        public var timeout: Duration
+
+        public init(target: Target, recursive: Bool, timeout: Duration) {
+            self.target = target
+            self.recursive = recursive
+            self.timeout = timeout
+        }
+    }
+
+    /// How one query of a fan-out ended, and when.
+    public struct Answer: Sendable {
+        public var result: DNSQueryResult
+        public var at: ContinuousClock.Instant
+    }
+
+    /// Asks every server the same question at once; the answers come in the servers' order.
+    /// Those over UDP and TCP go to the socket engine together and come back together.
+    public static func ask(_ name: DNSName, _ type: DNSRecordType, servers: [Server], dnssec: Bool = false,
+                           checkingDisabled: Bool = false) async -> [Answer] {
+        // Encoded once for the servers asked recursively and once for the others, not once each.
+        var encodings: [Bool: Result<DNSSocketEngine.EncodedQuery, DNSWireError>] = [:]
+        func encoding(recursive: Bool) -> Result<DNSSocketEngine.EncodedQuery, DNSWireError> {
+            if let known = encodings[recursive] { return known }
+            let made = DNSSocketEngine.EncodedQuery.encoding(DNSMessage.query(
+                id: 0, name: name, type: type, recursionDesired: recursive, dnssec: dnssec, checkingDisabled: checkingDisabled))
+            encodings[recursive] = made
+            return made
+        }
+        var direct: [Int] = []
+        var requests: [DNSSocketEngine.Request] = []
+        var others: [Int] = []
+        var unencodable: [(Int, Answer)] = []
+        for (index, server) in servers.enumerated() {
+            let overTCP: Bool
+            let address: SocketAddress
+            switch server.target {
+            case .udp(let udp): (address, overTCP) = (udp, false)
+            case .tcp(let tcp): (address, overTCP) = (tcp, true)
+            case .tls, .https:
+                others.append(index)
+                continue
+            }
+            switch encoding(recursive: server.recursive) {
+            case .success(let query):
+                direct.append(index)
+                requests.append(DNSSocketEngine.Request(query: query, server: address.withDefaultPort(53), overTCP: overTCP,
+                                                        timeout: server.timeout))
+            case .failure(let problem):
+                unencodable.append((index, Answer(result: .failure("cannot encode the query: \(problem)"), at: .now)))
+            }
+        }
+        return await withTaskGroup(of: [(Int, Answer)].self) { [direct, requests] group in
+            if !requests.isEmpty {
+                group.addTask { Array(zip(direct, await DNSSocketEngine.shared.query(requests))) }
+            }
+            for index in others {
+                let server = servers[index]
+                group.addTask {
+                    let result = await query(name, type, target: server.target, recursive: server.recursive, timeout: server.timeout,
+                                             dnssec: dnssec, checkingDisabled: checkingDisabled)
+                    return [(index, Answer(result: result, at: .now))]
+                }
+            }
+            var answers = [Answer?](repeating: nil, count: servers.count)
+            for (index, answer) in unencodable { answers[index] = answer }
+            for await finished in group {
+                for (index, answer) in finished { answers[index] = answer }
+            }
+            return answers.map { $0! }
+        }
+    }
+
     /// RFC 8484: POST the message as application/dns-message, with id 0 so caches can share it.
     private static func overHTTPS(_ message: DNSMessage, url: URL, connectTo: SocketAddress?, caFile: String?,
                                   timeout: Duration) async -> DNSQueryResult {

@@ -133,30 +133,22 @@ enum DNSFanOut {
     static func ask(_ entries: [DNSServers.Entry], _ name: DNSName, _ type: DNSRecordType, at now: Duration,
                     timeout: Duration? = nil, dnssec: Bool = false, checkingDisabled: Bool = false) async -> [DNSObservation] {
         let start = ContinuousClock.now
-        return await withTaskGroup(of: (Int, DNSObservation).self) { group in
-            for (index, entry) in entries.enumerated() {
-                group.addTask {
-                    let result = await DNSClient.query(name, type, target: entry.target, recursive: entry.recursive,
-                                                       timeout: timeout ?? entry.timeout, dnssec: dnssec, checkingDisabled: checkingDisabled)
-                    let at = now + start.duration(to: .now)
-                    switch result {
-                    case .response(let message, let roundTrip):
-                        // When the answer came, not when this task got to run again: a TTL
-                        // left counts from then, and on a busy machine the two are seconds apart.
-                        return (index, DNSObservation(server: entry.server, outcome: .response(message), at: min(at, now + roundTrip),
-                                                      roundTrip: roundTrip))
-                    case .timeout:
-                        return (index, DNSObservation(server: entry.server, outcome: .timeout, at: at))
-                    case .refused(let reason):
-                        return (index, DNSObservation(server: entry.server, outcome: .refused(reason), at: at))
-                    case .failure(let reason):
-                        return (index, DNSObservation(server: entry.server, outcome: .failure(reason), at: at))
-                    }
-                }
+        let servers = entries.map { DNSClient.Server(target: $0.target, recursive: $0.recursive, timeout: timeout ?? $0.timeout) }
+        let answers = await DNSClient.ask(name, type, servers: servers, dnssec: dnssec, checkingDisabled: checkingDisabled)
+        return zip(entries, answers).map { entry, answer in
+            let at = now + start.duration(to: answer.at)
+            switch answer.result {
+            case .response(let message, let roundTrip):
+                // No later than the query's own start plus its round trip: a TTL left counts
+                // from when the answer came.
+                return DNSObservation(server: entry.server, outcome: .response(message), at: min(at, now + roundTrip), roundTrip: roundTrip)
+            case .timeout:
+                return DNSObservation(server: entry.server, outcome: .timeout, at: at)
+            case .refused(let reason):
+                return DNSObservation(server: entry.server, outcome: .refused(reason), at: at)
+            case .failure(let reason):
+                return DNSObservation(server: entry.server, outcome: .failure(reason), at: at)
             }
-            var observations = [DNSObservation?](repeating: nil, count: entries.count)
-            for await (index, observation) in group { observations[index] = observation }
-            return observations.compactMap { $0 }
         }
     }
 }

@@ -36,17 +36,99 @@ final class DNSSocketEngine: Sendable {
     }
 
     func query(_ message: DNSMessage, server: SocketAddress, overTCP: Bool, timeout: Duration) async -> DNSQueryResult {
-        await withCheckedContinuation { continuation in
-            inbox.submit(Query(message: message, server: server, overTCP: overTCP, timeout: timeout, continuation: continuation))
+        let encoded: EncodedQuery
+        switch EncodedQuery.encoding(message) {
+        case .success(let value): encoded = value
+        case .failure(let problem): return .failure("cannot encode the query: \(problem)")
+        }
+        // Unsafe rather than checked: the engine resumes each query exactly once, and a checked
+        // continuation costs an allocation per query.
+        return await withUnsafeContinuation { continuation in
+            inbox.submit(Query(Request(query: encoded, server: server, overTCP: overTCP, timeout: timeout), reply: .alone(continuation)))
         }
     }
 
-    struct Query: @unchecked Sendable {
+    /// A query encoded by the caller, with id 0: the engine thread only writes each query's id
+    /// into a copy of the bytes, and a fan-out of one question to many servers shares one encoding.
+    struct EncodedQuery: Sendable {
         var message: DNSMessage
+        var wire: [UInt8]
+
+        static func encoding(_ message: DNSMessage) -> Result<EncodedQuery, DNSWireError> {
+            var message = message
+            message.id = 0
+            return Result { () throws(DNSWireError) in EncodedQuery(message: message, wire: try message.wire()) }
+        }
+    }
+
+    /// One question to one server.
+    struct Request: Sendable {
+        var query: EncodedQuery
         var server: SocketAddress
         var overTCP: Bool
         var timeout: Duration
-        var continuation: CheckedContinuation<DNSQueryResult, Never>
+    }
+
+    /// Hands several queries over at once, and resumes the caller once, when the last of them
+    /// has ended: a fan-out of one question to many servers costs one task switch, not one per
+    /// server. Each answer says when its query ended.
+    func query(_ requests: [Request]) async -> [DNSClient.Answer] {
+        guard !requests.isEmpty else { return [] }
+        return await withUnsafeContinuation { continuation in
+            let batch = Batch(count: requests.count, continuation: continuation)
+            inbox.submit(contentsOf: requests.indices.lazy.map { Query(requests[$0], reply: .member(batch, $0)) })
+        }
+    }
+
+    struct Query: Sendable {
+        var message: DNSMessage
+        var wire: [UInt8]
+        var server: SocketAddress
+        var overTCP: Bool
+        var timeout: Duration
+        var reply: Reply
+
+        init(_ request: Request, reply: Reply) {
+            message = request.query.message
+            wire = request.query.wire
+            server = request.server
+            overTCP = request.overTCP
+            timeout = request.timeout
+            self.reply = reply
+        }
+
+        /// Ends the query; called once, on the engine thread.
+        func answer(_ result: DNSQueryResult) {
+            switch reply {
+            case .alone(let continuation): continuation.resume(returning: result)
+            case .member(let batch, let index): batch.record(result, at: index)
+            }
+        }
+    }
+
+    enum Reply: Sendable {
+        case alone(UnsafeContinuation<DNSQueryResult, Never>)
+        case member(Batch, Int)
+    }
+
+    /// The answers of a batch so far. After it is submitted only the engine thread touches
+    /// it (the inbox's lock orders the handover), so it needs no lock of its own.
+    final class Batch: @unchecked Sendable {
+        private var answers: [DNSClient.Answer]
+        private var remaining: Int
+        private let continuation: UnsafeContinuation<[DNSClient.Answer], Never>
+
+        init(count: Int, continuation: UnsafeContinuation<[DNSClient.Answer], Never>) {
+            answers = Array(repeating: DNSClient.Answer(result: .timeout, at: .now), count: count)
+            remaining = count
+            self.continuation = continuation
+        }
+
+        func record(_ result: DNSQueryResult, at index: Int) {
+            answers[index] = DNSClient.Answer(result: result, at: .now)
+            remaining -= 1
+            if remaining == 0 { continuation.resume(returning: answers) }
+        }
     }
 }
 
@@ -56,8 +138,9 @@ private struct EngineLoop {
     private var udp: [UDPSocket] = []
     private var pending: [PendingKey: Pending] = [:]
     private var tcp: [Int32: TCPExchange] = [:]
-    private var random = SystemRandomNumberGenerator()
+    private var random = PooledRandom()
     private let clock = ContinuousClock()
+    private var socketAddresses: [SocketAddress: [UInt8]] = [:]
     /// Queries encoded and waiting in `pending`, to be sent together once the inbox is empty.
     private var unsent: [PendingKey] = []
     /// No query or TCP exchange ends before this: until then, none is looked at for expiry.
@@ -148,31 +231,23 @@ private struct EngineLoop {
             startTCP(query, started: clock.now)
             return
         }
-        guard let address = SocketAddressCodec.storage(for: query.server) else {
-            query.continuation.resume(returning: .failure("cannot send to \(query.server): not an address"))
+        guard let address = socketAddress(query.server) else {
+            query.answer(.failure("cannot send to \(query.server): not an address"))
             return
         }
         guard let socket = udpSocket(for: query.server.family) else {
-            query.continuation.resume(returning: .failure("cannot open a UDP socket: \(String(cString: strerror(errno)))"))
+            query.answer(.failure("cannot open a UDP socket: \(String(cString: strerror(errno)))"))
             return
         }
-        var message = query.message
         var key = PendingKey(socket: socket.descriptor, id: 0)
         repeat {
             key.id = UInt16.random(in: .min ... .max, using: &random)
         } while pending[key] != nil
-        message.id = key.id
-        let bytes: [UInt8]
-        do {
-            bytes = try message.wire()
-        } catch {
-            query.continuation.resume(returning: .failure("cannot encode the query: \(error)"))
-            return
-        }
-        var sent = query
-        sent.message = message
+        var bytes = query.wire
+        bytes[0] = UInt8(key.id >> 8)
+        bytes[1] = UInt8(key.id & 0xFF)
         let now = clock.now
-        let entry = Pending(query: sent, bytes: bytes, address: address, started: now, deadline: now + attemptTimeout(query), attempt: 1)
+        let entry = Pending(query: query, bytes: bytes, address: address, started: now, deadline: now + attemptTimeout(query), attempt: 1)
         socket.used += 1
         socket.inFlight += 1
         pending[key] = entry
@@ -225,6 +300,17 @@ private struct EngineLoop {
         finish(key, .failure("cannot send to \(server): \(reason)"))
     }
 
+    /// The server's socket address, made once per server rather than once per query (a
+    /// plan asks the same few resolvers again and again); the table is emptied when it grows
+    /// large, so a process asking many servers keeps it bounded.
+    private mutating func socketAddress(_ server: SocketAddress) -> [UInt8]? {
+        if let known = socketAddresses[server] { return known }
+        guard let made = SocketAddressCodec.storage(for: server) else { return nil }
+        if socketAddresses.count >= 1024 { socketAddresses.removeAll(keepingCapacity: true) }
+        socketAddresses[server] = made
+        return made
+    }
+
     /// Notes a deadline, so the loop wakes for it.
     private mutating func expiring(at deadline: ContinuousClock.Instant) {
         if nextDeadline.map({ deadline < $0 }) ?? true { nextDeadline = deadline }
@@ -235,8 +321,13 @@ private struct EngineLoop {
     }
 
     private mutating func udpSocket(for family: SocketAddress.Family) -> UDPSocket? {
-        let open = udp.filter { $0.family == family && $0.used < Self.queriesPerSocket }
-        if open.count < Self.socketsPerFamily {
+        var open = 0
+        var leastBusy: UDPSocket?
+        for socket in udp where socket.family == family && socket.used < Self.queriesPerSocket {
+            open += 1
+            if leastBusy.map({ socket.inFlight < $0.inFlight }) ?? true { leastBusy = socket }
+        }
+        if open < Self.socketsPerFamily {
             // Unbound: the first send binds it to a random port the kernel picks.
             let descriptor = socket(family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
             if descriptor >= 0 {
@@ -255,7 +346,7 @@ private struct EngineLoop {
                 return socket
             }
         }
-        return open.min { $0.inFlight < $1.inFlight }
+        return leastBusy
     }
 
     /// Sockets that have served their share and have nothing in flight are closed; new ones
@@ -356,7 +447,7 @@ private struct EngineLoop {
     private mutating func finish(_ key: PendingKey, _ result: DNSQueryResult) {
         guard let entry = pending.removeValue(forKey: key) else { return }
         udp.first { $0.descriptor == key.socket }?.inFlight -= 1
-        entry.query.continuation.resume(returning: result)
+        entry.query.answer( result)
     }
 
     private mutating func expire() {
@@ -395,13 +486,13 @@ private struct EngineLoop {
         message.edns?.udpPayloadSize = 65535
         guard let bytes = try? message.wire(), bytes.count <= 65535,
               let address = SocketAddressCodec.storage(for: query.server) else {
-            query.continuation.resume(returning: .failure("cannot encode the query for TCP"))
+            query.answer(.failure("cannot encode the query for TCP"))
             return
         }
         let descriptor = socket(query.server.family == .ipv4 ? AF_INET : AF_INET6,
                                 Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard descriptor >= 0 else {
-            query.continuation.resume(returning: .failure("cannot open a TCP socket: \(String(cString: strerror(errno)))"))
+            query.answer(.failure("cannot open a TCP socket: \(String(cString: strerror(errno)))"))
             return
         }
         let result = address.withUnsafeBytes {
@@ -410,7 +501,7 @@ private struct EngineLoop {
         guard result == 0 || errno == EINPROGRESS else {
             let reason = String(cString: strerror(errno))
             close(descriptor)
-            query.continuation.resume(returning: .failure("TCP to \(query.server): \(reason)"))
+            query.answer(.failure("TCP to \(query.server): \(reason)"))
             return
         }
         var sent = query
@@ -473,11 +564,37 @@ private struct EngineLoop {
     private mutating func closeTCP(_ descriptor: Int32, _ result: DNSQueryResult) {
         guard let exchange = tcp.removeValue(forKey: descriptor) else { return }
         close(descriptor)
-        exchange.query.continuation.resume(returning: result)
+        exchange.query.answer( result)
     }
 
     private func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// The kernel's random numbers (getrandom), drawn a page at a time instead of one system
+/// call per number: query ids and ports stay as unpredictable as RFC 5452 asks.
+private struct PooledRandom: RandomNumberGenerator {
+    private var pool = [UInt64](repeating: 0, count: 512)
+    private var used = 512
+
+    mutating func next() -> UInt64 {
+        if used == pool.count {
+            pool.withUnsafeMutableBytes { buffer in
+                var filled = 0
+                while filled < buffer.count {
+                    let count = getrandom(buffer.baseAddress! + filled, buffer.count - filled, 0)
+                    if count > 0 {
+                        filled += count
+                    } else if errno != EINTR {
+                        fatalError("the kernel's random numbers are unavailable: \(String(cString: strerror(errno)))")
+                    }
+                }
+            }
+            used = 0
+        }
+        defer { used += 1 }
+        return pool[used]
     }
 }
 
