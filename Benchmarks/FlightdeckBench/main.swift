@@ -131,11 +131,15 @@ let cpu = cpuSeconds() - cpuBefore
 print(#"{"probes": \#(rounds * probes.count), "failures": \#(failures.count), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpu), "peak_rss_kib": \#(peakRSS())}"#)
 }
 
+/// Queries to one knot, CONCURRENCY in flight. With one SERVER, each query is its own call,
+/// as a single lookup is; with a comma-separated list, each call asks every server the same
+/// question at once (DNSClient.ask), as a propagation check asks its resolvers.
 func benchDNS(_ arguments: [String]) async {
-    guard arguments.count == 4, case .success(let server) = SocketAddress.parse(arguments[0]),
+    let servers = arguments.first.map { $0.split(separator: ",").compactMap { try? SocketAddress.parse(String($0)).get() } } ?? []
+    guard arguments.count == 4, !servers.isEmpty, servers.count == arguments[0].split(separator: ",").count,
           let count = Int(arguments[2]), let concurrency = Int(arguments[3]),
           let lines = try? String(contentsOfFile: arguments[1], encoding: .utf8).split(separator: "\n") else {
-        fail("usage: flightdeck-bench dns SERVER QUERY_FILE COUNT CONCURRENCY")
+        fail("usage: flightdeck-bench dns SERVER[,SERVER...] QUERY_FILE COUNT CONCURRENCY")
     }
     let queries: [(DNSName, DNSRecordType)] = lines.compactMap { line in
         let fields = line.split(separator: " ")
@@ -144,26 +148,36 @@ func benchDNS(_ arguments: [String]) async {
         return (name, type)
     }
     guard !queries.isEmpty else { fail("no queries in \(arguments[1])") }
-    func run(_ total: Int) async -> (answered: Int, timeouts: Int) {
-        await withTaskGroup(of: Bool.self) { group in
+    let fanOut = servers.map { DNSClient.Server(target: .udp($0), recursive: false, timeout: .seconds(2)) }
+    /// Answered and unanswered queries of one call.
+    @Sendable func ask(_ name: DNSName, _ type: DNSRecordType) async -> (answered: Int, failed: Int) {
+        if fanOut.count == 1 {
+            if case .response = await DNSClient.query(name, type, target: fanOut[0].target, recursive: false, timeout: .seconds(2)) { return (1, 0) }
+            return (0, 1)
+        }
+        let answered = await DNSClient.ask(name, type, servers: fanOut).filter {
+            if case .response = $0.result { return true } else { return false }
+        }.count
+        return (answered, fanOut.count - answered)
+    }
+    func run(_ total: Int) async -> (answered: Int, failed: Int) {
+        await withTaskGroup(of: (answered: Int, failed: Int).self) { group in
             var next = 0
             var answered = 0
-            var timeouts = 0
+            var failed = 0
             func start() {
-                guard next < total else { return }
+                guard next * fanOut.count < total else { return }
                 let (name, type) = queries[next % queries.count]
                 next += 1
-                group.addTask {
-                    if case .response = await DNSClient.query(name, type, target: .udp(server), recursive: false, timeout: .seconds(2)) { return true }
-                    return false
-                }
+                group.addTask { await ask(name, type) }
             }
-            for _ in 0..<concurrency { start() }
-            for await ok in group {
-                if ok { answered += 1 } else { timeouts += 1 }
+            for _ in 0..<max(1, concurrency / fanOut.count) { start() }
+            for await result in group {
+                answered += result.answered
+                failed += result.failed
                 start()
             }
-            return (answered, timeouts)
+            return (answered, failed)
         }
     }
     _ = await run(min(count, 2000))
@@ -171,7 +185,8 @@ func benchDNS(_ arguments: [String]) async {
     let start = ContinuousClock.now
     let result = await run(count)
     let elapsed = ContinuousClock.now - start
-    print(#"{"queries": \#(count), "answered": \#(result.answered), "failed": \#(result.timeouts), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
+    let sent = result.answered + result.failed
+    print(#"{"queries": \#(sent), "answered": \#(result.answered), "failed": \#(result.failed), "seconds": \#(seconds(elapsed)), "cpu_seconds": \#(cpuSeconds() - cpuBefore), "peak_rss_kib": \#(peakRSS())}"#)
 }
 
 func benchGrid(_ arguments: [String]) async {
