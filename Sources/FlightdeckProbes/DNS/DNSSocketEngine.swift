@@ -151,6 +151,8 @@ private struct EngineLoop {
     /// A slot is larger than any answer to a query offering 1,232 bytes (EDNS); a longer
     /// datagram is cut there, and the kernel says so.
     private let received = DatagramSlots(capacity: 16, slotBytes: 4096)
+    /// Where TCP answers are read into, a read at a time (a length and the largest message).
+    private let streamBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65537, alignment: 1)
 
     static let socketsPerFamily = 4
     /// A socket is replaced (new random port) after this many queries.
@@ -447,7 +449,7 @@ private struct EngineLoop {
     private mutating func finish(_ key: PendingKey, _ result: DNSQueryResult) {
         guard let entry = pending.removeValue(forKey: key) else { return }
         udp.first { $0.descriptor == key.socket }?.inFlight -= 1
-        entry.query.answer( result)
+        entry.query.answer(result)
     }
 
     private mutating func expire() {
@@ -534,8 +536,7 @@ private struct EngineLoop {
             tcp[descriptor] = exchange
             return
         }
-        var buffer = [UInt8](repeating: 0, count: 65537)
-        let count = recv(descriptor, &buffer, buffer.count, 0)
+        let count = recv(descriptor, streamBuffer.baseAddress, streamBuffer.count, 0)
         if count == 0 {
             closeTCP(descriptor, .failure("\(exchange.query.server) closed the TCP connection before answering"))
             return
@@ -544,7 +545,7 @@ private struct EngineLoop {
             if errno != EAGAIN { closeTCP(descriptor, .failure("TCP from \(exchange.query.server): \(String(cString: strerror(errno)))")) }
             return
         }
-        exchange.input += buffer[0..<count]
+        exchange.input += streamBuffer[0..<count]
         tcp[descriptor] = exchange
         guard exchange.input.count >= 2 else { return }
         let length = Int(exchange.input[0]) << 8 | Int(exchange.input[1])
@@ -564,7 +565,7 @@ private struct EngineLoop {
     private mutating func closeTCP(_ descriptor: Int32, _ result: DNSQueryResult) {
         guard let exchange = tcp.removeValue(forKey: descriptor) else { return }
         close(descriptor)
-        exchange.query.answer( result)
+        exchange.query.answer(result)
     }
 
     private func milliseconds(_ duration: Duration) -> Int {
@@ -573,7 +574,7 @@ private struct EngineLoop {
 }
 
 /// The kernel's random numbers (getrandom), drawn a page at a time instead of one system
-/// call per number: query ids and ports stay as unpredictable as RFC 5452 asks.
+/// call per number: query ids stay as unpredictable as RFC 5452 asks.
 private struct PooledRandom: RandomNumberGenerator {
     private var pool = [UInt64](repeating: 0, count: 512)
     private var used = 512
