@@ -312,3 +312,21 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
+
+@Suite("Times in DNS details")
+struct WallClockTests {
+    /// The reference is Foundation's formatter, as the detail line was written before.
+    @Test("an instant of the poller's clock reads as the UTC time of day a formatter gives")
+    func describesUTCTimeOfDay() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "HH:mm:ss 'UTC'"
+        for ahead in [0, 59, 3_601, 86_399, -7_200] {
+            let before = formatter.string(from: Date().addingTimeInterval(TimeInterval(ahead)))
+            let described = WallClock.describe(.seconds(1_000 + ahead), now: .seconds(1_000))
+            let after = formatter.string(from: Date().addingTimeInterval(TimeInterval(ahead)))
+            #expect(described == before || described == after, "\(described), not \(before)")
+        }
+    }
+}

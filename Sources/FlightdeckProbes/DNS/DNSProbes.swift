@@ -196,12 +196,10 @@ enum WallClock {
         return Date().addingTimeInterval(offset.timeInterval)
     }
 
+    /// `14:02:10 UTC`, without a DateFormatter (and its ICU): this runs on every DNS probe
+    /// that names an ETA or a silent resolver.
     static func describe(_ instant: Duration, now: Duration) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "HH:mm:ss 'UTC'"
-        return formatter.string(from: date(instant, now: now))
+        "\(timeOfDay(date(instant, now: now))) UTC"
     }
 
     static func iso(_ instant: Duration, now: Duration) -> String {
