@@ -133,7 +133,8 @@ print(#"{"probes": \#(rounds * probes.count), "failures": \#(failures.count), "s
 
 /// Queries to one knot, CONCURRENCY in flight. With one SERVER, each query is its own call,
 /// as a single lookup is; with a comma-separated list, each call asks every server the same
-/// question at once (DNSClient.ask), as a propagation check asks its resolvers.
+/// question at once (DNSClient.ask), as a propagation check asks its resolvers, and
+/// CONCURRENCY / servers such calls are in flight (240 queries for 256 and 20 servers).
 func benchDNS(_ arguments: [String]) async {
     let servers = arguments.first.map { $0.split(separator: ",").compactMap { try? SocketAddress.parse(String($0)).get() } } ?? []
     guard arguments.count == 4, !servers.isEmpty, servers.count == arguments[0].split(separator: ",").count,
